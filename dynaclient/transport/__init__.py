@@ -1,0 +1,7 @@
+"""Transports: the only layer that does I/O. Each turns a :class:`~dynaclient.request.Request` into a Response."""
+
+from __future__ import annotations
+
+from dynaclient.transport.base import BaseTransport
+
+__all__ = ["BaseTransport"]
