@@ -1,5 +1,5 @@
 // Wrapper module that pins one Kubernetes release so that kube-apiserver and the etcd server it was
-// tested with can be built from Go modules (see dynaclient/testing/binaries.py).
+// tested with can be built from Go modules (see ../binaries.py).
 // k8s.io/kubernetes lists its staging modules at v0.0.0 and maps them with replace directives, which
 // only take effect in the main module, so every one of them is replaced here by its published tag.
 // etcd is pinned to the server version that k8s.io/apiserver v0.34.4 itself requires.

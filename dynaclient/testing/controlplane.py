@@ -1,0 +1,358 @@
+"""A real kube-apiserver and etcd on 127.0.0.1, started for tests the way envtest does (no Docker).
+
+Flags follow controller-runtime's ``pkg/internal/testing/controlplane/{apiserver,etcd}.go`` plus
+``--advertise-address=127.0.0.1`` (without it the apiserver needs a default route) and a static token file.
+There is no controller-manager: no garbage collection, no namespace deletion, no default service account.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import secrets
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+import requests
+import yaml
+
+from dynaclient.testing.binaries import ControlPlaneBinaries, resolve_binaries
+from dynaclient.testing.certs import KeyPair, TinyCA, service_account_key_pair
+from dynaclient.testing.process import ManagedProcess, free_port
+
+CERT_CONTEXT = "dynaclient"
+"""Kubeconfig context of the admin user authenticated by client certificate (the current context)."""
+TOKEN_CONTEXT = "dynaclient-token"
+"""Kubeconfig context of the admin user authenticated by a static bearer token."""
+ADMIN_USER = "admin"
+TOKEN_USER = "token-admin"
+ADMIN_GROUPS = ("system:masters",)
+
+
+class ControlPlaneError(RuntimeError):
+    """The control plane could not start, or an operation on it failed; the message has the log tail.
+
+    Thread-safety: immutable once raised.
+    """
+
+
+class ControlPlane:
+    """etcd plus kube-apiserver on free loopback ports, with generated certificates and a kubeconfig.
+
+    Use it as a context manager, or call :meth:`start` and :meth:`stop`::
+
+        with ControlPlane() as plane:
+            print(plane.kubeconfig_path)
+
+    The kubeconfig has two contexts for two users of group ``system:masters``: :data:`CERT_CONTEXT` (client
+    certificate, current) and :data:`TOKEN_CONTEXT` (bearer token).
+
+    Args:
+        binaries: the binaries to run (default: :func:`~dynaclient.testing.binaries.resolve_binaries`).
+        watch_cache: keep the apiserver's watch cache on (as in real clusters). With it off every watch is
+            served by etcd, so after :meth:`compact_etcd` every older resourceVersion answers 410 Gone at once.
+        start_timeout: seconds to wait for readiness.
+        stop_timeout: seconds between SIGTERM and SIGKILL.
+        apiserver_args: extra kube-apiserver flags.
+        echo_output: send the processes' output to stderr instead of log files in the work directory.
+
+    Thread-safety: thread-safe; lifecycle methods serialise on an internal lock.
+    """
+
+    def __init__(
+        self,
+        *,
+        binaries: ControlPlaneBinaries | None = None,
+        watch_cache: bool = True,
+        start_timeout: float = 90.0,
+        stop_timeout: float = 10.0,
+        apiserver_args: Sequence[str] = (),
+        echo_output: bool | None = None,
+    ) -> None:
+        self._binaries = binaries
+        self._watch_cache = watch_cache
+        self._start_timeout = start_timeout
+        self._stop_timeout = stop_timeout
+        self._extra_args = list(apiserver_args)
+        self._echo = bool(os.environ.get("DYNACLIENT_CONTROLPLANE_OUTPUT")) if echo_output is None else echo_output
+        self._lock = threading.RLock()
+        self._dir: Path | None = None
+        self._etcd: ManagedProcess | None = None
+        self._apiserver: ManagedProcess | None = None
+        self._client_ca: TinyCA | None = None
+        self.token = secrets.token_urlsafe(32)
+        self.startup_seconds: float | None = None
+        self.etcd_url = ""
+        self.server_url = ""
+
+    def __repr__(self) -> str:
+        return f"<ControlPlane {self.server_url or 'stopped'}>"
+
+    # -- paths -------------------------------------------------------------------------------------------------
+
+    @property
+    def work_dir(self) -> Path:
+        """The temporary directory holding certificates, logs, etcd data and the kubeconfig."""
+        if self._dir is None:
+            raise ControlPlaneError("the control plane is not started")
+        return self._dir
+
+    @property
+    def kubeconfig_path(self) -> Path:
+        """The kubeconfig for this control plane (two contexts; see the class docstring)."""
+        return self.work_dir / "kubeconfig"
+
+    @property
+    def ca_path(self) -> Path:
+        """The CA certificate that signed the apiserver's serving certificate."""
+        return self.work_dir / "pki" / "serving-ca.crt"
+
+    @property
+    def client_cert_path(self) -> Path:
+        """The admin client certificate (user ``admin``, group ``system:masters``)."""
+        return self.work_dir / "pki" / "admin.crt"
+
+    @property
+    def client_key_path(self) -> Path:
+        """The admin client certificate's private key."""
+        return self.work_dir / "pki" / "admin.key"
+
+    @property
+    def running(self) -> bool:
+        """Whether both processes are running."""
+        return all(p is not None and p.exit_code() is None for p in (self._etcd, self._apiserver))
+
+    # -- lifecycle ---------------------------------------------------------------------------------------------
+
+    def start(self) -> ControlPlane:
+        """Start etcd and kube-apiserver and wait until the apiserver is ready and ``default`` exists.
+
+        Raises:
+            ControlPlaneError: a process exited or readiness timed out (with the log tail).
+            BinaryNotFoundError: the binaries could not be found or built.
+        """
+        with self._lock:
+            if self._dir is not None:
+                return self
+            started = time.monotonic()
+            binaries = self._binaries or resolve_binaries()
+            self._dir = Path(tempfile.mkdtemp(prefix="dynaclient-controlplane-"))
+            try:
+                self._start_locked(binaries)
+            except BaseException:
+                self.stop()
+                raise
+            self.startup_seconds = time.monotonic() - started
+            return self
+
+    def _start_locked(self, binaries: ControlPlaneBinaries) -> None:
+        pki = self.work_dir / "pki"
+        pki.mkdir(mode=0o700)
+        self._write_pki(pki)
+        etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
+        self.etcd_url = f"http://127.0.0.1:{etcd_port}"
+        self.server_url = f"https://127.0.0.1:{api_port}"
+        self._etcd = ManagedProcess(
+            "etcd", self._etcd_args(binaries, peer_port), self.work_dir / "etcd.log", echo=self._echo
+        )
+        self._etcd.start()
+        self._wait_until(lambda: _get(f"{self.etcd_url}/health", verify=False) == 200, self._etcd, "etcd /health")
+        argv = self._apiserver_args(binaries, api_port, pki)
+        self._apiserver = ManagedProcess("kube-apiserver", argv, self.work_dir / "kube-apiserver.log", echo=self._echo)
+        self._apiserver.start()
+        self._wait_ready()
+        self._write_kubeconfig()
+
+    def stop(self) -> None:
+        """Stop both processes (SIGTERM, then SIGKILL) and remove the work directory. Safe to call twice."""
+        with self._lock:
+            for process in (self._apiserver, self._etcd):
+                if process is not None:
+                    process.stop(self._stop_timeout)
+            self._apiserver = self._etcd = None
+            if self._dir is not None:
+                shutil.rmtree(self._dir, ignore_errors=True)
+                self._dir = None
+
+    def __enter__(self) -> ControlPlane:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def restart_apiserver(self) -> None:
+        """Stop kube-apiserver and start it again on the same port against the same etcd (data is kept).
+
+        Open watches end; clients reconnect to the same URL with the same credentials.
+        """
+        with self._lock:
+            if self._apiserver is None:
+                raise ControlPlaneError("the control plane is not started")
+            self._apiserver.stop(self._stop_timeout)
+            self._apiserver.start()
+            self._wait_ready()
+
+    def compact_etcd(self) -> int:
+        """Compact etcd's history up to its current revision and return that revision.
+
+        Requests that etcd serves for an older resourceVersion then answer 410 Gone (Expired): continue tokens,
+        and watches when the plane runs with ``watch_cache=False``. With the watch cache on, the apiserver
+        keeps serving watches from its in-memory window until it relists (for example after
+        :meth:`restart_apiserver`).
+        """
+        response = requests.post(f"{self.etcd_url}/v3/kv/range", json={"key": _b64("\0"), "limit": 1}, timeout=10)
+        response.raise_for_status()
+        revision = int(response.json()["header"]["revision"])
+        # etcd's gRPC-gateway: POST /v3/kv/compaction (api/etcdserverpb/rpc.proto CompactionRequest).
+        compacted = requests.post(
+            f"{self.etcd_url}/v3/kv/compaction", json={"revision": revision, "physical": True}, timeout=30
+        )
+        if compacted.status_code != 200:
+            raise ControlPlaneError(f"etcd compaction failed: {compacted.status_code} {compacted.text[:200]}")
+        return revision
+
+    def issue_client_certificate(self, user: str, groups: Sequence[str] = ()) -> KeyPair:
+        """Issue a client certificate for ``user`` in ``groups`` that this apiserver accepts."""
+        if self._client_ca is None:
+            raise ControlPlaneError("the control plane is not started")
+        return self._client_ca.issue(user, organizations=groups)
+
+    # -- internals ---------------------------------------------------------------------------------------------
+
+    def _write_pki(self, pki: Path) -> None:
+        serving_ca, self._client_ca = TinyCA("dynaclient-serving-ca"), TinyCA("dynaclient-client-ca")
+        serving = serving_ca.issue("localhost", dns_names=["localhost"], ip_addresses=["127.0.0.1", "::1"], server=True)
+        admin = self._client_ca.issue(ADMIN_USER, organizations=ADMIN_GROUPS)
+        signer = service_account_key_pair()
+        files = {
+            "serving-ca.crt": serving_ca.cert_pem,
+            "client-ca.crt": self._client_ca.cert_pem,
+            "apiserver.crt": serving.cert_pem,
+            "apiserver.key": serving.key_pem,
+            "admin.crt": admin.cert_pem,
+            "admin.key": admin.key_pem,
+            "sa.pub": signer.cert_pem,
+            "sa.key": signer.key_pem,
+            # kube-apiserver --token-auth-file: token,user,uid,"group1,group2"
+            "tokens.csv": f'{self.token},{TOKEN_USER},{TOKEN_USER}-uid,"{",".join(ADMIN_GROUPS)}"\n'.encode(),
+        }
+        for name, data in files.items():
+            _write_private(pki / name, data)
+
+    def _etcd_args(self, binaries: ControlPlaneBinaries, peer_port: int) -> list[str]:
+        return [
+            str(binaries.etcd),
+            f"--data-dir={self.work_dir / 'etcd'}",
+            f"--listen-client-urls={self.etcd_url}",
+            f"--advertise-client-urls={self.etcd_url}",
+            f"--listen-peer-urls=http://127.0.0.1:{peer_port}",
+            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}",
+            f"--initial-cluster=default=http://127.0.0.1:{peer_port}",
+            "--unsafe-no-fsync=true",
+            "--logger=zap",
+            "--log-level=warn",
+        ]
+
+    def _apiserver_args(self, binaries: ControlPlaneBinaries, port: int, pki: Path) -> list[str]:
+        return [
+            str(binaries.kube_apiserver),
+            f"--etcd-servers={self.etcd_url}",
+            "--bind-address=127.0.0.1",
+            "--advertise-address=127.0.0.1",
+            f"--secure-port={port}",
+            f"--tls-cert-file={pki / 'apiserver.crt'}",
+            f"--tls-private-key-file={pki / 'apiserver.key'}",
+            f"--client-ca-file={pki / 'client-ca.crt'}",
+            f"--token-auth-file={pki / 'tokens.csv'}",
+            f"--service-account-issuer={self.server_url}/",
+            f"--service-account-key-file={pki / 'sa.pub'}",
+            f"--service-account-signing-key-file={pki / 'sa.key'}",
+            "--service-cluster-ip-range=10.0.0.0/24",
+            "--allow-privileged=true",
+            # No controller-manager creates the default service account (envtest does the same).
+            "--disable-admission-plugins=ServiceAccount",
+            "--authorization-mode=RBAC",
+            f"--watch-cache={'true' if self._watch_cache else 'false'}",
+            "--profiling=false",
+            *self._extra_args,
+        ]
+
+    def _wait_ready(self) -> None:
+        assert self._apiserver is not None
+        ca = str(self.ca_path)
+        self._wait_until(lambda: _get(f"{self.server_url}/readyz", verify=ca) == 200, self._apiserver, "/readyz")
+        # The apiserver creates the default namespace shortly after it is ready (envtest waitForDefaultNamespace).
+        headers = {"Authorization": f"Bearer {self.token}"}
+        url = f"{self.server_url}/api/v1/namespaces/default"
+        self._wait_until(lambda: _get(url, verify=ca, headers=headers) == 200, self._apiserver, "namespace default")
+
+    def _wait_until(self, check: Any, process: ManagedProcess, what: str) -> None:
+        deadline = time.monotonic() + self._start_timeout
+        while time.monotonic() < deadline:
+            if process.exit_code() is not None:
+                raise ControlPlaneError(f"{process.name} exited with {process.exit_code()}:\n{process.log_tail()}")
+            if check():
+                return
+            time.sleep(0.1)  # polling a child process's readiness; not test synchronisation
+        raise ControlPlaneError(f"{what} not ready after {self._start_timeout:.0f}s:\n{process.log_tail()}")
+
+    def _write_kubeconfig(self) -> None:
+        pki = self.work_dir / "pki"
+        admin = KeyPair((pki / "admin.crt").read_bytes(), (pki / "admin.key").read_bytes())
+        config = build_kubeconfig(self.server_url, self.ca_path.read_bytes(), admin, self.token)
+        _write_private(self.kubeconfig_path, yaml.safe_dump(config, sort_keys=False).encode())
+
+
+def build_kubeconfig(server_url: str, ca_pem: bytes, admin: KeyPair, token: str) -> dict[str, Any]:
+    """Return the kubeconfig of a control plane: one cluster, a certificate user and a token user.
+
+    >>> config = build_kubeconfig("https://127.0.0.1:6443", b"CA", KeyPair(b"C", b"K"), "t")
+    >>> config["current-context"], [c["name"] for c in config["contexts"]]
+    ('dynaclient', ['dynaclient', 'dynaclient-token'])
+    """
+    cluster = {"server": server_url, "certificate-authority-data": _b64(ca_pem)}
+    cert_user = {"client-certificate-data": _b64(admin.cert_pem), "client-key-data": _b64(admin.key_pem)}
+    return {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": "dynaclient", "cluster": cluster}],
+        "users": [{"name": ADMIN_USER, "user": cert_user}, {"name": TOKEN_USER, "user": {"token": token}}],
+        "contexts": [
+            {"name": CERT_CONTEXT, "context": {"cluster": "dynaclient", "user": ADMIN_USER, "namespace": "default"}},
+            {"name": TOKEN_CONTEXT, "context": {"cluster": "dynaclient", "user": TOKEN_USER, "namespace": "default"}},
+        ],
+        "current-context": CERT_CONTEXT,
+    }
+
+
+def _get(url: str, *, verify: bool | str, headers: dict[str, str] | None = None) -> int:
+    try:
+        return requests.get(url, verify=verify, headers=headers, timeout=2).status_code
+    except requests.RequestException:
+        return 0
+
+
+def _b64(data: str | bytes) -> str:
+    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
+
+
+def _write_private(path: Path, data: bytes) -> None:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
+
+
+__all__ = [
+    "ADMIN_USER",
+    "CERT_CONTEXT",
+    "TOKEN_CONTEXT",
+    "TOKEN_USER",
+    "ControlPlane",
+    "ControlPlaneError",
+    "build_kubeconfig",
+]

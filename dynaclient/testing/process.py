@@ -1,0 +1,125 @@
+"""Child processes of the local control plane that never outlive the test run.
+
+Each process runs in its own process group, so stopping it also stops anything it forked; an ``atexit`` guard
+stops whatever is still running when the interpreter exits (Ctrl-C, a failing test session); and when started
+from the main thread, the kernel sends the child SIGKILL if the parent dies without running ``atexit``
+(``PR_SET_PDEATHSIG``).
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import ctypes
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+import weakref
+from collections.abc import Sequence
+from pathlib import Path
+from typing import IO
+
+_RUNNING: weakref.WeakSet[ManagedProcess] = weakref.WeakSet()
+_PR_SET_PDEATHSIG = 1
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that was free a moment ago."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+
+
+class ManagedProcess:
+    """One long-running child process with its output in a log file.
+
+    Thread-safety: thread-safe; ``start``/``stop`` serialise on an internal lock.
+    """
+
+    def __init__(self, name: str, argv: Sequence[str], log_path: Path, *, echo: bool = False) -> None:
+        self.name = name
+        self.argv = list(argv)
+        self.log_path = log_path
+        self._echo = echo
+        self._lock = threading.Lock()
+        self._process: subprocess.Popen[bytes] | None = None
+        self._log: IO[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The process id while running."""
+        return self._process.pid if self._process else None
+
+    def start(self) -> None:
+        """Start the process in a new process group."""
+        with self._lock:
+            if self._process is not None:
+                return
+            self._log = None if self._echo else open(self.log_path, "ab")  # noqa: SIM115 - closed in stop()
+            in_main = threading.current_thread() is threading.main_thread()
+            self._process = subprocess.Popen(
+                self.argv,
+                stdin=subprocess.DEVNULL,
+                stdout=self._log or sys.stderr,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=_die_with_parent if in_main and sys.platform == "linux" else None,
+            )
+            _RUNNING.add(self)
+
+    def exit_code(self) -> int | None:
+        """Return the exit code if the process has exited, else ``None``."""
+        process = self._process
+        return process.poll() if process else None
+
+    def stop(self, timeout: float = 10.0) -> None:
+        """Send SIGTERM to the process group, then SIGKILL after ``timeout`` seconds; wait for it."""
+        with self._lock:
+            process, self._process = self._process, None
+            _RUNNING.discard(self)
+            if process is not None:
+                _terminate_group(process, timeout)
+            if self._log is not None:
+                self._log.close()
+                self._log = None
+
+    def log_tail(self, lines: int = 40) -> str:
+        """Return the last ``lines`` lines of the log (empty when echoing to stderr)."""
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return ""
+
+    def __repr__(self) -> str:
+        return f"<ManagedProcess {self.name} pid={self.pid}>"
+
+
+def _terminate_group(process: subprocess.Popen[bytes], timeout: float) -> None:
+    for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, sig)
+        try:
+            process.wait(wait)
+        except subprocess.TimeoutExpired:
+            continue
+        # The leader is gone; make sure nothing it forked survives in its group.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(process.pid, signal.SIGKILL)
+        return
+
+
+@atexit.register
+def _stop_all() -> None:
+    for process in list(_RUNNING):
+        process.stop(timeout=5.0)
+
+
+__all__ = ["ManagedProcess", "free_port"]
