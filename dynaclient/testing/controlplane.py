@@ -123,6 +123,12 @@ class ControlPlane:
         return self.work_dir / "pki" / "admin.key"
 
     @property
+    def pids(self) -> dict[str, int]:
+        """The process ids of the running processes, by name (``etcd``, ``kube-apiserver``)."""
+        processes = (self._etcd, self._apiserver)
+        return {p.name: p.pid for p in processes if p is not None and p.pid is not None}
+
+    @property
     def running(self) -> bool:
         """Whether both processes are running."""
         return all(p is not None and p.exit_code() is None for p in (self._etcd, self._apiserver))

@@ -1,0 +1,117 @@
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import pytest
+
+from dynaclient.testing import binaries
+from dynaclient.testing.binaries import BinaryNotFoundError, locate, resolve_binaries
+
+
+def _exe(path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text("#!/bin/sh\n")
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture
+def home(tmp_path: Path) -> dict[str, str]:
+    return {"HOME": str(tmp_path / "home")}
+
+
+def test_test_asset_variable_wins_over_every_other_place(tmp_path: Path, home: dict[str, str]) -> None:
+    asset = _exe(tmp_path / "asset" / "etcd")
+    _exe(tmp_path / "kb" / "etcd")
+    env = {**home, "TEST_ASSET_ETCD": str(asset), "KUBEBUILDER_ASSETS": str(tmp_path / "kb")}
+    assert locate("etcd", env) == ("TEST_ASSET_ETCD", asset)
+
+
+def test_kubebuilder_assets_comes_before_the_envtest_store_and_the_cache(tmp_path: Path, home: dict[str, str]) -> None:
+    kb = _exe(tmp_path / "kb" / "kube-apiserver")
+    _exe(binaries.envtest_store_dir(home) / "kube-apiserver")
+    _exe(binaries.cache_dir(home) / "kube-apiserver")
+    assert locate("kube-apiserver", {**home, "KUBEBUILDER_ASSETS": str(tmp_path / "kb")}) == ("KUBEBUILDER_ASSETS", kb)
+
+
+def test_envtest_store_comes_before_the_cache(home: dict[str, str]) -> None:
+    store = _exe(binaries.envtest_store_dir(home) / "etcd")
+    _exe(binaries.cache_dir(home) / "etcd")
+    assert locate("etcd", home) == ("setup-envtest", store)
+
+
+def test_xdg_directories_move_the_store_and_the_cache(tmp_path: Path) -> None:
+    env = {"HOME": "/nowhere", "XDG_DATA_HOME": str(tmp_path / "data"), "XDG_CACHE_HOME": str(tmp_path / "cache")}
+    cached = _exe(tmp_path / "cache" / "dynaclient" / "controlplane" / binaries.KUBERNETES_VERSION / "etcd")
+    assert locate("etcd", env) == ("cache", cached)
+    store = _exe(binaries.envtest_store_dir(env) / "etcd")
+    assert str(store).startswith(str(tmp_path / "data" / "kubebuilder-envtest" / "k8s"))
+    assert locate("etcd", env) == ("setup-envtest", store)
+
+
+def test_a_test_asset_that_is_not_executable_is_an_error_not_a_fall_through(
+    tmp_path: Path, home: dict[str, str]
+) -> None:
+    (tmp_path / "etcd").write_text("not executable")
+    with pytest.raises(BinaryNotFoundError, match=r"TEST_ASSET_ETCD=.*not an executable"):
+        locate("etcd", {**home, "TEST_ASSET_ETCD": str(tmp_path / "etcd")})
+
+
+def test_without_build_a_missing_binary_error_lists_every_place_looked_at(home: dict[str, str]) -> None:
+    with pytest.raises(BinaryNotFoundError) as error:
+        resolve_binaries(home, build=False)
+    message = str(error.value)
+    assert "kube-apiserver, etcd" in message
+    assert str(binaries.cache_dir(home)) in message
+    assert str(binaries.envtest_store_dir(home)) in message
+
+
+def test_each_binary_is_resolved_on_its_own(tmp_path: Path, home: dict[str, str]) -> None:
+    api = _exe(tmp_path / "kb" / "kube-apiserver")
+    etcd = _exe(binaries.cache_dir(home) / "etcd")
+    found = resolve_binaries({**home, "KUBEBUILDER_ASSETS": str(tmp_path / "kb")}, build=False)
+    assert (found.kube_apiserver, found.etcd) == (api, etcd)
+    assert found.sources == {"kube-apiserver": "KUBEBUILDER_ASSETS", "etcd": "cache"}
+
+
+def test_concurrent_builds_build_each_binary_once(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def fake_build(name: str, target: Path, env: dict[str, str], progress: object) -> None:
+        calls.append(name)
+        _exe(target)
+
+    monkeypatch.setattr(binaries, "_build_one", fake_build)
+    target = tmp_path / "cache" / "1.34.4"
+    threads = [threading.Thread(target=binaries.build_binaries, args=(target,)) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(calls) == ["etcd", "kube-apiserver"]
+
+
+def test_the_build_command_stamps_the_kubernetes_version(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda _: "/usr/bin/go")
+    command = binaries._go_command("kube-apiserver", Path("/out/kube-apiserver"))
+    flags = command[command.index("-ldflags") + 1]
+    assert f"k8s.io/component-base/version.gitVersion=v{binaries.KUBERNETES_VERSION}" in flags
+    assert command[-1] == "k8s.io/kubernetes/cmd/kube-apiserver"
+
+
+def test_a_missing_go_toolchain_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("shutil.which", lambda _: None)
+    with pytest.raises(BinaryNotFoundError, match="Go toolchain"):
+        binaries._go_command("etcd", Path("/out/etcd"))
+
+
+def test_the_wrapper_module_pins_the_release_and_replaces_every_staging_module() -> None:
+    go_mod = (binaries.GO_MODULE_DIR / "go.mod").read_text()
+    assert f"k8s.io/kubernetes v{binaries.KUBERNETES_VERSION}" in go_mod
+    assert f"go.etcd.io/etcd/server/v3 v{binaries.ETCD_VERSION}" in go_mod
+    minor = binaries.KUBERNETES_VERSION.split(".", 1)[1]
+    replaced = [line for line in go_mod.splitlines() if "=>" in line]
+    assert len(replaced) == 31
+    assert all(line.strip().endswith(f"v0.{minor}") for line in replaced)
+    assert (binaries.GO_MODULE_DIR / "go.sum").stat().st_size > 0
