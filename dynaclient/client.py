@@ -1,0 +1,245 @@
+"""APIClient: authentication, retries, JSON decoding and Status-to-error mapping over any transport."""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import replace
+from typing import Any, Protocol
+
+from dynaclient._types import JSONObject
+from dynaclient.exceptions import (
+    APIError,
+    ConnectError,
+    DecodeError,
+    RequestCancelled,
+    TLSError,
+    TransportError,
+    TransportTimeout,
+    api_error_from_status,
+)
+from dynaclient.request import JSON_CONTENT_TYPE, Request, Response
+from dynaclient.transport.base import BaseTransport
+
+logger = logging.getLogger("dynaclient")
+
+DEFAULT_MAX_RETRIES = 10
+"""client-go's ``maxRetries`` for 429/5xx answers that carry ``Retry-After`` (rest/with_retry.go)."""
+
+# The reason client-go synthesises for a non-Status error body, by code (apimachinery errors.NewGenericServerResponse).
+_SYNTHESISED_REASONS = {
+    400: "BadRequest",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "NotFound",
+    405: "MethodNotAllowed",
+    406: "NotAcceptable",
+    409: "Conflict",
+    410: "Gone",
+    415: "UnsupportedMediaType",
+    422: "Invalid",
+    429: "TooManyRequests",
+    503: "ServiceUnavailable",
+    504: "Timeout",
+}
+
+
+class Authenticator(Protocol):
+    """What the client needs from an auth provider (see :mod:`dynaclient.auth`)."""
+
+    def headers(self) -> dict[str, str]:
+        """Return the headers that authenticate the next request."""
+        ...
+
+    def on_unauthorized(self) -> bool:
+        """Forget a cached credential after a 401; return whether a retry may succeed."""
+        ...
+
+
+class APIClient:
+    """Sends requests through a transport, adding authentication, retries and typed errors.
+
+    Every transport gets the same behaviour: the ``Authorization`` header from ``auth``; one retry after a 401
+    when the credential could be refreshed (exec plugins, token files); up to ``max_retries`` retries of 429
+    and 5xx answers that carry an integer ``Retry-After`` (client-go ``rest/with_retry.go``); retries of GETs
+    whose connection was lost; and a typed :class:`~dynaclient.exceptions.APIError` for every error Status.
+
+    Args:
+        transport: how requests reach the server.
+        auth: supplies credentials per request; ``None`` when the transport authenticates (kubectl).
+        namespace: the default namespace (from the kubeconfig context or the service account).
+        max_retries: retries for throttled or failed requests.
+        sleep: waits between retries (injectable for tests).
+
+    Thread-safety: thread-safe, if the transport and auth provider are (all of dynaclient's are).
+    """
+
+    def __init__(
+        self,
+        transport: BaseTransport,
+        *,
+        auth: Authenticator | None = None,
+        namespace: str = "default",
+        max_retries: int = DEFAULT_MAX_RETRIES,
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
+        self.transport = transport
+        self.auth = auth
+        self.namespace = namespace
+        self.max_retries = max_retries
+        self._sleep = sleep
+
+    def __repr__(self) -> str:
+        return f"<APIClient transport={self.transport.name} namespace={self.namespace}>"
+
+    def __enter__(self) -> APIClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Close the transport."""
+        self.transport.close()
+
+    def send(self, request: Request) -> Response:
+        """Send ``request`` and return the successful response (its body may still be streaming).
+
+        Raises:
+            APIError: the server answered with an error; the subclass follows the code and reason.
+            TransportError: no response could be obtained.
+        """
+        reauthenticated = False
+        attempt = 0
+        while True:
+            try:
+                response = self.transport.send(self._authenticated(request))
+            except TransportError as exc:
+                if not self._retry_transport_error(request, exc, attempt):
+                    raise
+                attempt += 1
+                continue
+            if response.ok:
+                return response
+            if response.status == 401 and not reauthenticated and self.auth is not None and self.auth.on_unauthorized():
+                response.close()
+                reauthenticated = True
+                continue
+            wait = _retry_after(response)
+            if wait is not None and attempt < self.max_retries and (response.status == 429 or response.status >= 500):
+                response.close()
+                logger.debug("%s %s: %d, retrying in %ss", request.method, request.path, response.status, wait)
+                self._sleep(wait)
+                attempt += 1
+                continue
+            raise error_from_response(response, request)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | tuple[tuple[str, str], ...] = (),
+        body: object = None,
+        content_type: str | None = None,
+        accept: str = JSON_CONTENT_TYPE,
+        timeout: float | None = None,
+    ) -> JSONObject:
+        """Send a request with an optional JSON body and return the decoded JSON answer.
+
+        Raises:
+            APIError: the server answered with an error.
+            TransportError: no response could be obtained.
+            DecodeError: the answer was not a JSON object.
+        """
+        pairs = tuple(query.items()) if isinstance(query, Mapping) else query
+        data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+        request = Request(
+            method, path, query=pairs, body=data, accept=accept, content_type=content_type, timeout=timeout
+        )
+        return decode_json(self.send(request).read(), what=f"{method} {path}")
+
+    def _authenticated(self, request: Request) -> Request:
+        if self.auth is None:
+            return request
+        headers = self.auth.headers()
+        return request.with_headers(headers) if headers else request
+
+    def _retry_transport_error(self, request: Request, exc: TransportError, attempt: int) -> bool:
+        # client-go retries a lost connection for GET only, as a synthetic 500 with Retry-After: 1; refused
+        # connections, TLS failures, timeouts and cancellations are final.
+        final = (ConnectError, TLSError, TransportTimeout, RequestCancelled)
+        if request.method != "GET" or request.expect == "stream" or isinstance(exc, final):
+            return False
+        if attempt >= self.max_retries:
+            return False
+        logger.debug("%s %s: %s, retrying in 1s", request.method, request.path, exc)
+        self._sleep(1.0)
+        return True
+
+
+def _retry_after(response: Response) -> int | None:
+    value = response.headers.get("retry-after", "")
+    return int(value) if value.isdigit() else None
+
+
+def decode_json(data: bytes, *, what: str) -> JSONObject:
+    """Decode a JSON object; raise :class:`DecodeError` naming ``what`` otherwise.
+
+    >>> decode_json(b'{"kind": "Pod"}', what="GET /x")
+    {'kind': 'Pod'}
+    """
+    try:
+        value: Any = json.loads(data)
+    except ValueError as exc:
+        raise DecodeError(f"{what}: response is not JSON: {data[:80]!r}") from exc
+    if not isinstance(value, dict):
+        raise DecodeError(f"{what}: expected a JSON object, got {type(value).__name__}")
+    return value
+
+
+def error_from_response(response: Response, request: Request) -> APIError:
+    """Read an error response and build its typed error (client-go ``transformResponse``)."""
+    body = response.read()
+    status = _status_from_body(body)
+    if status is None:
+        code = response.status
+        reason = "AlreadyExists" if code == 409 and request.method == "POST" else _SYNTHESISED_REASONS.get(code, "")
+        reason = reason or ("InternalError" if code >= 500 else "Unknown")
+        text = body[:2048].decode("utf-8", errors="replace").strip()
+        status = {
+            "kind": "Status",
+            "apiVersion": "v1",
+            "status": "Failure",
+            "code": code,
+            "reason": reason,
+            "message": text or f"the server responded with HTTP {code}",
+            "details": {"causes": [{"reason": "UnexpectedServerResponse", "message": text}]} if text else {},
+        }
+    return api_error_from_status(
+        status, code=response.status, method=request.method, path=request.path, headers=response.headers
+    )
+
+
+def _status_from_body(body: bytes) -> JSONObject | None:
+    try:
+        value = json.loads(body)
+    except ValueError:
+        return None
+    if isinstance(value, dict) and value.get("kind") == "Status":
+        return value
+    return None
+
+
+def with_query(request: Request, **params: str) -> Request:
+    """Return ``request`` with extra query parameters appended.
+
+    >>> with_query(Request("GET", "/api"), watch="1").url_path
+    '/api?watch=1'
+    """
+    return replace(request, query=request.query + tuple(params.items()))
+
+
+__all__ = ["DEFAULT_MAX_RETRIES", "APIClient", "Authenticator", "decode_json", "error_from_response", "with_query"]

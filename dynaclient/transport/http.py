@@ -1,0 +1,277 @@
+"""HTTP transport over ``requests``: TLS from the configuration, one pooled session per client.
+
+The only module that imports ``requests`` for API traffic. Backend exceptions are translated to dynaclient's
+:class:`~dynaclient.exceptions.TransportError` subclasses at this boundary and chained with ``from``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import socket
+import ssl
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, cast
+from urllib.parse import urlsplit
+
+import requests
+import requests.adapters
+from urllib3.exceptions import HTTPError as URLLib3Error
+
+from dynaclient.exceptions import (
+    ConfigError,
+    ConnectError,
+    RequestCancelled,
+    TLSError,
+    TransportError,
+    TransportTimeout,
+)
+from dynaclient.request import Request, Response
+from dynaclient.transport.base import BaseTransport
+
+if TYPE_CHECKING:
+    from requests.adapters import _HostParams, _PoolKwargs
+
+logger = logging.getLogger("dynaclient")
+
+CertificateSource = Callable[[], "tuple[bytes, bytes] | None"]
+"""Returns the current client certificate and key (PEM), or ``None``; called before each request."""
+
+_CHUNK = 64 * 1024
+
+
+def _load_client_certificate(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:
+    """Load a certificate and key held in memory into ``context``.
+
+    ``ssl`` only reads them from files, so they are written to a private (0700) directory as 0600 files,
+    loaded, and removed at once: key material is never left on disk, nor readable by others meanwhile.
+    """
+    with tempfile.TemporaryDirectory(prefix="dynaclient-tls-") as directory:
+        cert_path, key_path = Path(directory, "client.crt"), Path(directory, "client.key")
+        for path, data in ((cert_path, cert_pem), (key_path, key_pem)):
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "wb") as handle:
+                handle.write(data)
+        try:
+            context.load_cert_chain(cert_path, key_path)
+        except ssl.SSLError as exc:
+            raise ConfigError(f"client certificate or key is not usable: {exc.reason or exc}") from None
+
+
+def build_ssl_context(
+    *,
+    ca_data: bytes | None = None,
+    insecure_skip_tls_verify: bool = False,
+    client_certificate: tuple[bytes, bytes] | None = None,
+) -> ssl.SSLContext:
+    """Return an SSL context trusting ``ca_data`` (else the system roots), with an optional client certificate.
+
+    Raises:
+        ConfigError: the CA or the client certificate cannot be loaded.
+    """
+    context = ssl.create_default_context()
+    if ca_data:
+        try:
+            context.load_verify_locations(cadata=ca_data.decode("ascii", errors="replace"))
+        except ssl.SSLError as exc:
+            raise ConfigError(f"certificate authority data is not a usable PEM certificate: {exc}") from None
+    if insecure_skip_tls_verify:
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    if client_certificate is not None:
+        _load_client_certificate(context, *client_certificate)
+    return context
+
+
+class _ContextAdapter(requests.adapters.HTTPAdapter):
+    """Uses our SSL context (not requests' defaults nor ``REQUESTS_CA_BUNDLE``) for every pool."""
+
+    def __init__(self, context: Callable[[], ssl.SSLContext], verify: bool, server_name: str | None) -> None:
+        self._context = context
+        self._verify = verify
+        self._server_name = server_name
+        super().__init__(pool_connections=4, pool_maxsize=32)
+
+    def build_connection_pool_key_attributes(
+        self, request: requests.PreparedRequest, verify: bool | str, cert: str | tuple[str, str] | None = None
+    ) -> tuple[_HostParams, _PoolKwargs]:
+        host_params, _ = super().build_connection_pool_key_attributes(request, verify, cert)
+        pool_kwargs: _PoolKwargs = {
+            "ssl_context": self._context(),
+            "cert_reqs": "CERT_REQUIRED" if self._verify else "CERT_NONE",
+        }
+        extra = cast(dict[str, Any], pool_kwargs)  # urllib3 pool keys the stub does not list
+        if self._server_name:
+            extra["server_hostname"] = self._server_name
+        if not self._verify:
+            extra["assert_hostname"] = False
+        return host_params, pool_kwargs
+
+
+class HTTPTransport(BaseTransport):
+    """Sends requests to an API server over HTTP(S) with a pooled, thread-safe ``requests`` session.
+
+    Args:
+        server: the server URL, for example ``https://127.0.0.1:6443``; a path prefix is kept.
+        ca_data: PEM certificate authority to trust; the system roots when ``None``.
+        insecure_skip_tls_verify: skip server certificate verification.
+        tls_server_name: the name to verify the server certificate against (and send as SNI).
+        client_certificate: a certificate/key pair, or a callable returning the current one (exec plugins rotate
+            them); a changed pair gets fresh connections.
+        proxy_url: an HTTP(S) proxy; when ``None`` the ``HTTPS_PROXY``/``NO_PROXY`` environment applies.
+        name: the transport's name in logs and auto-detection reports.
+
+    Thread-safety: thread-safe; connection pools are shared by all threads.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        ca_data: bytes | None = None,
+        insecure_skip_tls_verify: bool = False,
+        tls_server_name: str | None = None,
+        client_certificate: tuple[bytes, bytes] | CertificateSource | None = None,
+        proxy_url: str | None = None,
+        name: str = "http",
+    ) -> None:
+        self.name = name
+        self.server = server.rstrip("/")
+        self._ca_data = ca_data
+        self._insecure = insecure_skip_tls_verify
+        self._certificate = _certificate_source(client_certificate)
+        self._lock = threading.Lock()
+        self._context_key: tuple[bytes, bytes] | bool | None = False
+        self._context: ssl.SSLContext | None = None
+        self._session = requests.Session()
+        self._session.trust_env = False  # no REQUESTS_CA_BUNDLE or .netrc; proxies are resolved below
+        adapter = _ContextAdapter(self._current_context, not insecure_skip_tls_verify, tls_server_name)
+        self._session.mount("https://", adapter)
+        self._session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
+        self._proxies = self._resolve_proxies(proxy_url)
+        if self.server.startswith("https://"):
+            self._current_context()  # fail fast on unusable CA or certificate data
+
+    def __repr__(self) -> str:
+        return f"<HTTPTransport {self.name} {self.server}>"
+
+    def _resolve_proxies(self, proxy_url: str | None) -> dict[str, str]:
+        if proxy_url:
+            if urlsplit(proxy_url).scheme not in ("http", "https"):
+                raise ConfigError(f"proxy-url {urlsplit(proxy_url).scheme!r} scheme is not supported (http, https)")
+            return {"http": proxy_url, "https": proxy_url}
+        return dict(requests.utils.get_environ_proxies(self.server))
+
+    def _current_context(self) -> ssl.SSLContext:
+        certificate = self._certificate()
+        with self._lock:
+            if self._context is None or certificate != self._context_key:
+                self._context = build_ssl_context(
+                    ca_data=self._ca_data, insecure_skip_tls_verify=self._insecure, client_certificate=certificate
+                )
+                self._context_key = certificate
+            return self._context
+
+    def send(self, request: Request) -> Response:
+        """Send ``request``; see :meth:`BaseTransport.send`."""
+        cancellation = request.cancellation
+        if cancellation is not None:
+            cancellation.raise_if_cancelled()
+        headers = {**request.headers, "Accept": request.accept}
+        if request.effective_content_type:
+            headers["Content-Type"] = request.effective_content_type
+        url = self.server + request.path
+        started = time.monotonic()
+        with _mapped_errors(request):
+            answer = self._session.request(
+                request.method,
+                url,
+                params=list(request.query),
+                data=request.body,
+                headers=headers,
+                timeout=request.timeout,
+                stream=True,
+                proxies=self._proxies,
+                allow_redirects=False,
+            )
+        logger.debug(
+            "%s %s %d %.1fms", request.method, request.url_path, answer.status_code, (time.monotonic() - started) * 1e3
+        )
+        return _wrap(answer, request)
+
+    def close(self) -> None:
+        """Close every pooled connection."""
+        self._session.close()
+
+
+def _certificate_source(value: tuple[bytes, bytes] | CertificateSource | None) -> CertificateSource:
+    if callable(value):
+        return value
+    return lambda: value
+
+
+def _wrap(answer: requests.Response, request: Request) -> Response:
+    cancellation = request.cancellation
+    unregister = cancellation.on_cancel(lambda: _abort(answer)) if cancellation is not None else None
+
+    def chunks() -> Iterator[bytes]:
+        with _mapped_errors(request):
+            yield from answer.iter_content(chunk_size=None if request.expect == "stream" else _CHUNK)
+
+    def close() -> None:
+        if unregister is not None:
+            unregister()
+        answer.close()
+
+    return Response(answer.status_code, dict(answer.headers), chunks(), close=close)
+
+
+def _abort(answer: requests.Response) -> None:
+    """Wake a thread blocked reading ``answer`` by shutting its socket down, then close it."""
+    connection = getattr(answer.raw, "connection", None)
+    sock = getattr(connection, "sock", None)
+    if isinstance(sock, socket.socket):
+        with contextlib.suppress(OSError):
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    with contextlib.suppress(Exception):
+        answer.close()
+
+
+@contextlib.contextmanager
+def _mapped_errors(request: Request) -> Iterator[None]:
+    """Translate ``requests``/``urllib3`` exceptions to the most specific :class:`TransportError`."""
+    try:
+        yield
+    except (requests.RequestException, URLLib3Error, OSError) as exc:
+        if request.cancellation is not None and request.cancellation.cancelled:
+            raise RequestCancelled(f"{request.method} {request.path} cancelled") from exc
+        raise _translate(exc, request) from exc
+
+
+def _translate(exc: BaseException, request: Request) -> TransportError:
+    where = f"{request.method} {request.path}"
+    if isinstance(exc, requests.exceptions.SSLError | ssl.SSLError):
+        return TLSError(f"{where}: TLS failed: {_reason(exc)}")
+    if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout):
+        return TransportTimeout(f"{where}: timed out after {request.timeout}s")
+    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
+        exc, requests.exceptions.ChunkedEncodingError
+    ):
+        return ConnectError(f"{where}: cannot connect: {_reason(exc)}")
+    return TransportError(f"{where}: {_reason(exc)}")
+
+
+def _reason(exc: BaseException) -> str:
+    """The innermost useful message; URLs in urllib3 messages carry no credentials (they are in headers)."""
+    while exc.__context__ is not None and str(exc.__context__) and exc.__cause__ is None:
+        exc = exc.__context__
+    text = str(exc)
+    return text[:300] if text else type(exc).__name__
+
+
+__all__ = ["CertificateSource", "HTTPTransport", "build_ssl_context"]
