@@ -5,7 +5,12 @@ The public surface is what this module exports (and :mod:`dynaclient.testing` fo
 
 from __future__ import annotations
 
-from dynaclient._types import JSONObject
+from dynaclient._types import (
+    JSONObject,
+)
+from dynaclient.client import (
+    APIClient,
+)
 from dynaclient.exceptions import (
     AlreadyExistsError,
     AmbiguousResourceError,
@@ -21,6 +26,7 @@ from dynaclient.exceptions import (
     FieldTypeError,
     ForbiddenError,
     GoneError,
+    GroupVersionError,
     InClusterConfigError,
     InvalidError,
     KubeconfigError,
@@ -28,6 +34,7 @@ from dynaclient.exceptions import (
     NotFoundError,
     RequestCancelled,
     ResourceNotFoundError,
+    SelectorError,
     ServerError,
     TLSError,
     TooManyRequestsError,
@@ -37,12 +44,76 @@ from dynaclient.exceptions import (
     UnsupportedMediaTypeError,
     UnsupportedRequestError,
 )
-from dynaclient.request import Cancellation, Request, Response
-from dynaclient.transport import BaseTransport
+from dynaclient.gvr import (
+    GroupResource,
+    GroupVersion,
+    GroupVersionKind,
+    GroupVersionResource,
+    parse_resource_arg,
+)
+from dynaclient.objects import (
+    get_annotations,
+    get_api_version,
+    get_creation_timestamp,
+    get_deletion_timestamp,
+    get_finalizers,
+    get_generation,
+    get_kind,
+    get_labels,
+    get_name,
+    get_namespace,
+    get_owner_references,
+    get_resource_version,
+    get_uid,
+    nested_bool,
+    nested_delete,
+    nested_field,
+    nested_field_copy,
+    nested_float,
+    nested_get,
+    nested_int,
+    nested_list,
+    nested_map,
+    nested_number_as_float,
+    nested_set,
+    nested_string,
+    nested_string_list,
+    nested_string_map,
+    object_key,
+)
+from dynaclient.request import (
+    Cancellation,
+    Request,
+    Response,
+)
+from dynaclient.selectors import (
+    DoesNotExist,
+    Exists,
+    NotEqual,
+    NotIn,
+    field_selector,
+    label_selector,
+    matches_fields,
+    matches_labels,
+    parse_field_selector,
+    parse_label_selector,
+)
+from dynaclient.transport import (
+    BaseTransport,
+)
+from dynaclient.transport.http import (
+    HTTPTransport,
+)
+from dynaclient.watch import (
+    WatchEvent,
+    WatchEventType,
+    iter_watch_events,
+)
 
 __version__ = "0.1.0.dev0"
 
 __all__ = [
+    "APIClient",
     "APIError",
     "AlreadyExistsError",
     "AmbiguousResourceError",
@@ -55,20 +126,31 @@ __all__ = [
     "ConnectError",
     "DecodeError",
     "DiscoveryError",
+    "DoesNotExist",
     "DynaclientError",
+    "Exists",
     "FieldTypeError",
     "ForbiddenError",
     "GoneError",
+    "GroupResource",
+    "GroupVersion",
+    "GroupVersionError",
+    "GroupVersionKind",
+    "GroupVersionResource",
+    "HTTPTransport",
     "InClusterConfigError",
     "InvalidError",
     "JSONObject",
     "KubeconfigError",
     "MethodNotAllowedError",
+    "NotEqual",
     "NotFoundError",
+    "NotIn",
     "Request",
     "RequestCancelled",
     "ResourceNotFoundError",
     "Response",
+    "SelectorError",
     "ServerError",
     "TLSError",
     "TooManyRequestsError",
@@ -77,5 +159,43 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "UnsupportedRequestError",
+    "WatchEvent",
+    "WatchEventType",
     "__version__",
+    "field_selector",
+    "get_annotations",
+    "get_api_version",
+    "get_creation_timestamp",
+    "get_deletion_timestamp",
+    "get_finalizers",
+    "get_generation",
+    "get_kind",
+    "get_labels",
+    "get_name",
+    "get_namespace",
+    "get_owner_references",
+    "get_resource_version",
+    "get_uid",
+    "iter_watch_events",
+    "label_selector",
+    "matches_fields",
+    "matches_labels",
+    "nested_bool",
+    "nested_delete",
+    "nested_field",
+    "nested_field_copy",
+    "nested_float",
+    "nested_get",
+    "nested_int",
+    "nested_list",
+    "nested_map",
+    "nested_number_as_float",
+    "nested_set",
+    "nested_string",
+    "nested_string_list",
+    "nested_string_map",
+    "object_key",
+    "parse_field_selector",
+    "parse_label_selector",
+    "parse_resource_arg",
 ]

@@ -27,6 +27,8 @@ The tree::
     │   ├── TooManyRequestsError       429, with ``retry_after``
     │   └── ServerError                5xx
     ├── DecodeError(DynaclientError, ValueError)      a body or watch frame that is not the JSON expected
+    ├── GroupVersionError(DynaclientError, ValueError)   a group/version or resource string that does not parse
+    ├── SelectorError(DynaclientError, ValueError)    a label or field selector (or a key or value) is invalid
     ├── FieldTypeError(DynaclientError, TypeError)    a typed nested accessor met the wrong JSON type
     └── DiscoveryError                                discovery failed or a resource cannot be resolved
         └── ResourceNotFoundError(DiscoveryError, LookupError)
@@ -213,6 +215,14 @@ class DecodeError(DynaclientError, ValueError):
     """A response body or watch frame was not the JSON that was expected."""
 
 
+class GroupVersionError(DynaclientError, ValueError):
+    """A string could not be parsed as a group/version or a fully qualified resource."""
+
+
+class SelectorError(DynaclientError, ValueError):
+    """A label or field selector, or one of its keys or values, is invalid."""
+
+
 class FieldTypeError(DynaclientError, TypeError):
     """A typed nested accessor found a value of the wrong JSON type.
 
@@ -344,6 +354,7 @@ __all__ = [
     "FieldTypeError",
     "ForbiddenError",
     "GoneError",
+    "GroupVersionError",
     "InClusterConfigError",
     "InvalidError",
     "KubeconfigError",
@@ -351,6 +362,7 @@ __all__ = [
     "NotFoundError",
     "RequestCancelled",
     "ResourceNotFoundError",
+    "SelectorError",
     "ServerError",
     "TLSError",
     "TooManyRequestsError",

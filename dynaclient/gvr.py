@@ -8,14 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from dynaclient.exceptions import DynaclientError
-
-
-class GroupVersionError(DynaclientError, ValueError):
-    """A string could not be parsed as a group/version or a fully qualified resource.
-
-    Thread-safety: immutable once raised.
-    """
+from dynaclient.exceptions import GroupVersionError
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +49,7 @@ class GroupVersion:
         >>> GroupVersion.parse("a/b/c")
         Traceback (most recent call last):
         ...
-        dynaclient.gvr.GroupVersionError: unexpected GroupVersion string 'a/b/c': more than one '/'
+        dynaclient.exceptions.GroupVersionError: unexpected GroupVersion string 'a/b/c': more than one '/'
         """
         if api_version in ("", "/"):
             return cls("", "")
@@ -189,7 +182,7 @@ class GroupVersionResource(_InGroupVersion):
         >>> GroupVersionResource.parse("deployments.apps")
         Traceback (most recent call last):
         ...
-        dynaclient.gvr.GroupVersionError: 'deployments.apps' is not resource.version.group; ...
+        dynaclient.exceptions.GroupVersionError: 'deployments.apps' is not resource.version.group; ...
         """
         gvr, _ = parse_resource_arg(arg)
         if gvr is None:

@@ -13,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
-from dynaclient.exceptions import DynaclientError
+from dynaclient.exceptions import SelectorError
 
 LabelOperator: TypeAlias = Literal["in", "notin", "=", "==", "!=", "exists", "!", "gt", "lt"]
 """A label requirement operator, spelled as apimachinery ``pkg/selection/operator.go`` spells it."""
@@ -39,13 +39,6 @@ _OPERATOR_TOKENS: dict[str, LabelOperator] = {
 _VALUE_COUNTS: dict[str, tuple[int, int]] = {"in": (1, 2**31), "notin": (1, 2**31), "exists": (0, 0), "!": (0, 0)}
 _RENDERED_OPERATORS = {"=": "=", "==": "==", "!=": "!=", "in": " in ", "notin": " notin ", "gt": ">", "lt": "<"}
 _FIELD_KEY_FORBIDDEN = frozenset("=!,\\")
-
-
-class SelectorError(DynaclientError, ValueError):
-    """A label or field selector, or one of its keys or values, is invalid.
-
-    Thread-safety: immutable once raised.
-    """
 
 
 @dataclass(frozen=True, slots=True)
@@ -204,7 +197,7 @@ def label_selector(spec: str | Mapping[str, LabelSpec] | None) -> str:
     >>> label_selector({"app": "not valid"})
     Traceback (most recent call last):
     ...
-    dynaclient.selectors.SelectorError: invalid label value 'not valid' for key 'app': must consist of ...
+    dynaclient.exceptions.SelectorError: invalid label value 'not valid' for key 'app': must consist of ...
     """
     if spec is None:
         return ""

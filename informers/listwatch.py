@@ -1,0 +1,106 @@
+"""The contract between a reflector and the API: list pages and watch streams (client-go ``ListerWatcher``).
+
+The reflector depends on this protocol, never on a client, so it can be driven by scripted fakes in tests.
+:class:`ResourceListWatch` (added with the dynamic client) adapts a dynaclient resource client to it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Protocol
+
+from dynaclient import JSONObject, WatchEvent
+
+
+@dataclass(frozen=True, slots=True)
+class ListPage:
+    """One page of a list.
+
+    Attributes:
+        items: the objects of this page, each with ``apiVersion`` and ``kind`` filled in.
+        resource_version: the list's ``metadata.resourceVersion``.
+        continue_token: the token for the next page; ``""`` on the last page.
+
+    Thread-safety: immutable (the item dicts are shared; treat them as read-only).
+    """
+
+    items: list[JSONObject]
+    resource_version: str
+    continue_token: str = ""
+
+
+class WatchStream(Protocol):
+    """An open watch: iterate for events; :meth:`close` may be called from another thread and ends iteration.
+
+    Iteration raises the typed error of an ``ERROR`` frame (``GoneError`` for 410 Expired) and
+    :class:`~dynaclient.TransportError` when the connection breaks; it ends normally when the server closes
+    the stream (for example at ``timeoutSeconds``).
+    """
+
+    def __iter__(self) -> Iterator[WatchEvent]: ...
+
+    def close(self) -> None:
+        """Stop the watch; a blocked iteration returns promptly."""
+        ...
+
+
+class ListerWatcher(Protocol):
+    """Lists and watches one resource in one scope (namespace, selectors already applied)."""
+
+    def list_page(
+        self,
+        *,
+        limit: int | None,
+        continue_token: str | None,
+        resource_version: str | None,
+        resource_version_match: str | None,
+    ) -> ListPage:
+        """Fetch one page of the list.
+
+        Raises:
+            GoneError: the resourceVersion or continue token is too old.
+            APIError: any other error status.
+            TransportError: no response.
+        """
+        ...
+
+    def watch(
+        self,
+        *,
+        resource_version: str,
+        allow_bookmarks: bool,
+        timeout_seconds: int | None,
+        send_initial_events: bool,
+        resource_version_match: str | None,
+    ) -> WatchStream:
+        """Open a watch from ``resource_version``.
+
+        Raises:
+            GoneError: the resourceVersion is too old (also possible later, as an ERROR frame).
+            APIError: any other error status.
+            TransportError: no response.
+        """
+        ...
+
+
+class ReflectorSink(Protocol):
+    """Where a reflector delivers what it learns; implemented by the informer (store + handler fan-out).
+
+    The reflector calls these from its own thread, one at a time, in server order.
+    """
+
+    def on_replace(self, items: list[JSONObject], resource_version: str) -> None:
+        """Replace the whole cache with ``items`` (an initial list or a relist), atomically."""
+        ...
+
+    def on_event(self, event: WatchEvent) -> None:
+        """Apply one ``ADDED``, ``MODIFIED`` or ``DELETED`` event."""
+        ...
+
+    def on_resource_version(self, resource_version: str) -> None:
+        """Record progress without a change (a ``BOOKMARK``)."""
+        ...
+
+
+__all__ = ["ListPage", "ListerWatcher", "ReflectorSink", "WatchStream"]
