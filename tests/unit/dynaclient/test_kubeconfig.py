@@ -1,0 +1,351 @@
+"""Loading kubeconfigs: KUBECONFIG merging, relative paths, context choice, namespaces and servers."""
+
+from __future__ import annotations
+
+import base64
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from dynaclient.auth import BasicAuth, ExecAuth, NoAuth, StaticTokenAuth, TokenFileAuth
+from dynaclient.config import kubeconfig_paths, load_kubeconfig, parse_kubeconfig
+from dynaclient.exceptions import KubeconfigError
+
+CA = b"-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"
+CERT = b"-----BEGIN CERTIFICATE-----\nCLIENT\n-----END CERTIFICATE-----\n"
+KEY = b"-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n"
+
+
+def b64(data: bytes) -> str:
+    return base64.b64encode(data).decode()
+
+
+def kubeconfig(
+    *,
+    clusters: dict[str, dict[str, Any]] | None = None,
+    users: dict[str, dict[str, Any]] | None = None,
+    contexts: dict[str, dict[str, Any]] | None = None,
+    current: str | None = None,
+) -> dict[str, Any]:
+    document: dict[str, Any] = {
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": n, "cluster": c} for n, c in (clusters or {}).items()],
+        "users": [{"name": n, "user": u} for n, u in (users or {}).items()],
+        "contexts": [{"name": n, "context": c} for n, c in (contexts or {}).items()],
+    }
+    if current is not None:
+        document["current-context"] = current
+    return document
+
+
+def write(path: Path, document: dict[str, Any]) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(document))
+    return path
+
+
+def simple(server: str = "https://dev.example:6443", namespace: str | None = None) -> dict[str, Any]:
+    context: dict[str, Any] = {"cluster": "dev", "user": "alice"}
+    if namespace:
+        context["namespace"] = namespace
+    return kubeconfig(
+        clusters={"dev": {"server": server, "certificate-authority-data": b64(CA)}},
+        users={"alice": {"token": "alice-token"}},
+        contexts={"dev": context},
+        current="dev",
+    )
+
+
+@pytest.fixture
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Path:
+    home = tmp_path / "home"
+    home.mkdir()
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("KUBECONFIG", raising=False)
+    return home
+
+
+def test_a_single_file_resolves_server_ca_token_context_and_namespace(tmp_path: Path) -> None:
+    path = write(tmp_path / "config", simple(namespace="team"))
+
+    config = load_kubeconfig(path)
+
+    assert config.server == "https://dev.example:6443"
+    assert config.ca_data == CA
+    assert isinstance(config.auth, StaticTokenAuth)
+    assert config.auth.headers() == {"Authorization": "Bearer alice-token"}
+    assert (config.context, config.namespace, config.source) == ("dev", "team", str(path))
+
+
+def test_the_namespace_defaults_to_default_when_the_context_has_none(tmp_path: Path) -> None:
+    assert load_kubeconfig(write(tmp_path / "config", simple())).namespace == "default"
+
+
+def test_a_context_is_chosen_by_name_over_current_context(tmp_path: Path) -> None:
+    document = simple()
+    document["contexts"].append({"name": "prod", "context": {"cluster": "dev", "namespace": "prod-ns"}})
+    path = write(tmp_path / "config", document)
+
+    config = load_kubeconfig(str(path), context="prod")
+
+    assert (config.context, config.namespace) == ("prod", "prod-ns")
+    assert isinstance(config.auth, NoAuth)
+
+
+@pytest.mark.parametrize(
+    ("server", "expected"),
+    [
+        pytest.param("https://[::1]:6443", "https://[::1]:6443", id="ipv6-loopback"),
+        pytest.param("https://[fd00:10:96::1]/", "https://[fd00:10:96::1]", id="ipv6-trailing-slash"),
+        pytest.param("https://10.0.0.1:6443", "https://10.0.0.1:6443", id="ipv4"),
+        pytest.param("kube.example:6443", "https://kube.example:6443", id="no-scheme-with-tls-gets-https"),
+        pytest.param("https://rancher.example/k8s/clusters/c-1", "https://rancher.example/k8s/clusters/c-1", id="path"),
+        pytest.param("http://127.0.0.1:8001", "http://127.0.0.1:8001", id="plain-http"),
+    ],
+)
+def test_servers_with_hostnames_and_ip_addresses_are_accepted(tmp_path: Path, server: str, expected: str) -> None:
+    assert load_kubeconfig(write(tmp_path / "config", simple(server=server))).server == expected
+
+
+def test_a_server_without_scheme_or_tls_settings_gets_http_as_in_client_go(tmp_path: Path) -> None:
+    document = simple(server="localhost:8080")
+    del document["clusters"][0]["cluster"]["certificate-authority-data"]
+
+    assert load_kubeconfig(write(tmp_path / "config", document)).server == "http://localhost:8080"
+
+
+def test_cluster_tls_and_proxy_settings_are_carried_over(tmp_path: Path) -> None:
+    document = simple()
+    document["clusters"][0]["cluster"] = {
+        "server": "https://[::1]:6443",
+        "insecure-skip-tls-verify": True,
+        "tls-server-name": "kubernetes.default",
+        "proxy-url": "socks5://proxy.example:1080",
+        "disable-compression": True,
+    }
+
+    config = load_kubeconfig(write(tmp_path / "config", document))
+
+    assert config.ca_data is None
+    assert config.insecure_skip_tls_verify is True
+    assert config.tls_server_name == "kubernetes.default"
+    assert config.proxy_url == "socks5://proxy.example:1080"
+    assert config.disable_compression is True
+
+
+def test_kubeconfig_merging_lets_the_first_file_to_define_a_name_win(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    first = write(
+        tmp_path / "a" / "config",
+        kubeconfig(
+            clusters={"shared": {"server": "https://first.example"}},
+            users={"alice": {"token": "first-token"}},
+        ),
+    )
+    second = write(
+        tmp_path / "b" / "config",
+        kubeconfig(
+            clusters={"shared": {"server": "https://second.example"}, "own": {"server": "https://own.example"}},
+            users={"alice": {"token": "second-token"}},
+            contexts={"dev": {"cluster": "shared", "user": "alice", "namespace": "from-second"}},
+            current="dev",
+        ),
+    )
+    monkeypatch.setenv("KUBECONFIG", os.pathsep.join([str(first), str(second)]))
+
+    config = load_kubeconfig()
+
+    assert config.server == "https://first.example"
+    assert config.auth.headers() == {"Authorization": "Bearer first-token"}
+    assert config.namespace == "from-second"
+    assert config.source == os.pathsep.join([str(first), str(second)])
+
+
+def test_current_context_comes_from_the_first_file_that_sets_one(tmp_path: Path) -> None:
+    clusters = {"c": {"server": "https://c.example"}}
+    files = [
+        write(tmp_path / "1", kubeconfig(clusters=clusters)),
+        write(tmp_path / "2", kubeconfig(contexts={"two": {"cluster": "c"}}, current="two")),
+        write(tmp_path / "3", kubeconfig(contexts={"three": {"cluster": "c"}}, current="three")),
+    ]
+
+    config = load_kubeconfig(env={"KUBECONFIG": os.pathsep.join(map(str, files))})
+
+    assert config.context == "two"
+
+
+def test_missing_files_in_the_kubeconfig_list_are_skipped(tmp_path: Path) -> None:
+    present = write(tmp_path / "present", simple())
+    listed = os.pathsep.join([str(tmp_path / "missing"), str(present), ""])
+
+    assert load_kubeconfig(env={"KUBECONFIG": listed}).server == "https://dev.example:6443"
+
+
+def test_a_kubeconfig_list_where_no_file_exists_is_an_error(tmp_path: Path) -> None:
+    listed = os.pathsep.join([str(tmp_path / "a"), str(tmp_path / "b")])
+
+    with pytest.raises(KubeconfigError, match="none of the files listed in KUBECONFIG exists") as caught:
+        load_kubeconfig(env={"KUBECONFIG": listed})
+
+    assert caught.value.path == listed
+
+
+def test_an_explicit_path_that_does_not_exist_is_an_error_naming_it(tmp_path: Path) -> None:
+    missing = tmp_path / "nope"
+
+    with pytest.raises(KubeconfigError, match="file does not exist") as caught:
+        load_kubeconfig(missing)
+
+    assert caught.value.path == str(missing)
+
+
+def test_the_default_file_is_home_kube_config(clean_env: Path) -> None:
+    write(clean_env / ".kube" / "config", simple(namespace="home-ns"))
+
+    assert load_kubeconfig().namespace == "home-ns"
+
+
+def test_a_missing_default_file_is_an_error_naming_it(clean_env: Path) -> None:
+    with pytest.raises(KubeconfigError) as caught:
+        load_kubeconfig()
+
+    assert caught.value.path == str(clean_env / ".kube" / "config")
+
+
+def test_kubeconfig_paths_deduplicates_the_list_in_order(tmp_path: Path) -> None:
+    a, b = str(tmp_path / "a"), str(tmp_path / "b")
+
+    assert kubeconfig_paths({"KUBECONFIG": os.pathsep.join([a, b, a])}) == [a, b]
+
+
+def test_an_empty_file_counts_as_an_empty_kubeconfig_in_a_merge(tmp_path: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.write_text("")
+    full = write(tmp_path / "full", simple())
+
+    config = load_kubeconfig(env={"KUBECONFIG": os.pathsep.join([str(empty), str(full)])})
+
+    assert config.context == "dev"
+
+
+def test_relative_paths_are_resolved_against_the_file_that_names_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    directory = tmp_path / "kube"
+    (directory / "certs").mkdir(parents=True)
+    (directory / "certs" / "ca.crt").write_bytes(CA)
+    (directory / "certs" / "client.crt").write_bytes(CERT)
+    (directory / "certs" / "client.key").write_bytes(KEY)
+    document = kubeconfig(
+        clusters={"dev": {"server": "https://dev.example", "certificate-authority": "certs/ca.crt"}},
+        users={"alice": {"client-certificate": "certs/client.crt", "client-key": "certs/client.key"}},
+        contexts={"dev": {"cluster": "dev", "user": "alice"}},
+        current="dev",
+    )
+    path = write(directory / "config", document)
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    monkeypatch.chdir(elsewhere)
+
+    config = load_kubeconfig(path)
+
+    assert (config.ca_data, config.client_certificate) == (CA, (CERT, KEY))
+
+
+def test_a_relative_token_file_is_resolved_and_read(tmp_path: Path) -> None:
+    (tmp_path / "kube").mkdir()
+    (tmp_path / "kube" / "token").write_text("file-token\n")
+    document = simple()
+    document["users"][0]["user"] = {"tokenFile": "token"}
+
+    config = load_kubeconfig(write(tmp_path / "kube" / "config", document))
+
+    assert isinstance(config.auth, TokenFileAuth)
+    assert config.auth.path == str(tmp_path / "kube" / "token")
+    assert config.auth.headers() == {"Authorization": "Bearer file-token"}
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        pytest.param("bin/plugin", "{dir}/bin/plugin", id="relative-with-separator-is-resolved"),
+        pytest.param("kubelogin", "kubelogin", id="bare-name-is-looked-up-on-path"),
+        pytest.param("/usr/bin/plugin", "/usr/bin/plugin", id="absolute-is-kept"),
+    ],
+)
+def test_an_exec_command_is_resolved_only_when_it_contains_a_path_separator(
+    tmp_path: Path, command: str, expected: str
+) -> None:
+    text = yaml.safe_dump(
+        kubeconfig(users={"u": {"exec": {"command": command, "apiVersion": "client.authentication.k8s.io/v1"}}})
+    )
+
+    parsed = parse_kubeconfig(text, str(tmp_path / "config"))
+
+    exec_spec = parsed.users["u"].exec
+    assert exec_spec is not None
+    assert exec_spec.command == expected.format(dir=tmp_path)
+
+
+def test_client_certificate_data_and_basic_auth_are_read(tmp_path: Path) -> None:
+    document = simple()
+    document["users"].append(
+        {"name": "cert", "user": {"client-certificate-data": b64(CERT), "client-key-data": b64(KEY)}}
+    )
+    document["users"].append({"name": "basic", "user": {"username": "admin", "password": "hunter2"}})
+    document["contexts"] += [
+        {"name": "cert", "context": {"cluster": "dev", "user": "cert"}},
+        {"name": "basic", "context": {"cluster": "dev", "user": "basic"}},
+    ]
+    path = write(tmp_path / "config", document)
+
+    assert load_kubeconfig(path, context="cert").client_certificate == (CERT, KEY)
+    assert isinstance(load_kubeconfig(path, context="basic").auth, BasicAuth)
+
+
+def test_a_static_token_wins_over_a_token_file_as_in_client_go(tmp_path: Path) -> None:
+    document = simple()
+    document["users"][0]["user"] = {"token": "static", "tokenFile": str(tmp_path / "does-not-matter")}
+
+    config = load_kubeconfig(write(tmp_path / "config", document))
+
+    assert config.auth.headers() == {"Authorization": "Bearer static"}
+
+
+def test_a_v1beta1_exec_plugin_without_interactive_mode_defaults_to_if_available(tmp_path: Path) -> None:
+    document = simple()
+    document["clusters"][0]["cluster"]["extensions"] = [
+        {"name": "client.authentication.k8s.io/exec", "extension": {"audience": "k8s"}}
+    ]
+    document["users"][0]["user"] = {
+        "exec": {"command": "plugin", "apiVersion": "client.authentication.k8s.io/v1beta1", "provideClusterInfo": True}
+    }
+
+    config = load_kubeconfig(write(tmp_path / "config", document))
+
+    assert isinstance(config.auth, ExecAuth)
+    assert config.auth.spec.interactive_mode == "IfAvailable"
+    cluster = config.auth.exec_info()["spec"]["cluster"]
+    assert cluster == {
+        "server": "https://dev.example:6443",
+        "certificate-authority-data": b64(CA),
+        "config": {"audience": "k8s"},
+    }
+
+
+def test_string_fields_accept_numbers_and_booleans_as_kubectl_does(tmp_path: Path) -> None:
+    path = tmp_path / "config"
+    path.write_text(
+        "clusters: [{name: 1234, cluster: {server: 'https://x.example'}}]\n"
+        "contexts: [{name: ctx, context: {cluster: 1234, namespace: 42}}]\n"
+        "current-context: ctx\n"
+    )
+
+    config = load_kubeconfig(path)
+
+    assert (config.server, config.namespace) == ("https://x.example", "42")
