@@ -7,9 +7,10 @@ import logging
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any
 
 from dynaclient._types import JSONObject
+from dynaclient.auth.base import AuthProvider
 from dynaclient.exceptions import (
     APIError,
     ConnectError,
@@ -46,18 +47,6 @@ _SYNTHESISED_REASONS = {
 }
 
 
-class Authenticator(Protocol):
-    """What the client needs from an auth provider (see :mod:`dynaclient.auth`)."""
-
-    def headers(self) -> dict[str, str]:
-        """Return the headers that authenticate the next request."""
-        ...
-
-    def on_unauthorized(self) -> bool:
-        """Forget a cached credential after a 401; return whether a retry may succeed."""
-        ...
-
-
 class APIClient:
     """Sends requests through a transport, adding authentication, retries and typed errors.
 
@@ -80,7 +69,7 @@ class APIClient:
         self,
         transport: BaseTransport,
         *,
-        auth: Authenticator | None = None,
+        auth: AuthProvider | None = None,
         namespace: str = "default",
         max_retries: int = DEFAULT_MAX_RETRIES,
         sleep: Callable[[float], None] = time.sleep,
@@ -242,4 +231,4 @@ def with_query(request: Request, **params: str) -> Request:
     return replace(request, query=request.query + tuple(params.items()))
 
 
-__all__ = ["DEFAULT_MAX_RETRIES", "APIClient", "Authenticator", "decode_json", "error_from_response", "with_query"]
+__all__ = ["DEFAULT_MAX_RETRIES", "APIClient", "decode_json", "error_from_response", "with_query"]

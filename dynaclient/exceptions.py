@@ -6,6 +6,7 @@ The tree::
     ├── ConfigError                                   kubeconfig / in-cluster settings are unusable
     │   ├── KubeconfigError                           names the file and the key (``users[0].user.token``)
     │   └── InClusterConfigError                      names the environment variable or file
+    │   └── NoClientError                             auto-detection found no usable client; ``reasons`` says why
     ├── AuthError                                     credentials could not be obtained (exec plugin, token file)
     ├── TransportError                                no HTTP response was obtained
     │   ├── ConnectError                              connection refused, DNS, proxy, subprocess could not start
@@ -73,6 +74,19 @@ class KubeconfigError(ConfigError):
 
 class InClusterConfigError(ConfigError):
     """The pod's service-account environment or files are missing or unreadable."""
+
+
+class NoClientError(ConfigError):
+    """No auto-detection candidate could reach the API server.
+
+    Attributes:
+        reasons: why each candidate failed, by candidate name (``in-cluster``, ``kubeconfig``, ...).
+    """
+
+    def __init__(self, reasons: dict[str, str]) -> None:
+        self.reasons = reasons
+        lines = "\n".join(f"- {name}: {reason}" for name, reason in reasons.items())
+        super().__init__(f"failed to load any Kubernetes client:\n{lines}")
 
 
 class AuthError(DynaclientError):
@@ -359,6 +373,7 @@ __all__ = [
     "InvalidError",
     "KubeconfigError",
     "MethodNotAllowedError",
+    "NoClientError",
     "NotFoundError",
     "RequestCancelled",
     "ResourceNotFoundError",

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import time
 
-from dynaclient import APIClient, HTTPTransport, NotFoundError, nested_get
+from dynaclient import APIClient, HTTPTransport, NotFoundError, StaticTokenAuth, nested_get
 from dynaclient.testing import ControlPlane
 
 CRD = {
@@ -30,17 +30,6 @@ CRD = {
     },
 }
 SAWTOOTHS = "/apis/sawtooth.hyperledger.org/v1alpha1/namespaces/default/sawtooths"
-
-
-class BearerToken:
-    def __init__(self, token: str) -> None:
-        self._token = token
-
-    def headers(self) -> dict[str, str]:
-        return {"Authorization": f"Bearer {self._token}"}
-
-    def on_unauthorized(self) -> bool:
-        return False
 
 
 def run(client: APIClient) -> None:
@@ -72,7 +61,7 @@ def main() -> None:
     with ControlPlane() as plane:
         print(f"kube-apiserver {plane.server_url} ready in {plane.startup_seconds:.1f}s")
         transport = HTTPTransport(plane.server_url, ca_data=plane.ca_path.read_bytes())
-        with APIClient(transport, auth=BearerToken(plane.token)) as client:
+        with APIClient(transport, auth=StaticTokenAuth(plane.token)) as client:
             run(client)
     print("control plane stopped")
 
