@@ -199,9 +199,8 @@ class HTTPTransport(BaseTransport):
                 proxies=self._proxies,
                 allow_redirects=False,
             )
-        logger.debug(
-            "%s %s %d %.1fms", request.method, request.url_path, answer.status_code, (time.monotonic() - started) * 1e3
-        )
+        elapsed = (time.monotonic() - started) * 1e3
+        logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status_code, elapsed)
         return _wrap(answer, request)
 
     def close(self) -> None:
