@@ -25,6 +25,12 @@ from dynaclient.config import (
     load_incluster_config,
     load_kubeconfig,
 )
+from dynaclient.connect import (
+    client_from_config,
+    detect_api_client,
+    kubectl_proxy_client,
+    kubectl_raw_client,
+)
 from dynaclient.exceptions import (
     AlreadyExistsError,
     AmbiguousResourceError,
@@ -115,9 +121,8 @@ from dynaclient.selectors import (
 )
 from dynaclient.transport import (
     BaseTransport,
-)
-from dynaclient.transport.http import (
     HTTPTransport,
+    KubectlRawTransport,
 )
 from dynaclient.watch import (
     WatchEvent,
@@ -161,6 +166,7 @@ __all__ = [
     "InvalidError",
     "JSONObject",
     "KubeconfigError",
+    "KubectlRawTransport",
     "MethodNotAllowedError",
     "NoAuth",
     "NoClientError",
@@ -186,6 +192,8 @@ __all__ = [
     "WatchEvent",
     "WatchEventType",
     "__version__",
+    "client_from_config",
+    "detect_api_client",
     "field_selector",
     "get_annotations",
     "get_api_version",
@@ -201,6 +209,8 @@ __all__ = [
     "get_resource_version",
     "get_uid",
     "iter_watch_events",
+    "kubectl_proxy_client",
+    "kubectl_raw_client",
     "label_selector",
     "load_incluster_config",
     "load_kubeconfig",

@@ -3,5 +3,7 @@
 from __future__ import annotations
 
 from dynaclient.transport.base import BaseTransport
+from dynaclient.transport.http import HTTPTransport
+from dynaclient.transport.kubectl import KubectlRawTransport
 
-__all__ = ["BaseTransport"]
+__all__ = ["BaseTransport", "HTTPTransport", "KubectlRawTransport"]

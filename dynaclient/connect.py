@@ -1,0 +1,138 @@
+"""Build an :class:`~dynaclient.client.APIClient` from a configuration, and find one that works.
+
+:func:`detect_api_client` tries, in order, the pod's service account, the kubeconfig, a running
+``kubectl proxy`` and ``kubectl --raw``, as the Deno ``kubernetes_client`` module's ``autoDetectClient`` does.
+Each candidate must answer a live ``GET /api``; when none does, one error lists why each failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping
+
+from dynaclient.auth.base import NoAuth
+from dynaclient.client import APIClient
+from dynaclient.config import SERVICE_ACCOUNT_ROOT, ClientConfig, load_incluster_config, load_kubeconfig
+from dynaclient.exceptions import DynaclientError, NoClientError
+from dynaclient.transport.http import HTTPTransport
+from dynaclient.transport.kubectl import KubectlRawTransport
+
+logger = logging.getLogger("dynaclient")
+
+KUBECTL_PROXY_URL = "http://127.0.0.1:8001"
+"""Where ``kubectl proxy`` listens by default."""
+
+PROBE_TIMEOUT = 5.0
+"""Seconds each auto-detection candidate has to answer ``GET /api``."""
+
+
+def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> APIClient:
+    """Return a client for ``config`` over the HTTP transport.
+
+    The client certificate comes from the configuration or, when an exec plugin supplies one, from the auth
+    provider at each connection (so a rotated certificate is used as soon as it is issued).
+
+    Raises:
+        ConfigError: the CA or client certificate data cannot be loaded, or the proxy scheme is unsupported.
+    """
+    static = (
+        (config.client_certificate_data, config.client_key_data)
+        if config.client_certificate_data is not None and config.client_key_data is not None
+        else None
+    )
+    auth = config.auth
+
+    def certificate() -> tuple[bytes, bytes] | None:
+        return static or auth.client_certificate()
+
+    transport = HTTPTransport(
+        config.server,
+        ca_data=config.ca_data,
+        insecure_skip_tls_verify=config.insecure_skip_tls_verify,
+        tls_server_name=config.tls_server_name,
+        client_certificate=certificate,
+        proxy_url=config.proxy_url,
+        name=name,
+    )
+    return APIClient(transport, auth=auth, namespace=config.namespace)
+
+
+def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
+    """Return a client for a running ``kubectl proxy`` (it adds the credentials itself)."""
+    return APIClient(HTTPTransport(url, name="kubectl-proxy"), auth=NoAuth())
+
+
+def kubectl_raw_client(
+    kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *, kubectl: str | None = None
+) -> APIClient:
+    """Return a client that runs ``kubectl get/create/replace/delete --raw`` for every request."""
+    transport = KubectlRawTransport(
+        kubectl=kubectl, kubeconfig=os.fspath(kubeconfig) if kubeconfig else None, context=context
+    )
+    return APIClient(transport)
+
+
+Candidate = tuple[str, Callable[[], APIClient]]
+
+
+def default_candidates(
+    env: Mapping[str, str] | None = None,
+    *,
+    serviceaccount_root: str | os.PathLike[str] = SERVICE_ACCOUNT_ROOT,
+    proxy_url: str = KUBECTL_PROXY_URL,
+    kubectl: str | None = None,
+) -> list[Candidate]:
+    """Return the auto-detection candidates in the order they are tried: in-cluster, kubeconfig, proxy, kubectl.
+
+    Args:
+        env: the environment to read (``KUBERNETES_SERVICE_*``, ``KUBECONFIG``, ``HOME``, ``KUBECTL``).
+        serviceaccount_root: the service-account directory of a pod.
+        proxy_url: where to look for a running ``kubectl proxy``.
+        kubectl: the kubectl executable (default ``KUBECTL``, else ``kubectl`` on PATH).
+    """
+    environ = os.environ if env is None else env
+    kubeconfig = environ.get("KUBECONFIG") if env is not None else None
+    single = kubeconfig if kubeconfig and os.pathsep not in kubeconfig else None
+    return [
+        (
+            "in-cluster",
+            lambda: client_from_config(load_incluster_config(environ, serviceaccount_root), name="in-cluster"),
+        ),
+        ("kubeconfig", lambda: client_from_config(load_kubeconfig(env=environ), name="kubeconfig")),
+        ("kubectl-proxy", lambda: kubectl_proxy_client(proxy_url)),
+        ("kubectl-raw", lambda: kubectl_raw_client(single, kubectl=kubectl or environ.get("KUBECTL"))),
+    ]
+
+
+def detect_api_client(candidates: list[Candidate] | None = None) -> APIClient:
+    """Return the first candidate client that answers ``GET /api``.
+
+    Raises:
+        NoClientError: no candidate works; ``reasons`` maps each candidate to why it failed.
+    """
+    reasons: dict[str, str] = {}
+    for name, build in candidates if candidates is not None else default_candidates():
+        client: APIClient | None = None
+        try:
+            client = build()
+            client.request("GET", "/api", timeout=PROBE_TIMEOUT)
+        except DynaclientError as exc:
+            reasons[name] = f"{type(exc).__name__}: {exc}"
+            logger.debug("auto-detect: %s unusable: %s", name, reasons[name])
+            if client is not None:
+                client.close()
+            continue
+        logger.debug("auto-detect: using %s", name)
+        return client
+    raise NoClientError(reasons)
+
+
+__all__ = [
+    "KUBECTL_PROXY_URL",
+    "client_from_config",
+    "default_candidates",
+    "detect_api_client",
+    "kubectl_proxy_client",
+    "kubectl_raw_client",
+]
