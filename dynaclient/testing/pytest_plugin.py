@@ -14,14 +14,14 @@ suites nothing.
 from __future__ import annotations
 
 import os
-import subprocess
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-import requests
+
+from dynaclient import APIClient, client_from_config, load_kubeconfig
 
 if TYPE_CHECKING:
     from dynaclient.testing.controlplane import ControlPlane
@@ -45,37 +45,8 @@ class ExistingCluster:
         return f"<ExistingCluster {self.kubeconfig_path}>"
 
 
-def _kubectl(cluster: ControlPlane | ExistingCluster, *args: str) -> None:
-    command = ["kubectl", f"--kubeconfig={cluster.kubeconfig_path}", *args]
-    subprocess.run(command, check=True, capture_output=True, timeout=60)
-
-
-def _create_namespace(cluster: ControlPlane | ExistingCluster, name: str) -> None:
-    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {TEST_LABEL: "true"}}}
-    if isinstance(cluster, ExistingCluster):
-        _kubectl(cluster, "create", "namespace", name)
-        _kubectl(cluster, "label", "namespace", name, f"{TEST_LABEL}=true")
-        return
-    _admin_request(cluster, "POST", "/api/v1/namespaces", body).raise_for_status()
-
-
-def _delete_namespace(cluster: ControlPlane | ExistingCluster, name: str) -> None:
-    # Without a controller-manager the namespace stays Terminating; its unique name keeps tests apart.
-    if isinstance(cluster, ExistingCluster):
-        _kubectl(cluster, "delete", "namespace", name, "--wait=false", "--ignore-not-found")
-        return
-    _admin_request(cluster, "DELETE", f"/api/v1/namespaces/{name}", None)
-
-
-def _admin_request(plane: ControlPlane, method: str, path: str, body: object) -> requests.Response:
-    return requests.request(
-        method,
-        plane.server_url + path,
-        json=body,
-        headers={"Authorization": f"Bearer {plane.token}"},
-        verify=str(plane.ca_path),
-        timeout=30,
-    )
+def _admin_client(cluster: ControlPlane | ExistingCluster) -> APIClient:
+    return client_from_config(load_kubeconfig(cluster.kubeconfig_path))
 
 
 @pytest.fixture(scope="session")
@@ -98,8 +69,11 @@ def kube_apiserver() -> Iterator[ControlPlane | ExistingCluster]:
 def namespace(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[str]:
     """Create a uniquely named namespace labelled ``dynaclient.dev/test=true``; delete it afterwards."""
     name = f"dc-test-{uuid.uuid4().hex[:10]}"
-    _create_namespace(kube_apiserver, name)
-    try:
-        yield name
-    finally:
-        _delete_namespace(kube_apiserver, name)
+    body = {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": {TEST_LABEL: "true"}}}
+    with _admin_client(kube_apiserver) as client:
+        client.request("POST", "/api/v1/namespaces", body=body)
+        try:
+            yield name
+        finally:
+            # Without a controller-manager the namespace stays Terminating; its unique name keeps tests apart.
+            client.request("DELETE", f"/api/v1/namespaces/{name}")

@@ -1,4 +1,4 @@
-"""Fixtures shared by the integration tests: an APIClient for the local control plane."""
+"""Fixtures shared by the integration tests."""
 
 from __future__ import annotations
 
@@ -6,18 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from dynaclient.auth import StaticTokenAuth
-from dynaclient.client import APIClient
+from dynaclient import APIClient, client_from_config, load_kubeconfig
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
-from dynaclient.transport.http import HTTPTransport
 
 
 @pytest.fixture(scope="session")
 def api_client(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[APIClient]:
-    """An APIClient for the session's control plane, authenticated with its bearer token."""
-    if not isinstance(kube_apiserver, ControlPlane):
-        pytest.fail("the api_client fixture needs the local control plane (unset DYNACLIENT_TEST_KUBECONFIG)")
-    transport = HTTPTransport(kube_apiserver.server_url, ca_data=kube_apiserver.ca_path.read_bytes())
-    with APIClient(transport, auth=StaticTokenAuth(kube_apiserver.token)) as client:
+    """An APIClient for the session's cluster, from its kubeconfig's current context."""
+    with client_from_config(load_kubeconfig(kube_apiserver.kubeconfig_path)) as client:
         yield client
