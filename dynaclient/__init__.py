@@ -31,6 +31,12 @@ from dynaclient.connect import (
     kubectl_proxy_client,
     kubectl_raw_client,
 )
+from dynaclient.discovery import (
+    APIGroup,
+    APIResource,
+    Discovery,
+    DiscoverySnapshot,
+)
 from dynaclient.exceptions import (
     AlreadyExistsError,
     AmbiguousResourceError,
@@ -107,6 +113,9 @@ from dynaclient.request import (
     Request,
     Response,
 )
+from dynaclient.restmapper import (
+    RESTMapper,
+)
 from dynaclient.selectors import (
     DoesNotExist,
     Exists,
@@ -135,6 +144,8 @@ __version__ = "0.1.0.dev0"
 __all__ = [
     "APIClient",
     "APIError",
+    "APIGroup",
+    "APIResource",
     "AlreadyExistsError",
     "AmbiguousResourceError",
     "AuthError",
@@ -148,7 +159,9 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "DecodeError",
+    "Discovery",
     "DiscoveryError",
+    "DiscoverySnapshot",
     "DoesNotExist",
     "DynaclientError",
     "ExecAuth",
@@ -174,6 +187,7 @@ __all__ = [
     "NotFoundError",
     "NotIn",
     "OIDCAuth",
+    "RESTMapper",
     "Request",
     "RequestCancelled",
     "ResourceNotFoundError",
