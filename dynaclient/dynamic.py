@@ -1,0 +1,115 @@
+"""DynamicClient: resolves a resource by name, kind or GVR and hands out its :class:`ResourceClient`.
+
+Namespaces, as client-go's dynamic client treats them: ``resource.namespace("")`` (the default) means cluster
+scope for a cluster-scoped resource and *all namespaces* for list, watch and delete-collection of a namespaced
+one. The single-object verbs of a namespaced resource need a namespace: from :meth:`ResourceClient.namespace`, else
+from the body's ``metadata.namespace`` (create, update, apply), else they raise
+:class:`~dynaclient.resource_request.NamespaceScopeError` before any request is sent. The kubeconfig's default
+namespace (:attr:`DynamicClient.namespace`) is never applied implicitly, so a missing namespace never silently
+targets ``default``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Protocol
+
+from dynaclient._types import JSONObject
+from dynaclient.client import APIClient
+from dynaclient.discovery import APIResource, Discovery
+from dynaclient.gvr import GroupVersionKind, GroupVersionResource
+from dynaclient.request import JSON_CONTENT_TYPE
+from dynaclient.resource_client import DEFAULT_TIMEOUT, ResourceClient
+from dynaclient.restmapper import RESTMapper
+
+
+class ResourceMapper(Protocol):
+    """Resolves what a user names (``"deployments.apps"``, a kind, a GVR or GVK) to a served resource.
+
+    :class:`dynaclient.restmapper.RESTMapper` implements it.
+    """
+
+    def resource_for(self, resource: str | GroupVersionResource | GroupVersionKind) -> APIResource:
+        """Return the served resource.
+
+        Raises:
+            ResourceNotFoundError: nothing served matches.
+            AmbiguousResourceError: several resources match.
+        """
+        ...
+
+
+class DynamicClient:
+    """The entry point: ``client.resource("deployments.apps").namespace("prod").get("web")``.
+
+    Args:
+        api_client: sends the requests.
+        mapper: resolves resource names, kinds and GVRs through discovery.
+        timeout: the default response timeout of every :class:`ResourceClient` (watches excepted).
+
+    Thread-safety: thread-safe, if the mapper is.
+    """
+
+    def __init__(self, api_client: APIClient, mapper: ResourceMapper, *, timeout: float | None = DEFAULT_TIMEOUT):
+        self.api_client = api_client
+        self.mapper = mapper
+        self.timeout = timeout
+
+    @classmethod
+    def from_api_client(cls, api_client: APIClient, *, timeout: float | None = DEFAULT_TIMEOUT) -> DynamicClient:
+        """Build a client that resolves resources through discovery (with its default caches), fetched on first use.
+
+        A name discovery does not know yet (a CRD created a moment ago) refreshes discovery, at most once per
+        :data:`~dynaclient.restmapper.DEFAULT_MIN_REFRESH_INTERVAL` seconds.
+        """
+        return cls(api_client, RESTMapper(Discovery(api_client)), timeout=timeout)
+
+    def __repr__(self) -> str:
+        return f"<DynamicClient {self.api_client!r}>"
+
+    @property
+    def namespace(self) -> str:
+        """The default namespace of the configuration (kubeconfig context or service account)."""
+        return self.api_client.namespace
+
+    def resource(self, resource: str | GroupVersionResource | GroupVersionKind | APIResource) -> ResourceClient:
+        """Return the verbs of ``resource``, without a namespace (see the module docstring).
+
+        Args:
+            resource: a resource name (``"deployments"``, ``"deployments.apps"``, ``"deployments.v1.apps"``), a
+                kind or short name, a GroupVersionResource, a GroupVersionKind, or an already resolved APIResource.
+
+        Raises:
+            ResourceNotFoundError: the server serves nothing by that name.
+            AmbiguousResourceError: several served resources match; qualify the name with its group.
+        """
+        api_resource = resource if isinstance(resource, APIResource) else self.mapper.resource_for(resource)
+        return ResourceClient(self.api_client, api_resource, timeout=self.timeout)
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        *,
+        query: Mapping[str, str] | tuple[tuple[str, str], ...] = (),
+        body: object = None,
+        content_type: str | None = None,
+        accept: str = JSON_CONTENT_TYPE,
+    ) -> JSONObject:
+        """Send a raw request (see :meth:`APIClient.request`) and return the decoded JSON answer."""
+        return self.api_client.request(
+            method, path, query=query, body=body, content_type=content_type, accept=accept, timeout=self.timeout
+        )
+
+    def close(self) -> None:
+        """Close the underlying API client and its transport."""
+        self.api_client.close()
+
+    def __enter__(self) -> DynamicClient:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+
+__all__ = ["DynamicClient", "ResourceMapper"]

@@ -1,0 +1,389 @@
+"""ResourceClient: the Kubernetes verbs on one resource, in one namespace or none; objects are plain dicts.
+
+Requests are built by :mod:`dynaclient.resource_request`; :class:`~dynaclient.client.APIClient` adds
+authentication, retries (429 and 5xx with ``Retry-After``) and typed errors. Lists are lazy and paginated
+(:class:`~dynaclient.listing.ObjectList`); watches are closable streams (:class:`~dynaclient.watching.Watch`).
+See :mod:`dynaclient.dynamic` for how namespaces are chosen.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+
+from dynaclient._types import JSONObject
+from dynaclient.client import APIClient, decode_json
+from dynaclient.discovery import APIResource
+from dynaclient.exceptions import api_error_from_status
+from dynaclient.listing import DEFAULT_PAGE_SIZE, ObjectList
+from dynaclient.request import Cancellation, Request
+from dynaclient.resource_options import (
+    DeleteOptions,
+    FieldValidation,
+    ListOptions,
+    PatchType,
+    Preconditions,
+    PropagationPolicy,
+    ResourceVersionMatch,
+    WriteOptions,
+)
+from dynaclient.resource_request import (
+    PatchBody,
+    apply_request,
+    create_request,
+    delete_collection_request,
+    delete_request,
+    get_request,
+    list_request,
+    patch_request,
+    resource_path,
+    update_request,
+    watch_request,
+)
+from dynaclient.selectors import LabelSpec, NotEqual
+from dynaclient.watching import Watch
+
+DEFAULT_TIMEOUT = 120.0
+"""Seconds to wait for a response (and between its body chunks), watches excepted. Longer than kube-apiserver's
+default ``--request-timeout`` (1m), so the server's own 504 normally comes first; it guards against a dead
+connection."""
+
+LabelSelector = str | Mapping[str, LabelSpec] | None
+FieldSelector = str | Mapping[str, str | NotEqual] | None
+
+
+class ResourceClient:
+    """The verbs on one resource, in one namespace or none; returned objects are plain dicts.
+
+    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace.
+
+    Attributes:
+        api_resource: the resource addressed, as discovery describes it.
+
+    Thread-safety: immutable; share it between threads.
+    """
+
+    __slots__ = ("_api_client", "_namespace", "_timeout", "api_resource")
+
+    def __init__(
+        self,
+        api_client: APIClient,
+        api_resource: APIResource,
+        *,
+        namespace: str = "",
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
+        resource_path(api_resource, namespace)  # rejects a bad namespace, or one for a cluster-scoped resource
+        self._api_client = api_client
+        self._namespace = namespace
+        self._timeout = timeout
+        self.api_resource = api_resource
+
+    def __repr__(self) -> str:
+        where = f" namespace={self._namespace}" if self._namespace else ""
+        return f"<ResourceClient {self.api_resource.gvr}{where}>"
+
+    @property
+    def namespace_name(self) -> str:
+        """The namespace this client is bound to; ``""`` for none (cluster scope, or all namespaces)."""
+        return self._namespace
+
+    def namespace(self, namespace: str) -> ResourceClient:
+        """Return a copy bound to ``namespace`` (``""``: none).
+
+        Raises:
+            NamespaceScopeError: the resource is cluster-scoped.
+            ResourceRequestError: the namespace is not a valid path segment.
+        """
+        return ResourceClient(self._api_client, self.api_resource, namespace=namespace, timeout=self._timeout)
+
+    def get(
+        self, name: str, *, subresource: str = "", resource_version: str | None = None, metadata_only: bool = False
+    ) -> JSONObject:
+        """Return the object ``name`` (or its ``subresource``, for example ``scale``).
+
+        Args:
+            name: the object name.
+            subresource: a subresource to read instead of the object.
+            resource_version: ``"0"`` accepts any cached state; by default the read is consistent.
+            metadata_only: return a ``PartialObjectMetadata`` (metadata only, no spec or status).
+
+        Raises:
+            NotFoundError: no such object.
+            NamespaceScopeError: the resource is namespaced and no namespace is bound.
+        """
+        request = get_request(
+            self.api_resource,
+            name,
+            namespace=self._namespace,
+            subresource=subresource,
+            resource_version=resource_version,
+            metadata_only=metadata_only,
+        )
+        return self._send(request)
+
+    def list(
+        self,
+        *,
+        label_selector: LabelSelector = None,
+        field_selector: FieldSelector = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        resource_version: str | None = None,
+        resource_version_match: ResourceVersionMatch | None = None,
+        timeout_seconds: int | None = None,
+        metadata_only: bool = False,
+        restart_on_expired: bool = False,
+    ) -> ObjectList:
+        """Return a lazy list: pages of ``limit`` items are fetched as it is iterated.
+
+        Every item gets the list's ``apiVersion`` and its ``kind`` when the server leaves them out. With
+        ``metadata_only`` the items are ``PartialObjectMetadata``. See :class:`~dynaclient.listing.ObjectList` for
+        :attr:`~dynaclient.listing.ObjectList.resource_version` and for what ``restart_on_expired`` does when a
+        continue token expires (otherwise :class:`~dynaclient.exceptions.GoneError` is raised).
+
+        Args:
+            label_selector: a selector string or mapping.
+            field_selector: a selector string or mapping.
+            limit: the page size; ``0`` fetches everything in one request.
+            resource_version: the list's resourceVersion semantics (``None``: consistent read).
+            resource_version_match: ``NotOlderThan`` or ``Exact``.
+            timeout_seconds: the server's time limit for each page.
+            metadata_only: list ``PartialObjectMetadata`` items.
+            restart_on_expired: relist in full when a continue token expires.
+
+        Raises:
+            SelectorError: a selector is invalid.
+        """
+        options = ListOptions(
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+            timeout_seconds=timeout_seconds,
+        )
+
+        def fetch(page_options: ListOptions) -> JSONObject:
+            return self._send(
+                list_request(
+                    self.api_resource, namespace=self._namespace, options=page_options, metadata_only=metadata_only
+                )
+            )
+
+        return ObjectList(fetch, options, restart_on_expired=restart_on_expired)
+
+    def watch(
+        self,
+        *,
+        label_selector: LabelSelector = None,
+        field_selector: FieldSelector = None,
+        resource_version: str | None = None,
+        resource_version_match: ResourceVersionMatch | None = None,
+        allow_bookmarks: bool = False,
+        send_initial_events: bool | None = None,
+        timeout_seconds: int | None = None,
+        metadata_only: bool = False,
+    ) -> Watch:
+        """Start a watch and return its open event stream.
+
+        Args:
+            label_selector: a selector string or mapping.
+            field_selector: a selector string or mapping.
+            resource_version: stream the changes after this version; ``None`` or ``"0"`` starts with synthetic
+                ``ADDED`` events for the current objects.
+            resource_version_match: ``NotOlderThan`` (required with ``send_initial_events``).
+            allow_bookmarks: let the server send ``BOOKMARK`` events (it may send none).
+            send_initial_events: start with the current objects, then a bookmark annotated
+                ``k8s.io/initial-events-end``.
+            timeout_seconds: the server ends the stream after this many seconds.
+            metadata_only: watch ``PartialObjectMetadata`` objects.
+
+        Raises:
+            APIError: the server refused the watch.
+        """
+        options = ListOptions(
+            label_selector=label_selector,
+            field_selector=field_selector,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+            allow_bookmarks=allow_bookmarks,
+            send_initial_events=send_initial_events,
+            timeout_seconds=timeout_seconds,
+        )
+        cancellation = Cancellation()
+        request = watch_request(
+            self.api_resource,
+            namespace=self._namespace,
+            options=options,
+            metadata_only=metadata_only,
+            cancellation=cancellation,
+        )
+        return Watch(self._api_client.send(request), cancellation)
+
+    def create(
+        self,
+        body: JSONObject,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> JSONObject:
+        """Create ``body`` (or post it to a subresource of the object it names) and return the server's object.
+
+        Raises:
+            AlreadyExistsError: an object of that name exists.
+            InvalidError: the object failed validation; see ``causes``.
+        """
+        options = WriteOptions(dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
+        return self._send(
+            create_request(self.api_resource, body, namespace=self._namespace, subresource=subresource, options=options)
+        )
+
+    def update(
+        self,
+        body: JSONObject,
+        *,
+        subresource: str = "",
+        dry_run: bool = False,
+        field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> JSONObject:
+        """Replace the object ``body`` names; a ``metadata.resourceVersion`` in ``body`` makes it conditional.
+
+        Raises:
+            ConflictError: ``body``'s resourceVersion is stale.
+            InvalidError: the object failed validation.
+        """
+        options = WriteOptions(dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
+        return self._send(
+            update_request(self.api_resource, body, namespace=self._namespace, subresource=subresource, options=options)
+        )
+
+    def update_status(
+        self,
+        body: JSONObject,
+        *,
+        dry_run: bool = False,
+        field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+    ) -> JSONObject:
+        """Replace the ``status`` subresource of the object ``body`` names."""
+        return self.update(
+            body,
+            subresource="status",
+            dry_run=dry_run,
+            field_manager=field_manager,
+            field_validation=field_validation,
+        )
+
+    def patch(
+        self,
+        name: str,
+        patch: PatchBody,
+        *,
+        patch_type: PatchType = "merge",
+        subresource: str = "",
+        dry_run: bool = False,
+        field_manager: str | None = None,
+        field_validation: FieldValidation | None = None,
+        force: bool | None = None,
+    ) -> JSONObject:
+        """Patch the object ``name`` (or its subresource) and return the result.
+
+        Args:
+            name: the object name.
+            patch: the patch; bytes and strings are sent as they are, dicts and lists as JSON.
+            patch_type: ``merge`` (JSON merge patch), ``json`` (JSON patch), ``strategic`` (built-in kinds only)
+                or ``apply`` (server-side apply; needs ``field_manager``).
+            subresource: a subresource to patch instead of the object.
+            dry_run: check without persisting.
+            field_manager: the manager recorded in ``managedFields``.
+            field_validation: how unknown fields are treated.
+            force: apply patches only: take over fields other managers own.
+
+        Raises:
+            UnsupportedMediaTypeError: the resource does not take this patch type (strategic on a custom resource).
+            ConflictError: an apply patch conflicts with another field manager.
+        """
+        options = WriteOptions(dry_run, field_manager, field_validation, force)
+        request = patch_request(
+            self.api_resource,
+            name,
+            patch,
+            patch_type=patch_type,
+            namespace=self._namespace,
+            subresource=subresource,
+            options=options,
+        )
+        return self._send(request)
+
+    def apply(
+        self,
+        body: JSONObject,
+        *,
+        field_manager: str,
+        force: bool = False,
+        subresource: str = "",
+        dry_run: bool = False,
+        field_validation: FieldValidation | None = None,
+    ) -> JSONObject:
+        """Server-side apply ``body`` (a whole, partial intent: the fields ``field_manager`` owns).
+
+        Raises:
+            ConflictError: another manager owns a field ``body`` sets; resolve it, or apply with ``force``.
+        """
+        options = WriteOptions(dry_run, field_manager, field_validation, force)
+        return self._send(
+            apply_request(self.api_resource, body, namespace=self._namespace, subresource=subresource, options=options)
+        )
+
+    def delete(
+        self,
+        name: str,
+        *,
+        subresource: str = "",
+        propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
+        preconditions: Preconditions | None = None,
+        dry_run: bool = False,
+    ) -> JSONObject:
+        """Delete the object ``name``; return what the server answers (the object, or a ``Status``).
+
+        Raises:
+            NotFoundError: no such object.
+            ConflictError: a precondition failed.
+        """
+        options = DeleteOptions(propagation_policy, grace_period_seconds, preconditions, dry_run)
+        return self._send(
+            delete_request(self.api_resource, name, namespace=self._namespace, subresource=subresource, options=options)
+        )
+
+    def delete_collection(
+        self,
+        *,
+        label_selector: LabelSelector = None,
+        field_selector: FieldSelector = None,
+        propagation_policy: PropagationPolicy | None = None,
+        grace_period_seconds: int | None = None,
+        dry_run: bool = False,
+    ) -> JSONObject:
+        """Delete every object the selectors match (in the bound namespace, or all) and return the server's answer."""
+        list_options = ListOptions(label_selector=label_selector, field_selector=field_selector)
+        options = DeleteOptions(propagation_policy, grace_period_seconds, None, dry_run)
+        request = delete_collection_request(
+            self.api_resource, namespace=self._namespace, options=options, list_options=list_options
+        )
+        return self._send(request)
+
+    def _send(self, request: Request) -> JSONObject:
+        if self._timeout is not None:
+            request = replace(request, timeout=self._timeout)
+        answer = decode_json(self._api_client.send(request).read(), what=f"{request.method} {request.path}")
+        # A 2xx Status whose status is Failure is an error too (client-go rest/request.go Result.Into).
+        if answer.get("kind") == "Status" and answer.get("status") == "Failure":
+            raise api_error_from_status(answer, method=request.method, path=request.path)
+        return answer
+
+
+__all__ = ["DEFAULT_TIMEOUT", "FieldSelector", "LabelSelector", "ResourceClient"]

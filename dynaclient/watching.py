@@ -1,0 +1,80 @@
+"""An open watch stream: iterate it for :class:`~dynaclient.watch.WatchEvent` values, close it from any thread."""
+
+from __future__ import annotations
+
+from collections.abc import Generator
+
+from dynaclient.exceptions import TransportError
+from dynaclient.request import Cancellation, Response
+from dynaclient.watch import WatchEvent, iter_watch_events
+
+
+class Watch:
+    """The events of one watch request, in server order, until the server ends the stream or :meth:`close`.
+
+    ``ERROR`` frames are raised as their typed :class:`~dynaclient.exceptions.APIError` (``GoneError`` when the
+    resourceVersion is too old: list again, then watch from the list's resourceVersion). A stream cut short, or
+    ended by the server's ``timeoutSeconds``, simply ends the iteration: watch again from
+    :attr:`resource_version`. :meth:`close` cancels the request, so a thread blocked waiting for the next event
+    returns promptly and its iteration ends quietly.
+
+    Use it as a context manager, or call :meth:`close`::
+
+        with pods.watch(resource_version=rv) as events:
+            for event in events:
+                ...
+
+    Attributes:
+        resource_version: the resourceVersion of the last event received (bookmarks included), or ``""``.
+
+    Thread-safety: confined to the thread that iterates it, except :meth:`close`, which any thread may call.
+    """
+
+    def __init__(self, response: Response, cancellation: Cancellation) -> None:
+        self._response = response
+        self._cancellation = cancellation
+        self._events = self._receive()
+        self.resource_version = ""
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<Watch {state} resourceVersion={self.resource_version!r}>"
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._cancellation.cancelled
+
+    def __iter__(self) -> Watch:
+        return self
+
+    def __next__(self) -> WatchEvent:
+        if self._cancellation.cancelled:
+            self._events.close()
+            raise StopIteration
+        return next(self._events)
+
+    def close(self) -> None:
+        """Stop the watch and release its connection; safe to call twice and from another thread."""
+        self._cancellation.cancel()
+        self._response.close()
+
+    def __enter__(self) -> Watch:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    def _receive(self) -> Generator[WatchEvent, None, None]:
+        try:
+            for event in iter_watch_events(self._response.iter_chunks()):
+                self.resource_version = event.resource_version or self.resource_version
+                yield event
+        except TransportError:
+            if not self._cancellation.cancelled:
+                raise
+        finally:
+            self._response.close()
+
+
+__all__ = ["Watch"]
