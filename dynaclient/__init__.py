@@ -37,6 +37,11 @@ from dynaclient.discovery import (
     Discovery,
     DiscoverySnapshot,
 )
+from dynaclient.dynamic import (
+    DynamicClient,
+    ResourceMapper,
+    auto_detect_client,
+)
 from dynaclient.exceptions import (
     AlreadyExistsError,
     AmbiguousResourceError,
@@ -57,10 +62,12 @@ from dynaclient.exceptions import (
     InvalidError,
     KubeconfigError,
     MethodNotAllowedError,
+    NamespaceScopeError,
     NoClientError,
     NotFoundError,
     RequestCancelled,
     ResourceNotFoundError,
+    ResourceRequestError,
     SelectorError,
     ServerError,
     TLSError,
@@ -77,6 +84,9 @@ from dynaclient.gvr import (
     GroupVersionKind,
     GroupVersionResource,
     parse_resource_arg,
+)
+from dynaclient.listing import (
+    ObjectList,
 )
 from dynaclient.objects import (
     get_annotations,
@@ -113,6 +123,19 @@ from dynaclient.request import (
     Request,
     Response,
 )
+from dynaclient.resource_client import (
+    ResourceClient,
+)
+from dynaclient.resource_options import (
+    DeleteOptions,
+    FieldValidation,
+    ListOptions,
+    PatchType,
+    Preconditions,
+    PropagationPolicy,
+    ResourceVersionMatch,
+    WriteOptions,
+)
 from dynaclient.restmapper import (
     RESTMapper,
 )
@@ -138,6 +161,9 @@ from dynaclient.watch import (
     WatchEventType,
     iter_watch_events,
 )
+from dynaclient.watching import (
+    Watch,
+)
 
 __version__ = "0.1.0.dev0"
 
@@ -159,14 +185,17 @@ __all__ = [
     "ConflictError",
     "ConnectError",
     "DecodeError",
+    "DeleteOptions",
     "Discovery",
     "DiscoveryError",
     "DiscoverySnapshot",
     "DoesNotExist",
     "DynaclientError",
+    "DynamicClient",
     "ExecAuth",
     "Exists",
     "FieldTypeError",
+    "FieldValidation",
     "ForbiddenError",
     "GoneError",
     "GroupResource",
@@ -180,17 +209,27 @@ __all__ = [
     "JSONObject",
     "KubeconfigError",
     "KubectlRawTransport",
+    "ListOptions",
     "MethodNotAllowedError",
+    "NamespaceScopeError",
     "NoAuth",
     "NoClientError",
     "NotEqual",
     "NotFoundError",
     "NotIn",
     "OIDCAuth",
+    "ObjectList",
+    "PatchType",
+    "Preconditions",
+    "PropagationPolicy",
     "RESTMapper",
     "Request",
     "RequestCancelled",
+    "ResourceClient",
+    "ResourceMapper",
     "ResourceNotFoundError",
+    "ResourceRequestError",
+    "ResourceVersionMatch",
     "Response",
     "SelectorError",
     "ServerError",
@@ -203,9 +242,12 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "UnsupportedRequestError",
+    "Watch",
     "WatchEvent",
     "WatchEventType",
+    "WriteOptions",
     "__version__",
+    "auto_detect_client",
     "client_from_config",
     "detect_api_client",
     "field_selector",

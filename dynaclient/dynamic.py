@@ -4,18 +4,21 @@ Namespaces, as client-go's dynamic client treats them: ``resource.namespace("")`
 scope for a cluster-scoped resource and *all namespaces* for list, watch and delete-collection of a namespaced
 one. The single-object verbs of a namespaced resource need a namespace: from :meth:`ResourceClient.namespace`, else
 from the body's ``metadata.namespace`` (create, update, apply), else they raise
-:class:`~dynaclient.resource_request.NamespaceScopeError` before any request is sent. The kubeconfig's default
+:class:`~dynaclient.exceptions.NamespaceScopeError` before any request is sent. The kubeconfig's default
 namespace (:attr:`DynamicClient.namespace`) is never applied implicitly, so a missing namespace never silently
 targets ``default``.
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from typing import Protocol
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
+from dynaclient.config import SERVICE_ACCOUNT_ROOT, load_kubeconfig
+from dynaclient.connect import KUBECTL_PROXY_URL, client_from_config, default_candidates, detect_api_client
 from dynaclient.discovery import APIResource, Discovery
 from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.request import JSON_CONTENT_TYPE
@@ -63,6 +66,15 @@ class DynamicClient:
         :data:`~dynaclient.restmapper.DEFAULT_MIN_REFRESH_INTERVAL` seconds.
         """
         return cls(api_client, RESTMapper(Discovery(api_client)), timeout=timeout)
+
+    @classmethod
+    def from_kubeconfig(cls, path: str | os.PathLike[str] | None = None, context: str | None = None) -> DynamicClient:
+        """Build a client for a kubeconfig context (default: ``KUBECONFIG`` or ``~/.kube/config``, current context).
+
+        Raises:
+            KubeconfigError: the kubeconfig is missing, malformed or inconsistent (the message names file and key).
+        """
+        return cls.from_api_client(client_from_config(load_kubeconfig(path, context)))
 
     def __repr__(self) -> str:
         return f"<DynamicClient {self.api_client!r}>"
@@ -112,4 +124,23 @@ class DynamicClient:
         self.close()
 
 
-__all__ = ["DynamicClient", "ResourceMapper"]
+def auto_detect_client(
+    env: Mapping[str, str] | None = None,
+    *,
+    serviceaccount_root: str | os.PathLike[str] = SERVICE_ACCOUNT_ROOT,
+    proxy_url: str = KUBECTL_PROXY_URL,
+    kubectl: str | None = None,
+) -> DynamicClient:
+    """Return a client over the first way of reaching the cluster that answers ``GET /api``.
+
+    Tried in order: the pod's service account (in-cluster), the kubeconfig, a running ``kubectl proxy``, and
+    ``kubectl --raw`` as a subprocess (see :func:`dynaclient.connect.default_candidates` for the arguments).
+
+    Raises:
+        NoClientError: none works; the message lists every candidate with the reason it failed.
+    """
+    candidates = default_candidates(env, serviceaccount_root=serviceaccount_root, proxy_url=proxy_url, kubectl=kubectl)
+    return DynamicClient.from_api_client(detect_api_client(candidates))
+
+
+__all__ = ["DynamicClient", "ResourceMapper", "auto_detect_client"]

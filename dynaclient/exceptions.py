@@ -30,6 +30,8 @@ The tree::
     ├── DecodeError(DynaclientError, ValueError)      a body or watch frame that is not the JSON expected
     ├── GroupVersionError(DynaclientError, ValueError)   a group/version or resource string that does not parse
     ├── SelectorError(DynaclientError, ValueError)    a label or field selector (or a key or value) is invalid
+    ├── ResourceRequestError(DynaclientError, ValueError)   a request cannot be built (bad name, options)
+    │   └── NamespaceScopeError                       namespace given for a cluster-scoped resource, or missing
     ├── FieldTypeError(DynaclientError, TypeError)    a typed nested accessor met the wrong JSON type
     └── DiscoveryError                                discovery failed or a resource cannot be resolved
         └── ResourceNotFoundError(DiscoveryError, LookupError)
@@ -237,6 +239,14 @@ class SelectorError(DynaclientError, ValueError):
     """A label or field selector, or one of its keys or values, is invalid."""
 
 
+class ResourceRequestError(DynaclientError, ValueError):
+    """A request cannot be built: a bad name, namespace or subresource, a missing name, or conflicting options."""
+
+
+class NamespaceScopeError(ResourceRequestError):
+    """A namespace was given for a cluster-scoped resource, or is missing for one object of a namespaced one."""
+
+
 class FieldTypeError(DynaclientError, TypeError):
     """A typed nested accessor found a value of the wrong JSON type.
 
@@ -373,10 +383,12 @@ __all__ = [
     "InvalidError",
     "KubeconfigError",
     "MethodNotAllowedError",
+    "NamespaceScopeError",
     "NoClientError",
     "NotFoundError",
     "RequestCancelled",
     "ResourceNotFoundError",
+    "ResourceRequestError",
     "SelectorError",
     "ServerError",
     "TLSError",

@@ -29,7 +29,7 @@ from typing import Any, TypeAlias
 
 from dynaclient._types import JSONObject
 from dynaclient.discovery import APIResource
-from dynaclient.exceptions import DynaclientError
+from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.objects import get_name, get_namespace
 from dynaclient.request import JSON_CONTENT_TYPE, Cancellation, Request
@@ -54,20 +54,6 @@ METADATA_LIST_ACCEPT = "application/json;as=PartialObjectMetadataList;g=meta.k8s
 """``Accept`` for metadata-only lists."""
 
 
-class ResourceRequestError(DynaclientError, ValueError):
-    """A request cannot be built: a bad name, namespace or subresource, a missing name, or conflicting options.
-
-    Thread-safety: immutable once raised.
-    """
-
-
-class NamespaceScopeError(ResourceRequestError):
-    """A namespace was given for a cluster-scoped resource, or is missing for one object of a namespaced one.
-
-    Thread-safety: immutable once raised.
-    """
-
-
 def resource_path(resource: ResourceLike, namespace: str = "", name: str = "", subresource: str = "") -> str:
     """Return the API path of a collection, an object or a subresource (client-go ``makeURLSegments``).
 
@@ -89,7 +75,7 @@ def resource_path(resource: ResourceLike, namespace: str = "", name: str = "", s
     >>> resource_path(GroupVersionResource("", "v1", "pods"), "prod", "a/b")
     Traceback (most recent call last):
     ...
-    dynaclient.resource_request.ResourceRequestError: invalid resource name 'a/b': may not contain '/'
+    dynaclient.exceptions.ResourceRequestError: invalid resource name 'a/b': may not contain '/'
     """
     _check_segment("namespace", namespace)
     _check_segment("resource name", name)
@@ -367,10 +353,8 @@ __all__ = [
     "METADATA_ACCEPT",
     "METADATA_LIST_ACCEPT",
     "PATCH_CONTENT_TYPES",
-    "NamespaceScopeError",
     "PatchBody",
     "ResourceLike",
-    "ResourceRequestError",
     "apply_request",
     "create_request",
     "delete_collection_request",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dynaclient import NoClientError
+from dynaclient import NoClientError, auto_detect_client
 from dynaclient.connect import default_candidates, detect_api_client
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.process import free_port
@@ -36,11 +36,12 @@ def _closed_url() -> str:
 
 
 def test_a_kubeconfig_in_the_environment_is_picked_when_not_in_a_pod(
-    kube_apiserver: ControlPlane, tmp_path: Path
+    kube_apiserver: ControlPlane, namespace: str, tmp_path: Path
 ) -> None:
     env = {"HOME": str(tmp_path), "KUBECONFIG": str(kube_apiserver.kubeconfig_path)}
-    client = detect_api_client(default_candidates(env, serviceaccount_root=tmp_path, proxy_url=_closed_url()))
-    assert client.transport.name == "kubeconfig"
+    client = auto_detect_client(env, serviceaccount_root=tmp_path, proxy_url=_closed_url())
+    assert client.api_client.transport.name == "kubeconfig"
+    assert list(client.resource("pods").namespace(namespace).list()) == []
 
 
 def test_a_running_kubectl_proxy_is_picked_when_there_is_no_kubeconfig(kubectl_proxy: str, tmp_path: Path) -> None:

@@ -20,13 +20,13 @@ from dynaclient.exceptions import (
     ConflictError,
     GoneError,
     InvalidError,
+    NamespaceScopeError,
     NotFoundError,
     UnsupportedMediaTypeError,
 )
 from dynaclient.gvr import GroupVersionKind
 from dynaclient.resource_client import ResourceClient
 from dynaclient.resource_options import Preconditions
-from dynaclient.resource_request import NamespaceScopeError
 from dynaclient.restmapper import RESTMapper
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster

@@ -14,6 +14,7 @@ from dynaclient.exceptions import (
     ConflictError,
     DecodeError,
     GoneError,
+    NamespaceScopeError,
     NotFoundError,
     RequestCancelled,
     ResourceNotFoundError,
@@ -22,7 +23,7 @@ from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.listing import DEFAULT_PAGE_SIZE
 from dynaclient.request import Cancellation, Request, Response
 from dynaclient.resource_options import Preconditions
-from dynaclient.resource_request import METADATA_LIST_ACCEPT, NamespaceScopeError
+from dynaclient.resource_request import METADATA_LIST_ACCEPT
 from dynaclient.restmapper import RESTMapper
 from dynaclient.transport.base import BaseTransport
 from dynaclient.watch import WatchEvent

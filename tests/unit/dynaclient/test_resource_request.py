@@ -6,15 +6,14 @@ from collections.abc import Callable
 import pytest
 
 from dynaclient.discovery import APIResource
+from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.request import Cancellation, Request
 from dynaclient.resource_options import DeleteOptions, ListOptions, Preconditions, WriteOptions
 from dynaclient.resource_request import (
     METADATA_ACCEPT,
     METADATA_LIST_ACCEPT,
-    NamespaceScopeError,
     PatchBody,
-    ResourceRequestError,
     apply_request,
     create_request,
     delete_collection_request,
