@@ -15,7 +15,7 @@ from dynaclient._types import JSONObject
 from dynaclient.client import APIClient, decode_json
 from dynaclient.discovery import APIResource
 from dynaclient.exceptions import api_error_from_status
-from dynaclient.listing import DEFAULT_PAGE_SIZE, ObjectList
+from dynaclient.listing import DEFAULT_PAGE_SIZE, ObjectList, fill_list_items
 from dynaclient.request import Cancellation, Request
 from dynaclient.resource_options import (
     DeleteOptions,
@@ -163,14 +163,47 @@ class ResourceClient:
             timeout_seconds=timeout_seconds,
         )
 
-        def fetch(page_options: ListOptions) -> JSONObject:
-            return self._send(
-                list_request(
-                    self.api_resource, namespace=self._namespace, options=page_options, metadata_only=metadata_only
-                )
-            )
+        return ObjectList(
+            lambda page: self._list_page(page, metadata_only), options, restart_on_expired=restart_on_expired
+        )
 
-        return ObjectList(fetch, options, restart_on_expired=restart_on_expired)
+    def list_page(
+        self,
+        *,
+        label_selector: LabelSelector = None,
+        field_selector: FieldSelector = None,
+        limit: int = DEFAULT_PAGE_SIZE,
+        continue_token: str | None = None,
+        resource_version: str | None = None,
+        resource_version_match: ResourceVersionMatch | None = None,
+        metadata_only: bool = False,
+    ) -> JSONObject:
+        """Fetch one page of the list, for callers that follow continue tokens themselves (reflectors, pagers).
+
+        Returns:
+            The decoded list object; each item has ``apiVersion`` and ``kind``; ``metadata.continue`` is the next
+            page's token (absent or empty on the last page).
+
+        Raises:
+            GoneError: the resourceVersion or continue token has expired.
+        """
+        options = ListOptions(
+            label_selector=label_selector,
+            field_selector=field_selector,
+            limit=limit,
+            continue_token=continue_token,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+        )
+        page = self._list_page(options, metadata_only)
+        fill_list_items(page)
+        return page
+
+    def _list_page(self, options: ListOptions, metadata_only: bool) -> JSONObject:
+        request = list_request(
+            self.api_resource, namespace=self._namespace, options=options, metadata_only=metadata_only
+        )
+        return self._send(request)
 
     def watch(
         self,

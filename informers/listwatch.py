@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Protocol, cast
 
-from dynaclient import JSONObject, WatchEvent
+from dynaclient import JSONObject, ResourceClient, ResourceVersionMatch, WatchEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,4 +103,80 @@ class ReflectorSink(Protocol):
         ...
 
 
-__all__ = ["ListPage", "ListerWatcher", "ReflectorSink", "WatchStream"]
+class ResourceListWatch:
+    """A :class:`ListerWatcher` over a dynaclient :class:`~dynaclient.ResourceClient`.
+
+    The resource client carries the namespace (or none, for all namespaces); the selectors given here apply to
+    every list and watch.
+
+    Thread-safety: thread-safe (each call is an independent request).
+    """
+
+    def __init__(
+        self,
+        resource: ResourceClient,
+        *,
+        label_selector: str | None = None,
+        field_selector: str | None = None,
+        metadata_only: bool = False,
+    ) -> None:
+        self.resource = resource
+        self._label_selector = label_selector
+        self._field_selector = field_selector
+        self._metadata_only = metadata_only
+
+    def __repr__(self) -> str:
+        return f"<ResourceListWatch {self.resource!r} labels={self._label_selector!r} fields={self._field_selector!r}>"
+
+    def list_page(
+        self,
+        *,
+        limit: int | None,
+        continue_token: str | None,
+        resource_version: str | None,
+        resource_version_match: str | None,
+    ) -> ListPage:
+        """Fetch one page; see :meth:`ListerWatcher.list_page`."""
+        page = self.resource.list_page(
+            label_selector=self._label_selector,
+            field_selector=self._field_selector,
+            limit=limit or 0,
+            continue_token=continue_token,
+            resource_version=resource_version,
+            resource_version_match=_match(resource_version_match),
+            metadata_only=self._metadata_only,
+        )
+        metadata = page.get("metadata") or {}
+        return ListPage(
+            page.get("items") or [], str(metadata.get("resourceVersion") or ""), metadata.get("continue") or ""
+        )
+
+    def watch(
+        self,
+        *,
+        resource_version: str,
+        allow_bookmarks: bool,
+        timeout_seconds: int | None,
+        send_initial_events: bool,
+        resource_version_match: str | None,
+    ) -> WatchStream:
+        """Open a watch; see :meth:`ListerWatcher.watch`."""
+        return self.resource.watch(
+            label_selector=self._label_selector,
+            field_selector=self._field_selector,
+            resource_version=resource_version,
+            resource_version_match=_match(resource_version_match),
+            allow_bookmarks=allow_bookmarks,
+            send_initial_events=send_initial_events or None,
+            timeout_seconds=timeout_seconds,
+            metadata_only=self._metadata_only,
+        )
+
+
+def _match(value: str | None) -> ResourceVersionMatch | None:
+    if value in (None, "NotOlderThan", "Exact"):
+        return cast("ResourceVersionMatch | None", value)
+    raise ValueError(f"resourceVersionMatch {value!r} is not NotOlderThan or Exact")
+
+
+__all__ = ["ListPage", "ListerWatcher", "ReflectorSink", "ResourceListWatch", "WatchStream"]
