@@ -20,17 +20,26 @@ Error messages show the offending value shortened, and never the values under ``
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any, TypeGuard
+from typing import Any
 
+from dynaclient._json_values import (
+    deep_copy,
+    is_bool,
+    is_exact_number,
+    is_float,
+    is_int64,
+    is_list,
+    is_map,
+    is_str,
+    json_path,
+    null_coercing_string_map,
+    parse_time,
+    type_error,
+)
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import FieldTypeError
-
-_INT64_MIN, _INT64_MAX = -(2**63), 2**63 - 1
-_PAYLOAD_KEYS = frozenset({"data", "stringData", "binaryData"})
-_PREVIEW_CHARS = 40
 
 
 def nested_field(obj: Mapping[str, Any], *path: str) -> tuple[Any, bool]:
@@ -55,7 +64,7 @@ def nested_field(obj: Mapping[str, Any], *path: str) -> tuple[Any, bool]:
         if value is None:
             return None, False
         if not isinstance(value, Mapping):
-            raise _type_error(path[: depth + 1], value, "dict")
+            raise type_error(path[: depth + 1], value, "dict")
         if key not in value:
             return None, False
         value = value[key]
@@ -69,7 +78,7 @@ def nested_field_copy(obj: Mapping[str, Any], *path: str) -> tuple[Any, bool]:
         FieldTypeError: a value on the way is not a map.
     """
     value, found = nested_field(obj, *path)
-    return (_deep_copy(value), True) if found else (None, False)
+    return (deep_copy(value), True) if found else (None, False)
 
 
 def nested_get(obj: Mapping[str, Any], *path: str, default: Any = None) -> Any:
@@ -105,7 +114,7 @@ def nested_string(obj: Mapping[str, Any], *path: str) -> tuple[str, bool]:
     ...
     dynaclient.exceptions.FieldTypeError: .spec.replicas accessor error: "3" is of the type str, expected int
     """
-    value, found = _nested_checked(obj, path, _is_str, "str")
+    value, found = _nested_checked(obj, path, is_str, "str")
     return (value, True) if found else ("", False)
 
 
@@ -115,7 +124,7 @@ def nested_int(obj: Mapping[str, Any], *path: str) -> tuple[int, bool]:
     Raises:
         FieldTypeError: the field is not an int in the int64 range; a bool or a float (even ``1.0``) is an error.
     """
-    value, found = _nested_checked(obj, path, _is_int64, "int")
+    value, found = _nested_checked(obj, path, is_int64, "int")
     return (value, True) if found else (0, False)
 
 
@@ -128,7 +137,7 @@ def nested_float(obj: Mapping[str, Any], *path: str) -> tuple[float, bool]:
     Raises:
         FieldTypeError: the field is not a float.
     """
-    value, found = _nested_checked(obj, path, _is_float, "float")
+    value, found = _nested_checked(obj, path, is_float, "float")
     return (value, True) if found else (0.0, False)
 
 
@@ -141,7 +150,7 @@ def nested_number_as_float(obj: Mapping[str, Any], *path: str) -> tuple[float, b
     Raises:
         FieldTypeError: the field is not a number, or an int that no float represents exactly.
     """
-    value, found = _nested_checked(obj, path, _is_exact_number, "float")
+    value, found = _nested_checked(obj, path, is_exact_number, "float")
     return (float(value), True) if found else (0.0, False)
 
 
@@ -151,7 +160,7 @@ def nested_bool(obj: Mapping[str, Any], *path: str) -> tuple[bool, bool]:
     Raises:
         FieldTypeError: the field is not a bool.
     """
-    value, found = _nested_checked(obj, path, _is_bool, "bool")
+    value, found = _nested_checked(obj, path, is_bool, "bool")
     return (value, True) if found else (False, False)
 
 
@@ -161,8 +170,8 @@ def nested_list(obj: Mapping[str, Any], *path: str) -> tuple[list[Any], bool]:
     Raises:
         FieldTypeError: the field is not a list.
     """
-    value, found = _nested_checked(obj, path, _is_list, "list")
-    return (_deep_copy(value), True) if found else ([], False)
+    value, found = _nested_checked(obj, path, is_list, "list")
+    return (deep_copy(value), True) if found else ([], False)
 
 
 def nested_map(obj: Mapping[str, Any], *path: str) -> tuple[JSONObject, bool]:
@@ -171,8 +180,8 @@ def nested_map(obj: Mapping[str, Any], *path: str) -> tuple[JSONObject, bool]:
     Raises:
         FieldTypeError: the field is not a map.
     """
-    value, found = _nested_checked(obj, path, _is_map, "dict")
-    return (_deep_copy(value), True) if found else ({}, False)
+    value, found = _nested_checked(obj, path, is_map, "dict")
+    return (deep_copy(value), True) if found else ({}, False)
 
 
 def nested_string_list(obj: Mapping[str, Any], *path: str) -> tuple[list[str], bool]:
@@ -186,12 +195,12 @@ def nested_string_list(obj: Mapping[str, Any], *path: str) -> tuple[list[str], b
     ...
     dynaclient.exceptions.FieldTypeError: .f accessor error: contains non-string item in the list: 1 is ...
     """
-    items, found = _nested_checked(obj, path, _is_list, "list")
+    items, found = _nested_checked(obj, path, is_list, "list")
     if not found:
         return [], False
     for item in items:
         if not isinstance(item, str):
-            raise _type_error(path, item, "str", "contains non-string item in the list: ")
+            raise type_error(path, item, "str", "contains non-string item in the list: ")
     return list(items), True
 
 
@@ -201,12 +210,12 @@ def nested_string_map(obj: Mapping[str, Any], *path: str) -> tuple[dict[str, str
     Raises:
         FieldTypeError: the field is not a map, or a value in it is not a string.
     """
-    mapping, found = _nested_checked(obj, path, _is_map, "dict")
+    mapping, found = _nested_checked(obj, path, is_map, "dict")
     if not found:
         return {}, False
     for key, value in mapping.items():
         if not isinstance(value, str):
-            raise _type_error(path, value, "str", f"contains non-string value in the map under key {key!r}: ")
+            raise type_error(path, value, "str", f"contains non-string value in the map under key {key!r}: ")
     return dict(mapping), True
 
 
@@ -228,10 +237,10 @@ def nested_set(obj: JSONObject, value: Any, *path: str) -> None:
     for depth, key in enumerate(path[:-1]):
         child = current.setdefault(key, {})
         if not isinstance(child, dict):
-            where = _json_path(path[: depth + 1])
+            where = json_path(path[: depth + 1])
             raise FieldTypeError(f"value cannot be set because {where} is not a map", path=where)
         current = child
-    current[path[-1]] = _deep_copy(value)
+    current[path[-1]] = deep_copy(value)
 
 
 def nested_delete(obj: JSONObject, *path: str) -> None:
@@ -293,7 +302,7 @@ def get_uid(obj: Mapping[str, Any]) -> str:
 def get_generation(obj: Mapping[str, Any]) -> int:
     """Return ``metadata.generation``, or ``0`` when missing or not an int."""
     value = _metadata(obj).get("generation")
-    return value if _is_int64(value) else 0
+    return value if is_int64(value) else 0
 
 
 def get_labels(obj: Mapping[str, Any]) -> dict[str, str]:
@@ -305,12 +314,12 @@ def get_labels(obj: Mapping[str, Any]) -> dict[str, str]:
     >>> get_labels({"metadata": {"labels": {"app": "web", "tier": None}}})
     {'app': 'web', 'tier': ''}
     """
-    return _null_coercing_string_map(_metadata(obj).get("labels"))
+    return null_coercing_string_map(_metadata(obj).get("labels"))
 
 
 def get_annotations(obj: Mapping[str, Any]) -> dict[str, str]:
     """Return a copy of ``metadata.annotations``, read like :func:`get_labels`."""
-    return _null_coercing_string_map(_metadata(obj).get("annotations"))
+    return null_coercing_string_map(_metadata(obj).get("annotations"))
 
 
 def get_finalizers(obj: Mapping[str, Any]) -> list[str]:
@@ -325,13 +334,13 @@ def get_owner_references(obj: Mapping[str, Any]) -> list[JSONObject]:
     """Return deep copies of ``metadata.ownerReferences``; ``[]`` when missing or when an item is not a map."""
     value = _metadata(obj).get("ownerReferences")
     if isinstance(value, list) and all(isinstance(item, Mapping) for item in value):
-        return [_deep_copy(item) for item in value]
+        return [deep_copy(item) for item in value]
     return []
 
 
 def get_creation_timestamp(obj: Mapping[str, Any]) -> datetime | None:
     """Return ``metadata.creationTimestamp`` as an aware datetime, or ``None`` when missing or not RFC 3339."""
-    return _parse_time(_metadata_string(obj, "creationTimestamp"))
+    return parse_time(_metadata_string(obj, "creationTimestamp"))
 
 
 def get_deletion_timestamp(obj: Mapping[str, Any]) -> datetime | None:
@@ -340,7 +349,7 @@ def get_deletion_timestamp(obj: Mapping[str, Any]) -> datetime | None:
     >>> get_deletion_timestamp({"metadata": {"deletionTimestamp": "2024-05-01T10:00:00Z"}})
     datetime.datetime(2024, 5, 1, 10, 0, tzinfo=datetime.timezone.utc)
     """
-    return _parse_time(_metadata_string(obj, "deletionTimestamp"))
+    return parse_time(_metadata_string(obj, "deletionTimestamp"))
 
 
 def object_key(obj: Mapping[str, Any]) -> str:
@@ -360,70 +369,8 @@ def _nested_checked(
 ) -> tuple[Any, bool]:
     value, found = nested_field(obj, *path)
     if found and not accept(value):
-        raise _type_error(path, value, expected)
+        raise type_error(path, value, expected)
     return value, found
-
-
-def _is_str(value: Any) -> bool:
-    return isinstance(value, str)
-
-
-def _is_bool(value: Any) -> bool:
-    return isinstance(value, bool)
-
-
-def _is_int64(value: Any) -> TypeGuard[int]:
-    # bool is a subclass of int; apimachinery decodes integers beyond int64 as float64 (pkg/util/json convertNumber).
-    return isinstance(value, int) and not isinstance(value, bool) and _INT64_MIN <= value <= _INT64_MAX
-
-
-def _is_float(value: Any) -> bool:
-    return isinstance(value, float)
-
-
-def _is_exact_number(value: Any) -> bool:
-    return _is_float(value) or (_is_int64(value) and int(float(value)) == value)
-
-
-def _is_list(value: Any) -> bool:
-    return isinstance(value, list)
-
-
-def _is_map(value: Any) -> bool:
-    return isinstance(value, Mapping)
-
-
-def _type_error(path: Sequence[str], value: Any, expected: str, detail: str = "") -> FieldTypeError:
-    where = _json_path(path)
-    shown = "<redacted>" if path and path[0] in _PAYLOAD_KEYS else _preview(value)
-    message = f"{where} accessor error: {detail}{shown} is of the type {type(value).__name__}, expected {expected}"
-    return FieldTypeError(message, path=where)
-
-
-def _preview(value: Any) -> str:
-    if isinstance(value, Mapping):
-        return f"a map of {len(value)} keys"
-    if isinstance(value, list):
-        return f"a list of {len(value)} items"
-    if isinstance(value, str) and len(value) > _PREVIEW_CHARS:
-        return json.dumps(value[:_PREVIEW_CHARS] + "...")
-    try:
-        return json.dumps(value)
-    except (TypeError, ValueError):
-        return f"a {type(value).__name__}"
-
-
-def _json_path(path: Sequence[str]) -> str:
-    return "." + ".".join(path)
-
-
-def _deep_copy(value: Any) -> Any:
-    # runtime.DeepCopyJSONValue: maps and lists are copied, scalars are immutable and shared.
-    if isinstance(value, Mapping):
-        return {key: _deep_copy(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_deep_copy(item) for item in value]
-    return value
 
 
 def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
@@ -434,31 +381,6 @@ def _metadata(obj: Mapping[str, Any]) -> Mapping[str, Any]:
 def _metadata_string(obj: Mapping[str, Any], key: str) -> str:
     value = _metadata(obj).get(key)
     return value if isinstance(value, str) else ""
-
-
-def _null_coercing_string_map(value: Any) -> dict[str, str]:
-    if not isinstance(value, Mapping):
-        return {}
-    result: dict[str, str] = {}
-    for key, item in value.items():
-        if item is None:
-            result[key] = ""
-        elif isinstance(item, str):
-            result[key] = item
-        else:
-            return {}
-    return result
-
-
-def _parse_time(text: str) -> datetime | None:
-    # metav1.Time.UnmarshalQueryParameter: "" and "null" are the zero time; RFC 3339 needs a date, a time and an offset.
-    if "T" not in text.upper():
-        return None
-    try:
-        parsed = datetime.fromisoformat(text)
-    except ValueError:
-        return None
-    return parsed if parsed.tzinfo is not None else None
 
 
 __all__ = [

@@ -1,9 +1,9 @@
 """Build, validate, parse and evaluate label and field selectors, with apimachinery's grammar and rules.
 
-Label selectors follow apimachinery ``pkg/labels/selector.go`` (lexer, parser, ``Requirement.Matches``,
-``Requirement.String``) and ``pkg/util/validation`` (``IsQualifiedName``, ``IsValidLabelValue``); field selectors
-follow ``pkg/fields/selector.go`` (terms split on unescaped commas, operators ``!=``, ``==``, ``=``, values escaped
-with backslashes).
+Label selectors follow apimachinery ``pkg/labels/selector.go`` (``Requirement.Matches``, ``Requirement.String``;
+the lexer, parser and key and value checks are in :mod:`dynaclient._selector_grammar`); field selectors follow
+``pkg/fields/selector.go`` (terms split on unescaped commas, operators ``!=``, ``==``, ``=``, values escaped with
+backslashes).
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from dynaclient._selector_grammar import check_label_key, check_label_value, parse_int64, parse_label_requirements
 from dynaclient.exceptions import SelectorError
 
 LabelOperator: TypeAlias = Literal["in", "notin", "=", "==", "!=", "exists", "!", "gt", "lt"]
@@ -21,21 +22,6 @@ LabelOperator: TypeAlias = Literal["in", "notin", "=", "==", "!=", "exists", "!"
 FieldOperator: TypeAlias = Literal["=", "!="]
 """A field requirement operator; ``==`` is read as ``=``."""
 
-_NAME = re.compile(r"([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9]")
-_DNS1123_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
-_INT64 = re.compile(r"[+-]?[0-9]+")
-_NAME_RULE = "must consist of alphanumeric characters, '-', '_' or '.', and must start and end with an alphanumeric"
-_WHITESPACE = " \t\r\n"
-_SPECIAL = "=!(),><"
-_OPERATOR_TOKENS: dict[str, LabelOperator] = {
-    "in": "in",
-    "notin": "notin",
-    "=": "=",
-    "==": "==",
-    "!=": "!=",
-    ">": "gt",
-    "<": "lt",
-}
 _VALUE_COUNTS: dict[str, tuple[int, int]] = {"in": (1, 2**31), "notin": (1, 2**31), "exists": (0, 0), "!": (0, 0)}
 _RENDERED_OPERATORS = {"=": "=", "==": "==", "!=": "!=", "in": " in ", "notin": " notin ", "gt": ">", "lt": "<"}
 _FIELD_KEY_FORBIDDEN = frozenset("=!,\\")
@@ -108,7 +94,7 @@ class LabelRequirement:
     values: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        _check_label_key(self.key)
+        check_label_key(self.key)
         if self.operator not in _RENDERED_OPERATORS and self.operator not in _VALUE_COUNTS:
             raise SelectorError(f"label requirement on {self.key!r}: unknown operator {self.operator!r}")
         low, high = _VALUE_COUNTS.get(self.operator, (1, 1))
@@ -119,8 +105,8 @@ class LabelRequirement:
                 f"got {len(self.values)}"
             )
         for value in self.values:
-            _check_label_value(self.key, value)
-            if self.operator in ("gt", "lt") and _parse_int64(value) is None:
+            check_label_value(self.key, value)
+            if self.operator in ("gt", "lt") and parse_int64(value) is None:
                 raise SelectorError(f"label requirement on {self.key!r}: {value!r} is not an integer")
         object.__setattr__(self, "values", tuple(sorted(set(self.values))))
 
@@ -136,7 +122,7 @@ class LabelRequirement:
             return not present or labels[self.key] not in self.values
         if self.operator in ("exists", "!"):
             return present == (self.operator == "exists")
-        number = _parse_int64(labels[self.key]) if present else None
+        number = parse_int64(labels[self.key]) if present else None
         if number is None:
             return False
         bound = int(self.values[0])
@@ -216,7 +202,7 @@ def parse_label_selector(selector: str) -> tuple[LabelRequirement, ...]:
     >>> [str(r) for r in parse_label_selector("x in (foo,,baz),y,z notin ()")]
     ['x in (,baz,foo)', 'y', 'z notin ()']
     """
-    requirements = _LabelParser(selector).parse()
+    requirements = parse_label_requirements(selector, LabelRequirement)
     return tuple(sorted(requirements, key=lambda requirement: requirement.key))
 
 
@@ -289,139 +275,6 @@ def matches_fields(selector: str | Iterable[FieldRequirement], fields: Mapping[s
     return all(term.matches(fields) for term in terms)
 
 
-class _LabelParser:
-    """Recursive-descent parser over the token list of apimachinery's label selector lexer.
-
-    Thread-safety: confined to the calling thread.
-    """
-
-    def __init__(self, selector: str) -> None:
-        self._selector = selector
-        self._tokens = _lex_label_selector(selector)
-        self._position = 0
-
-    def parse(self) -> list[LabelRequirement]:
-        requirements: list[LabelRequirement] = []
-        while True:
-            kind, literal = self._peek()
-            if kind == "end":
-                return requirements
-            if kind not in ("ident", "!"):
-                raise self._error(f"found '{literal}', expected: !, identifier, or 'end of string'")
-            requirements.append(self._requirement())
-            kind, literal = self._take()
-            if kind == "end":
-                return requirements
-            if kind != ",":
-                raise self._error(f"found '{literal}', expected: ',' or 'end of string'")
-            kind, literal = self._peek()
-            if kind not in ("ident", "!"):
-                raise self._error(f"found '{literal}', expected: identifier after ','")
-
-    def _requirement(self) -> LabelRequirement:
-        kind, key = self._take()
-        negated = kind == "!"
-        if negated:
-            kind, key = self._take()
-        if kind != "ident":
-            raise self._error(f"found '{key}', expected: identifier")
-        if negated or self._peek()[0] in ("end", ","):
-            return self._build(key, "!" if negated else "exists", ())
-        kind, literal = self._take(operator=True)
-        if kind not in _OPERATOR_TOKENS:
-            raise self._error(f"found '{literal}', expected: in, notin, =, ==, !=, >, <")
-        operator = _OPERATOR_TOKENS[kind]
-        values = self._value_set() if operator in ("in", "notin") else self._exact_value()
-        return self._build(key, operator, values)
-
-    def _value_set(self) -> tuple[str, ...]:
-        kind, literal = self._take()
-        if kind != "(":
-            raise self._error(f"found '{literal}' expected: '('")
-        kind, literal = self._peek()
-        if kind == ")":
-            self._take()
-            return ("",)
-        if kind not in ("ident", ","):
-            raise self._error(f"found '{literal}', expected: ',', ')' or identifier")
-        values = self._identifier_list()
-        self._take()  # the ")" that _identifier_list stopped at
-        return values
-
-    def _identifier_list(self) -> tuple[str, ...]:
-        # Empty entries ("(,a)", "(a,,b)", "(a,)") stand for the value "" (apimachinery parseIdentifiersList).
-        values: list[str] = []
-        while True:
-            kind, literal = self._take()
-            if kind == "ident":
-                values.append(literal)
-                following, following_literal = self._peek()
-                if following == ")":
-                    return tuple(values)
-                if following != ",":
-                    raise self._error(f"found '{following_literal}', expected: ',' or ')'")
-            elif kind == ",":
-                following = self._peek()[0]
-                if not values or following in (")", ","):
-                    values.append("")
-                if following == ")":
-                    return tuple(values)
-                if following == ",":
-                    self._take()
-            else:
-                raise self._error(f"found '{literal}', expected: ',', or identifier")
-
-    def _exact_value(self) -> tuple[str, ...]:
-        if self._peek()[0] in ("end", ","):
-            return ("",)
-        kind, literal = self._take()
-        if kind != "ident":
-            raise self._error(f"found '{literal}', expected: identifier")
-        return (literal,)
-
-    def _peek(self) -> tuple[str, str]:
-        kind, literal = self._tokens[self._position]
-        # Outside the operator position, "in" and "notin" are ordinary identifiers ("in in (in)").
-        return ("ident" if kind in ("in", "notin") else kind), literal
-
-    def _take(self, *, operator: bool = False) -> tuple[str, str]:
-        token = self._tokens[self._position] if operator else self._peek()
-        self._position += 1
-        return token
-
-    def _build(self, key: str, operator: LabelOperator, values: tuple[str, ...]) -> LabelRequirement:
-        try:
-            return LabelRequirement(key, operator, values)
-        except SelectorError as exc:
-            raise self._error(str(exc)) from exc
-
-    def _error(self, detail: str) -> SelectorError:
-        return SelectorError(f"invalid label selector {self._selector!r}: {detail}")
-
-
-def _lex_label_selector(selector: str) -> list[tuple[str, str]]:
-    """Split a selector into ``(kind, literal)`` tokens; kind is ``ident``, ``end``, a keyword or the symbol."""
-    tokens: list[tuple[str, str]] = []
-    position, size = 0, len(selector)
-    while True:
-        while position < size and selector[position] in _WHITESPACE:
-            position += 1
-        if position == size:
-            tokens.append(("end", ""))
-            return tokens
-        if selector[position] in _SPECIAL:
-            pair = selector[position : position + 2]
-            literal = pair if pair in ("!=", "==") else selector[position]
-            tokens.append((literal, literal))
-        else:
-            end = position
-            while end < size and selector[end] not in _SPECIAL and selector[end] not in _WHITESPACE:
-                end += 1
-            literal = selector[position:end]
-            tokens.append((literal if literal in ("in", "notin") else "ident", literal))
-        position += len(literal)
-
-
 def _requirements_from_mapping(spec: Mapping[str, LabelSpec]) -> list[LabelRequirement]:
     return [_label_requirement(key, spec[key]) for key in _sorted_keys(spec)]
 
@@ -461,48 +314,6 @@ def _sorted_keys(spec: Mapping[str, object]) -> list[str]:
         if not isinstance(key, str):
             raise SelectorError(f"selector keys must be str, got {type(key).__name__} {key!r}")
     return sorted(spec)
-
-
-def _check_label_key(key: object) -> None:
-    problem = _label_key_problem(key) if isinstance(key, str) else f"must be a str, not {type(key).__name__}"
-    if problem:
-        raise SelectorError(f"invalid label key {key!r}: {problem}")
-
-
-def _label_key_problem(key: str) -> str | None:
-    # validation.IsQualifiedName: an optional DNS-1123 subdomain prefix and "/", then a name of at most 63 characters.
-    prefix, slash, name = key.rpartition("/")
-    if slash and not prefix:
-        return "prefix part must be non-empty"
-    if "/" in prefix:
-        return "must be a name with an optional DNS subdomain prefix and '/', for example 'example.com/MyName'"
-    if slash and (len(prefix) > 253 or not _DNS1123_SUBDOMAIN.fullmatch(prefix)):
-        return "prefix part must be a lowercase RFC 1123 subdomain of at most 253 characters"
-    if not name:
-        return "name part must be non-empty"
-    if len(name) > 63:
-        return "name part must be no more than 63 characters"
-    if not _NAME.fullmatch(name):
-        return f"name part {_NAME_RULE} character"
-    return None
-
-
-def _check_label_value(key: str, value: object) -> None:
-    # validation.IsValidLabelValue: empty, or at most 63 characters of the name pattern.
-    if not isinstance(value, str):
-        raise SelectorError(f"invalid label value {value!r} for key {key!r}: must be a str, not {type(value).__name__}")
-    if len(value) > 63:
-        raise SelectorError(f"invalid label value {value!r} for key {key!r}: must be no more than 63 characters")
-    if value and not _NAME.fullmatch(value):
-        raise SelectorError(f"invalid label value {value!r} for key {key!r}: {_NAME_RULE} character")
-
-
-def _parse_int64(text: str) -> int | None:
-    # strconv.ParseInt(text, 10, 64): optional sign, ASCII digits, int64 range.
-    if not _INT64.fullmatch(text):
-        return None
-    number = int(text)
-    return number if -(2**63) <= number < 2**63 else None
 
 
 def _split_field_terms(selector: str) -> list[str]:

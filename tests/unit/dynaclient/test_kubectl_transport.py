@@ -26,7 +26,7 @@ from dynaclient.exceptions import (
     UnsupportedRequestError,
 )
 from dynaclient.request import Cancellation, Request, Response
-from dynaclient.transport import kubectl as kubectl_module
+from dynaclient.transport import _kubectl_commands
 from dynaclient.transport.kubectl import KubectlRawTransport
 
 _FAKE_KUBECTL = """\
@@ -305,7 +305,7 @@ def test_patch_becomes_kubectl_patch_of_the_named_object_with_the_patch_on_stdin
 def test_patch_falls_back_to_the_p_flag_without_dev_stdin_and_never_logs_it(
     fake: FakeKubectl, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    monkeypatch.setattr(kubectl_module, "_PATCH_FROM_STDIN", False)
+    monkeypatch.setattr(_kubectl_commands, "PATCH_FROM_STDIN", False)
     caplog.set_level(logging.DEBUG, logger="dynaclient")
 
     fake.transport().send(_patch(f"{CM_PATH}/x", b'{"data":{"password":"s3cr3t"}}', MERGE)).read()
