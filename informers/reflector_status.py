@@ -1,0 +1,126 @@
+"""A reflector's health: the :class:`ReflectorStatus` snapshot and how each step updates it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+from informers.reflector_errors import describe_error
+from informers.reflector_state import (
+    Apply,
+    BackingOff,
+    EventReceived,
+    Listing,
+    Outcome,
+    Phase,
+    ReflectorState,
+    Replace,
+    Stopped,
+    StreamingList,
+    StreamOpened,
+    Transition,
+    Watching,
+)
+
+_NAMES: dict[type[Phase], str] = {
+    Listing: "listing",
+    StreamingList: "streaming-list",
+    Watching: "watching",
+    BackingOff: "backing-off",
+    Stopped: "stopped",
+}
+
+
+def phase_name(phase: Phase) -> str:
+    """Return the status name of ``phase``.
+
+    >>> phase_name(Watching())
+    'watching'
+    """
+    return _NAMES[type(phase)]
+
+
+@dataclass(frozen=True, slots=True)
+class ReflectorStatus:
+    """A snapshot of a reflector's health.
+
+    Attributes:
+        name: the reflector's name.
+        phase: ``listing``, ``streaming-list``, ``watching``, ``backing-off`` or ``stopped``.
+        last_synced_resource_version: the resourceVersion of the last list, event or bookmark; ``""`` before.
+        watching: a watch is open and past its initial events.
+        has_synced: the first whole state was delivered (``on_replace``).
+        last_error: the last failure as ``"Type: message"``, kept after recovery; ``None`` if there was none.
+        lists: whole states delivered, the first included.
+        relists: whole states delivered after the first.
+        watch_starts: watches opened, streaming lists included.
+        watch_restarts: watches reopened from the resourceVersion the previous one reached, without a list.
+        events: ``ADDED``, ``MODIFIED`` and ``DELETED`` events delivered from watches.
+        bookmarks: bookmarks received.
+        errors: failures of any kind.
+        consecutive_failures: failures since the last delivered state, event or bookmark.
+
+    Thread-safety: immutable.
+    """
+
+    name: str
+    phase: str
+    last_synced_resource_version: str = ""
+    watching: bool = False
+    has_synced: bool = False
+    last_error: str | None = None
+    lists: int = 0
+    relists: int = 0
+    watch_starts: int = 0
+    watch_restarts: int = 0
+    events: int = 0
+    bookmarks: int = 0
+    errors: int = 0
+    consecutive_failures: int = 0
+
+
+def record(
+    status: ReflectorStatus,
+    *,
+    old: ReflectorState,
+    outcome: Outcome,
+    transition: Transition,
+    new: ReflectorState,
+    error: Exception | None,
+) -> ReflectorStatus:
+    """Return ``status`` updated for one step: ``old`` met ``outcome`` and became ``new``.
+
+    Args:
+        status: the status before the step.
+        old: the state before the step.
+        outcome: what the step's request brought.
+        transition: what :func:`~informers.reflector_transitions.advance` made of it.
+        new: the state after the step (the transition's, or a backoff if the sink failed).
+        error: the failure the step handled, if any.
+
+    Returns:
+        The new status.
+    """
+    replaced = sum(isinstance(effect, Replace) for effect in transition.effects)
+    opened = isinstance(outcome, StreamOpened)
+    bookmark = isinstance(outcome, EventReceived) and outcome.event.type == "BOOKMARK"
+    progressed = replaced > 0 or (isinstance(outcome, EventReceived) and isinstance(new.phase, Watching))
+    consecutive = status.consecutive_failures + 1 if error is not None else 0 if progressed else None
+    return replace(
+        status,
+        phase=phase_name(new.phase),
+        last_synced_resource_version=new.resource_version,
+        watching=isinstance(new.phase, Watching) and new.phase.stream is not None,
+        has_synced=new.synced,
+        last_error=describe_error(error) if error is not None else status.last_error,
+        lists=status.lists + replaced,
+        relists=status.relists + (replaced if old.synced else 0),
+        watch_starts=status.watch_starts + opened,
+        watch_restarts=status.watch_restarts + (opened and isinstance(old.phase, Watching) and old.phase.resumed),
+        events=status.events + sum(isinstance(effect, Apply) for effect in transition.effects),
+        bookmarks=status.bookmarks + bookmark,
+        errors=status.errors + (error is not None),
+        consecutive_failures=status.consecutive_failures if consecutive is None else consecutive,
+    )
+
+
+__all__ = ["ReflectorStatus", "phase_name", "record"]
