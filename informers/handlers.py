@@ -1,8 +1,14 @@
-"""Event-handler types: the ``DeletedFinalStateUnknown`` tombstone delivered to ``on_delete``."""
+"""Event handlers: the ``EventHandler`` protocol, a function adapter, a filtering wrapper and the tombstone.
+
+Handlers are called on their own delivery thread (see :mod:`informers.processor`), one notification at a time, in
+the order the informer saw the changes. The objects they receive are shared with the cache: never modify them.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Protocol
 
 from dynaclient import JSONObject
 
@@ -32,4 +38,148 @@ class DeletedFinalStateUnknown:
     obj: JSONObject = field(repr=False)
 
 
-__all__ = ["DeletedFinalStateUnknown"]
+AddFunc = Callable[[JSONObject, bool], None]
+"""``on_add(obj, is_initial)``: ``is_initial`` is true for the objects of the initial list."""
+
+UpdateFunc = Callable[[JSONObject, JSONObject], None]
+"""``on_update(old, new)``."""
+
+DeleteFunc = Callable[[JSONObject | DeletedFinalStateUnknown], None]
+"""``on_delete(obj)``: ``obj`` is a :class:`DeletedFinalStateUnknown` when the delete was inferred from a relist."""
+
+Predicate = Callable[[JSONObject | DeletedFinalStateUnknown], bool]
+"""A filter for :class:`FilteringEventHandler`; it also sees tombstones, as client-go's ``FilterFunc`` does."""
+
+
+class EventHandler(Protocol):
+    """What an informer notifies (client-go tools/cache/controller.go ``ResourceEventHandler``).
+
+    The callbacks run on the handler's own delivery thread, never while the informer holds a lock. An exception
+    is logged and counted and delivery continues with the next notification.
+
+    Thread-safety: an implementation is called from one delivery thread at a time.
+    """
+
+    def on_add(self, obj: JSONObject, is_initial: bool) -> None:
+        """Handle an object that appeared; ``is_initial`` is true for the objects of the initial list."""
+        ...
+
+    def on_update(self, old: JSONObject, new: JSONObject) -> None:
+        """Handle a changed object; on a resync ``old`` and ``new`` are the same object."""
+        ...
+
+    def on_delete(self, obj: JSONObject | DeletedFinalStateUnknown) -> None:
+        """Handle a deleted object, or a :class:`DeletedFinalStateUnknown` for a delete inferred from a relist."""
+        ...
+
+
+class FunctionHandler:
+    """An :class:`EventHandler` made of optional functions; a missing one ignores its notifications.
+
+    client-go ``ResourceEventHandlerDetailedFuncs``: ``on_add`` receives ``is_initial``.
+
+    Thread-safety: immutable (the functions are called from one delivery thread at a time).
+
+    >>> seen = []
+    >>> handler = FunctionHandler(on_add=lambda obj, is_initial: seen.append((obj["metadata"]["name"], is_initial)))
+    >>> handler.on_add({"metadata": {"name": "web"}}, True)
+    >>> handler.on_delete({"metadata": {"name": "web"}})
+    >>> seen
+    [('web', True)]
+    """
+
+    __slots__ = ("_add", "_delete", "_update")
+
+    def __init__(
+        self, on_add: AddFunc | None = None, on_update: UpdateFunc | None = None, on_delete: DeleteFunc | None = None
+    ) -> None:
+        """Wrap the given callbacks."""
+        self._add = on_add
+        self._update = on_update
+        self._delete = on_delete
+
+    def __repr__(self) -> str:
+        given = [
+            name
+            for name, func in (("on_add", self._add), ("on_update", self._update), ("on_delete", self._delete))
+            if func
+        ]
+        return f"FunctionHandler({', '.join(given)})"
+
+    def on_add(self, obj: JSONObject, is_initial: bool) -> None:
+        """Call ``on_add(obj, is_initial)`` if it was given."""
+        if self._add is not None:
+            self._add(obj, is_initial)
+
+    def on_update(self, old: JSONObject, new: JSONObject) -> None:
+        """Call ``on_update(old, new)`` if it was given."""
+        if self._update is not None:
+            self._update(old, new)
+
+    def on_delete(self, obj: JSONObject | DeletedFinalStateUnknown) -> None:
+        """Call ``on_delete(obj)`` if it was given."""
+        if self._delete is not None:
+            self._delete(obj)
+
+
+@dataclass(frozen=True, slots=True)
+class FilteringEventHandler:
+    """Pass to ``handler`` only the objects ``predicate`` accepts; an update across the filter becomes an add or delete.
+
+    client-go tools/cache/controller.go ``FilteringResourceEventHandler``:
+
+    * ``on_add`` and ``on_delete`` pass when the predicate accepts the object as delivered (a tombstone included);
+    * ``on_update`` passes when both objects are accepted; when only the new one is, the handler gets
+      ``on_add(new, False)``; when only the old one is, it gets ``on_delete(old)``, the plain object, not a tombstone.
+
+    The predicate runs on the delivery thread, so it may be slow without delaying other handlers.
+
+    Attributes:
+        predicate: accepts the objects the handler should see.
+        handler: the handler that receives what passes.
+
+    Thread-safety: immutable (called from one delivery thread at a time).
+
+    >>> seen = []
+    >>> inner = FunctionHandler(on_add=lambda obj, _: seen.append("add"), on_delete=lambda obj: seen.append("delete"))
+    >>> web = FilteringEventHandler(lambda obj: obj["metadata"].get("labels") == {"app": "web"}, inner)
+    >>> web.on_update({"metadata": {"name": "a"}}, {"metadata": {"name": "a", "labels": {"app": "web"}}})
+    >>> web.on_update({"metadata": {"name": "a", "labels": {"app": "web"}}}, {"metadata": {"name": "a"}})
+    >>> seen
+    ['add', 'delete']
+    """
+
+    predicate: Predicate
+    handler: EventHandler
+
+    def on_add(self, obj: JSONObject, is_initial: bool) -> None:
+        """Forward the add if the object passes."""
+        if self.predicate(obj):
+            self.handler.on_add(obj, is_initial)
+
+    def on_update(self, old: JSONObject, new: JSONObject) -> None:
+        """Forward an update, or turn an update across the filter into an add or a delete."""
+        old_passes, new_passes = self.predicate(old), self.predicate(new)
+        if old_passes and new_passes:
+            self.handler.on_update(old, new)
+        elif new_passes:
+            self.handler.on_add(new, False)
+        elif old_passes:
+            self.handler.on_delete(old)
+
+    def on_delete(self, obj: JSONObject | DeletedFinalStateUnknown) -> None:
+        """Forward the delete if the object (or tombstone) passes."""
+        if self.predicate(obj):
+            self.handler.on_delete(obj)
+
+
+__all__ = [
+    "AddFunc",
+    "DeleteFunc",
+    "DeletedFinalStateUnknown",
+    "EventHandler",
+    "FilteringEventHandler",
+    "FunctionHandler",
+    "Predicate",
+    "UpdateFunc",
+]

@@ -1,0 +1,173 @@
+"""Where an informer's reflector delivers: apply each change to the store, then queue it for every handler.
+
+client-go tools/cache/the_real_fifo.go (atomic Replace, the default since client-go 1.33) and controller.go
+``processDeltas``, without a queue in between: the reflector's thread applies a change and fans it out in one step
+under one lock (client-go ``blockDeltas``). A handler being registered takes the same lock to receive the cache, so
+it sees every object exactly once before live events. No user code runs under that lock: the transform runs before
+it is taken, handlers on their own threads.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from dynaclient import JSONObject, WatchEvent, get_resource_version
+from informers.handlers import DeletedFinalStateUnknown
+from informers.processor import (
+    AddNotification,
+    DeleteNotification,
+    Listener,
+    Notification,
+    SharedProcessor,
+    UpdateNotification,
+)
+from informers.store import Store
+from informers.transform import Transform
+
+
+class SinkCounts:
+    """Counters of what a sink applied.
+
+    Thread-safety: thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._lists = self._events = self._bookmarks = self._resyncs = 0
+
+    def add(self, *, lists: int = 0, events: int = 0, bookmarks: int = 0, resyncs: int = 0) -> None:
+        """Add to the counters."""
+        with self._lock:
+            self._lists += lists
+            self._events += events
+            self._bookmarks += bookmarks
+            self._resyncs += resyncs
+
+    def snapshot(self) -> tuple[int, int, int, int]:
+        """Return ``(lists, events, bookmarks, resyncs)``."""
+        with self._lock:
+            return self._lists, self._events, self._bookmarks, self._resyncs
+
+
+class CacheSink:
+    """A :class:`~informers.listwatch.ReflectorSink` that keeps a store and notifies a processor's handlers.
+
+    Thread-safety: thread-safe; the reflector calls the sink methods from one thread at a time.
+    """
+
+    def __init__(self, store: Store, processor: SharedProcessor, *, name: str, transform: Transform | None) -> None:
+        """Feed ``store`` and ``processor``; ``name`` names the informer in errors."""
+        self.store = store
+        self.counts = SinkCounts()
+        self.synced = threading.Event()
+        self._processor = processor
+        self._name = name
+        self._transform = transform
+        self._lock = threading.Lock()  # client-go blockDeltas: a change and its fan-out are one step
+
+    def add_listener(self, listener: Listener) -> None:
+        """Register ``listener`` and queue the whole cache to it as initial adds, with no change in between.
+
+        client-go shared_informer.go ``AddEventHandlerWithOptions`` after start: the handler gets
+        ``on_add(obj, True)`` for every cached object, and these count towards its ``has_synced``.
+        """
+        with self._lock:
+            self._processor.add(listener)
+            for obj in self.store.list():
+                listener.add(AddNotification(obj, is_initial=True), initial=True)
+
+    def remove_listener(self, listener: Listener) -> None:
+        """Unregister ``listener``; nothing more is queued to it."""
+        with self._lock:
+            self._processor.remove(listener)
+
+    def resync(self, now: float) -> None:
+        """Queue ``on_update(obj, obj)`` for every cached object to the listeners due for a resync at ``now``."""
+        with self._lock:
+            due = self._processor.due_for_resync(now)
+            if not due:
+                return
+            for obj in self.store.list():
+                for listener in due:
+                    listener.add(UpdateNotification(obj, obj))
+            self.counts.add(resyncs=1)
+
+    def on_replace(self, items: list[JSONObject], resource_version: str) -> None:
+        """Replace the cache with ``items`` and notify: tombstones for the missing, then changes in list order.
+
+        client-go the_real_fifo.go atomic Replace and controller.go processDeltas: deletes first (a
+        :class:`~informers.handlers.DeletedFinalStateUnknown` holding the last known object), then updates and
+        adds in list order; objects whose resourceVersion did not change are not notified. The notifications of
+        the first replace count towards each handler's ``has_synced`` and its adds have ``is_initial=True``.
+
+        Raises:
+            KeyFuncError: an object has no name; the cache is unchanged.
+            Exception: whatever the transform raises; the cache is unchanged.
+        """
+        keyed = {self.store.key_of(obj): obj for obj in map(self._transformed, items)}
+        with self._lock:
+            initial = not self.synced.is_set()
+            diff = self.store.replace(keyed, resource_version)
+            for key, old in diff.deleted:
+                self._processor.distribute(DeleteNotification(DeletedFinalStateUnknown(key, old)), initial=initial)
+            changes: dict[str, Notification] = {key: AddNotification(new, initial) for key, new in diff.added}
+            changes.update((key, UpdateNotification(old, new)) for key, old, new in diff.updated)
+            for key in keyed:
+                if (notification := changes.get(key)) is not None:
+                    self._processor.distribute(notification, initial=initial)
+            self.synced.set()
+            self.counts.add(lists=1)
+
+    def on_event(self, event: WatchEvent) -> None:
+        """Apply an ``ADDED``, ``MODIFIED`` or ``DELETED`` event (a ``BOOKMARK`` only records its resourceVersion).
+
+        As in client-go processDeltas, the store decides between add and update, not the event type; an update
+        with an unchanged resourceVersion is not notified; a delete is notified with the event's object even when
+        the cache did not hold it.
+
+        Raises:
+            ValueError: an ``ERROR`` event (the reflector raises those).
+            KeyFuncError: the object has no name.
+        """
+        if event.type == "BOOKMARK":
+            self.on_resource_version(event.resource_version)
+            return
+        if event.type == "ERROR":
+            raise ValueError(f"informer {self._name} cannot apply an ERROR event; the reflector raises it")
+        obj = self._transformed(event.object)
+        with self._lock:
+            if event.type == "DELETED":
+                self.store.delete(obj)
+                self._processor.distribute(DeleteNotification(obj))
+            elif (old := self.store.add(obj)) is None:
+                self._processor.distribute(AddNotification(obj))
+            elif _changed(old, obj):
+                self._processor.distribute(UpdateNotification(old, obj))
+            self.counts.add(events=1)
+
+    def on_resource_version(self, resource_version: str) -> None:
+        """Record a bookmark's resourceVersion."""
+        with self._lock:
+            self.store.update_resource_version(resource_version)
+            self.counts.add(bookmarks=1)
+
+    def _transformed(self, obj: JSONObject) -> JSONObject:
+        if self._transform is None:
+            return obj
+        result = self._transform(obj)
+        if not isinstance(result, dict):
+            raise TypeError(f"the transform of informer {self._name} returned a {type(result).__name__}, not an object")
+        return result
+
+
+def _changed(old: JSONObject, new: JSONObject) -> bool:
+    # client-go shared_informer.go OnUpdate: an equal resourceVersion is a resync, which reaches only the handlers
+    # being resynced; outside a resync, none. Without resourceVersions (test objects), compare the objects, as
+    # Store.replace does.
+    old_version, new_version = get_resource_version(old), get_resource_version(new)
+    if old_version and new_version:
+        return old_version != new_version
+    return old != new
+
+
+__all__ = ["CacheSink", "SinkCounts"]
