@@ -142,7 +142,7 @@ class ResourceListWatch:
             field_selector=self._field_selector,
             limit=limit or 0,
             continue_token=continue_token,
-            resource_version=resource_version,
+            resource_version=resource_version or None,  # "" (a consistent read) is the same as none
             resource_version_match=_match(resource_version_match),
             metadata_only=self._metadata_only,
         )
