@@ -34,6 +34,7 @@ from informers.keys import KeyFunc, meta_namespace_key, split_meta_namespace_key
 from informers.lister import Lister
 from informers.listwatch import ListerWatcher, ListPage, ReflectorSink, ResourceListWatch, WatchStream
 from informers.processor import MINIMUM_RESYNC_PERIOD, HandlerHealth, HandlerRegistration
+from informers.reflector import Reflector, ReflectorStatus
 from informers.store import ReplaceDiff, Store, StoreReader
 from informers.transform import Transform, chain_transforms, strip_managed_fields
 
@@ -66,8 +67,10 @@ __all__ = [
     "ListerWatcherFactory",
     "MutationDetectedError",
     "RealClock",
+    "Reflector",
     "ReflectorFactory",
     "ReflectorSink",
+    "ReflectorStatus",
     "ReplaceDiff",
     "ResourceListWatch",
     "SharedIndexInformer",

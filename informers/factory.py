@@ -12,8 +12,9 @@ from typing import Any, Final
 from dynaclient import DynamicClient, GroupVersionResource, field_selector, label_selector
 from informers.clock import Clock, RealClock
 from informers.index import Indexers
-from informers.informer import ReflectorFactory, SharedIndexInformer, default_reflector_factory
+from informers.informer import ReflectorFactory, SharedIndexInformer
 from informers.listwatch import ListerWatcher, ResourceListWatch
+from informers.reflector import Reflector
 from informers.transform import Transform
 
 logger = logging.getLogger(__name__)
@@ -82,7 +83,7 @@ class SharedInformerFactory:
         transform: Transform | None = None,
         indexers: Indexers | None = None,
         lister_watcher_factory: ListerWatcherFactory | None = None,
-        reflector_factory: ReflectorFactory = default_reflector_factory,
+        reflector_factory: ReflectorFactory = Reflector,
         clock: Clock | None = None,
     ) -> None:
         """Create a factory; no informer exists or runs yet.

@@ -7,7 +7,6 @@ indices, lister, health); its :class:`~informers.sink.CacheSink` applies what th
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -28,6 +27,7 @@ from informers.processor import (
     SharedProcessor,
     effective_resync_period,
 )
+from informers.reflector import Reflector
 from informers.sink import CacheSink
 from informers.store import Store, StoreReader
 from informers.transform import Transform
@@ -63,16 +63,6 @@ class ReflectorFactory(Protocol):
         ...
 
 
-def default_reflector_factory(
-    lister_watcher: ListerWatcher, sink: ReflectorSink, /, *, name: str, clock: Clock
-) -> RunnableReflector:
-    """Build an :class:`informers.reflector.Reflector` with its defaults (imported on first use)."""
-    reflector: RunnableReflector = importlib.import_module("informers.reflector").Reflector(
-        lister_watcher, sink, name=name, clock=clock
-    )
-    return reflector
-
-
 class SharedIndexInformer:
     """Keep an indexed cache of one resource in one scope and notify event handlers of every change.
 
@@ -96,7 +86,7 @@ class SharedIndexInformer:
         resync: float | None = None,
         transform: Transform | None = None,
         clock: Clock | None = None,
-        reflector_factory: ReflectorFactory = default_reflector_factory,
+        reflector_factory: ReflectorFactory = Reflector,
         detect_mutation: bool | None = None,
     ) -> None:
         """Create a stopped informer.
@@ -109,7 +99,8 @@ class SharedIndexInformer:
             resync: the default handler resync period in seconds; ``None`` or ``0``: no resync. At least 1 s.
             transform: applied once to each object before it is stored (see :data:`~informers.transform.Transform`).
             clock: time source for resyncs and waits.
-            reflector_factory: builds the reflector at :meth:`start`.
+            reflector_factory: builds the reflector at :meth:`start`; an :class:`~informers.reflector.Reflector`
+                with its defaults unless given (``functools.partial(Reflector, page_size=100)`` changes them).
             detect_mutation: see :class:`~informers.store.Store`.
         """
         self.name = name
@@ -381,4 +372,4 @@ def _joined(thread: threading.Thread, timeout: float | None) -> bool:
     return not thread.is_alive()
 
 
-__all__ = ["ReflectorFactory", "RunnableReflector", "SharedIndexInformer", "default_reflector_factory"]
+__all__ = ["ReflectorFactory", "RunnableReflector", "SharedIndexInformer"]
