@@ -1,15 +1,26 @@
-"""The dynaclient demo: a custom resource, a pod list and nested_get, on a local control plane.
+"""The dynaclient demo: the quick start of the README, run end to end.
 
-Run it with ``scripts/demo``. It starts a local kube-apiserver + etcd (dynaclient.testing.ControlPlane),
-creates the seed's ``Sawtooth`` custom resource, lists pods and reads ``spec.size`` with ``nested_get``.
+``scripts/demo`` runs it against your cluster when one is configured (in-cluster, kubeconfig, kubectl proxy or
+kubectl), else against a local kube-apiserver + etcd that it starts and stops. It:
+
+1. creates the seed's ``Sawtooth`` custom resource definition and an instance with ``spec.size: 3``;
+2. finds the new resource without a new client (discovery refreshes on a miss) and reads ``spec.size`` with
+   ``nested_get``;
+3. lists pods in ``default``;
+4. runs a shared informer whose ``on_delete`` handler pushes deleted pods onto a queue;
+5. looks pods up by label through an index.
 """
 
 from __future__ import annotations
 
+import queue
 import time
+import uuid
 
-from dynaclient import APIClient, HTTPTransport, NotFoundError, StaticTokenAuth, nested_get
-from dynaclient.testing import ControlPlane
+from cluster import connect
+
+from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, NotFoundError, ResourceNotFoundError, nested_get
+from informers import DeletedFinalStateUnknown, SharedInformerFactory, label_index
 
 CRD = {
     "apiVersion": "apiextensions.k8s.io/v1",
@@ -24,46 +35,92 @@ CRD = {
                 "name": "v1alpha1",
                 "served": True,
                 "storage": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                "schema": {
+                    "openAPIV3Schema": {
+                        "type": "object",
+                        "properties": {"spec": {"type": "object", "properties": {"size": {"type": "integer"}}}},
+                    }
+                },
             }
         ],
     },
 }
-SAWTOOTHS = "/apis/sawtooth.hyperledger.org/v1alpha1/namespaces/default/sawtooths"
 
 
-def run(client: APIClient) -> None:
-    client.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", body=CRD)
+def pod(name: str, app: str) -> JSONObject:
+    container = {"name": "main", "image": "registry.k8s.io/pause:3.10"}
+    return {
+        "apiVersion": "v1",
+        "kind": "Pod",
+        "metadata": {"name": name, "labels": {"app": app}},
+        "spec": {"containers": [container]},
+    }
+
+
+def custom_resource(client: DynamicClient) -> None:
+    crds = client.resource("customresourcedefinitions")
+    try:
+        crds.create(CRD)
+        print("created CustomResourceDefinition sawtooths.sawtooth.hyperledger.org")
+    except Exception as error:
+        print(f"CustomResourceDefinition: {type(error).__name__}")
     deadline = time.monotonic() + 30
-    while True:  # the CRD's URL is served once it is Established
+    while True:  # served once the server has Established it; the RESTMapper refreshes discovery on a miss
         try:
-            client.request("GET", SAWTOOTHS)
+            sawtooths = client.resource("sawtooths").namespace("default")
+            sawtooths.list().to_list()
             break
-        except NotFoundError:
+        except (ResourceNotFoundError, NotFoundError):
             if time.monotonic() > deadline:
                 raise
             time.sleep(0.2)
-    sawtooth = {
-        "apiVersion": "sawtooth.hyperledger.org/v1alpha1",
-        "kind": "Sawtooth",
-        "metadata": {"name": "example-sawtooth"},
-        "spec": {"size": 3},
-    }
-    client.request("POST", SAWTOOTHS, body=sawtooth)
-    for item in client.request("GET", SAWTOOTHS)["items"]:
-        print(f"sawtooth {item['metadata']['name']}: spec.size = {nested_get(item, 'spec', 'size')}")
-    pods = client.request("GET", "/api/v1/namespaces/default/pods")["items"]
-    print(f"pods in default: {len(pods)} (a bare control plane runs no workloads)")
+    name = f"example-sawtooth-{uuid.uuid4().hex[:4]}"
+    sawtooths.create(
+        {
+            "apiVersion": "sawtooth.hyperledger.org/v1alpha1",
+            "kind": "Sawtooth",
+            "metadata": {"name": name},
+            "spec": {"size": 3},
+        }
+    )
+    for obj in sawtooths.list():
+        print(f"Sawtooth {obj['metadata']['name']}: spec.size = {nested_get(obj, 'spec', 'size')}")
+    sawtooths.delete(name)
+
+
+def informer(client: DynamicClient) -> None:
+    pods = client.resource("pods").namespace("default")
+    run = uuid.uuid4().hex[:4]
+    deleted: queue.Queue[JSONObject | DeletedFinalStateUnknown] = queue.Queue()
+    with SharedInformerFactory(client, namespace="default") as factory:
+        informer = factory.for_resource("pods")
+        informer.add_indexers({"app": label_index("app")})
+        informer.add_event_handler(on_delete=deleted.put)
+        factory.start()
+        factory.wait_for_cache_sync(timeout=30)
+        print(f"pods in default: {len(list(pods.list()))}")
+
+        names = [f"web-{run}-1", f"web-{run}-2", f"db-{run}"]
+        for name in names:
+            pods.create(pod(name, name.split("-")[0]))
+        deadline = time.monotonic() + 30
+        while len(informer.by_index("app", "web")) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        web = [p["metadata"]["name"] for p in informer.by_index("app", "web")]
+        print(f"pods with label app=web (from the index): {web}")
+
+        pods.delete(names[-1], grace_period_seconds=0)
+        gone = deleted.get(timeout=30)
+        obj = gone.obj if isinstance(gone, DeletedFinalStateUnknown) else gone
+        print(f"on_delete: {obj['metadata']['namespace']}/{obj['metadata']['name']}")
+        for name in names[:-1]:
+            pods.delete(name, grace_period_seconds=0)
 
 
 def main() -> None:
-    print("starting a local control plane (kube-apiserver + etcd on 127.0.0.1)...", flush=True)
-    with ControlPlane() as plane:
-        print(f"kube-apiserver {plane.server_url} ready in {plane.startup_seconds:.1f}s")
-        transport = HTTPTransport(plane.server_url, ca_data=plane.ca_path.read_bytes())
-        with APIClient(transport, auth=StaticTokenAuth(plane.token)) as client:
-            run(client)
-    print("control plane stopped")
+    with connect() as client:
+        custom_resource(client)
+        informer(client)
 
 
 if __name__ == "__main__":
