@@ -62,8 +62,8 @@ def custom_resource(client: DynamicClient) -> None:
     try:
         crds.create(CRD)
         print("created CustomResourceDefinition sawtooths.sawtooth.hyperledger.org")
-    except Exception as error:
-        print(f"CustomResourceDefinition: {type(error).__name__}")
+    except AlreadyExistsError:
+        print("CustomResourceDefinition sawtooths.sawtooth.hyperledger.org exists already")
     deadline = time.monotonic() + 30
     while True:  # served once the server has Established it; the RESTMapper refreshes discovery on a miss
         try:
