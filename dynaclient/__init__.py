@@ -5,6 +5,8 @@ The public surface is what this module exports (and :mod:`dynaclient.testing` fo
 
 from __future__ import annotations
 
+from importlib.metadata import version as _version
+
 from dynaclient._types import (
     JSONObject,
 )
@@ -165,7 +167,7 @@ from dynaclient.watching import (
     Watch,
 )
 
-__version__ = "0.1.0.dev0"
+__version__ = _version("dynaclient")
 
 __all__ = [
     "APIClient",

@@ -9,12 +9,14 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import platform
 import socket
 import ssl
 import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
+from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import urlsplit
@@ -43,6 +45,9 @@ CertificateSource = Callable[[], "tuple[bytes, bytes] | None"]
 """Returns the current client certificate and key (PEM), or ``None``; called before each request."""
 
 _CHUNK = 64 * 1024
+
+USER_AGENT = f"dynaclient/{version('dynaclient')} (python {platform.python_version()})"
+"""Sent with every request; the apiserver records it as the field manager of updates made without one."""
 
 
 def _load_client_certificate(context: ssl.SSLContext, cert_pem: bytes, key_pem: bytes) -> None:
@@ -150,6 +155,7 @@ class HTTPTransport(BaseTransport):
         self._context: ssl.SSLContext | None = None
         self._session = requests.Session()
         self._session.trust_env = False  # no REQUESTS_CA_BUNDLE or .netrc; proxies are resolved below
+        self._session.headers["User-Agent"] = USER_AGENT
         adapter = _ContextAdapter(self._current_context, not insecure_skip_tls_verify, tls_server_name)
         self._session.mount("https://", adapter)
         self._session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
