@@ -22,7 +22,7 @@ from cluster import connect
 from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, NotFoundError, ResourceNotFoundError, nested_get
 from informers import DeletedFinalStateUnknown, SharedInformerFactory, label_index
 
-CRD = {
+CRD: JSONObject = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
     "metadata": {"name": "sawtooths.sawtooth.hyperledger.org"},
@@ -59,8 +59,10 @@ def pod(name: str, app: str) -> JSONObject:
 
 def custom_resource(client: DynamicClient) -> None:
     crds = client.resource("customresourcedefinitions")
+    created = False
     try:
         crds.create(CRD)
+        created = True
         print("created CustomResourceDefinition sawtooths.sawtooth.hyperledger.org")
     except AlreadyExistsError:
         print("CustomResourceDefinition sawtooths.sawtooth.hyperledger.org exists already")
@@ -86,6 +88,8 @@ def custom_resource(client: DynamicClient) -> None:
     for obj in sawtooths.list():
         print(f"Sawtooth {obj['metadata']['name']}: spec.size = {nested_get(obj, 'spec', 'size')}")
     sawtooths.delete(name)
+    if created:  # leave a definition that was there before alone
+        crds.delete("sawtooths.sawtooth.hyperledger.org")
 
 
 def informer(client: DynamicClient) -> None:

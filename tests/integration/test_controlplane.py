@@ -79,10 +79,12 @@ def sawtooth_crd(plane: ControlPlane) -> Iterator[None]:
     _wait_for(lambda: _established(http("GET", path)), "CRD Established")
     yield
     http("DELETE", path)
+    # CRD deletion finishes asynchronously (the apiextensions finalizer); later tests see a settled discovery.
+    _wait_for(lambda: http("GET", path).status_code == 404, "CRD deleted")
 
 
 def _established(response: requests.Response) -> bool:
-    conditions = response.json().get("status", {}).get("conditions", [])
+    conditions = (response.json().get("status") or {}).get("conditions") or []
     return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
 
 
