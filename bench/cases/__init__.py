@@ -1,0 +1,77 @@
+"""Benchmark cases: one module per family, each runnable as ``python -m bench.cases.<module> <case> --target F``.
+
+:data:`CATALOG` names every case, its module and its family (P1 to P6), in the order the report shows them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class CaseInfo:
+    """One benchmark case: the module that runs it, its family and what it measures.
+
+    Thread-safety: immutable.
+    """
+
+    name: str
+    module: str
+    family: str
+    title: str
+
+
+def _family(family: str, module: str, cases: list[tuple[str, str]]) -> list[CaseInfo]:
+    return [CaseInfo(name, f"bench.cases.{module}", family, title) for name, title in cases]
+
+
+CATALOG: tuple[CaseInfo, ...] = (
+    *_family(
+        "P1",
+        "listing",
+        [
+            ("p1-dynaclient", "dynaclient ResourceClient.list (dicts)"),
+            ("p1-raw-requests", "raw limit: requests + json.loads"),
+            ("p1-official-typed", "kubernetes CoreV1Api typed models"),
+            ("p1-official-raw", "kubernetes _preload_content=False + json.loads"),
+            ("p1-official-dynamic", "kubernetes DynamicClient"),
+            ("p1-kr8s", "kr8s.get (APIObject, pages of 100)"),
+            ("p1-lightkube", "lightkube Client.list (chunk_size=500)"),
+            ("p1-kubectl", "kubectl get -o json (subprocess)"),
+        ],
+    ),
+    *_family(
+        "P2",
+        "informing",
+        [
+            ("p2-dynaclient-informer", "informers SharedInformerFactory to has_synced"),
+            ("p2-official-informer", "kubernetes.informer.SharedInformer to all ADDED"),
+        ],
+    ),
+    *_family("P2", "clientgo", [("p2-clientgo-informer", "client-go dynamic informer to HasSynced (Go)")]),
+    *_family(
+        "P3",
+        "watching",
+        [("p3-dynaclient-informer", "informer handler latency under a paced writer")],
+    ),
+    *_family(
+        "P4",
+        "informing",
+        [
+            ("p4-dynaclient-cache", "informer cache memory"),
+            ("p4-dynaclient-cache-stripped", "informer cache memory, managedFields stripped"),
+            ("p4-official-cache", "kubernetes SharedInformer cache memory (typed)"),
+        ],
+    ),
+    *_family("P5", "informing", [("p5-dynaclient-by-index", "by_index lookups by label value")]),
+    *_family(
+        "P6",
+        "discovering",
+        [
+            ("p6-dynaclient-discovery", "dynaclient Discovery cold and warm (disk cache)"),
+            ("p6-official-discovery", "kubernetes DynamicClient discovery cold and warm (cache file)"),
+        ],
+    ),
+)
+
+BY_NAME = {case.name: case for case in CATALOG}

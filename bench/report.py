@@ -1,0 +1,309 @@
+"""Turn the runner's results into the target checks, ``latest.json``, a Markdown table and a PNG chart.
+
+``python -m bench.report [results.json]`` redraws the table and chart from saved results.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import sys
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from bench.peers import peer
+
+RESULTS_DIR = Path(__file__).resolve().parent / "results"
+README_BEGIN = "<!-- bench:begin -->"
+README_END = "<!-- bench:end -->"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    """One target of issue 6, as measured: a value, the goal it is held to, and whether it was met.
+
+    ``passed`` is ``None`` when a figure it needs is missing (a case failed or was not run) or the row only informs.
+
+    Thread-safety: immutable.
+    """
+
+    family: str
+    what: str
+    value: float | None
+    unit: str
+    goal: str
+    passed: bool | None
+
+
+def median(cases: dict[str, Any], case: str, metric: str) -> float | None:
+    """Return the median of ``metric`` for ``case``, or ``None`` when it has no successful run."""
+    summary = cases.get(case, {}).get("summary", {}).get(metric)
+    return None if summary is None else float(summary["median"])
+
+
+def ratio(numerator: float | None, denominator: float | None) -> float | None:
+    """Return ``numerator / denominator``, or ``None`` when either is missing or the denominator is zero.
+
+    >>> ratio(3.0, 1.5), ratio(None, 1.0), ratio(1.0, 0.0)
+    (2.0, None, None)
+    """
+    if numerator is None or denominator is None or denominator == 0:
+        return None
+    return numerator / denominator
+
+
+_COMPARISONS: dict[str, Callable[[float, float], bool]] = {
+    "<=": lambda a, b: a <= b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    ">": lambda a, b: a > b,
+    "==": lambda a, b: a == b,
+}
+
+
+def meets(value: float, goal: str) -> bool | None:
+    """Return whether ``value`` meets ``goal`` (``"<= 1.10"``, ``">= 200,000"``, ``"== 0"``); ``None`` for ``"info"``.
+
+    >>> meets(1.05, "<= 1.10"), meets(150_000, ">= 200,000"), meets(0, "== 0"), meets(3, "info")
+    (True, False, True, None)
+    """
+    operator, _, bound = goal.partition(" ")
+    compare = _COMPARISONS.get(operator)
+    return None if compare is None else compare(value, float(bound.replace(",", "")))
+
+
+def _check(family: str, what: str, value: float | None, unit: str, goal: str) -> Check:
+    return Check(family, what, value, unit, goal, None if value is None else meets(value, goal))
+
+
+def checks(cases: dict[str, Any]) -> list[Check]:
+    """Return every target of issue 6 (and the informative ratios) computed from the medians of one run."""
+
+    def seconds(case: str) -> float | None:
+        return median(cases, case, "seconds")
+
+    def cpu(case: str) -> float | None:
+        return median(cases, case, "cpu_seconds")
+
+    def p3(metric: str) -> float | None:
+        return median(cases, "p3-dynaclient-informer", metric)
+
+    def p5(metric: str) -> float | None:
+        return median(cases, "p5-dynaclient-by-index", metric)
+
+    p1, informer = seconds("p1-dynaclient"), seconds("p2-dynaclient-informer")
+    held = "traced_held_per_json_byte"
+    rows: list[tuple[str, str, float | None, str, str]] = [
+        ("P1", "dynaclient / raw requests+json.loads", ratio(p1, seconds("p1-raw-requests")), "x", "<= 1.10"),
+        ("P1", "official typed / dynaclient", ratio(seconds("p1-official-typed"), p1), "x", ">= 3"),
+        ("P1", "kr8s / dynaclient", ratio(seconds("p1-kr8s"), p1), "x", ">= 5"),
+        ("P1", "lightkube / dynaclient", ratio(seconds("p1-lightkube"), p1), "x", ">= 1.5"),
+        ("P1", "official raw JSON / dynaclient", ratio(seconds("p1-official-raw"), p1), "x", "info"),
+        ("P1", "official dynamic / dynaclient", ratio(seconds("p1-official-dynamic"), p1), "x", "info"),
+        ("P1", "kubectl get -o json / dynaclient", ratio(seconds("p1-kubectl"), p1), "x", "info"),
+        (
+            "P1",
+            "client CPU: dynaclient / raw requests",
+            ratio(cpu("p1-dynaclient"), cpu("p1-raw-requests")),
+            "x",
+            "info",
+        ),
+        (
+            "P1",
+            "client CPU: official typed / dynaclient",
+            ratio(cpu("p1-official-typed"), cpu("p1-dynaclient")),
+            "x",
+            "info",
+        ),
+        ("P2", "informer sync / dynaclient list (P1)", ratio(informer, p1), "x", "<= 1.15"),
+        (
+            "P2",
+            "official SharedInformer / dynaclient informer",
+            ratio(seconds("p2-official-informer"), informer),
+            "x",
+            "> 1",
+        ),
+        (
+            "P2",
+            "dynaclient informer / client-go informer",
+            ratio(informer, seconds("p2-clientgo-informer")),
+            "x",
+            "info",
+        ),
+        ("P3", "writes per second achieved", p3("write_rate"), "/s", "info"),
+        ("P3", "handler latency p50 after the write completed", p3("latency_p50_ms"), " ms", "info"),
+        ("P3", "handler latency p99 after the write completed", p3("latency_p99_ms"), " ms", "< 200"),
+        ("P3", "lost events (worst run)", _worst(cases, "p3-dynaclient-informer", "lost_events"), "", "== 0"),
+        ("P4", "informer cache / JSON bytes", median(cases, "p4-dynaclient-cache", held), "x", "<= 2.5"),
+        (
+            "P4",
+            "stripped cache / JSON bytes as served",
+            median(cases, "p4-dynaclient-cache-stripped", held),
+            "x",
+            "<= 1.5",
+        ),
+        ("P4", "official SharedInformer cache / JSON bytes", median(cases, "p4-official-cache", held), "x", "info"),
+        ("P5", "by_index lookups/s, 1 match", p5("unique_lookups_per_second"), "/s", ">= 200,000"),
+        ("P5", "by_index lookups/s, 100 matches", p5("group_lookups_per_second"), "/s", "info"),
+        ("P5", "cost per match, 100 matches vs 1 (proportional: <= 1)", p5("per_match_cost_ratio"), "x", "<= 1.5"),
+        ("P6", "cold discovery requests", median(cases, "p6-dynaclient-discovery", "cold_requests"), "", "<= 2"),
+        (
+            "P6",
+            "warm discovery requests (worst run)",
+            _worst(cases, "p6-dynaclient-discovery", "warm_requests"),
+            "",
+            "== 0",
+        ),
+    ]
+    return [_check(*row) for row in rows]
+
+
+def _worst(cases: dict[str, Any], case: str, metric: str) -> float | None:
+    summary = cases.get(case, {}).get("summary", {}).get(metric)
+    return None if summary is None else float(summary["max"])
+
+
+def _fmt(value: float | None, unit: str = "") -> str:
+    """Format a figure for the table.
+
+    >>> _fmt(1234567.0, "/s"), _fmt(0.01234, "x"), _fmt(None)
+    ('1,234,567/s', '0.0123x', 'n/a')
+    """
+    if value is None or math.isnan(value):
+        return "n/a"
+    if abs(value) >= 1000:
+        return f"{value:,.0f}{unit}"
+    return f"{value:.3g}{unit}"
+
+
+_DETAILED = ("P2", "P3", "P4", "P5", "P6")
+_STATUS = {True: "met", False: "**missed**", None: "-"}
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """Return the Markdown report: header, target checks, then every case's medians and ranges."""
+    env = results["environment"]
+    label = "QUICK RUN (preliminary: small fixture, few rounds)" if env["quick"] else "full run"
+    versions = ", ".join(f"{name} {version}" for name, version in env["versions"].items())
+    lines = [
+        f"### Benchmark results: {label}",
+        "",
+        f"{env['date']}; Kubernetes {env['kubernetes']} (local control plane); {env['nproc']} CPUs, "
+        f"{env['memory_gib']} GiB; Python {env['python']}. {env['objects']:,} ConfigMaps "
+        f"({env['json_bytes'] / env['objects']:,.0f} JSON bytes each), {env['repeats']} rounds per case in fresh "
+        f"processes, alternating order; P3 writer {env['watch']['rate']:g}/s for {env['watch']['seconds']:g} s.",
+        f"Versions: {versions}.",
+        "",
+        "| family | target | measured | goal | status |",
+        "|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {c.family} | {c.what} | {_fmt(c.value, c.unit)} | {c.goal} | {_STATUS[c.passed]} |"
+        for c in (Check(**row) for row in results["checks"])
+    ]
+    lines += ["", "| case | what | median s | min-max s | CPU s | traced held / JSON byte | peak RSS MiB | runs |"]
+    lines.append("|---|---|---|---|---|---|---|---|")
+    for name, case in results["cases"].items():
+        summary = case["summary"]
+        spent = summary.get("seconds", {})
+        failures = sum(1 for run in case["runs"] if not run.get("ok"))
+        runs = f"{len(case['runs']) - failures}/{len(case['runs'])}"
+        wall = f"{spent['min']:.3g}-{spent['max']:.3g}" if spent else "n/a"
+        rss = summary.get("peak_rss_bytes", {}).get("median")
+        lines.append(
+            f"| {name} | {case['title']} | {_fmt(spent.get('median'))} | {wall} | "
+            f"{_fmt(summary.get('cpu_seconds', {}).get('median'))} | "
+            f"{_fmt(summary.get('traced_held_per_json_byte', {}).get('median'), 'x')} | "
+            f"{_fmt(None if rss is None else rss / 2**20)} | {runs} |"
+        )
+    lines += ["", "Details (medians):", ""]
+    for name, case in results["cases"].items():
+        if case["family"] in _DETAILED and case["summary"]:
+            figures = ", ".join(f"{metric} {_fmt(row['median'])}" for metric, row in case["summary"].items())
+            lines.append(f"- `{name}`: {figures}")
+    errors = [
+        (name, run["error"]) for name, case in results["cases"].items() for run in case["runs"] if not run.get("ok")
+    ]
+    if errors:
+        lines += ["", "Failures:", ""] + [f"- `{name}`: {error}" for name, error in dict(errors).items()]
+    return "\n".join(lines) + "\n"
+
+
+def chart(results: dict[str, Any], path: Path) -> None:
+    """Draw list and informer times (median, min-max) and memory per JSON byte, side by side, into ``path``."""
+    peer("matplotlib").use("Agg")
+    plt = peer("matplotlib.pyplot")
+
+    cases = results["cases"]
+    timed = [
+        (name, case["summary"]["seconds"])
+        for name, case in cases.items()
+        if case["family"] in ("P1", "P2") and "seconds" in case["summary"]
+    ]
+    memory = [
+        (name, case["summary"]["traced_held_per_json_byte"])
+        for name, case in cases.items()
+        if "traced_held_per_json_byte" in case["summary"]
+    ]
+    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 0.45 * max(len(timed), len(memory), 4) + 1.6))
+    for axis, rows, xlabel in (
+        (left, timed, "seconds (median, min-max)"),
+        (right, memory, "traced bytes held per JSON byte"),
+    ):
+        names = [name for name, _ in rows][::-1]
+        medians = [row["median"] for _, row in rows][::-1]
+        low = [row["median"] - row["min"] for _, row in rows][::-1]
+        high = [row["max"] - row["median"] for _, row in rows][::-1]
+        colours = ["tab:blue" if "dynaclient" in name else "tab:gray" for name in names]
+        axis.barh(names, medians, xerr=[low, high], color=colours, capsize=3)
+        axis.set_xlabel(xlabel)
+        axis.grid(axis="x", alpha=0.3)
+    right.axvline(2.5, color="tab:red", linestyle="--", linewidth=1, label="P4 target 2.5x")
+    right.axvline(1.5, color="tab:orange", linestyle="--", linewidth=1, label="P4 stripped target 1.5x")
+    right.legend(loc="lower right", fontsize=8)
+    env = results["environment"]
+    kind = "QUICK (preliminary)" if env["quick"] else "full run"
+    figure.suptitle(
+        f"dynaclient benchmarks, {kind}: {env['objects']:,} ConfigMaps, Kubernetes {env['kubernetes']}, "
+        f"{env['nproc']} CPUs, {env['date']}",
+        fontsize=10,
+    )
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+
+def update_readme(readme: Path, table: str) -> None:
+    """Replace the text between the bench markers of ``readme`` with ``table``.
+
+    Raises:
+        ValueError: the README has no ``<!-- bench:begin -->`` / ``<!-- bench:end -->`` pair.
+    """
+    text = readme.read_text()
+    pattern = re.compile(re.escape(README_BEGIN) + r".*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"{readme}: no {README_BEGIN} ... {README_END} block to refresh")
+    readme.write_text(pattern.sub(lambda _: f"{README_BEGIN}\n{table}{README_END}", text))
+
+
+def write_report(results: dict[str, Any], directory: Path, *, readme: Path | None = None) -> list[Path]:
+    """Add the checks to ``results`` and write ``latest.json``, ``latest.md`` and ``latest.png``; return the paths."""
+    results["checks"] = [asdict(check) for check in checks(results["cases"])]
+    directory.mkdir(parents=True, exist_ok=True)
+    paths = [directory / "latest.json", directory / "latest.md", directory / "latest.png"]
+    paths[0].write_text(json.dumps(results, indent=1) + "\n")
+    table = markdown(results)
+    paths[1].write_text(table)
+    chart(results, paths[2])
+    if readme is not None:
+        update_readme(readme, table)
+        paths.append(readme)
+    return paths
+
+
+if __name__ == "__main__":
+    source = Path(sys.argv[1]) if len(sys.argv) > 1 else RESULTS_DIR / "latest.json"
+    print(", ".join(map(str, write_report(json.loads(source.read_text()), source.parent))))

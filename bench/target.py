@@ -1,0 +1,86 @@
+"""What a case process needs to reach the objects under test: server, credentials, namespace and parameters."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+GROUP_LABEL = "bench.dynaclient.dev/group"
+"""Label whose value is shared by :data:`GROUP_SIZE` objects (P5: lookups with many matches)."""
+ID_LABEL = "bench.dynaclient.dev/id"
+"""Label whose value is unique per object (P5: lookups with one match)."""
+GROUP_SIZE = 100
+"""Objects per value of :data:`GROUP_LABEL`."""
+OBJECT_PREFIX = "bench-"
+RESOURCE = "configmaps"
+
+
+@dataclass(frozen=True, slots=True)
+class WatchParameters:
+    """The writer of P3: how many updates per second, for how long, and how long to wait for stragglers.
+
+    Thread-safety: immutable.
+    """
+
+    rate: float = 1000.0
+    seconds: float = 30.0
+    writers: int = 8
+    drain_seconds: float = 15.0
+
+
+@dataclass(frozen=True, slots=True)
+class BenchTarget:
+    """The control plane and fixture a case runs against; written to a JSON file the runner passes to each case.
+
+    Thread-safety: immutable.
+    """
+
+    server: str
+    kubeconfig: str
+    ca_path: str
+    cert_path: str
+    key_path: str
+    namespace: str
+    objects: int
+    json_bytes: int
+    """Compact JSON bytes of all the objects as the server lists them (the denominator of memory ratios)."""
+    watch: WatchParameters = field(default_factory=WatchParameters)
+    lookups: int = 200_000
+    memory: bool = True
+    """Measure memory with tracemalloc in a second, untimed pass."""
+    timeout: float = 600.0
+
+    @property
+    def group_count(self) -> int:
+        """How many distinct values :data:`GROUP_LABEL` takes."""
+        return max(1, self.objects // GROUP_SIZE)
+
+    def save(self, path: Path) -> None:
+        """Write the target as JSON."""
+        path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def load(cls, path: Path) -> BenchTarget:
+        """Read a target written by :meth:`save`."""
+        data = json.loads(path.read_text())
+        data["watch"] = WatchParameters(**data.get("watch", {}))
+        return cls(**data)
+
+
+def object_name(index: int) -> str:
+    """Return the name of fixture object ``index``.
+
+    >>> object_name(42)
+    'bench-00042'
+    """
+    return f"{OBJECT_PREFIX}{index:05d}"
+
+
+def object_labels(index: int, group_count: int) -> dict[str, str]:
+    """Return the two labels of fixture object ``index``.
+
+    >>> object_labels(123, 10)
+    {'bench.dynaclient.dev/group': 'g3', 'bench.dynaclient.dev/id': 'o123'}
+    """
+    return {GROUP_LABEL: f"g{index % group_count}", ID_LABEL: f"o{index}"}
