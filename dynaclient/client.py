@@ -9,6 +9,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
+from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject
 from dynaclient.auth.base import AuthProvider
 from dynaclient.exceptions import (
@@ -181,8 +182,8 @@ def decode_json(data: bytes, *, what: str) -> JSONObject:
     {'kind': 'Pod'}
     """
     try:
-        value: Any = json.loads(data)
-    except ValueError as exc:
+        value: Any = loads(data)
+    except (ValueError, RecursionError) as exc:
         raise DecodeError(f"{what}: response is not JSON: {data[:80]!r}") from exc
     if not isinstance(value, dict):
         raise DecodeError(f"{what}: expected a JSON object, got {type(value).__name__}")
@@ -214,8 +215,8 @@ def error_from_response(response: Response, request: Request) -> APIError:
 
 def _status_from_body(body: bytes) -> JSONObject | None:
     try:
-        value = json.loads(body)
-    except ValueError:
+        value = loads(body)
+    except (ValueError, RecursionError):
         return None
     if isinstance(value, dict) and value.get("kind") == "Status":
         return value

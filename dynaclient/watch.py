@@ -20,6 +20,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
+from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import DecodeError, api_error_from_status
 from dynaclient.objects import get_resource_version
@@ -163,7 +164,7 @@ class WatchDecoder:
         self._frames += 1
         where = f"watch frame {self._frames}"
         try:
-            decoded = json.loads(frame)
+            decoded = loads(frame)
         except (ValueError, RecursionError) as exc:
             raise DecodeError(f"{where} is not JSON: {_preview(frame)}") from exc
         if not isinstance(decoded, dict):
@@ -235,7 +236,7 @@ def _raising_errors(events: list[WatchEvent]) -> Iterator[WatchEvent]:
 
 def _is_json(data: bytes) -> bool:
     try:
-        json.loads(data)
+        loads(data)
     except (ValueError, RecursionError):
         return False
     return True
