@@ -17,6 +17,7 @@ from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
 from dynaclient.discovery import APIResource, Discovery
 from dynaclient.exceptions import NotFoundError, ResourceNotFoundError
+from dynaclient.objects import nested_get
 from dynaclient.request import Request
 from dynaclient.restmapper import RESTMapper
 
@@ -64,7 +65,7 @@ def wait_until(client: APIClient, collection: str, name: str, done: Callable[[JS
 
 def has_condition(kind: str) -> Callable[[JSONObject | None], bool]:
     def check(obj: JSONObject | None) -> bool:
-        conditions = (obj or {}).get("status", {}).get("conditions", [])
+        conditions = nested_get(obj or {}, "status", "conditions") or []
         return any(c["type"] == kind for c in conditions)
 
     return check
@@ -72,7 +73,7 @@ def has_condition(kind: str) -> Callable[[JSONObject | None], bool]:
 
 def condition_true(kind: str) -> Callable[[JSONObject | None], bool]:
     def check(obj: JSONObject | None) -> bool:
-        conditions = (obj or {}).get("status", {}).get("conditions", [])
+        conditions = nested_get(obj or {}, "status", "conditions") or []
         return any(c["type"] == kind and c["status"] == "True" for c in conditions)
 
     return check

@@ -25,6 +25,7 @@ from dynaclient.exceptions import (
     UnsupportedMediaTypeError,
 )
 from dynaclient.gvr import GroupVersionKind
+from dynaclient.objects import nested_get
 from dynaclient.resource_client import ResourceClient
 from dynaclient.resource_options import Preconditions
 from dynaclient.restmapper import RESTMapper
@@ -196,7 +197,7 @@ def sawtooth_crd(group: str) -> dict[str, Any]:
 def wait_until_established(crds: ResourceClient, name: str) -> None:
     with crds.watch(field_selector={"metadata.name": name}, timeout_seconds=60) as events:
         for event in events:
-            conditions = event.object.get("status", {}).get("conditions") or []
+            conditions = nested_get(event.object, "status", "conditions") or []
             if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
                 return
     pytest.fail(f"{name} was not established within 60 s")
