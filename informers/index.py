@@ -104,8 +104,19 @@ class Indices:
             Exception: whatever an index function raises, with a note naming the index and key.
         """
         indices = cls(indexers)
-        for key, obj in items:
-            indices.assign(key, indices.compute(key, obj))
+        tables, values_of = indices._keys, indices._values
+        for key, obj in items:  # assign() for keys not indexed yet, inlined: a relist indexes every object
+            values = indices.compute(key, obj)
+            if not values:
+                continue
+            values_of[key] = values
+            for name, index_values in values.items():
+                table = tables[name]
+                for value in index_values:
+                    if (keys := table.get(value)) is None:
+                        table[value] = {key}
+                    else:
+                        keys.add(key)
         return indices
 
     @property
@@ -193,6 +204,8 @@ _EMPTY: set[str] = set()
 
 
 def _checked_values(values: object) -> tuple[str, ...]:
+    if type(values) is list and len(values) == 1 and type(values[0]) is str:  # the common case, quickly
+        return (values[0],)
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise TypeError(f"an index function must return a list of strings, got a {type(values).__name__}")
     for value in values:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 import threading
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dynaclient import JSONObject
@@ -133,11 +133,15 @@ class Listener:
 
     def add(self, notification: Notification, *, initial: bool = False) -> None:
         """Queue ``notification``; ``initial`` counts it towards :meth:`has_synced`. Dropped once stopped."""
+        self.add_all((notification,), initial=initial)
+
+    def add_all(self, notifications: Sequence[Notification], *, initial: bool = False) -> None:
+        """Queue ``notifications`` in order, at once (a relist's); as :meth:`add` for each, but one wake-up."""
         with self._condition:
-            if self._stopped:
+            if self._stopped or not notifications:
                 return
-            self._queue.append((notification, initial))
-            self._pending_initial += initial
+            self._queue.extend((notification, initial) for notification in notifications)
+            self._pending_initial += len(notifications) if initial else 0
             self._condition.notify_all()
 
     def start(self) -> None:
@@ -319,8 +323,12 @@ class SharedProcessor:
 
     def distribute(self, notification: Notification, *, initial: bool = False) -> None:
         """Queue ``notification`` for every listener."""
+        self.distribute_all((notification,), initial=initial)
+
+    def distribute_all(self, notifications: Sequence[Notification], *, initial: bool = False) -> None:
+        """Queue ``notifications``, in order, for every listener."""
         for listener in self.listeners():
-            listener.add(notification, initial=initial)
+            listener.add_all(notifications, initial=initial)
 
     def due_for_resync(self, now: float) -> list[Listener]:
         """Return the listeners whose resync is due at ``now``, scheduling their next one."""

@@ -108,13 +108,16 @@ class CacheSink:
         with self._lock:
             initial = not self.synced.is_set()
             diff = self.store.replace(keyed, resource_version)
-            for key, old in diff.deleted:
-                self._processor.distribute(DeleteNotification(DeletedFinalStateUnknown(key, old)), initial=initial)
-            changes: dict[str, Notification] = {key: AddNotification(new, initial) for key, new in diff.added}
-            changes.update((key, UpdateNotification(old, new)) for key, old, new in diff.updated)
-            for key in keyed:
-                if (notification := changes.get(key)) is not None:
-                    self._processor.distribute(notification, initial=initial)
+            notifications: list[Notification] = [
+                DeleteNotification(DeletedFinalStateUnknown(key, old)) for key, old in diff.deleted
+            ]
+            if diff.updated:
+                changes: dict[str, Notification] = {key: AddNotification(new, initial) for key, new in diff.added}
+                changes.update((key, UpdateNotification(old, new)) for key, old, new in diff.updated)
+                notifications.extend(notification for key in keyed if (notification := changes.get(key)) is not None)
+            else:  # diff.added follows the list order already
+                notifications.extend(AddNotification(new, initial) for _, new in diff.added)
+            self._processor.distribute_all(notifications, initial=initial)
             self.synced.set()
             self.counts.add(lists=1)
 

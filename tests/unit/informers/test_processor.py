@@ -169,6 +169,33 @@ def test_has_synced_waits_for_every_initial_notification_to_be_handled(processor
     assert initial.has_synced()
 
 
+def test_a_batch_is_queued_in_order_and_each_of_its_initial_notifications_counts_towards_has_synced(
+    processor: SharedProcessor,
+) -> None:
+    handler = BlockingHandler()
+    batched = listener(handler)
+    processor.add(batched)
+    processor.start()
+    batch = [AddNotification(make_object(name), is_initial=True) for name in ("a", "b", "c")]
+    processor.distribute_all(batch, initial=True)
+    assert handler.entered.wait(WAIT)
+
+    assert (batched.health().queue_depth, batched.has_synced()) == (2, False)
+    handler.gate.set()
+    assert batched.wait_until_idle(WAIT)
+    assert [call[1] for call in handler.calls] == ["default/a", "default/b", "default/c"]
+    assert batched.has_synced()
+
+
+def test_a_batch_for_a_stopped_listener_is_dropped() -> None:
+    stopped = listener(RecordingHandler())
+    stopped.stop()
+
+    stopped.add_all([AddNotification(make_object("a"), is_initial=True)], initial=True)
+
+    assert (stopped.health().queue_depth, stopped.has_synced()) == (0, True)
+
+
 def test_has_synced_is_false_until_the_informer_has_synced() -> None:
     assert not listener(RecordingHandler(), synced=False).has_synced()
     assert listener(RecordingHandler(), synced=True).has_synced()

@@ -524,5 +524,11 @@ def test_the_phase_after_a_list_is_a_watch_to_open() -> None:
     assert repr(harness.reflector) == "Reflector(name='pods', phase='watching')"
 
 
+def test_a_reflector_lists_in_pages_by_default() -> None:
+    reflector = Reflector(FakeListerWatcher(pages=[], watches=[]), RecordingSink(), name="pods")
+
+    assert reflector.state.phase == Listing("0", 500)
+
+
 def test_a_streaming_reflector_starts_with_a_streaming_list() -> None:
     assert Harness(watch_list=None).reflector.state.phase == StreamingList("")
