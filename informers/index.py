@@ -88,13 +88,15 @@ class Indices:
     tables stay consistent even if someone broke the contract and modified a cached object. Values whose key set
     becomes empty are removed (client-go thread_safe_store.go ``updateSingleIndex``).
 
-    Thread-safety: confined: the owning store reads it under its lock and writes it while holding both locks.
+    Thread-safety: confined: the owning store reads it under its lock, computes values while holding its writer
+    lock and writes it while holding both locks.
     """
 
     def __init__(self, indexers: Indexers | None = None) -> None:
         self._indexers: dict[str, IndexFunc] = dict(indexers or {})
         self._keys: dict[str, dict[str, set[str]]] = {name: {} for name in self._indexers}
         self._values: dict[str, IndexValues] = {}
+        self._previous: IndexValues = {}
 
     @classmethod
     def build(cls, indexers: Indexers, items: Iterable[tuple[str, JSONObject]]) -> Indices:
@@ -140,6 +142,11 @@ class Indices:
                 raise
             if values:
                 result[name] = values
+        if result == self._previous:
+            # Neighbours often have the same values (one namespace): keep one dict for them. These dicts are never
+            # modified, only replaced.
+            return self._previous
+        self._previous = result
         return result
 
     def assign(self, key: str, values: IndexValues) -> None:
@@ -169,7 +176,7 @@ class Indices:
         self._indexers.update(other._indexers)
         self._keys.update(other._keys)
         for key, values in other._values.items():
-            self._values.setdefault(key, {}).update(values)
+            self._values[key] = {**self._values.get(key, {}), **values}  # a new dict: they may be shared
 
     def check_new(self, indexers: Indexers) -> None:
         """Raise :class:`IndexConflictError` if one of ``indexers`` is already registered."""

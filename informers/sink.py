@@ -13,6 +13,7 @@ import threading
 
 from dynaclient import JSONObject, WatchEvent, get_resource_version
 from informers.handlers import DeletedFinalStateUnknown
+from informers.interning import intern_repeated_strings
 from informers.processor import (
     AddNotification,
     DeleteNotification,
@@ -156,11 +157,11 @@ class CacheSink:
 
     def _transformed(self, obj: JSONObject) -> JSONObject:
         if self._transform is None:
-            return obj
+            return intern_repeated_strings(obj)
         result = self._transform(obj)
         if not isinstance(result, dict):
             raise TypeError(f"the transform of informer {self._name} returned a {type(result).__name__}, not an object")
-        return result
+        return intern_repeated_strings(result)
 
 
 def _changed(old: JSONObject, new: JSONObject) -> bool:

@@ -109,3 +109,13 @@ def test_absorbing_an_index_that_exists_raises_a_conflict() -> None:
     indices = build()
     with pytest.raises(IndexConflictError, match=r"indices \['by_user'\] already exist"):
         indices.absorb(build())
+
+
+def test_neighbours_with_the_same_values_share_them_and_absorbing_an_index_keeps_them_apart() -> None:
+    indices = Indices.build({"namespace": namespace_index}, [("a", pod("a", app="web")), ("b", pod("b", app="db"))])
+    indices.absorb(Indices.build({"app": label_index("app")}, [("a", pod("a", app="web")), ("b", pod("b", app="db"))]))
+
+    indices.assign("a", {})
+
+    assert (indices.keys("app", "web"), indices.keys("app", "db")) == (set(), {"b"})
+    assert indices.keys("namespace", "default") == {"b"}
