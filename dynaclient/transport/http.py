@@ -249,13 +249,21 @@ def _abort(answer: requests.Response) -> None:
 
 @contextlib.contextmanager
 def _mapped_errors(request: Request) -> Iterator[None]:
-    """Translate ``requests``/``urllib3`` exceptions to the most specific :class:`TransportError`."""
+    """Translate ``requests``/``urllib3`` exceptions to the most specific :class:`TransportError`.
+
+    Once the request is cancelled, any failure is :class:`RequestCancelled`.
+    """
     try:
         yield
-    except (requests.RequestException, URLLib3Error, OSError) as exc:
+    except Exception as exc:
+        # Cancelled: whatever reading the response closed under us raised. With a read racing _abort that is not
+        # always an OSError: http.client finds its file gone (AttributeError: 'NoneType' object has no attribute
+        # 'read') or closed (ValueError).
         if request.cancellation is not None and request.cancellation.cancelled:
             raise RequestCancelled(f"{request.method} {request.path} cancelled") from exc
-        raise _translate(exc, request) from exc
+        if isinstance(exc, requests.RequestException | URLLib3Error | OSError):
+            raise _translate(exc, request) from exc
+        raise
 
 
 def _translate(exc: BaseException, request: Request) -> TransportError:

@@ -1,0 +1,457 @@
+"""Chaos: an informer under apiserver restarts, etcd compactions and cut watches, while a writer keeps writing.
+
+A seeded schedule of disruptions runs against the session's control plane while a writer thread creates, updates
+and deletes ConfigMaps among a few names. Once the writer stops and the cache has caught up, the handler history
+must be consistent with the server, key by key: replaying it gives exactly the server's objects (names, uids and
+resourceVersions), which is also what the cache holds. Nothing lost, nothing phantom.
+
+``pytest -m slow -s`` runs 100 rounds (seed from ``DYNACLIENT_CHAOS_SEED``) and prints the figures.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import random
+import threading
+import time
+from collections import Counter
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import pytest
+
+from dynaclient import (
+    ConflictError,
+    Discovery,
+    DynamicClient,
+    JSONObject,
+    NotFoundError,
+    ResourceClient,
+    RESTMapper,
+    ServerError,
+    TooManyRequestsError,
+    TransportError,
+    client_from_config,
+    get_resource_version,
+    get_uid,
+    load_kubeconfig,
+)
+from dynaclient.testing import ControlPlane
+from dynaclient.testing.pytest_plugin import ExistingCluster
+from informers import (
+    Backoff,
+    DeletedFinalStateUnknown,
+    ListerWatcher,
+    ListPage,
+    Reflector,
+    SharedIndexInformer,
+    SharedInformerFactory,
+    WatchStream,
+    client_lister_watcher_factory,
+    meta_namespace_key,
+)
+from informers.factory import Resource
+from informers.testing import HandlerCall, RecordingHandler
+
+NAMES = tuple(f"cm-{index:02d}" for index in range(30))
+"""The writer's key space: small, so that keys are created, updated and deleted many times over."""
+
+DISRUPTIONS = ("cut", "cut+cut", "restart", "compact", "compact+restart", "compact+cut")
+"""What a round does: ``cut`` closes the informer's open watch from outside (a connection cut); ``cut+cut`` also
+cuts the next one as soon as it opens (a very short watch); ``restart`` restarts kube-apiserver; ``compact``
+compacts etcd up to its current revision, which the watch cache hides until ``compact+restart``: then the
+watch's resourceVersion has expired (the new watch cache starts at the compacted revision), hence a relist."""
+
+WEIGHTS = (2.5, 1.5, 1.5, 1.5, 1.5, 1.5)
+"""Restarts in 30 % of the rounds: each takes about 3 s."""
+
+TOLERATED = (TransportError, ServerError, TooManyRequestsError, ConflictError, NotFoundError)
+"""What the writer shrugs off: the apiserver restarting (no connection, 5xx, 429 while it shuts down), and the
+races of blind writes (conflict, already exists, not found)."""
+
+CONVERGENCE_TIMEOUT = 60.0
+"""Seconds for the cache and the handler to reach the server's final state once the writer stops: more than the
+reflector's backoff cap below, and a relist."""
+
+Version = tuple[str, str]
+"""``(uid, resourceVersion)``: one version of one object."""
+
+
+@dataclass(frozen=True, slots=True)
+class Replay:
+    """The handler history replayed into a model of the server: key to the last version delivered.
+
+    Attributes:
+        model: each key the history leaves present, with the version last delivered for it.
+        violations: every notification inconsistent with the ones before it, described.
+        recreates: updates whose new object has another uid (a delete and a create both missed by the watch).
+
+    Thread-safety: immutable.
+    """
+
+    model: dict[str, Version]
+    violations: tuple[str, ...]
+    recreates: int
+
+
+def replay(handler: RecordingHandler) -> Replay:
+    """Replay ``handler``'s calls: add and update set a key, delete and tombstone remove it; check each step.
+
+    See :func:`inconsistencies` for the checks.
+    """
+    model: dict[str, Version] = {}
+    newest: dict[str, int] = {}
+    violations: list[str] = []
+    recreates = 0
+    for index, (call, obj) in enumerate(zip(handler.calls, handler.objects, strict=True)):
+        kind, key, version, extra = call
+        uid = get_uid(obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj)
+        new_version = str(extra) if kind == "update" else version
+        last = model.get(key)
+        found = inconsistencies(call, uid, last, newest.get(key))
+        violations += [f"#{index} {call} uid={uid}: {what} (the handler had {last})" for what in found]
+        recreates += kind == "update" and last is not None and last[0] != uid
+        newest[key] = max(newest.get(key, 0), int(new_version))
+        if kind == "delete":
+            model.pop(key, None)
+        else:
+            model[key] = (uid, new_version)
+    return Replay(model, tuple(violations), recreates)
+
+
+def inconsistencies(call: HandlerCall, uid: str, last: Version | None, newest: int | None) -> list[str]:
+    """Return what is wrong with ``call`` after a history that left ``last`` and reached ``newest`` for its key.
+
+    Per key, resourceVersions (etcd revisions) only grow: an add, an update and a watched delete each carry a newer
+    one than any delivered before; a tombstone (a delete inferred from a relist) carries the last one delivered. An
+    update's old object is the one last delivered, and differs from the new one (no resync is configured). A key
+    is added only when absent, updated and deleted only when present.
+    """
+    kind, _, version, extra = call
+    tombstone = kind == "delete" and extra is True
+    old_version, version = version, str(extra) if kind == "update" else version
+    found = []
+    if kind == "add" and last is not None:
+        found.append("add of a key the handler already has")
+    if kind != "add" and last is None:
+        found.append(f"{kind} of a key the handler does not have")
+    if kind == "update" and last is not None and old_version != last[1]:
+        found.append("the update's old object is not the last one delivered")
+    if kind == "update" and old_version == version:
+        found.append("an update without a new resourceVersion")
+    if tombstone and last is not None and (uid, version) != last:
+        found.append("a tombstone that is not the last version delivered")
+    if kind == "delete" and not tombstone and last is not None and uid != last[0]:
+        found.append("a delete of another object than the one delivered")
+    if not tombstone and newest is not None and int(version) <= newest:
+        found.append(f"resourceVersion {version} is not newer than {newest}")
+    return found
+
+
+class CuttableListWatch:
+    """A ListerWatcher that remembers the last watch it opened so that a test can cut it from outside.
+
+    Thread-safety: thread-safe.
+    """
+
+    def __init__(self, inner: ListerWatcher) -> None:
+        self._inner = inner
+        self._opened = threading.Condition()
+        self._stream: WatchStream | None = None
+        self._watches = 0
+        self.cuts = 0
+
+    def list_page(
+        self,
+        *,
+        limit: int | None,
+        continue_token: str | None,
+        resource_version: str | None,
+        resource_version_match: str | None,
+    ) -> ListPage:
+        """List through the inner lister-watcher."""
+        return self._inner.list_page(
+            limit=limit,
+            continue_token=continue_token,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+        )
+
+    def watch(
+        self,
+        *,
+        resource_version: str,
+        allow_bookmarks: bool,
+        timeout_seconds: int | None,
+        send_initial_events: bool,
+        resource_version_match: str | None,
+    ) -> WatchStream:
+        """Open a watch through the inner lister-watcher and remember it."""
+        stream = self._inner.watch(
+            resource_version=resource_version,
+            allow_bookmarks=allow_bookmarks,
+            timeout_seconds=timeout_seconds,
+            send_initial_events=send_initial_events,
+            resource_version_match=resource_version_match,
+        )
+        with self._opened:
+            self._stream, self._watches = stream, self._watches + 1
+            self._opened.notify_all()
+        return stream
+
+    def cut(self) -> None:
+        """Close the last watch opened, as a dropped connection would end it, unless it has ended already."""
+        with self._opened:
+            stream, self._stream = self._stream, None
+        # dynaclient's Watch says whether it was closed (the reflector closes the watches it leaves).
+        if stream is not None and not getattr(stream, "closed", False):
+            self.cuts += 1
+            stream.close()
+
+    def cut_twice(self, timeout: float) -> None:
+        """Cut the open watch, then the next one as soon as it opens (a very short watch), within ``timeout`` s."""
+        with self._opened:
+            watches = self._watches
+        self.cut()
+        with self._opened:
+            self._opened.wait_for(lambda: self._watches > watches, timeout)
+        self.cut()
+
+
+class Writer:
+    """Creates, updates and deletes ConfigMaps named from :data:`NAMES` at random until stopped.
+
+    Every write stores a new sequence number in ``data.seq``, so each version is distinct. Errors in
+    :data:`TOLERATED` are counted and skipped; any other error stops the writer and is raised by :meth:`stop`.
+
+    Thread-safety: :meth:`start` and :meth:`stop` from the test's thread; the counters are read after :meth:`stop`.
+    """
+
+    def __init__(self, configmaps: ResourceClient, rng: random.Random) -> None:
+        self._configmaps = configmaps
+        self._rng = rng
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="chaos-writer", daemon=True)
+        self._error: BaseException | None = None
+        self._sequence = 0
+        self.accepted = 0
+        self.rejected: Counter[str] = Counter()
+
+    def start(self) -> None:
+        """Start writing."""
+        self._thread.start()
+
+    def stop(self) -> None:
+        """Stop writing and wait for the write in flight; idempotent.
+
+        Raises:
+            BaseException: the writer's unexpected error (once).
+        """
+        self._stop.set()
+        self._thread.join(30.0)
+        assert not self._thread.is_alive(), "the writer did not stop within 30 s"
+        error, self._error = self._error, None
+        if error is not None:
+            raise error
+
+    def _run(self) -> None:
+        try:
+            while not self._stop.is_set():
+                self._write_once()
+                self._stop.wait(self._rng.uniform(0.0, 0.02))  # pacing, not synchronisation
+        except BaseException as error:  # raised again by stop(), in the test's thread
+            self._error = error
+
+    def _write_once(self) -> None:
+        name = self._rng.choice(NAMES)
+        operation = self._rng.choices(("create", "update", "patch", "delete"), weights=(4, 3, 3, 2))[0]
+        self._sequence += 1
+        data = {"seq": str(self._sequence)}
+        try:
+            if operation == "create":
+                self._configmaps.create({"metadata": {"name": name}, "data": data})
+            elif operation == "update":
+                current = self._configmaps.get(name)
+                self._configmaps.update({**current, "data": data})
+            elif operation == "patch":
+                self._configmaps.patch(name, {"data": data})
+            else:
+                self._configmaps.delete(name)
+        except TOLERATED as error:
+            self.rejected[type(error).__name__] += 1
+            if isinstance(error, TransportError | ServerError | TooManyRequestsError):
+                self._stop.wait(0.05)  # the apiserver is restarting: do not spin
+        else:
+            self.accepted += 1
+
+
+@dataclass
+class Figures:
+    """What a chaos run did and found, for the report and the assertion messages.
+
+    Thread-safety: confined to the test's thread.
+    """
+
+    seed: int
+    rounds: int = 0
+    disruptions: Counter[str] = field(default_factory=Counter)
+    writes: int = 0
+    rejected: Counter[str] = field(default_factory=Counter)
+    events: int = 0
+    lost: int = 0
+    phantom: int = 0
+    violations: int = 0
+    recreates: int = 0
+    tombstones: int = 0
+    cuts: int = 0
+    relists: int = 0
+    watch_restarts: int = 0
+    seconds: float = 0.0
+
+    def __str__(self) -> str:
+        return (
+            f"seed={self.seed} rounds={self.rounds} events={self.events} lost={self.lost} phantom={self.phantom}"
+            f" violations={self.violations} relists={self.relists} watch_restarts={self.watch_restarts}"
+            f" cuts={self.cuts} tombstones={self.tombstones} recreates_seen_by_relist={self.recreates}"
+            f" writes={self.writes} rejected={dict(self.rejected)} disruptions={dict(self.disruptions)}"
+            f" seconds={self.seconds:.0f}"
+        )
+
+
+def schedule(rng: random.Random, rounds: int) -> list[str]:
+    """Return the disruption of each round: every kind once first (in a random order), then weighted draws."""
+    first = rng.sample(DISRUPTIONS, len(DISRUPTIONS))
+    return (first + rng.choices(DISRUPTIONS, weights=WEIGHTS, k=max(0, rounds - len(first))))[:rounds]
+
+
+def disrupt(plane: ControlPlane, cuttable: CuttableListWatch, disruption: str) -> None:
+    """Perform one round's disruption."""
+    if disruption.startswith("compact"):
+        plane.compact_etcd()
+    if disruption.endswith("restart"):
+        plane.restart_apiserver()
+    if disruption == "cut+cut":
+        cuttable.cut_twice(timeout=5.0)
+    elif disruption.endswith("cut"):
+        cuttable.cut()
+
+
+def versions(objects: list[JSONObject]) -> dict[str, Version]:
+    """Return each object's version by ``namespace/name`` key."""
+    return {meta_namespace_key(obj): (get_uid(obj), get_resource_version(obj)) for obj in objects}
+
+
+def converge(
+    informer: SharedIndexInformer, configmaps: ResourceClient, handler: RecordingHandler
+) -> tuple[dict[str, Version], dict[str, Version], Replay]:
+    """Wait until the cache and the replayed history equal the server, or the deadline; return all three."""
+    deadline = time.monotonic() + CONVERGENCE_TIMEOUT
+    while True:
+        server = versions(list(configmaps.list(limit=0)))
+        cache, history = versions(informer.store.list()), replay(handler)
+        if (server == cache == history.model) or time.monotonic() > deadline:
+            return server, cache, history
+        threading.Event().wait(0.2)  # polling a condition with a deadline
+
+
+def diff(name: str, got: dict[str, Version], server: dict[str, Version]) -> list[str]:
+    """Describe every key where ``got`` differs from ``server``."""
+    keys = sorted(set(got) | set(server))
+    return [
+        f"{name} {key}: {got.get(key)} != server {server.get(key)}" for key in keys if got.get(key) != server.get(key)
+    ]
+
+
+@pytest.fixture
+def plane(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[ControlPlane]:
+    """The session's control plane, running and ready again after the test."""
+    assert isinstance(kube_apiserver, ControlPlane), "chaos restarts the apiserver: it needs the local control plane"
+    yield kube_apiserver
+    assert kube_apiserver.running, "the control plane is not running after the chaos test"
+
+
+@pytest.fixture
+def writer_client(plane: ControlPlane) -> Iterator[DynamicClient]:
+    """A client of the writer's own: its connections break with the apiserver's, not the informer's."""
+    with client_from_config(load_kubeconfig(plane.kubeconfig_path)) as api:
+        yield DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False)))
+
+
+def run_chaos(
+    plane: ControlPlane,
+    informer_client: DynamicClient,
+    writer_client: DynamicClient,
+    namespace: str,
+    *,
+    rounds: int,
+    seed: int,
+) -> Figures:
+    """Run ``rounds`` seeded disruptions under a writer, then check the handler history against the server."""
+    rng, figures, started = random.Random(seed), Figures(seed), time.monotonic()
+    cuttables: list[CuttableListWatch] = []
+    client_factory = client_lister_watcher_factory(informer_client)
+
+    def cuttable_factory(resource: Resource, ns: str | None, labels: str | None, fields: str | None) -> ListerWatcher:
+        cuttables.append(CuttableListWatch(client_factory(resource, ns, labels, fields)))
+        return cuttables[-1]
+
+    # A lower backoff cap than client-go's 30 s keeps the rounds short; the rules are the same.
+    reflector = functools.partial(Reflector, backoff=Backoff(cap=2.0, rand=random.Random(seed).random))
+    factory = SharedInformerFactory(
+        informer_client, namespace=namespace, lister_watcher_factory=cuttable_factory, reflector_factory=reflector
+    )
+    informer = factory.for_resource("configmaps")
+    handler = RecordingHandler()
+    informer.add_event_handler(handler)
+    writer = Writer(writer_client.resource("configmaps").namespace(namespace), random.Random(seed + 1))
+    configmaps = informer_client.resource("configmaps").namespace(namespace)
+    try:
+        writer.start()
+        factory.start()
+        assert factory.wait_for_cache_sync(CONVERGENCE_TIMEOUT), "the informer did not sync"
+        for disruption in schedule(rng, rounds):
+            disrupt(plane, cuttables[0], disruption)
+            figures.rounds += 1
+            figures.disruptions[disruption] += 1
+            threading.Event().wait(rng.uniform(0.2, 1.2))  # pacing the schedule, not synchronisation
+        writer.stop()
+        server, cache, history = converge(informer, configmaps, handler)
+    except BaseException as error:
+        error.add_note(f"chaos seed {seed}")
+        raise
+    finally:
+        writer.stop()
+        stopped = factory.shutdown(timeout=30.0)
+    health = informer.health()
+    figures.writes, figures.rejected = writer.accepted, writer.rejected
+    figures.events, figures.violations = len(handler.calls), len(history.violations)
+    figures.recreates = history.recreates
+    figures.lost = sum(history.model.get(key) != version for key, version in server.items())
+    figures.phantom = sum(key not in server for key in history.model)
+    figures.relists, figures.watch_restarts = health.lists - 1, health.watch_restarts
+    figures.tombstones = sum(isinstance(obj, DeletedFinalStateUnknown) for obj in handler.objects)
+    figures.cuts = cuttables[0].cuts
+    figures.seconds = time.monotonic() - started
+    print(f"\nchaos: {figures}")  # noqa: T201 - the figures, with -s
+    problems = [*history.violations, *diff("handler", history.model, server), *diff("cache", cache, server)]
+    assert not problems, f"chaos: {figures}\n" + "\n".join(problems[:50])
+    assert stopped, f"informer threads still running after shutdown; chaos: {figures}"
+    assert health.watch_restarts > 0, f"no watch was ever reopened: the chaos did nothing; {figures}"
+    return figures
+
+
+@pytest.mark.timeout(180)
+def test_chaos_small_leaves_every_keys_handler_history_consistent_with_the_server(
+    plane: ControlPlane, dynamic_client: DynamicClient, writer_client: DynamicClient, namespace: str
+) -> None:
+    run_chaos(plane, dynamic_client, writer_client, namespace, rounds=7, seed=20240605)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_chaos_100_rounds_leave_every_keys_handler_history_consistent_with_the_server(
+    plane: ControlPlane, dynamic_client: DynamicClient, writer_client: DynamicClient, namespace: str
+) -> None:
+    seed = int(os.environ.get("DYNACLIENT_CHAOS_SEED", "1700"))
+    run_chaos(plane, dynamic_client, writer_client, namespace, rounds=100, seed=seed)

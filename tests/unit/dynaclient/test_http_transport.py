@@ -1,0 +1,101 @@
+"""The HTTP transport without sockets: a response body read while another thread cancels the request."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import requests
+
+from dynaclient.exceptions import RequestCancelled, TransportError
+from dynaclient.request import Cancellation, Request, Response
+from dynaclient.transport.http import HTTPTransport
+from dynaclient.watching import Watch
+
+FRAME = b'{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"7"}}}\n'
+
+
+class ClosedUnderTheReader:
+    """A urllib3 response body that, after one chunk, fails as http.client does when closed under its reader.
+
+    ``during_read`` runs first: what another thread does while this one blocks in the read.
+
+    Thread-safety: confined.
+    """
+
+    def __init__(self, during_read: Callable[[], None], error: Exception) -> None:
+        self._during_read = during_read
+        self._error = error
+
+    def stream(self, amt: int | None = None, decode_content: bool = True) -> Iterator[bytes]:
+        yield FRAME
+        self._during_read()
+        raise self._error
+
+    def close(self) -> None:
+        pass
+
+    def release_conn(self) -> None:
+        pass
+
+
+def send(raw: ClosedUnderTheReader, cancellation: Cancellation, monkeypatch: pytest.MonkeyPatch) -> Response:
+    transport = HTTPTransport("http://127.0.0.1:1")
+    answer = requests.Response()
+    answer.status_code, answer.raw = 200, raw
+
+    def request(*args: Any, **kwargs: Any) -> requests.Response:
+        return answer
+
+    monkeypatch.setattr(transport._session, "request", request)
+    path = "/api/v1/namespaces/default/configmaps"
+    return transport.send(Request("GET", path, expect="stream", cancellation=cancellation))
+
+
+READS_OF_A_CLOSED_RESPONSE = [
+    pytest.param(AttributeError("'NoneType' object has no attribute 'read'"), id="file-gone"),
+    pytest.param(ValueError("I/O operation on closed file."), id="file-closed"),
+]
+
+
+@pytest.mark.parametrize("error", READS_OF_A_CLOSED_RESPONSE)
+def test_a_watch_closed_by_another_thread_during_a_read_ends_quietly(
+    error: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cancellation = Cancellation()
+    watch: Watch | None = None
+
+    def close_from_another_thread() -> None:
+        assert watch is not None
+        watch.close()
+
+    watch = Watch(send(ClosedUnderTheReader(close_from_another_thread, error), cancellation, monkeypatch), cancellation)
+    assert [event.object["metadata"]["name"] for event in watch] == ["a"]
+    assert watch.closed
+
+
+@pytest.mark.parametrize("error", READS_OF_A_CLOSED_RESPONSE)
+def test_reading_a_cancelled_response_raises_request_cancelled(
+    error: Exception, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cancellation = Cancellation()
+    chunks = send(ClosedUnderTheReader(cancellation.cancel, error), cancellation, monkeypatch).iter_chunks()
+    assert next(chunks) == FRAME
+    with pytest.raises(RequestCancelled) as raised:
+        next(chunks)
+    assert raised.value.__cause__ is error
+
+
+def test_the_same_failure_without_a_cancellation_is_not_hidden(monkeypatch: pytest.MonkeyPatch) -> None:
+    error = AttributeError("'NoneType' object has no attribute 'read'")
+    cancellation = Cancellation()
+    with pytest.raises(AttributeError):
+        list(Watch(send(ClosedUnderTheReader(lambda: None, error), cancellation, monkeypatch), cancellation))
+
+
+def test_a_broken_connection_is_still_a_transport_error(monkeypatch: pytest.MonkeyPatch) -> None:
+    error = requests.exceptions.ConnectionError("connection reset")
+    cancellation = Cancellation()
+    with pytest.raises(TransportError, match="connection reset"):
+        list(Watch(send(ClosedUnderTheReader(lambda: None, error), cancellation, monkeypatch), cancellation))
