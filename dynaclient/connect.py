@@ -53,6 +53,7 @@ def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> API
         tls_server_name=config.tls_server_name,
         client_certificate=certificate,
         proxy_url=config.proxy_url,
+        disable_compression=config.disable_compression,
         name=name,
     )
     return APIClient(transport, auth=auth, namespace=config.namespace)
