@@ -12,7 +12,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dynaclient import _json_decoding
-from dynaclient._json_decoding import LARGE_BODY_BYTES, collection_paused, loads
+from dynaclient._json_decoding import FAST_MAX_BYTES, LARGE_BODY_BYTES, collection_paused, loads
 
 _JSON_VALUES = st.recursive(
     st.none()
@@ -75,6 +75,12 @@ def test_orjson_decodes_an_integer_beyond_64_bits_to_a_float_of_the_same_value()
 
 def test_the_fast_decoder_answers_when_it_can() -> None:
     assert loads(b"{}", fast=lambda data: "fast") == "fast"
+
+
+def test_a_body_above_the_fast_decoders_limit_goes_to_the_stdlib() -> None:
+    body = b"[" + b" " * FAST_MAX_BYTES + b"1]"
+
+    assert loads(body, fast=lambda data: "fast") == [1]
 
 
 @pytest.mark.parametrize("fast", [None, _rejecting], ids=["stdlib", "fast-rejects"])
