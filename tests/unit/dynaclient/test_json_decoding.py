@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import math
 from collections.abc import Callable, Iterator
@@ -38,7 +37,6 @@ def _rejecting(data: bytes) -> Any:
     raise ValueError("the fast decoder gives up")
 
 
-@pytest.mark.skipif(importlib.util.find_spec("orjson") is None, reason="orjson (the fast extra) is not installed")
 @given(_JSON_VALUES)
 def test_orjson_and_the_stdlib_decode_every_document_to_the_same_values(value: Any) -> None:
     import orjson
@@ -64,7 +62,6 @@ def test_a_document_the_fast_decoder_rejects_is_decoded_by_the_stdlib(
     assert check(loads(document, fast=_rejecting))
 
 
-@pytest.mark.skipif(importlib.util.find_spec("orjson") is None, reason="orjson (the fast extra) is not installed")
 def test_orjson_decodes_an_integer_beyond_64_bits_to_a_float_of_the_same_value() -> None:
     import orjson
 
