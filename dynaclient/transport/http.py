@@ -122,6 +122,16 @@ class _ContextAdapter(requests.adapters.HTTPAdapter):
             extra["assert_hostname"] = False
         return host_params, pool_kwargs
 
+    def cert_verify(self, conn: Any, url: str, verify: bool | str, cert: str | tuple[str, str] | None) -> None:
+        """Leave trust and client certificates to our SSL context.
+
+        requests' own ``cert_verify`` points every new connection at its CA bundle (certifi), which urllib3 then
+        loads into the shared context: the cluster connection would trust every public CA, and each new
+        connection spent about 20 ms loading them.
+        """
+        conn.cert_reqs = "CERT_REQUIRED" if self._verify else "CERT_NONE"
+        conn.ca_certs = conn.ca_cert_dir = conn.cert_file = conn.key_file = None
+
 
 class HTTPTransport(BaseTransport):
     """Sends requests to an API server over HTTP(S) with a pooled, thread-safe ``requests`` session.
