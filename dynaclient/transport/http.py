@@ -79,6 +79,7 @@ def build_ssl_context(
 
     With ``ca_data`` only that authority is trusted, as in client-go (transport/transport.go ``rootCertPool``: the
     system pool only when no CA data is given); not loading the system roots also saves about 25 ms per context.
+    Without ``ca_data`` on a system without a CA store, the ``certifi`` bundle that requests ships is trusted.
 
     Raises:
         ConfigError: the CA or the client certificate cannot be loaded.
@@ -90,6 +91,13 @@ def build_ssl_context(
         if authority is None:
             raise
         raise ConfigError(f"certificate authority data is not a usable PEM certificate: {exc}") from None
+    if (
+        authority is None
+        and not context.cert_store_stats()["x509_ca"]
+        and ssl.get_default_verify_paths().capath is None
+    ):
+        # No system store at all (a minimal container): the CA bundle requests ships (certifi), as before.
+        context.load_verify_locations(requests.utils.DEFAULT_CA_BUNDLE_PATH)
     if insecure_skip_tls_verify:
         context.check_hostname = False
         context.verify_mode = ssl.CERT_NONE
