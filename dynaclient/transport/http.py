@@ -301,9 +301,11 @@ def _translate(exc: BaseException, request: Request) -> TransportError:
         return TLSError(f"{where}: TLS failed: {_reason(exc)}")
     if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout):
         return TransportTimeout(f"{where}: timed out after {request.timeout}s")
-    if isinstance(exc, requests.exceptions.ConnectionError) and not isinstance(
-        exc, requests.exceptions.ChunkedEncodingError
-    ):
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
+        # The server went away inside a chunked body (an apiserver restart mid-watch); urllib3's own words for
+        # it ("invalid literal for int() with base 16: b''") say nothing useful.
+        return TransportError(f"{where}: the connection was lost in the middle of the response")
+    if isinstance(exc, requests.exceptions.ConnectionError):
         return ConnectError(f"{where}: cannot connect: {_reason(exc)}")
     return TransportError(f"{where}: {_reason(exc)}")
 

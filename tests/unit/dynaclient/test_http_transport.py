@@ -10,7 +10,7 @@ import requests
 
 from dynaclient.exceptions import RequestCancelled, TransportError
 from dynaclient.request import Cancellation, Request, Response
-from dynaclient.transport.http import HTTPTransport
+from dynaclient.transport.http import HTTPTransport, _translate
 from dynaclient.watching import Watch
 
 FRAME = b'{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"7"}}}\n'
@@ -99,3 +99,10 @@ def test_a_broken_connection_is_still_a_transport_error(monkeypatch: pytest.Monk
     cancellation = Cancellation()
     with pytest.raises(TransportError, match="connection reset"):
         list(Watch(send(ClosedUnderTheReader(lambda: None, error), cancellation, monkeypatch), cancellation))
+
+
+def test_a_connection_lost_mid_body_is_reported_in_plain_words() -> None:
+    lost = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
+    error = _translate(lost, Request("GET", "/api/v1/pods", expect="stream"))
+    assert type(error) is TransportError
+    assert str(error) == "GET /api/v1/pods: the connection was lost in the middle of the response"
