@@ -9,11 +9,20 @@ unpaginated list with the original options.
 
 Items are filled in place like apimachinery's ``unstructuredJSONScheme.decodeToList``: an item with neither
 ``kind`` nor ``apiVersion`` gets the list's ``apiVersion`` and the list kind without its ``List`` suffix.
+
+Pages are fetched one ahead, the way client-go's pager buffers pages in a goroutine (``eachListChunkBuffered``):
+the API server writes a list's ``metadata`` before its ``items`` (apimachinery ``ListMeta`` precedes ``Items`` in
+every list type), so the next page's continue token is read from the head of the body and that page is requested
+in a background thread while this one is decoded and consumed. The token is checked against the decoded page; a
+body of another shape is simply not prefetched.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+import re
+import threading
+from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any
 
@@ -26,8 +35,15 @@ DEFAULT_PAGE_SIZE = 500
 
 _PER_PAGE_METADATA = ("continue", "remainingItemCount")
 
-PageFetcher = Callable[[ListOptions], JSONObject]
-"""Fetches one page of a list for the given options and returns the decoded list object."""
+PageFetcher = Callable[[ListOptions], bytes]
+"""Fetches one page of a list for the given options and returns its body (I/O and error mapping, no decoding)."""
+
+PageDecoder = Callable[[bytes], JSONObject]
+"""Decodes a page's body into the list object."""
+
+_LIST_HEAD = re.compile(rb'\{\s*(?:"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,\s*){0,2}"metadata"\s*:\s*')
+_HEAD_BYTES = 16 * 1024
+_METADATA_DECODER = json.JSONDecoder()
 
 
 class ObjectList:
@@ -35,6 +51,8 @@ class ObjectList:
 
     Iterate it once (``for obj in resource.list()``), or call :meth:`to_list` once for the whole list object.
     :attr:`resource_version` fetches the first page if needed, so it is known before the first item is read.
+    While a page is decoded and its items consumed, the next page is already being fetched in a background thread
+    (at most one request ahead; ``prefetch=False`` fetches strictly on demand).
 
     When ``restart_on_expired`` is set and a continue token expires (410), the pager lists again in full without a
     limit (client-go ``FullListIfExpired``): iteration then goes on with every item of that fresh list, so items
@@ -43,28 +61,40 @@ class ObjectList:
     :class:`~dynaclient.exceptions.GoneError`.
 
     Args:
-        fetch: fetches one page for the given options.
+        fetch: fetches one page's body for the given options; called from a background thread when prefetching.
         options: the list options; ``limit`` is the page size (``None`` means :data:`DEFAULT_PAGE_SIZE`, ``0``
             means no paging).
+        decode: decodes a page's body (called in the iterating thread).
         restart_on_expired: relist in full when a continue token expires, instead of raising.
+        prefetch: fetch the next page while the current one is decoded and consumed.
 
-    Thread-safety: confined to the thread that iterates it.
+    Thread-safety: confined to the thread that iterates it (its prefetch thread only calls ``fetch``).
 
     Example:
         >>> first = {"metadata": {"resourceVersion": "5", "continue": "t"}, "items": [{"metadata": {"name": "a"}}]}
         >>> last = {"metadata": {}, "items": [{"metadata": {"name": "b"}}]}
         >>> pages = {None: {"kind": "PodList", "apiVersion": "v1", **first}, "t": {"kind": "PodList", **last}}
-        >>> pods = ObjectList(lambda options: pages[options.continue_token], ListOptions())
+        >>> pods = ObjectList(lambda options: json.dumps(pages[options.continue_token]).encode(), ListOptions())
         >>> pods.resource_version
         '5'
         >>> [(item["kind"], item["metadata"]["name"]) for item in pods]
         [('Pod', 'a'), ('Pod', 'b')]
     """
 
-    def __init__(self, fetch: PageFetcher, options: ListOptions, *, restart_on_expired: bool = False) -> None:
+    def __init__(
+        self,
+        fetch: PageFetcher,
+        options: ListOptions,
+        *,
+        decode: PageDecoder = json.loads,
+        restart_on_expired: bool = False,
+        prefetch: bool = True,
+    ) -> None:
         self._fetch = fetch
+        self._decode = decode
         self._options = options if options.limit is not None else replace(options, limit=DEFAULT_PAGE_SIZE)
         self._restart_on_expired = restart_on_expired
+        self._prefetch = prefetch
         self._first: JSONObject | None = None
         self._started = False
         self._metadata: JSONObject = {}
@@ -79,15 +109,15 @@ class ObjectList:
     def resource_version(self) -> str:
         """The list's ``metadata.resourceVersion`` (the first page's, or the fresh list's after a restart)."""
         if self._first is None and not self._started:
-            self._first = self._load_head(self._options)
+            self._first = self._load_head(self._fetch(self._options), None)
         value = self._metadata.get("resourceVersion")
         return value if isinstance(value, str) else ""
 
-    def __iter__(self) -> Iterator[JSONObject]:
+    def __iter__(self) -> Generator[JSONObject, None, None]:
         for page, _ in self._pages():
             yield from page["items"]
 
-    def pages(self) -> Iterator[JSONObject]:
+    def pages(self) -> Generator[JSONObject, None, None]:
         """Yield each page as its decoded list object, items filled in."""
         for page, _ in self._pages():
             yield page
@@ -101,39 +131,124 @@ class ObjectList:
             items.extend(page["items"])
         return {"apiVersion": self.api_version, "kind": self.kind, "metadata": dict(self._metadata), "items": items}
 
-    def _pages(self) -> Iterator[tuple[JSONObject, bool]]:
+    def _pages(self) -> Generator[tuple[JSONObject, bool], None, None]:
         if self._started:
             raise RuntimeError("an ObjectList is iterated once; call list() again for a fresh list")
         self._started = True
-        page, self._first = self._first or self._load_head(self._options), None
-        yield page, False
-        while token := _continue_token(page):
-            try:
-                # The server rejects resourceVersion next to continue (client-go tools/pager clears both).
-                page = self._load(
-                    replace(self._options, continue_token=token, resource_version=None, resource_version_match=None),
-                )
-            except GoneError:
-                if not self._restart_on_expired:
-                    raise
-                self.restarted = True
-                yield self._load_head(replace(self._options, limit=0)), True
-                return
-            yield page, False
+        ahead: _PageRequest | None = None
+        if self._first is not None:
+            page, self._first = self._first, None
+        else:
+            body = self._fetch(self._options)
+            ahead = self._ahead(body)
+            page = self._load_head(body, ahead)
+        try:
+            while True:
+                yield page, False
+                token = _continue_token(page)
+                if not token:
+                    return
+                try:
+                    if ahead is not None and ahead.token == token:
+                        body = ahead.result()
+                    else:
+                        body = self._fetch(self._next_page(token))
+                except GoneError:
+                    if not self._restart_on_expired:
+                        raise
+                    self.restarted = True
+                    yield self._load_head(self._fetch(replace(self._options, limit=0)), None), True
+                    return
+                ahead = self._ahead(body)
+                page = self._load(body, ahead)
+        finally:
+            if ahead is not None:
+                ahead.abandon()
 
-    def _load(self, options: ListOptions) -> JSONObject:
-        page = self._fetch(options)
+    def _ahead(self, body: bytes) -> _PageRequest | None:
+        """Start fetching the page after ``body`` when its head names a continue token."""
+        token = peek_continue_token(body) if self._prefetch else None
+        if not token:
+            return None
+        return _PageRequest(self._fetch, self._next_page(token))
+
+    def _next_page(self, token: str) -> ListOptions:
+        # The server rejects resourceVersion next to continue (client-go tools/pager clears both).
+        return replace(self._options, continue_token=token, resource_version=None, resource_version_match=None)
+
+    def _load(self, body: bytes, ahead: _PageRequest | None) -> JSONObject:
+        page = self._decode(body)
         fill_list_items(page)
+        if ahead is not None and ahead.token != _continue_token(page):
+            ahead.abandon()  # the head misled us; the loop fetches the decoded token's page itself
         return page
 
-    def _load_head(self, options: ListOptions) -> JSONObject:
+    def _load_head(self, body: bytes, ahead: _PageRequest | None) -> JSONObject:
         """Load a first page (or a full relist) and keep its kind and metadata as the list's."""
-        page = self._load(options)
+        page = self._load(body, ahead)
         self.api_version, self.kind = str(page.get("apiVersion") or ""), str(page.get("kind") or "")
         metadata = page.get("metadata")
         pairs = metadata.items() if isinstance(metadata, dict) else ()
         self._metadata = {key: value for key, value in pairs if key not in _PER_PAGE_METADATA}
         return page
+
+
+class _PageRequest:
+    """One page being fetched in a daemon thread (a daemon, so an abandoned list never delays the exit).
+
+    Thread-safety: :meth:`result` is called by the one thread that started it; the worker only sets the outcome.
+    """
+
+    def __init__(self, fetch: PageFetcher, options: ListOptions) -> None:
+        self.token = options.continue_token
+        self._body: bytes | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._run, args=(fetch, options), name="dynaclient-list-page")
+        self._thread.daemon = True
+        self._thread.start()
+
+    def _run(self, fetch: PageFetcher, options: ListOptions) -> None:
+        try:
+            self._body = fetch(options)
+        except BaseException as exc:  # handed to the iterating thread by result()
+            self._error = exc
+
+    def result(self) -> bytes:
+        """Wait for the page's body; raise what the fetch raised."""
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._body is not None
+        return self._body
+
+    def abandon(self) -> None:
+        """Forget the page: the request finishes in the background and its body is dropped."""
+        self.token = None
+
+
+def peek_continue_token(body: bytes) -> str | None:
+    """Return the continue token in the ``metadata`` at the head of a list body, without decoding its items.
+
+    ``None`` when the body does not start with ``kind``, ``apiVersion`` and ``metadata`` (in any order of the first
+    two) or has no token.
+
+    >>> peek_continue_token(b'{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc"},"items":[]}')
+    'abc'
+    >>> peek_continue_token(b'{"kind": "PodList", "metadata": {"resourceVersion": "5"}, "items": []}') is None
+    True
+    >>> peek_continue_token(b'{"items": [], "metadata": {"continue": "abc"}}') is None
+    True
+    """
+    head = _LIST_HEAD.match(body, 0, _HEAD_BYTES)
+    if head is None:
+        return None
+    text = body[head.end() : head.end() + _HEAD_BYTES].decode("utf-8", "replace")
+    try:
+        metadata, _ = _METADATA_DECODER.raw_decode(text)
+    except ValueError:
+        return None
+    token = metadata.get("continue") if isinstance(metadata, dict) else None
+    return token if isinstance(token, str) and token else None
 
 
 def fill_list_items(page: JSONObject) -> list[Any]:
@@ -172,4 +287,4 @@ def _continue_token(page: JSONObject) -> str:
     return token if isinstance(token, str) else ""
 
 
-__all__ = ["DEFAULT_PAGE_SIZE", "ObjectList", "PageFetcher", "fill_list_items"]
+__all__ = ["DEFAULT_PAGE_SIZE", "ObjectList", "PageDecoder", "PageFetcher", "fill_list_items", "peek_continue_token"]

@@ -133,6 +133,7 @@ class ResourceClient:
         timeout_seconds: int | None = None,
         metadata_only: bool = False,
         restart_on_expired: bool = False,
+        prefetch: bool = True,
     ) -> ObjectList:
         """Return a lazy list: pages of ``limit`` items are fetched as it is iterated.
 
@@ -150,6 +151,7 @@ class ResourceClient:
             timeout_seconds: the server's time limit for each page.
             metadata_only: list ``PartialObjectMetadata`` items.
             restart_on_expired: relist in full when a continue token expires.
+            prefetch: fetch the next page in a background thread while the current one is decoded and consumed.
 
         Raises:
             SelectorError: a selector is invalid.
@@ -162,9 +164,13 @@ class ResourceClient:
             resource_version_match=resource_version_match,
             timeout_seconds=timeout_seconds,
         )
-
+        request = self._list_request(options, metadata_only)  # names the list in decoding errors
         return ObjectList(
-            lambda page: self._list_page(page, metadata_only), options, restart_on_expired=restart_on_expired
+            lambda page: self._read(self._list_request(page, metadata_only)),
+            options,
+            decode=lambda body: self._decode(body, request),
+            restart_on_expired=restart_on_expired,
+            prefetch=prefetch,
         )
 
     def list_page(
@@ -195,15 +201,12 @@ class ResourceClient:
             resource_version=resource_version,
             resource_version_match=resource_version_match,
         )
-        page = self._list_page(options, metadata_only)
+        page = self._send(self._list_request(options, metadata_only))
         fill_list_items(page)
         return page
 
-    def _list_page(self, options: ListOptions, metadata_only: bool) -> JSONObject:
-        request = list_request(
-            self.api_resource, namespace=self._namespace, options=options, metadata_only=metadata_only
-        )
-        return self._send(request)
+    def _list_request(self, options: ListOptions, metadata_only: bool) -> Request:
+        return list_request(self.api_resource, namespace=self._namespace, options=options, metadata_only=metadata_only)
 
     def watch(
         self,
@@ -410,9 +413,15 @@ class ResourceClient:
         return self._send(request)
 
     def _send(self, request: Request) -> JSONObject:
+        return self._decode(self._read(request), request)
+
+    def _read(self, request: Request) -> bytes:
         if self._timeout is not None:
             request = replace(request, timeout=self._timeout)
-        answer = decode_json(self._api_client.send(request).read(), what=f"{request.method} {request.path}")
+        return self._api_client.send(request).read()
+
+    def _decode(self, body: bytes, request: Request) -> JSONObject:
+        answer = decode_json(body, what=f"{request.method} {request.path}")
         # A 2xx Status whose status is Failure is an error too (client-go rest/request.go Result.Into).
         if answer.get("kind") == "Status" and answer.get("status") == "Failure":
             raise api_error_from_status(answer, method=request.method, path=request.path)

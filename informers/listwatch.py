@@ -6,7 +6,8 @@ The reflector depends on this protocol, never on a client, so it can be driven b
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import threading
+from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Protocol, cast
 
@@ -107,9 +108,11 @@ class ResourceListWatch:
     """A :class:`ListerWatcher` over a dynaclient :class:`~dynaclient.ResourceClient`.
 
     The resource client carries the namespace (or none, for all namespaces); the selectors given here apply to
-    every list and watch.
+    every list and watch. A paginated list is read through one :class:`~dynaclient.ObjectList`, which fetches the
+    next page while the reflector stores the current one: the call for the continue token the last page returned
+    takes that page; any other call starts afresh.
 
-    Thread-safety: thread-safe (each call is an independent request).
+    Thread-safety: thread-safe (the pending pager is taken and put back under a lock; calls may overlap).
     """
 
     def __init__(
@@ -124,6 +127,8 @@ class ResourceListWatch:
         self._label_selector = label_selector
         self._field_selector = field_selector
         self._metadata_only = metadata_only
+        self._lock = threading.Lock()
+        self._pager: tuple[str, Generator[JSONObject, None, None]] | None = None  # (next token, its pages)
 
     def __repr__(self) -> str:
         return f"<ResourceListWatch {self.resource!r} labels={self._label_selector!r} fields={self._field_selector!r}>"
@@ -137,18 +142,42 @@ class ResourceListWatch:
         resource_version_match: str | None,
     ) -> ListPage:
         """Fetch one page; see :meth:`ListerWatcher.list_page`."""
-        page = self.resource.list_page(
+        with self._lock:
+            pager, self._pager = self._pager, None
+        if pager is not None and continue_token and pager[0] == continue_token:
+            pages = pager[1]
+        else:
+            if pager is not None:
+                pager[1].close()
+            if continue_token:  # not the page this watcher is reading ahead: fetch just that page
+                return _list_page(self._page(limit, continue_token, resource_version, resource_version_match))
+            pages = self.resource.list(
+                label_selector=self._label_selector,
+                field_selector=self._field_selector,
+                limit=limit or 0,
+                resource_version=resource_version or None,  # "" (a consistent read) is the same as none
+                resource_version_match=_match(resource_version_match),
+                metadata_only=self._metadata_only,
+            ).pages()
+        page = _list_page(next(pages))
+        if page.continue_token:
+            with self._lock:
+                self._pager = (page.continue_token, pages)
+        else:
+            pages.close()
+        return page
+
+    def _page(
+        self, limit: int | None, continue_token: str, resource_version: str | None, match: str | None
+    ) -> JSONObject:
+        return self.resource.list_page(
             label_selector=self._label_selector,
             field_selector=self._field_selector,
             limit=limit or 0,
             continue_token=continue_token,
-            resource_version=resource_version or None,  # "" (a consistent read) is the same as none
-            resource_version_match=_match(resource_version_match),
+            resource_version=resource_version or None,
+            resource_version_match=_match(match),
             metadata_only=self._metadata_only,
-        )
-        metadata = page.get("metadata") or {}
-        return ListPage(
-            page.get("items") or [], str(metadata.get("resourceVersion") or ""), metadata.get("continue") or ""
         )
 
     def watch(
@@ -171,6 +200,11 @@ class ResourceListWatch:
             timeout_seconds=timeout_seconds,
             metadata_only=self._metadata_only,
         )
+
+
+def _list_page(page: JSONObject) -> ListPage:
+    metadata = page.get("metadata") or {}
+    return ListPage(page.get("items") or [], str(metadata.get("resourceVersion") or ""), metadata.get("continue") or "")
 
 
 def _match(value: str | None) -> ResourceVersionMatch | None:

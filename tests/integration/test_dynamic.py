@@ -274,7 +274,8 @@ def compact_and_continue(
 ) -> tuple[list[str], list[str], bool]:
     plane, client = uncached
     paging = client.resource("configmaps").namespace("paging")
-    listing = paging.list(limit=2, restart_on_expired=restart)
+    # No prefetch: the token must expire between two pages, not while the next one is already fetched.
+    listing = paging.list(limit=2, restart_on_expired=restart, prefetch=False)
     items = iter(listing)
     first = [next(items)["metadata"]["name"], next(items)["metadata"]["name"]]
     paging.patch(first[0], {"data": {"touched": uuid.uuid4().hex}})  # a new revision to compact up to
