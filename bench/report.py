@@ -95,12 +95,15 @@ def checks(cases: dict[str, Any]) -> list[Check]:
         return median(cases, "p5-dynaclient-by-index", metric)
 
     p1, informer = seconds("p1-dynaclient"), seconds("p2-dynaclient-informer")
+    floor, lightkube = seconds("p1-transfer-floor"), seconds("p1-lightkube")
     held = "traced_held_per_json_byte"
     rows: list[tuple[str, str, float | None, str, str]] = [
         ("P1", "dynaclient / raw requests+json.loads", ratio(p1, seconds("p1-raw-requests")), "x", "<= 1.10"),
         ("P1", "official typed / dynaclient", ratio(seconds("p1-official-typed"), p1), "x", ">= 3"),
         ("P1", "kr8s / dynaclient", ratio(seconds("p1-kr8s"), p1), "x", ">= 5"),
-        ("P1", "lightkube / dynaclient", ratio(seconds("p1-lightkube"), p1), "x", ">= 1.5"),
+        ("P1", "lightkube / dynaclient", ratio(lightkube, p1), "x", ">= 1.5"),
+        ("P1", "dynaclient / server floor (pages read, not decoded)", ratio(p1, floor), "x", "info"),
+        ("P1", "lightkube / server floor: the most any client can gain on it", ratio(lightkube, floor), "x", "info"),
         ("P1", "official raw JSON / dynaclient", ratio(seconds("p1-official-raw"), p1), "x", "info"),
         ("P1", "official dynamic / dynaclient", ratio(seconds("p1-official-dynamic"), p1), "x", "info"),
         ("P1", "kubectl get -o json / dynaclient", ratio(seconds("p1-kubectl"), p1), "x", "info"),

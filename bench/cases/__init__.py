@@ -32,6 +32,7 @@ CATALOG: tuple[CaseInfo, ...] = (
         [
             ("p1-dynaclient", "dynaclient ResourceClient.list (dicts)"),
             ("p1-raw-requests", "raw limit: requests + json.loads"),
+            ("p1-transfer-floor", "server floor: the same pages read, not decoded"),
             ("p1-official-typed", "kubernetes CoreV1Api typed models"),
             ("p1-official-raw", "kubernetes _preload_content=False + json.loads"),
             ("p1-official-dynamic", "kubernetes DynamicClient"),

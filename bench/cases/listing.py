@@ -101,6 +101,39 @@ def raw_requests_list(target: BenchTarget) -> Metrics:
     return _measure(target, lambda: follow_pages(fetch), _dict_name)
 
 
+def transfer_floor(target: BenchTarget) -> Metrics:
+    """The same pages, fetched one after another and read in 1 MiB pieces, never decoded: the server's own time.
+
+    The continue token is read from the head of each body (no decoding), so what remains is the server's work
+    and the transfer; no client that fetches these pages one at a time can list faster. Items are counted by
+    their ``"uid":`` keys.
+    """
+    from dynaclient.listing import peek_continue_token
+
+    session = requests.Session()
+    session.cert = (target.cert_path, target.key_path)
+    url = f"{target.server}/api/v1/namespaces/{target.namespace}/{RESOURCE}"
+
+    def body(params: dict[str, str]) -> bytes:
+        # verify per request: REQUESTS_CA_BUNDLE in the environment overrides a session-level verify.
+        with session.get(url, params=params, verify=target.ca_path, timeout=60, stream=True) as response:
+            response.raise_for_status()
+            return b"".join(response.iter_content(1 << 20))
+
+    body({"limit": "1"})
+    items = 0
+    with timed() as timing:
+        token: str | None = None
+        while True:
+            page = body({"limit": str(PAGE), "continue": token} if token else {"limit": str(PAGE)})
+            items += page.count(b'"uid":')
+            token = peek_continue_token(page)
+            if not token:
+                break
+    expect_count("transfer floor (uid keys)", items, target.objects)
+    return {"seconds": timing.seconds, "cpu_seconds": timing.cpu_seconds, "objects": target.objects}
+
+
 def _official_core_v1(target: BenchTarget) -> Any:
     return official(target.kubeconfig).client.CoreV1Api()
 
@@ -187,6 +220,7 @@ def kubectl_list(target: BenchTarget) -> Metrics:
 CASES = {
     "p1-dynaclient": dynaclient_list,
     "p1-raw-requests": raw_requests_list,
+    "p1-transfer-floor": transfer_floor,
     "p1-official-typed": official_typed_list,
     "p1-official-raw": official_raw_list,
     "p1-official-dynamic": official_dynamic_list,
