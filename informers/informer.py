@@ -28,7 +28,7 @@ from informers.processor import (
     effective_resync_period,
 )
 from informers.reflector import Reflector
-from informers.sink import CacheSink
+from informers.sink import CacheSink, PreparingListerWatcher
 from informers.store import Store, StoreReader
 from informers.transform import Transform
 
@@ -290,7 +290,7 @@ class SharedIndexInformer:
                 return
             self._started = True
             self._reflector = self._reflector_factory(
-                self._lister_watcher, self._sink, name=self.name, clock=self._clock
+                PreparingListerWatcher(self._lister_watcher, self._sink), self._sink, name=self.name, clock=self._clock
             )
             self._processor.start()
             self._threads.append(threading.Thread(target=self._run_reflector, name=f"informer[{self.name}]"))

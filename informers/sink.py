@@ -5,6 +5,11 @@ client-go tools/cache/the_real_fifo.go (atomic Replace, the default since client
 under one lock (client-go ``blockDeltas``). A handler being registered takes the same lock to receive the cache, so
 it sees every object exactly once before live events. No user code runs under that lock: the transform runs before
 it is taken, handlers on their own threads.
+
+The objects of a paginated list are prepared (transformed, interned, keyed) page by page as they arrive
+(:class:`PreparingListerWatcher`), while the next page is still being fetched, instead of all at once when the
+last page completes the list; :meth:`CacheSink.on_replace` then takes each prepared object as it is. An object
+whose preparation fails is prepared again at the replace, which raises as it always did.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ import threading
 from dynaclient import JSONObject, WatchEvent, get_resource_version
 from informers.handlers import DeletedFinalStateUnknown
 from informers.interning import intern_repeated_strings
+from informers.listwatch import ListerWatcher, ListPage, WatchStream
 from informers.processor import (
     AddNotification,
     DeleteNotification,
@@ -65,6 +71,30 @@ class CacheSink:
         self._name = name
         self._transform = transform
         self._lock = threading.Lock()  # client-go blockDeltas: a change and its fan-out are one step
+        # id(listed object) -> (that object, key, prepared object), for the list being received. Holding the listed
+        # object keeps its id from being reused by another object while the entry exists.
+        self._prepared: dict[int, tuple[JSONObject, str, JSONObject]] = {}
+        self._prepared_lock = threading.Lock()
+
+    def prepare(self, items: list[JSONObject], *, first_page: bool) -> None:
+        """Transform, intern and key a list page's objects now, for the :meth:`on_replace` that completes the list.
+
+        Args:
+            items: the page's objects, as listed.
+            first_page: the page starts a new list: what was prepared for an earlier, unfinished list is dropped.
+        """
+        prepared: dict[int, tuple[JSONObject, str, JSONObject]] = {}
+        for item in items:
+            try:
+                obj = self._transformed(item)
+                prepared[id(item)] = (item, self.store.key_of(obj), obj)
+            except Exception:  # on_replace prepares it again and raises there, as it would without this step
+                break
+        with self._prepared_lock:
+            if first_page:
+                self._prepared = prepared
+            else:
+                self._prepared.update(prepared)
 
     def add_listener(self, listener: Listener) -> None:
         """Register ``listener`` and queue the whole cache to it as initial adds, with no change in between.
@@ -105,7 +135,16 @@ class CacheSink:
             KeyFuncError: an object has no name; the cache is unchanged.
             Exception: whatever the transform raises; the cache is unchanged.
         """
-        keyed = {self.store.key_of(obj): obj for obj in map(self._transformed, items)}
+        with self._prepared_lock:
+            prepared, self._prepared = self._prepared, {}
+        keyed: dict[str, JSONObject] = {}
+        for item in items:
+            entry = prepared.get(id(item))
+            if entry is not None and entry[0] is item:
+                keyed[entry[1]] = entry[2]
+            else:
+                obj = self._transformed(item)
+                keyed[self.store.key_of(obj)] = obj
         with self._lock:
             initial = not self.synced.is_set()
             diff = self.store.replace(keyed, resource_version)
@@ -175,3 +214,50 @@ def _changed(old: JSONObject, new: JSONObject) -> bool:
 
 
 __all__ = ["CacheSink", "SinkCounts"]
+
+
+class PreparingListerWatcher:
+    """A :class:`~informers.listwatch.ListerWatcher` that has the sink prepare each list page as it arrives.
+
+    Thread-safety: as thread-safe as the wrapped lister-watcher; the sink's preparation is thread-safe.
+    """
+
+    def __init__(self, inner: ListerWatcher, sink: CacheSink) -> None:
+        self._inner = inner
+        self._sink = sink
+
+    def list_page(
+        self,
+        *,
+        limit: int | None,
+        continue_token: str | None,
+        resource_version: str | None,
+        resource_version_match: str | None,
+    ) -> ListPage:
+        """Fetch one page from the wrapped lister-watcher and prepare its objects."""
+        page = self._inner.list_page(
+            limit=limit,
+            continue_token=continue_token,
+            resource_version=resource_version,
+            resource_version_match=resource_version_match,
+        )
+        self._sink.prepare(page.items, first_page=not continue_token)
+        return page
+
+    def watch(
+        self,
+        *,
+        resource_version: str,
+        allow_bookmarks: bool,
+        timeout_seconds: int | None,
+        send_initial_events: bool,
+        resource_version_match: str | None,
+    ) -> WatchStream:
+        """Open a watch on the wrapped lister-watcher (events are prepared when applied)."""
+        return self._inner.watch(
+            resource_version=resource_version,
+            allow_bookmarks=allow_bookmarks,
+            timeout_seconds=timeout_seconds,
+            send_initial_events=send_initial_events,
+            resource_version_match=resource_version_match,
+        )

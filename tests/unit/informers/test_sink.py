@@ -1,0 +1,96 @@
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from typing import Any
+
+import pytest
+
+from dynaclient import JSONObject
+from informers.listwatch import ListPage, WatchStream
+from informers.processor import SharedProcessor
+from informers.sink import CacheSink, PreparingListerWatcher
+from informers.store import Store
+from informers.testing import make_object
+
+
+class CountingTransform:
+    def __init__(self, fail_on: str = "") -> None:
+        self.calls: Counter[str] = Counter()
+        self.fail_on = fail_on
+
+    def __call__(self, obj: JSONObject) -> JSONObject:
+        name = obj["metadata"]["name"]
+        self.calls[name] += 1
+        if name == self.fail_on:
+            raise ValueError(f"cannot transform {name}")
+        return {**obj, "transformed": True}
+
+
+class Pages:
+    """A lister-watcher serving fixed pages by continue token."""
+
+    def __init__(self, pages: dict[str | None, ListPage]) -> None:
+        self.pages = pages
+
+    def list_page(self, *, continue_token: str | None, **_: Any) -> ListPage:
+        return copy.deepcopy(self.pages[continue_token])  # fresh objects on every call, as from a server
+
+    def watch(self, **_: Any) -> WatchStream:
+        raise AssertionError("not watched")
+
+
+def objects(*names: str) -> list[JSONObject]:
+    return [make_object(name, resource_version="1") for name in names]
+
+
+def sink_and_pages(transform: CountingTransform) -> tuple[CacheSink, PreparingListerWatcher, list[JSONObject]]:
+    first, second = objects("a", "b"), objects("c")
+    pages = Pages({None: ListPage(first, "9", "t"), "t": ListPage(second, "9")})
+    sink = CacheSink(Store(), SharedProcessor(), name="test", transform=transform)
+    return sink, PreparingListerWatcher(pages, sink), first + second
+
+
+def read(lister: PreparingListerWatcher, token: str | None) -> list[JSONObject]:
+    return lister.list_page(limit=2, continue_token=token, resource_version=None, resource_version_match=None).items
+
+
+def test_list_pages_are_prepared_on_arrival_and_each_object_is_transformed_once() -> None:
+    transform = CountingTransform()
+    sink, lister, _ = sink_and_pages(transform)
+    items = read(lister, None)
+    assert transform.calls == {"a": 1, "b": 1}  # before the list is complete
+    items += read(lister, "t")
+    sink.on_replace(items, "9")
+    assert transform.calls == {"a": 1, "b": 1, "c": 1}
+    assert sorted(sink.store.list_keys()) == ["default/a", "default/b", "default/c"]
+    assert all(obj["transformed"] for obj in sink.store.list())
+
+
+def test_a_failed_preparation_fails_the_replace_as_before_and_leaves_the_cache_alone() -> None:
+    transform = CountingTransform(fail_on="b")
+    sink, lister, _ = sink_and_pages(transform)
+    items = read(lister, None) + read(lister, "t")
+    with pytest.raises(ValueError, match="cannot transform b"):
+        sink.on_replace(items, "9")
+    assert sink.store.list_keys() == []
+    assert not sink.synced.is_set()
+
+
+def test_objects_not_prepared_are_transformed_at_the_replace() -> None:
+    transform = CountingTransform()
+    sink, lister, _ = sink_and_pages(transform)
+    read(lister, None)  # a list that never completes
+    fresh = objects("a", "z")  # say, a streaming list's objects
+    sink.on_replace(fresh, "10")
+    assert transform.calls == {"a": 2, "b": 1, "z": 1}
+    assert sorted(sink.store.list_keys()) == ["default/a", "default/z"]
+
+
+def test_a_new_first_page_drops_what_an_unfinished_list_prepared() -> None:
+    transform = CountingTransform()
+    sink, lister, _ = sink_and_pages(transform)
+    stale = read(lister, None)
+    items = read(lister, None) + read(lister, "t")
+    sink.on_replace(stale + items[2:], "9")  # stale objects were dropped with the first list: prepared again
+    assert transform.calls == {"a": 3, "b": 3, "c": 1}
