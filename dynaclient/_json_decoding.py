@@ -8,8 +8,10 @@ Decoding is most of a list's client CPU. Two measures make it cheaper without ch
   ``json``, so the values and the errors are the stdlib's. One difference remains: orjson makes an integer beyond
   64 bits a float, where ``json`` keeps an int of the same value. The API server sends no such integer but as a
   float64's digits (apimachinery ``pkg/util/json`` decodes every number to an int64 or a float64).
-* orjson is not used for bodies over :data:`FAST_MAX_BYTES`: its parser first builds a document tree of about 12
-  times the body's size (a 17 MB list peaked at 220 MB), and at that size it is no faster than ``json``.
+* orjson does not decode a body over :data:`FAST_MAX_BYTES` whole: its parser first builds a document tree of
+  about 12 times the body's size (a 17 MB list peaked at 220 MB). A list that large (an informer's first list,
+  served whole from the watch cache) has its items decoded by orjson a megabyte at a time
+  (:func:`~dynaclient._list_bodies.decode_items_in_pieces`); any other large body is decoded by ``json``.
 * Python's cyclic garbage collector is paused while a large body is decoded. Decoding allocates thousands of dicts
   and lists per page, and each 700 allocations start a collection that walks the young objects, and every few
   rounds all of them: on a 10,000-object list that is as much CPU as the decoding itself. Decoded JSON holds no
@@ -29,6 +31,8 @@ import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
+
+from dynaclient._list_bodies import decode_items_in_pieces
 
 LARGE_BODY_BYTES = 64 * 1024
 """Bodies of at least this many bytes are decoded with the garbage collector paused."""
@@ -103,11 +107,14 @@ def loads(data: bytes, *, fast: Callable[[bytes], Any] | None = _FAST_LOADS) -> 
 
 
 def _decode(data: bytes, fast: Callable[[bytes], Any] | None) -> Any:
-    if fast is not None and len(data) <= FAST_MAX_BYTES:
-        try:
-            return fast(data)
-        except ValueError:  # orjson.JSONDecodeError is a ValueError; the stdlib decides and explains
-            pass
+    if fast is not None:
+        if len(data) <= FAST_MAX_BYTES:
+            try:
+                return fast(data)
+            except ValueError:  # orjson.JSONDecodeError is a ValueError; the stdlib decides and explains
+                pass
+        elif (decoded := decode_items_in_pieces(data, fast)) is not None:
+            return decoded
     return json.loads(data)
 
 

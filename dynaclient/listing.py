@@ -20,12 +20,12 @@ body of another shape is simply not prefetched.
 from __future__ import annotations
 
 import json
-import re
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any
 
+from dynaclient._list_bodies import list_head
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import DecodeError, GoneError
 from dynaclient.resource_options import ListOptions
@@ -40,10 +40,6 @@ PageFetcher = Callable[[ListOptions], bytes]
 
 PageDecoder = Callable[[bytes], JSONObject]
 """Decodes a page's body into the list object."""
-
-_LIST_HEAD = re.compile(rb'\{\s*(?:"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,\s*){0,2}"metadata"\s*:\s*')
-_HEAD_BYTES = 16 * 1024
-_METADATA_DECODER = json.JSONDecoder()
 
 
 class ObjectList:
@@ -239,15 +235,8 @@ def peek_continue_token(body: bytes) -> str | None:
     >>> peek_continue_token(b'{"items": [], "metadata": {"continue": "abc"}}') is None
     True
     """
-    head = _LIST_HEAD.match(body, 0, _HEAD_BYTES)
-    if head is None:
-        return None
-    text = body[head.end() : head.end() + _HEAD_BYTES].decode("utf-8", "replace")
-    try:
-        metadata, _ = _METADATA_DECODER.raw_decode(text)
-    except ValueError:
-        return None
-    token = metadata.get("continue") if isinstance(metadata, dict) else None
+    head = list_head(body)
+    token = head[0].get("continue") if head is not None else None
     return token if isinstance(token, str) and token else None
 
 
