@@ -54,51 +54,113 @@ def list_head(body: bytes) -> tuple[dict[str, Any], int] | None:
     return (metadata, start + end) if isinstance(metadata, dict) else None
 
 
-def decode_items_in_pieces(body: bytes, decode: Callable[[bytes], Any]) -> dict[str, Any] | None:
-    """Decode a list body with ``decode`` applied to its envelope and to its items about a megabyte at a time.
+class ListDecoder:
+    """Decodes a list body as it arrives: each megabyte of complete items is decoded when it is in.
 
-    Returns:
-        The decoded list, equal to decoding the whole body; ``None`` when the body is not a list of that shape or a
-        piece does not decode (decode the whole body then).
+    :meth:`feed` the chunks, then :meth:`finish`; ``None`` from it means the body is not a list of the expected
+    layout, or a piece did not decode: decode :attr:`body` whole then.
+
+    Thread-safety: used by one thread at a time (it may be fed in one and finished in another).
+
+    Example:
+        >>> decoder = ListDecoder(json.loads)
+        >>> for chunk in (b'{"kind":"L","metadata":{},"items":[{"metadata":{"n":1}},', b'{"metadata":{"n":2}}]}'):
+        ...     decoder.feed(chunk)
+        >>> decoder.finish()
+        {'kind': 'L', 'metadata': {}, 'items': [{'metadata': {'n': 1}}, {'metadata': {'n': 2}}]}
+    """
+
+    def __init__(self, decode: Callable[[bytes], Any]) -> None:
+        self._decode = decode
+        self._body = bytearray()
+        self._envelope: dict[str, Any] | None = None
+        self._items: list[Any] = []
+        self._start = 0  # where the next undecoded item begins, once the envelope is decoded
+        self._boundary: bytes | None = None
+        self._failed = False
+
+    @property
+    def body(self) -> bytes:
+        """Every byte fed so far."""
+        return bytes(self._body)
+
+    @property
+    def head(self) -> bytes:
+        """The first bytes fed (up to 16 KiB: enough for a list's metadata)."""
+        return bytes(self._body[:_HEAD_BYTES])
+
+    def feed(self, chunk: bytes) -> None:
+        """Add a chunk of the body; decode the pieces it completes."""
+        self._body += chunk
+        if not self._failed:
+            try:
+                self._advance()
+            except ValueError:
+                self._failed = True
+
+    def finish(self) -> dict[str, Any] | None:
+        """Decode what is left; return the whole list, or ``None`` (decode :attr:`body` whole instead)."""
+        if self._failed:
+            return None
+        try:
+            self._advance(final=True)
+            stop = _items_stop(self._body, self._start) if self._envelope is not None else None
+            if self._envelope is None or stop is None or stop - self._start > _MAX_LAST_PIECE:
+                return None
+            if stop > self._start:
+                self._items.extend(self._decode(b"[" + self._body[self._start : stop] + b"]"))
+        except ValueError:
+            return None
+        self._envelope["items"] = self._items
+        return self._envelope
+
+    def _advance(self, *, final: bool = False) -> None:
+        body = self._body
+        if self._envelope is None:
+            if not final and len(body) < _HEAD_BYTES:
+                return  # the head may not be complete yet
+            head = list_head(bytes(body[:_HEAD_BYTES]))
+            opened = _ITEMS_OPEN.match(body, head[1]) if head is not None else None
+            if head is None or opened is None:
+                raise ValueError("not a list body")
+            envelope = self._decode(bytes(body[: head[1]]) + b"}")
+            if not isinstance(envelope, dict):
+                raise ValueError("not a list body")
+            self._envelope, self._start = envelope, opened.end()
+            first = _FIRST_ITEM.match(body, self._start, self._start + _HEAD_BYTES)
+            self._boundary = b"}," + bytes(body[first.start() : first.end()]) if first is not None else None
+        if self._boundary is None:
+            return
+        while (split := body.find(self._boundary, self._start + PIECE_BYTES)) >= 0:
+            self._items.extend(self._decode(b"[" + body[self._start : split + 1] + b"]"))
+            self._start = split + 2
+
+
+def decode_items_in_pieces(body: bytes, decode: Callable[[bytes], Any]) -> dict[str, Any] | None:
+    """Decode a whole list body with :class:`ListDecoder`; ``None`` when it cannot (decode it whole then).
 
     >>> body = b'{"kind":"L","metadata":{},"items":[{"metadata":{"n":1}},{"metadata":{"n":2}}]}'
     >>> decode_items_in_pieces(body, json.loads)
     {'kind': 'L', 'metadata': {}, 'items': [{'metadata': {'n': 1}}, {'metadata': {'n': 2}}]}
     """
-    head = list_head(body)
-    opened = _ITEMS_OPEN.match(body, head[1]) if head is not None else None
-    stop = _items_stop(body, opened.end()) if opened is not None else None
-    if head is None or opened is None or stop is None:
-        return None
-    start = opened.end()
-    try:
-        envelope = decode(body[: head[1]] + b"}")
-        first = _FIRST_ITEM.match(body, start, min(stop, start + _HEAD_BYTES))
-        if start == stop or first is None:
-            envelope["items"] = decode(b"[" + body[start:stop] + b"]")
-            return envelope if isinstance(envelope, dict) else None
-        boundary = b"}," + body[first.start() : first.end()]
-        items: list[Any] = []
-        while start < stop:
-            split = body.find(boundary, start + PIECE_BYTES, stop)
-            if split < 0 and stop - start > _MAX_LAST_PIECE:
-                return None  # no boundary (another layout): one piece this large would defeat the purpose
-            end = stop if split < 0 else split + 1
-            items.extend(decode(b"[" + body[start:end] + b"]"))
-            start = end + 1
-    except ValueError:
-        return None
-    envelope["items"] = items
-    return envelope if isinstance(envelope, dict) else None
+    decoder = ListDecoder(decode)
+    decoder.feed(body)
+    return decoder.finish()
 
 
-def _items_stop(body: bytes, start: int) -> int | None:
+def _items_stop(body: bytes | bytearray, start: int) -> int | None:
     """Return the offset of the ``]`` that closes the items when the body ends with ``]}`` (and whitespace)."""
-    end = len(body.rstrip())
-    if end < start + 2 or body[end - 1] != ord("}"):
+    end = _skip_space_back(body, len(body))
+    if end - 1 < start or body[end - 1] != ord("}"):
         return None
-    stop = len(body[: end - 1].rstrip()) - 1
+    stop = _skip_space_back(body, end - 1) - 1
     return stop if stop >= start and body[stop] == ord("]") else None
 
 
-__all__ = ["PIECE_BYTES", "decode_items_in_pieces", "list_head"]
+def _skip_space_back(body: bytes | bytearray, end: int) -> int:
+    while end > 0 and body[end - 1] in b" \t\r\n":
+        end -= 1
+    return end
+
+
+__all__ = ["PIECE_BYTES", "ListDecoder", "decode_items_in_pieces", "list_head"]

@@ -23,9 +23,9 @@ import json
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import replace
-from typing import Any
+from typing import Any, Protocol
 
-from dynaclient._list_bodies import list_head
+from dynaclient._list_bodies import ListDecoder, list_head
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import DecodeError, GoneError
 from dynaclient.resource_options import ListOptions
@@ -35,11 +35,64 @@ DEFAULT_PAGE_SIZE = 500
 
 _PER_PAGE_METADATA = ("continue", "remainingItemCount")
 
-PageFetcher = Callable[[ListOptions], bytes]
-"""Fetches one page of a list for the given options and returns its body (I/O and error mapping, no decoding)."""
 
-PageDecoder = Callable[[bytes], JSONObject]
-"""Decodes a page's body into the list object."""
+class FetchedPage(Protocol):
+    """A page's response, read: :attr:`head` (its first bytes) at once, the decoded list on :meth:`decode`."""
+
+    @property
+    def head(self) -> bytes:
+        """The body's first bytes (at least its leading ``metadata``, when the body has one)."""
+        ...
+
+    def decode(self) -> JSONObject:
+        """Return the decoded list object (raising what decoding or the answer calls for)."""
+        ...
+
+
+PageFetcher = Callable[[ListOptions], FetchedPage]
+"""Fetches one page of a list for the given options (I/O and error mapping; decoding may be left to the page)."""
+
+
+class EncodedPage:
+    """A fetched page held as its body, decoded on demand by ``decode`` (``json.loads`` by default).
+
+    Thread-safety: immutable.
+    """
+
+    def __init__(self, body: bytes, decode: Callable[[bytes], JSONObject] = json.loads) -> None:
+        self.body = body
+        self._decode = decode
+
+    @property
+    def head(self) -> bytes:
+        """The whole body."""
+        return self.body
+
+    def decode(self) -> JSONObject:
+        """Decode the body."""
+        return self._decode(self.body)
+
+
+class StreamedPage:
+    """A fetched page whose items were decoded while its body arrived (:class:`~dynaclient._list_bodies.ListDecoder`).
+
+    Thread-safety: used by one thread at a time.
+    """
+
+    def __init__(self, decoder: ListDecoder, fallback: Callable[[bytes], JSONObject]) -> None:
+        """Finish ``decoder`` on :meth:`decode`; when it cannot, decode its whole body with ``fallback``."""
+        self._decoder = decoder
+        self._fallback = fallback
+
+    @property
+    def head(self) -> bytes:
+        """The body's first bytes."""
+        return self._decoder.head
+
+    def decode(self) -> JSONObject:
+        """Return the decoded list."""
+        decoded = self._decoder.finish()
+        return decoded if decoded is not None else self._fallback(self._decoder.body)
 
 
 class ObjectList:
@@ -57,10 +110,9 @@ class ObjectList:
     :class:`~dynaclient.exceptions.GoneError`.
 
     Args:
-        fetch: fetches one page's body for the given options; called from a background thread when prefetching.
+        fetch: fetches one page for the given options; called from a background thread when prefetching.
         options: the list options; ``limit`` is the page size (``None`` means :data:`DEFAULT_PAGE_SIZE`, ``0``
             means no paging).
-        decode: decodes a page's body (called in the iterating thread).
         restart_on_expired: relist in full when a continue token expires, instead of raising.
         prefetch: fetch the next page while the current one is decoded and consumed.
 
@@ -70,7 +122,9 @@ class ObjectList:
         >>> first = {"metadata": {"resourceVersion": "5", "continue": "t"}, "items": [{"metadata": {"name": "a"}}]}
         >>> last = {"metadata": {}, "items": [{"metadata": {"name": "b"}}]}
         >>> pages = {None: {"kind": "PodList", "apiVersion": "v1", **first}, "t": {"kind": "PodList", **last}}
-        >>> pods = ObjectList(lambda options: json.dumps(pages[options.continue_token]).encode(), ListOptions())
+        >>> def fetch(options):
+        ...     return EncodedPage(json.dumps(pages[options.continue_token]).encode())
+        >>> pods = ObjectList(fetch, ListOptions())
         >>> pods.resource_version
         '5'
         >>> [(item["kind"], item["metadata"]["name"]) for item in pods]
@@ -82,12 +136,10 @@ class ObjectList:
         fetch: PageFetcher,
         options: ListOptions,
         *,
-        decode: PageDecoder = json.loads,
         restart_on_expired: bool = False,
         prefetch: bool = True,
     ) -> None:
         self._fetch = fetch
-        self._decode = decode
         self._options = options if options.limit is not None else replace(options, limit=DEFAULT_PAGE_SIZE)
         self._restart_on_expired = restart_on_expired
         self._prefetch = prefetch
@@ -135,9 +187,9 @@ class ObjectList:
         if self._first is not None:
             page, self._first = self._first, None
         else:
-            body = self._fetch(self._options)
-            ahead = self._ahead(body)
-            page = self._load_head(body, ahead)
+            fetched = self._fetch(self._options)
+            ahead = self._ahead(fetched)
+            page = self._load_head(fetched, ahead)
         try:
             while True:
                 yield page, False
@@ -146,24 +198,24 @@ class ObjectList:
                     return
                 try:
                     if ahead is not None and ahead.token == token:
-                        body = ahead.result()
+                        fetched = ahead.result()
                     else:
-                        body = self._fetch(self._next_page(token))
+                        fetched = self._fetch(self._next_page(token))
                 except GoneError:
                     if not self._restart_on_expired:
                         raise
                     self.restarted = True
                     yield self._load_head(self._fetch(replace(self._options, limit=0)), None), True
                     return
-                ahead = self._ahead(body)
-                page = self._load(body, ahead)
+                ahead = self._ahead(fetched)
+                page = self._load(fetched, ahead)
         finally:
             if ahead is not None:
                 ahead.abandon()
 
-    def _ahead(self, body: bytes) -> _PageRequest | None:
-        """Start fetching the page after ``body`` when its head names a continue token."""
-        token = peek_continue_token(body) if self._prefetch else None
+    def _ahead(self, fetched: FetchedPage) -> _PageRequest | None:
+        """Start fetching the page after ``fetched`` when its head names a continue token."""
+        token = peek_continue_token(fetched.head) if self._prefetch else None
         if not token:
             return None
         return _PageRequest(self._fetch, self._next_page(token))
@@ -172,16 +224,16 @@ class ObjectList:
         # The server rejects resourceVersion next to continue (client-go tools/pager clears both).
         return replace(self._options, continue_token=token, resource_version=None, resource_version_match=None)
 
-    def _load(self, body: bytes, ahead: _PageRequest | None) -> JSONObject:
-        page = self._decode(body)
+    def _load(self, fetched: FetchedPage, ahead: _PageRequest | None) -> JSONObject:
+        page = fetched.decode()
         fill_list_items(page)
         if ahead is not None and ahead.token != _continue_token(page):
             ahead.abandon()  # the head misled us; the loop fetches the decoded token's page itself
         return page
 
-    def _load_head(self, body: bytes, ahead: _PageRequest | None) -> JSONObject:
+    def _load_head(self, fetched: FetchedPage, ahead: _PageRequest | None) -> JSONObject:
         """Load a first page (or a full relist) and keep its kind and metadata as the list's."""
-        page = self._load(body, ahead)
+        page = self._load(fetched, ahead)
         self.api_version, self.kind = str(page.get("apiVersion") or ""), str(page.get("kind") or "")
         metadata = page.get("metadata")
         pairs = metadata.items() if isinstance(metadata, dict) else ()
@@ -197,7 +249,7 @@ class _PageRequest:
 
     def __init__(self, fetch: PageFetcher, options: ListOptions) -> None:
         self.token = options.continue_token
-        self._body: bytes | None = None
+        self._page: FetchedPage | None = None
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, args=(fetch, options), name="dynaclient-list-page")
         self._thread.daemon = True
@@ -205,20 +257,20 @@ class _PageRequest:
 
     def _run(self, fetch: PageFetcher, options: ListOptions) -> None:
         try:
-            self._body = fetch(options)
+            self._page = fetch(options)
         except BaseException as exc:  # handed to the iterating thread by result()
             self._error = exc
 
-    def result(self) -> bytes:
-        """Wait for the page's body; raise what the fetch raised."""
+    def result(self) -> FetchedPage:
+        """Wait for the page; raise what the fetch raised."""
         self._thread.join()
         if self._error is not None:
             raise self._error
-        assert self._body is not None
-        return self._body
+        assert self._page is not None
+        return self._page
 
     def abandon(self) -> None:
-        """Forget the page: the request finishes in the background and its body is dropped."""
+        """Forget the page: the request finishes in the background and the page is dropped."""
         self.token = None
 
 
@@ -276,4 +328,13 @@ def _continue_token(page: JSONObject) -> str:
     return token if isinstance(token, str) else ""
 
 
-__all__ = ["DEFAULT_PAGE_SIZE", "ObjectList", "PageDecoder", "PageFetcher", "fill_list_items", "peek_continue_token"]
+__all__ = [
+    "DEFAULT_PAGE_SIZE",
+    "EncodedPage",
+    "FetchedPage",
+    "ObjectList",
+    "PageFetcher",
+    "StreamedPage",
+    "fill_list_items",
+    "peek_continue_token",
+]

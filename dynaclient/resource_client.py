@@ -11,11 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import replace
 
+from dynaclient._json_decoding import loads
+from dynaclient._list_bodies import ListDecoder
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient, decode_json
 from dynaclient.discovery import APIResource
 from dynaclient.exceptions import api_error_from_status
-from dynaclient.listing import DEFAULT_PAGE_SIZE, ObjectList, fill_list_items
+from dynaclient.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, fill_list_items
 from dynaclient.request import Cancellation, Request
 from dynaclient.resource_options import (
     DeleteOptions,
@@ -164,11 +166,9 @@ class ResourceClient:
             resource_version_match=resource_version_match,
             timeout_seconds=timeout_seconds,
         )
-        request = self._list_request(options, metadata_only)  # names the list in decoding errors
         return ObjectList(
-            lambda page: self._read(self._list_request(page, metadata_only)),
+            lambda page: self._fetch_list_page(page, metadata_only),
             options,
-            decode=lambda body: self._decode(body, request),
             restart_on_expired=restart_on_expired,
             prefetch=prefetch,
         )
@@ -204,6 +204,14 @@ class ResourceClient:
         page = self._send(self._list_request(options, metadata_only))
         fill_list_items(page)
         return page
+
+    def _fetch_list_page(self, options: ListOptions, metadata_only: bool) -> StreamedPage:
+        """Send a list request and read its answer, decoding the items as the body arrives."""
+        request = self._timed(self._list_request(options, metadata_only))
+        decoder = ListDecoder(loads)
+        for chunk in self._api_client.send(request).iter_chunks():
+            decoder.feed(chunk)
+        return StreamedPage(decoder, lambda body: self._decode(body, request))
 
     def _list_request(self, options: ListOptions, metadata_only: bool) -> Request:
         return list_request(self.api_resource, namespace=self._namespace, options=options, metadata_only=metadata_only)
@@ -416,9 +424,10 @@ class ResourceClient:
         return self._decode(self._read(request), request)
 
     def _read(self, request: Request) -> bytes:
-        if self._timeout is not None:
-            request = replace(request, timeout=self._timeout)
-        return self._api_client.send(request).read()
+        return self._api_client.send(self._timed(request)).read()
+
+    def _timed(self, request: Request) -> Request:
+        return request if self._timeout is None else replace(request, timeout=self._timeout)
 
     def _decode(self, body: bytes, request: Request) -> JSONObject:
         answer = decode_json(body, what=f"{request.method} {request.path}")

@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dynaclient import _list_bodies
-from dynaclient._list_bodies import decode_items_in_pieces, list_head
+from dynaclient._list_bodies import ListDecoder, decode_items_in_pieces, list_head
 
 NASTY = [
     '},{"metadata":{',  # the boundary text itself, inside a string (escaped there)
@@ -41,6 +41,7 @@ def body_of(items: list[dict[str, Any]], **dumps: Any) -> bytes:
 def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_list_bodies, "PIECE_BYTES", 64)
     monkeypatch.setattr(_list_bodies, "_MAX_LAST_PIECE", 10_000)
+    monkeypatch.setattr(_list_bodies, "_HEAD_BYTES", 256)  # small bodies start decoding before they are complete
 
 
 @settings(max_examples=200, deadline=None)
@@ -104,3 +105,30 @@ def test_list_head_gives_byte_offsets_past_non_ascii_metadata() -> None:
     head = list_head(body)
     assert head is not None
     assert body[head[1] :] == b',"items":[]}'
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.tuples(_VALUES, st.booleans()), max_size=10), st.lists(st.integers(1, 200), max_size=30))
+def test_a_body_fed_in_any_chunks_decodes_as_when_whole(specs: list[tuple[Any, bool]], cuts: list[int]) -> None:
+    items = [item(index, extra, nested) for index, (extra, nested) in enumerate(specs)]
+    body = body_of(items, separators=(",", ":"))
+    pieces: list[int] = []
+
+    def decode(data: bytes) -> Any:
+        pieces.append(len(data))
+        return json.loads(data)
+
+    decoder = ListDecoder(decode)
+    position = 0
+    for size in cuts:
+        decoder.feed(body[position : position + size])
+        position += size
+    decoder.feed(body[position:])
+    decoded_while_fed = len(pieces)
+    assert decoder.body == body
+    decoded = decoder.finish()
+    assert decoded is None or decoded == json.loads(body)
+    if not any(nested for _, nested in specs):
+        assert decoded == json.loads(body)
+        if len(items) >= 3:
+            assert decoded_while_fed >= 2  # the envelope and a piece, before finish()

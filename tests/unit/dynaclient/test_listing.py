@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dynaclient.exceptions import GoneError
-from dynaclient.listing import ObjectList, peek_continue_token
+from dynaclient.listing import EncodedPage, ObjectList, peek_continue_token
 from dynaclient.resource_options import ListOptions
 
 
@@ -26,14 +26,14 @@ class Pages:
         self.lock = threading.Lock()
         self.asked_for: dict[str | None, threading.Event] = {token: threading.Event() for token in pages}
 
-    def __call__(self, options: ListOptions) -> bytes:
+    def __call__(self, options: ListOptions) -> EncodedPage:
         with self.lock:
             self.asked.append(options.continue_token)
         self.asked_for[options.continue_token].set()
         page = self.pages[options.continue_token]
         if page == b"gone":
             raise GoneError({"reason": "Expired", "message": "continue token expired"}, code=410)
-        return page
+        return EncodedPage(page)
 
 
 def test_the_next_page_is_requested_before_the_current_page_is_consumed() -> None:
@@ -76,7 +76,7 @@ def test_a_list_left_unfinished_does_not_wait_for_its_prefetch() -> None:
     release = threading.Event()
     pages = Pages({None: body(["a"], token="t"), "t": body(["b"])})
 
-    def slow(options: ListOptions) -> bytes:
+    def slow(options: ListOptions) -> EncodedPage:
         if options.continue_token == "t":
             release.wait(10)
         return pages(options)
