@@ -6,8 +6,8 @@ from typing import Any, cast
 import pytest
 
 from dynaclient import JSONObject
-from informers import ListerWatcher, SharedIndexInformer
-from informers.interning import MAX_INTERNED_CHARS, intern_repeated_strings
+from informers import ListerWatcher, SharedIndexInformer, interning
+from informers.interning import MAX_INTERNED_CHARS, RECENT_VALUES, intern_repeated_strings
 from informers.testing import IdleReflector, RecordingHandler
 
 
@@ -110,3 +110,10 @@ def test_the_informer_caches_objects_with_their_repeated_strings_shared() -> Non
 
     first, second = informer.store.list()
     assert first["metadata"]["namespace"] is second["metadata"]["namespace"]
+
+
+def test_unique_label_values_are_not_kept_alive_and_the_sharing_table_stays_bounded() -> None:
+    objects = [intern_repeated_strings(configmap("a", annotation=f"id-{index}")) for index in range(3 * RECENT_VALUES)]
+    assert len(interning._recent) <= RECENT_VALUES + 2  # the table was emptied whenever it filled up
+    app_values = {id(obj["metadata"]["labels"]["app"]) for obj in objects}
+    assert len(app_values) <= 3 * RECENT_VALUES // (RECENT_VALUES // 2)  # a repeated value: a few copies in all
