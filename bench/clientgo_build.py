@@ -1,6 +1,7 @@
 """Build the client-go reference program (``bench/clientgo``) from Go modules, the way the control plane is built.
 
-The wrapper module pins client-go v0.34.4 in ``go.mod``/``go.sum``; the binary goes to
+The wrapper module pins client-go v0.34.4 in ``go.mod``/``go.sum``. One binary serves P2 (the informer) and P3
+(``--mode=writer``, the paced writer); it goes to
 ``${XDG_CACHE_HOME:-~/.cache}/dynaclient/bench/clientgo-informer-<hash of the sources>`` and is reused until a
 source file changes. Built with ``CGO_ENABLED=0`` and ``-mod=readonly`` (dynaclient/testing/binaries.py does the
 same), under a lock file so that concurrent runs build once.
@@ -17,7 +18,11 @@ import tempfile
 from pathlib import Path
 
 MODULE_DIR = Path(__file__).resolve().parent / "clientgo"
-_SOURCES = ("go.mod", "go.sum", "main.go")
+
+
+def _sources() -> list[Path]:
+    """Return the files the binary is built from: go.mod, go.sum and every Go file, in a stable order."""
+    return [MODULE_DIR / "go.mod", MODULE_DIR / "go.sum", *sorted(MODULE_DIR.glob("*.go"))]
 
 
 class ClientGoBuildError(RuntimeError):
@@ -36,8 +41,8 @@ def cache_dir() -> Path:
 def source_hash() -> str:
     """Return a short hash of the wrapper module's sources (the binary's cache key)."""
     digest = hashlib.sha256()
-    for name in _SOURCES:
-        digest.update((MODULE_DIR / name).read_bytes())
+    for path in _sources():
+        digest.update(path.name.encode() + b"\0" + path.read_bytes())
     return digest.hexdigest()[:16]
 
 

@@ -36,13 +36,19 @@ def configmap(index: int, group_count: int) -> JSONObject:
     }
 
 
-def create_fixture(client: DynamicClient, objects: int, group_count: int) -> tuple[str, int]:
+def create_fixture(client: DynamicClient, objects: int, group_count: int, prefix: str = "bench-") -> tuple[str, int]:
     """Create a fresh namespace with ``objects`` ConfigMaps; return its name and the JSON bytes the server lists.
+
+    Args:
+        client: The client to create with.
+        objects: How many ConfigMaps.
+        group_count: Distinct values of the group label.
+        prefix: Start of the namespace's name (a random suffix follows): ``bench-watch-`` for P3's copy.
 
     Returns:
         The namespace and the compact JSON bytes of every object as listed (managedFields included).
     """
-    namespace = f"bench-{uuid.uuid4().hex[:8]}"
+    namespace = f"{prefix}{uuid.uuid4().hex[:8]}"
     client.resource("namespaces").create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     configmaps = client.resource(RESOURCE).namespace(namespace)
     started = time.monotonic()

@@ -43,6 +43,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--cases", nargs="*", default=[], help="case names, or prefixes such as p1 or p2-")
     parser.add_argument("--watch-rate", type=float, help="P3 updates per second (default 1000; quick 200)")
     parser.add_argument("--watch-seconds", type=float, help="P3 writer duration (default 30; quick 5)")
+    parser.add_argument("--watch-writers", type=int, help="P3 writer requests in flight at most (default 16)")
     parser.add_argument("--lookups", type=int, default=200_000, help="P5 lookups per label")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc passes")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     """Run the selected cases and write the results; return 1 if any case failed."""
     args = parse_args(argv)
     cases = select_cases(args.cases)
-    if any(case.module.endswith("clientgo") for case in cases):
+    if any(case.module.endswith(("clientgo", "watching")) for case in cases):  # P3's writer is the same program
         try:
             print(f"bench: client-go reference at {build_clientgo_informer()}", file=sys.stderr, flush=True)
         except ClientGoBuildError as exc:
@@ -174,6 +175,9 @@ def main(argv: list[str] | None = None) -> int:
         server_version = str(client.request("GET", "/version").get("gitVersion", "unknown"))
         group_count = max(1, args.objects // 100)
         namespace, json_bytes = create_fixture(client, args.objects, group_count)
+        watch_namespace = ""
+        if any(case.family == "P3" for case in cases):  # P3 writes to its own copy, never to the shared fixture
+            watch_namespace, _ = create_fixture(client, args.objects, group_count, prefix="bench-watch-")
         target = BenchTarget(
             server=plane.server_url,
             kubeconfig=str(plane.kubeconfig_path),
@@ -183,7 +187,14 @@ def main(argv: list[str] | None = None) -> int:
             namespace=namespace,
             objects=args.objects,
             json_bytes=json_bytes,
-            watch=replace(WatchParameters(), rate=args.watch_rate, seconds=args.watch_seconds),
+            watch=replace(
+                WatchParameters(),
+                rate=args.watch_rate,
+                seconds=args.watch_seconds,
+                writers=args.watch_writers or WatchParameters().writers,
+            ),
+            watch_namespace=watch_namespace,
+            server_pids=plane.pids,
             lookups=args.lookups,
             memory=not args.no_memory,
             timeout=180.0 if args.quick else 600.0,

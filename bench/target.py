@@ -25,7 +25,8 @@ class WatchParameters:
 
     rate: float = 1000.0
     seconds: float = 30.0
-    writers: int = 8
+    writers: int = 16
+    """Requests the writer process keeps in flight at most (goroutines of ``clientgo-informer --mode=writer``)."""
     drain_seconds: float = 15.0
 
 
@@ -42,10 +43,15 @@ class BenchTarget:
     cert_path: str
     key_path: str
     namespace: str
+    """The fixture of P1, P2, P4, P5: nothing writes to it after it is created."""
     objects: int
     json_bytes: int
     """Compact JSON bytes of all the objects as the server lists them (the denominator of memory ratios)."""
     watch: WatchParameters = field(default_factory=WatchParameters)
+    watch_namespace: str = ""
+    """P3's own copy of the fixture (as many objects), the only namespace its writer patches; empty if not made."""
+    server_pids: dict[str, int] = field(default_factory=dict)
+    """Process ids of the control plane by name (``etcd``, ``kube-apiserver``), for CPU shares in P3."""
     lookups: int = 200_000
     memory: bool = True
     """Measure memory with tracemalloc in a second, untimed pass."""

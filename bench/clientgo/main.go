@@ -1,6 +1,9 @@
 // Command clientgo-informer is the client-go reference for benchmark P2: it starts a dynamic shared informer
 // on one resource in one namespace, waits until it has synced, and prints one JSON result line.
 //
+// With --mode=writer it is instead the paced writer of benchmark P3 (writer.go), run outside the Python
+// process whose informer is measured, so that the writer shares no interpreter lock with it.
+//
 // The informer is the one controllers use: k8s.io/client-go/dynamic/dynamicinformer (a SharedIndexInformer
 // over unstructured objects, paginated initial list of 500 through tools/pager as in tools/cache/reflector.go).
 package main
@@ -33,18 +36,42 @@ func main() {
 	kubeconfig := flag.String("kubeconfig", "", "kubeconfig path")
 	namespace := flag.String("namespace", "", "namespace to watch")
 	resource := flag.String("resource", "configmaps", "resource (core group, v1)")
-	expected := flag.Int("objects", 0, "objects expected in the cache")
-	timeout := flag.Duration("timeout", 5*time.Minute, "time limit for the sync")
+	expected := flag.Int("objects", 0, "objects expected in the cache (writer: objects patched in turn)")
+	timeout := flag.Duration("timeout", 5*time.Minute, "time limit for the sync (writer: for the whole run)")
+	mode := flag.String("mode", "informer", "informer (P2) or writer (P3)")
+	rate := flag.Float64("rate", 1000, "writer: patches per second")
+	seconds := flag.Float64("seconds", 30, "writer: duration of the schedule")
+	workers := flag.Int("workers", 16, "writer: concurrent requests at most")
+	nonce := flag.String("nonce", "", "writer: prefix of every data.seq value")
 	flag.Parse()
+	if *mode == "writer" {
+		opts := writerOptions{
+			kubeconfig: *kubeconfig, namespace: *namespace, resource: *resource, nonce: *nonce,
+			objects: *expected, workers: *workers, rate: *rate, seconds: *seconds, timeout: *timeout,
+		}
+		out := writerResult{Case: "p3-writer"}
+		if err := runWriter(opts, &out); err != nil {
+			out.Error = err.Error()
+		} else {
+			out.OK = true
+		}
+		printLine(out, out.OK)
+		return
+	}
 	out := result{Case: "p2-clientgo-informer", Metrics: map[string]float64{}}
 	if err := run(*kubeconfig, *namespace, *resource, *expected, *timeout, out.Metrics); err != nil {
 		out.Error = err.Error()
 	} else {
 		out.OK = true
 	}
+	printLine(out, out.OK)
+}
+
+// printLine prints the one JSON result line, and exits 1 unless ok.
+func printLine(out any, ok bool) {
 	line, _ := json.Marshal(out)
 	fmt.Println(string(line))
-	if !out.OK {
+	if !ok {
 		os.Exit(1)
 	}
 }
