@@ -140,6 +140,8 @@ def checks(cases: dict[str, Any]) -> list[Check]:
         ("P3", "handler latency p50 after the write completed", p3("latency_p50_ms"), " ms", "info"),
         ("P3", "handler latency p99 after the write completed", p3("latency_p99_ms"), " ms", "< 200"),
         ("P3", "lost events (worst run)", _worst(cases, "p3-dynaclient-informer", "lost_events"), "", "== 0"),
+        ("P3", "control plane CPU per write (kube-apiserver + etcd)", p3("server_cpu_ms_per_write"), " ms", "info"),
+        ("P3", "CPU cores busy on the machine while writing", p3("machine_cores"), "", "info"),
         ("P4", "informer cache / JSON bytes", median(cases, "p4-dynaclient-cache", held), "x", "<= 2.5"),
         (
             "P4",
