@@ -38,7 +38,8 @@ LARGE_BODY_BYTES = 64 * 1024
 """Bodies of at least this many bytes are decoded with the garbage collector paused."""
 
 FAST_MAX_BYTES = 2 * 1024 * 1024
-"""Bodies larger than this are decoded by ``json`` even when orjson is installed (a 500-object page is below)."""
+"""Bodies larger than this are not given to orjson whole (a 500-object page is below): a list's items are decoded
+by it in pieces, anything else by ``json``."""
 
 
 DECODER_ENV = "DYNACLIENT_JSON_DECODER"
@@ -84,12 +85,13 @@ def collection_paused() -> Iterator[None]:
                 gc.enable()
 
 
-def loads(data: bytes, *, fast: Callable[[bytes], Any] | None = _FAST_LOADS) -> Any:
+def loads(data: bytes, *, fast: Callable[[bytes], Any] | None = _FAST_LOADS, pieces: bool = True) -> Any:
     """Decode one JSON document, pausing the garbage collector for a large one.
 
     Args:
         data: the document.
         fast: the fast decoder to try first (orjson's when installed); ``None`` uses only the stdlib.
+        pieces: let the fast decoder take a large list's items in pieces (``False`` when that already failed).
 
     Raises:
         ValueError: ``data`` is not JSON (the stdlib's ``JSONDecodeError``, or ``UnicodeDecodeError``).
@@ -101,19 +103,19 @@ def loads(data: bytes, *, fast: Callable[[bytes], Any] | None = _FAST_LOADS) -> 
     [nan, 1]
     """
     if len(data) < LARGE_BODY_BYTES:
-        return _decode(data, fast)
+        return _decode(data, fast, pieces)
     with collection_paused():
-        return _decode(data, fast)
+        return _decode(data, fast, pieces)
 
 
-def _decode(data: bytes, fast: Callable[[bytes], Any] | None) -> Any:
+def _decode(data: bytes, fast: Callable[[bytes], Any] | None, pieces: bool) -> Any:
     if fast is not None:
         if len(data) <= FAST_MAX_BYTES:
             try:
                 return fast(data)
             except ValueError:  # orjson.JSONDecodeError is a ValueError; the stdlib decides and explains
                 pass
-        elif (decoded := decode_items_in_pieces(data, fast)) is not None:
+        elif pieces and (decoded := decode_items_in_pieces(data, fast)) is not None:
             return decoded
     return json.loads(data)
 

@@ -1,17 +1,22 @@
-"""Read a list body's parts without decoding all of it: the leading metadata, and the items in pieces.
+"""Read a list body's parts without decoding all of it: its metadata, and its items in pieces.
 
-The API server writes every list as ``{"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}``: apimachinery's
-list types declare ``TypeMeta``, then ``ListMeta``, then ``Items``, and ``encoding/json`` keeps that order (sorted
-keys for unstructured lists put ``items`` after ``apiVersion``, ``kind`` and ``metadata`` too). Two uses follow:
+The API server writes a list in one of two layouts (checked against kube-apiserver v1.34):
 
-* :func:`list_head` reads the ``metadata`` at the head of a body, so a pager learns the next continue token
-  before the body is decoded.
-* :func:`decode_items_in_pieces` decodes a large list's items a megabyte at a time, so that a decoder whose memory
-  grows with the document (orjson) can decode a list of any size. A piece ends where the text ``},`` is followed by
-  the opening of the first item up to its ``"metadata":{``; a piece that is not a run of whole items fails to
-  decode (a split inside a string leaves it unterminated, a split inside an item leaves it unbalanced), and then
-  the caller decodes the whole body instead. Pieces that all decode give exactly the items the whole array holds:
-  the array's text is their texts joined by commas, and JSON parses one way.
+* built-in types, ``{"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}``: the list structs declare
+  ``TypeMeta``, ``ListMeta`` and ``Items`` in that order and ``encoding/json`` keeps it;
+* custom resources (unstructured lists), sorted keys: ``{"apiVersion":..,"items":[..],"kind":..,"metadata":{..}}``.
+
+Two uses follow:
+
+* :func:`list_metadata` reads a complete body's ``metadata`` (at its head or at its tail), so that a pager learns
+  the next continue token before the body is decoded.
+* :class:`ListDecoder` decodes a list's items while the body arrives, a megabyte at a time, so that decoding
+  overlaps the transfer and a decoder whose memory grows with the document (orjson) can decode a list of any size.
+  A piece ends where ``},`` is followed by the opening of the first item up to its ``"metadata":{``. A split there
+  is never inside a string (the unescaped quote would end it), and a split inside a nested array leaves the piece
+  unbalanced, so it fails to decode: the piece is then extended to the next such place, a few times, before the
+  decoder gives up and the caller decodes the whole body. Pieces that all decode hold exactly the items the whole
+  array holds: the array's text is their texts joined by commas, and JSON parses one way.
 """
 
 from __future__ import annotations
@@ -24,15 +29,22 @@ from typing import Any
 PIECE_BYTES = 1024 * 1024
 """About how many bytes of items are decoded at a time."""
 
+_MAX_EXTENSIONS = 8  # a piece that does not decode is extended this many times before the decoder gives up
 _MAX_LAST_PIECE = 2 * PIECE_BYTES
 _HEAD_BYTES = 16 * 1024
-_LIST_HEAD = re.compile(rb'\{\s*(?:"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,\s*){0,2}"metadata"\s*:\s*')
-_ITEMS_OPEN = re.compile(rb'\s*,\s*"items"\s*:\s*\[\s*')
+_METADATA_FIRST = re.compile(rb'\{\s*(?:"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,\s*){0,2}"metadata"\s*:\s*')
+_ITEMS_AFTER_METADATA = re.compile(rb'\s*,\s*"items"\s*:\s*\[\s*')
+_ITEMS_FIRST = re.compile(rb'\{\s*"apiVersion"\s*:\s*"[^"\\]*"\s*,\s*"items"\s*:\s*\[\s*')
+_ITEMS_KEY = b'"items"'
 _FIRST_ITEM = re.compile(rb'\{(?:\s*"(?:apiVersion|kind)"\s*:\s*"[^"\\]*"\s*,)*\s*"metadata"\s*:\s*\{')
-_METADATA_DECODER = json.JSONDecoder()
+_METADATA_KEY = b'"metadata":'
+_SPACE = b" \t\r\n"
+_OBJECT_DECODER = json.JSONDecoder()
+
+Body = bytes | bytearray
 
 
-def list_head(body: bytes) -> tuple[dict[str, Any], int] | None:
+def list_head(body: Body) -> tuple[dict[str, Any], int] | None:
     """Return the ``metadata`` object at the head of a list body and the offset just past it.
 
     Only ``kind`` and ``apiVersion`` (in either order) may come before ``metadata``; ``None`` for any other shape.
@@ -43,22 +55,39 @@ def list_head(body: bytes) -> tuple[dict[str, Any], int] | None:
     >>> list_head(b'{"items":[],"metadata":{}}') is None
     True
     """
-    head = _LIST_HEAD.match(body, 0, _HEAD_BYTES)
+    head = _METADATA_FIRST.match(body, 0, _HEAD_BYTES)
     if head is None:
         return None
-    start = head.end()
-    try:
-        metadata, end = _METADATA_DECODER.raw_decode(body[start : start + _HEAD_BYTES].decode("latin-1"))
-    except ValueError:
-        return None
-    return (metadata, start + end) if isinstance(metadata, dict) else None
+    return _object_at(body, head.end())
+
+
+def list_metadata(body: Body) -> dict[str, Any] | None:
+    """Return the ``metadata`` of a complete list body, from its head or, in sorted-key lists, its tail.
+
+    ``None`` when neither place holds one; the caller decodes the body to be sure of anything else.
+
+    >>> list_metadata(b'{"apiVersion":"x/v1","items":[{"metadata":{}}],"kind":"XList","metadata":{"continue":"t"}}')
+    {'continue': 't'}
+    >>> list_metadata(b'{"kind":"L","metadata":{"continue":"h"},"items":[{"metadata":{"continue":"no"}}]}')
+    {'continue': 'h'}
+    """
+    head = list_head(body)
+    if head is not None:
+        return head[0]
+    key = body.rfind(_METADATA_KEY)
+    tail = _object_at(body, _skip_space(body, key + len(_METADATA_KEY))) if key >= 0 else None
+    last = _skip_space_back(body, len(body)) - 1
+    if tail is None or _skip_space(body, tail[1]) != last or body[last : last + 1] != b"}":
+        return None  # the last "metadata" is not the list's own, closing the body
+    return tail[0]
 
 
 class ListDecoder:
-    """Decodes a list body as it arrives: each megabyte of complete items is decoded when it is in.
+    """Decodes a list body as it arrives: each megabyte of complete items is decoded once it is in.
 
-    :meth:`feed` the chunks, then :meth:`finish`; ``None`` from it means the body is not a list of the expected
-    layout, or a piece did not decode: decode :attr:`body` whole then.
+    :meth:`feed` the chunks, then :meth:`finish`; ``None`` from it means the body is not a list of a known layout or
+    its items could not be split: decode :attr:`body` whole then. After a successful :meth:`finish` the body is
+    released (:attr:`body` is empty) and :meth:`finish` returns the same list again.
 
     Thread-safety: used by one thread at a time (it may be fed in one and finished in another).
 
@@ -73,94 +102,135 @@ class ListDecoder:
     def __init__(self, decode: Callable[[bytes], Any]) -> None:
         self._decode = decode
         self._body = bytearray()
-        self._envelope: dict[str, Any] | None = None
+        self._prefix: bytes | None = None  # the envelope before the items (sorted layout: up to "items")
+        self._sorted = False
         self._items: list[Any] = []
-        self._start = 0  # where the next undecoded item begins, once the envelope is decoded
+        self._start = 0  # where the next undecoded item begins, once the prefix is known
+        self._searched = 0  # the next piece ends at a boundary at or after this offset
+        self._extensions = 0  # times the current piece was extended past a boundary inside an item
         self._boundary: bytes | None = None
         self._failed = False
+        self._result: dict[str, Any] | None = None
 
     @property
     def body(self) -> bytes:
-        """Every byte fed so far."""
+        """Every byte fed so far (empty once :meth:`finish` has succeeded)."""
         return bytes(self._body)
 
-    @property
-    def head(self) -> bytes:
-        """The first bytes fed (up to 16 KiB: enough for a list's metadata)."""
-        return bytes(self._body[:_HEAD_BYTES])
+    def metadata(self) -> dict[str, Any] | None:
+        """Return the list's ``metadata`` from the body fed so far (see :func:`list_metadata`)."""
+        if self._result is not None:
+            metadata = self._result.get("metadata")
+            return metadata if isinstance(metadata, dict) else None
+        return list_metadata(self._body)
 
     def feed(self, chunk: bytes) -> None:
         """Add a chunk of the body; decode the pieces it completes."""
         self._body += chunk
         if not self._failed:
             try:
-                self._advance()
-            except ValueError:
+                self._advance(final=False)
+            except (ValueError, RecursionError):
                 self._failed = True
 
     def finish(self) -> dict[str, Any] | None:
         """Decode what is left; return the whole list, or ``None`` (decode :attr:`body` whole instead)."""
-        if self._failed:
-            return None
-        try:
-            self._advance(final=True)
-            stop = _items_stop(self._body, self._start) if self._envelope is not None else None
-            if self._envelope is None or stop is None or stop - self._start > _MAX_LAST_PIECE:
-                return None
-            if stop > self._start:
-                self._items.extend(self._decode(b"[" + self._body[self._start : stop] + b"]"))
-        except ValueError:
-            return None
-        self._envelope["items"] = self._items
-        return self._envelope
+        if self._result is None and not self._failed:
+            try:
+                self._result = self._finish()
+            except (ValueError, RecursionError):
+                self._failed = True
+            if self._result is not None:
+                self._body = bytearray()
+        return self._result
 
-    def _advance(self, *, final: bool = False) -> None:
+    def _finish(self) -> dict[str, Any] | None:
+        self._advance(final=True)
+        if self._prefix is None:
+            return None
+        body, start = self._body, self._start
+        if self._sorted:  # {"apiVersion":..,"items":[..],"kind":..,"metadata":{..}}
+            stop = body.rfind(b'],"kind":', start)
+            envelope = self._decode(self._prefix + bytes(body[stop + 2 :])) if stop >= start else None
+        else:  # {"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}
+            end = _skip_space_back(body, len(body))
+            stop = _skip_space_back(body, end - 1) - 1
+            closed = body[end - 1 : end] == b"}" and stop >= start and body[stop : stop + 1] == b"]"
+            envelope = self._decode(self._prefix + b"}") if closed else None
+        if not isinstance(envelope, dict) or stop - start > _MAX_LAST_PIECE:
+            return None  # not a list; or no boundary was found, and one piece that large would defeat the purpose
+        if stop > start:
+            self._items.extend(self._decode(b"[" + body[start:stop] + b"]"))
+        before = {key: value for key, value in envelope.items() if not self._sorted or key < "items"}
+        return before | {"items": self._items} | {key: value for key, value in envelope.items() if key not in before}
+
+    def _advance(self, *, final: bool) -> None:
         body = self._body
-        if self._envelope is None:
+        if self._prefix is None:
             if not final and len(body) < _HEAD_BYTES:
                 return  # the head may not be complete yet
-            head = list_head(bytes(body[:_HEAD_BYTES]))
-            opened = _ITEMS_OPEN.match(body, head[1]) if head is not None else None
-            if head is None or opened is None:
-                raise ValueError("not a list body")
-            envelope = self._decode(bytes(body[: head[1]]) + b"}")
-            if not isinstance(envelope, dict):
-                raise ValueError("not a list body")
-            self._envelope, self._start = envelope, opened.end()
-            first = _FIRST_ITEM.match(body, self._start, self._start + _HEAD_BYTES)
-            self._boundary = b"}," + bytes(body[first.start() : first.end()]) if first is not None else None
+            self._open(body)
         if self._boundary is None:
             return
-        while (split := body.find(self._boundary, self._start + PIECE_BYTES)) >= 0:
-            self._items.extend(self._decode(b"[" + body[self._start : split + 1] + b"]"))
-            self._start = split + 2
+        while (split := body.find(self._boundary, max(self._start + PIECE_BYTES, self._searched))) >= 0:
+            try:
+                items = self._decode(b"[" + body[self._start : split + 1] + b"]")
+            except ValueError:  # the split was inside an item: extend the piece to the next boundary
+                self._extensions += 1
+                if self._extensions > _MAX_EXTENSIONS:
+                    raise
+                self._searched = split + 1
+                continue
+            self._items.extend(items)
+            self._start = self._searched = split + 2
+            self._extensions = 0
+        self._searched = max(self._start + PIECE_BYTES, self._searched, len(body) - len(self._boundary) + 1)
+
+    def _open(self, body: bytearray) -> None:
+        head = list_head(body)
+        opened = _ITEMS_AFTER_METADATA.match(body, head[1]) if head is not None else None
+        if head is not None and opened is not None:
+            self._prefix, self._start = bytes(body[: head[1]]), opened.end()
+        elif (opened := _ITEMS_FIRST.match(body, 0, _HEAD_BYTES)) is not None:
+            self._prefix = bytes(body[: body.rfind(_ITEMS_KEY, 0, opened.end())])
+            self._sorted, self._start = True, opened.end()
+        else:
+            raise ValueError("not a list body")
+        first = _FIRST_ITEM.match(body, self._start, self._start + _HEAD_BYTES)
+        self._boundary = b"}," + bytes(body[first.start() : first.end()]) if first is not None else None
 
 
 def decode_items_in_pieces(body: bytes, decode: Callable[[bytes], Any]) -> dict[str, Any] | None:
     """Decode a whole list body with :class:`ListDecoder`; ``None`` when it cannot (decode it whole then).
 
-    >>> body = b'{"kind":"L","metadata":{},"items":[{"metadata":{"n":1}},{"metadata":{"n":2}}]}'
+    >>> body = b'{"apiVersion":"x/v1","items":[{"metadata":{"n":1}},{"metadata":{"n":2}}],"kind":"XList","metadata":{}}'
     >>> decode_items_in_pieces(body, json.loads)
-    {'kind': 'L', 'metadata': {}, 'items': [{'metadata': {'n': 1}}, {'metadata': {'n': 2}}]}
+    {'apiVersion': 'x/v1', 'items': [{'metadata': {'n': 1}}, {'metadata': {'n': 2}}], 'kind': 'XList', 'metadata': {}}
     """
     decoder = ListDecoder(decode)
     decoder.feed(body)
     return decoder.finish()
 
 
-def _items_stop(body: bytes | bytearray, start: int) -> int | None:
-    """Return the offset of the ``]`` that closes the items when the body ends with ``]}`` (and whitespace)."""
-    end = _skip_space_back(body, len(body))
-    if end - 1 < start or body[end - 1] != ord("}"):
+def _object_at(body: Body, start: int) -> tuple[dict[str, Any], int] | None:
+    """Decode the JSON object at ``start`` (at most 16 KiB); return it and the offset past it."""
+    try:
+        value, end = _OBJECT_DECODER.raw_decode(bytes(body[start : start + _HEAD_BYTES]).decode("latin-1"))
+    except ValueError:
         return None
-    stop = _skip_space_back(body, end - 1) - 1
-    return stop if stop >= start and body[stop] == ord("]") else None
+    return (value, start + end) if isinstance(value, dict) else None
 
 
-def _skip_space_back(body: bytes | bytearray, end: int) -> int:
-    while end > 0 and body[end - 1] in b" \t\r\n":
+def _skip_space(body: Body, index: int) -> int:
+    while index < len(body) and body[index] in _SPACE:
+        index += 1
+    return index
+
+
+def _skip_space_back(body: Body, end: int) -> int:
+    while end > 0 and body[end - 1] in _SPACE:
         end -= 1
     return end
 
 
-__all__ = ["PIECE_BYTES", "ListDecoder", "decode_items_in_pieces", "list_head"]
+__all__ = ["PIECE_BYTES", "ListDecoder", "decode_items_in_pieces", "list_head", "list_metadata"]

@@ -175,14 +175,16 @@ def _retry_after(response: Response) -> int | None:
     return int(value) if value.isdigit() else None
 
 
-def decode_json(data: bytes, *, what: str) -> JSONObject:
+def decode_json(data: bytes, *, what: str, pieces: bool = True) -> JSONObject:
     """Decode a JSON object; raise :class:`DecodeError` naming ``what`` otherwise.
+
+    ``pieces=False`` decodes a large list whole (its piecewise decoding already failed).
 
     >>> decode_json(b'{"kind": "Pod"}', what="GET /x")
     {'kind': 'Pod'}
     """
     try:
-        value: Any = loads(data)
+        value: Any = loads(data, pieces=pieces)
     except (ValueError, RecursionError) as exc:
         raise DecodeError(f"{what}: response is not JSON: {data[:80]!r}") from exc
     if not isinstance(value, dict):

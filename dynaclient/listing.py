@@ -10,11 +10,11 @@ unpaginated list with the original options.
 Items are filled in place like apimachinery's ``unstructuredJSONScheme.decodeToList``: an item with neither
 ``kind`` nor ``apiVersion`` gets the list's ``apiVersion`` and the list kind without its ``List`` suffix.
 
-Pages are fetched one ahead, the way client-go's pager buffers pages in a goroutine (``eachListChunkBuffered``):
-the API server writes a list's ``metadata`` before its ``items`` (apimachinery ``ListMeta`` precedes ``Items`` in
-every list type), so the next page's continue token is read from the head of the body and that page is requested
-in a background thread while this one is decoded and consumed. The token is checked against the decoded page; a
-body of another shape is simply not prefetched.
+Pages are fetched one ahead, as client-go's pager buffers pages in a goroutine (``eachListChunkBuffered``): as soon
+as a page's body is in, the next continue token is read from its ``metadata`` without decoding the items (see
+:mod:`dynaclient._list_bodies` for where the server puts it), and that page is requested in a background thread
+while this one is decoded and consumed. So iterating even the first item of a multi-page list sends two requests.
+The token is checked against the decoded page; a body whose metadata cannot be found is not prefetched.
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any, Protocol
 
-from dynaclient._list_bodies import ListDecoder, list_head
+from dynaclient._list_bodies import ListDecoder, list_metadata
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import DecodeError, GoneError
 from dynaclient.resource_options import ListOptions
@@ -37,11 +37,13 @@ _PER_PAGE_METADATA = ("continue", "remainingItemCount")
 
 
 class FetchedPage(Protocol):
-    """A page's response, read: :attr:`head` (its first bytes) at once, the decoded list on :meth:`decode`."""
+    """A page's response, read whole: its continue token at once, the decoded list on :meth:`decode`.
 
-    @property
-    def head(self) -> bytes:
-        """The body's first bytes (at least its leading ``metadata``, when the body has one)."""
+    Thread-safety: handed from the thread that fetched it to the one that decodes it, used by one at a time.
+    """
+
+    def continue_token(self) -> str | None:
+        """Return the continue token the body's metadata names, read without decoding the items (``None``: unknown)."""
         ...
 
     def decode(self) -> JSONObject:
@@ -63,10 +65,9 @@ class EncodedPage:
         self.body = body
         self._decode = decode
 
-    @property
-    def head(self) -> bytes:
-        """The whole body."""
-        return self.body
+    def continue_token(self) -> str | None:
+        """Return the continue token in the body's metadata, without decoding the items."""
+        return peek_continue_token(self.body)
 
     def decode(self) -> JSONObject:
         """Decode the body."""
@@ -84,10 +85,9 @@ class StreamedPage:
         self._decoder = decoder
         self._fallback = fallback
 
-    @property
-    def head(self) -> bytes:
-        """The body's first bytes."""
-        return self._decoder.head
+    def continue_token(self) -> str | None:
+        """Return the continue token in the body's metadata, without decoding the items."""
+        return _token_of(self._decoder.metadata())
 
     def decode(self) -> JSONObject:
         """Return the decoded list."""
@@ -116,7 +116,7 @@ class ObjectList:
         restart_on_expired: relist in full when a continue token expires, instead of raising.
         prefetch: fetch the next page while the current one is decoded and consumed.
 
-    Thread-safety: confined to the thread that iterates it (its prefetch thread only calls ``fetch``).
+    Thread-safety: iterated by one thread at a time (its prefetch thread only calls ``fetch``).
 
     Example:
         >>> first = {"metadata": {"resourceVersion": "5", "continue": "t"}, "items": [{"metadata": {"name": "a"}}]}
@@ -190,32 +190,34 @@ class ObjectList:
             fetched = self._fetch(self._options)
             ahead = self._ahead(fetched)
             page = self._load_head(fetched, ahead)
+            del fetched  # the body is not kept while the page is consumed
         try:
             while True:
                 yield page, False
                 token = _continue_token(page)
                 if not token:
                     return
-                try:
+                try:  # an expired token answers 410, or a 2xx Status with code 410 that decoding raises
                     if ahead is not None and ahead.token == token:
                         fetched = ahead.result()
                     else:
                         fetched = self._fetch(self._next_page(token))
+                    ahead = self._ahead(fetched)
+                    page = self._load(fetched, ahead)
+                    del fetched
                 except GoneError:
                     if not self._restart_on_expired:
                         raise
                     self.restarted = True
                     yield self._load_head(self._fetch(replace(self._options, limit=0)), None), True
                     return
-                ahead = self._ahead(fetched)
-                page = self._load(fetched, ahead)
         finally:
             if ahead is not None:
                 ahead.abandon()
 
     def _ahead(self, fetched: FetchedPage) -> _PageRequest | None:
         """Start fetching the page after ``fetched`` when its head names a continue token."""
-        token = peek_continue_token(fetched.head) if self._prefetch else None
+        token = fetched.continue_token() if self._prefetch else None
         if not token:
             return None
         return _PageRequest(self._fetch, self._next_page(token))
@@ -244,7 +246,8 @@ class ObjectList:
 class _PageRequest:
     """One page being fetched in a daemon thread (a daemon, so an abandoned list never delays the exit).
 
-    Thread-safety: :meth:`result` is called by the one thread that started it; the worker only sets the outcome.
+    Thread-safety: :meth:`result` is called by one thread at a time; the worker only sets the outcome, which
+    ``join`` publishes.
     """
 
     def __init__(self, fetch: PageFetcher, options: ListOptions) -> None:
@@ -275,20 +278,22 @@ class _PageRequest:
 
 
 def peek_continue_token(body: bytes) -> str | None:
-    """Return the continue token in the ``metadata`` at the head of a list body, without decoding its items.
+    """Return the continue token in a list body's ``metadata`` (at its head, or at its tail in sorted-key lists).
 
-    ``None`` when the body does not start with ``kind``, ``apiVersion`` and ``metadata`` (in any order of the first
-    two) or has no token.
+    The items are not decoded; ``None`` when the body has no such metadata or no token.
 
     >>> peek_continue_token(b'{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc"},"items":[]}')
     'abc'
+    >>> peek_continue_token(b'{"apiVersion":"x/v1","items":[],"kind":"XList","metadata":{"continue":"abc"}}')
+    'abc'
     >>> peek_continue_token(b'{"kind": "PodList", "metadata": {"resourceVersion": "5"}, "items": []}') is None
     True
-    >>> peek_continue_token(b'{"items": [], "metadata": {"continue": "abc"}}') is None
-    True
     """
-    head = list_head(body)
-    token = head[0].get("continue") if head is not None else None
+    return _token_of(list_metadata(body))
+
+
+def _token_of(metadata: dict[str, Any] | None) -> str | None:
+    token = metadata.get("continue") if metadata is not None else None
     return token if isinstance(token, str) and token else None
 
 

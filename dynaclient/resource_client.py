@@ -211,7 +211,7 @@ class ResourceClient:
         decoder = ListDecoder(loads)
         for chunk in self._api_client.send(request).iter_chunks():
             decoder.feed(chunk)
-        return StreamedPage(decoder, lambda body: self._decode(body, request))
+        return StreamedPage(decoder, lambda body: self._decode(body, request, pieces=False))
 
     def _list_request(self, options: ListOptions, metadata_only: bool) -> Request:
         return list_request(self.api_resource, namespace=self._namespace, options=options, metadata_only=metadata_only)
@@ -429,8 +429,8 @@ class ResourceClient:
     def _timed(self, request: Request) -> Request:
         return request if self._timeout is None else replace(request, timeout=self._timeout)
 
-    def _decode(self, body: bytes, request: Request) -> JSONObject:
-        answer = decode_json(body, what=f"{request.method} {request.path}")
+    def _decode(self, body: bytes, request: Request, *, pieces: bool = True) -> JSONObject:
+        answer = decode_json(body, what=f"{request.method} {request.path}", pieces=pieces)
         # A 2xx Status whose status is Failure is an error too (client-go rest/request.go Result.Into).
         if answer.get("kind") == "Status" and answer.get("status") == "Failure":
             raise api_error_from_status(answer, method=request.method, path=request.path)

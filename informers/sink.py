@@ -8,8 +8,9 @@ it is taken, handlers on their own threads.
 
 The objects of a paginated list are prepared (transformed, interned, keyed) page by page as they arrive
 (:class:`PreparingListerWatcher`), while the next page is still being fetched, instead of all at once when the
-last page completes the list; :meth:`CacheSink.on_replace` then takes each prepared object as it is. An object
-whose preparation fails is prepared again at the replace, which raises as it always did.
+last page completes the list; :meth:`CacheSink.on_replace` then takes each prepared object as it is. When the
+transform raises, the list's later objects are not prepared and the replace raises that error when it reaches the
+object, leaving the cache as it was; objects it did not see prepared (a streaming list's) are prepared there.
 """
 
 from __future__ import annotations
@@ -74,6 +75,7 @@ class CacheSink:
         # id(listed object) -> (that object, key, prepared object), for the list being received. Holding the listed
         # object keeps its id from being reused by another object while the entry exists.
         self._prepared: dict[int, tuple[JSONObject, str, JSONObject]] = {}
+        self._prepare_failure: tuple[JSONObject, Exception] | None = None  # the object whose preparation raised
         self._prepared_lock = threading.Lock()
 
     def prepare(self, items: list[JSONObject], *, first_page: bool) -> None:
@@ -83,18 +85,23 @@ class CacheSink:
             items: the page's objects, as listed.
             first_page: the page starts a new list: what was prepared for an earlier, unfinished list is dropped.
         """
+        with self._prepared_lock:
+            if first_page:
+                self._prepared, self._prepare_failure = {}, None
+            elif self._prepare_failure is not None:
+                return  # the list already failed at an object; on_replace raises there
         prepared: dict[int, tuple[JSONObject, str, JSONObject]] = {}
+        failure: tuple[JSONObject, Exception] | None = None
         for item in items:
             try:
                 obj = self._transformed(item)
                 prepared[id(item)] = (item, self.store.key_of(obj), obj)
-            except Exception:  # on_replace prepares it again and raises there, as it would without this step
+            except Exception as error:  # raised by on_replace when it reaches this object, as without this step
+                failure = (item, error)
                 break
         with self._prepared_lock:
-            if first_page:
-                self._prepared = prepared
-            else:
-                self._prepared.update(prepared)
+            self._prepared.update(prepared)
+            self._prepare_failure = failure
 
     def add_listener(self, listener: Listener) -> None:
         """Register ``listener`` and queue the whole cache to it as initial adds, with no change in between.
@@ -137,8 +144,11 @@ class CacheSink:
         """
         with self._prepared_lock:
             prepared, self._prepared = self._prepared, {}
+            failure, self._prepare_failure = self._prepare_failure, None
         keyed: dict[str, JSONObject] = {}
         for item in items:
+            if failure is not None and item is failure[0]:
+                raise failure[1]
             entry = prepared.get(id(item))
             if entry is not None and entry[0] is item:
                 keyed[entry[1]] = entry[2]

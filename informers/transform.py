@@ -9,8 +9,10 @@ from dynaclient import JSONObject
 Transform = Callable[[JSONObject], JSONObject]
 """Turn an object from the server into what the cache stores.
 
-It runs exactly once per object, on the informer's reflector thread, before the object is stored: it may modify
+It runs once per object received, on the informer's reflector thread, before the object is stored: it may modify
 the object in place and return it, since nothing else holds it yet (client-go shared_informer.go ``SetTransform``).
+A paginated list's objects are transformed page by page as they arrive, so when a list fails partway (say, its
+continue token expires) the objects already transformed are dropped and the relist's fresh objects are transformed.
 It never sees a :class:`~informers.handlers.DeletedFinalStateUnknown` tombstone. An exception aborts the list or
 event; the reflector then retries.
 """

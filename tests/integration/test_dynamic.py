@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import json
 import threading
 import uuid
 from collections.abc import Iterator
@@ -11,6 +12,8 @@ from typing import Any
 
 import pytest
 
+from dynaclient import _list_bodies
+from dynaclient._list_bodies import decode_items_in_pieces
 from dynaclient.auth import StaticTokenAuth
 from dynaclient.client import APIClient
 from dynaclient.discovery import Discovery
@@ -25,9 +28,12 @@ from dynaclient.exceptions import (
     UnsupportedMediaTypeError,
 )
 from dynaclient.gvr import GroupVersionKind
+from dynaclient.listing import peek_continue_token
 from dynaclient.objects import nested_get
+from dynaclient.request import Request
 from dynaclient.resource_client import ResourceClient
 from dynaclient.resource_options import Preconditions
+from dynaclient.resource_request import resource_path
 from dynaclient.restmapper import RESTMapper
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
@@ -357,3 +363,33 @@ def test_closing_a_watch_from_another_thread_returns_promptly(configmaps: Resour
     consumer.join(10)
     assert not consumer.is_alive()
     assert watch.closed
+
+
+def test_both_list_layouts_the_server_writes_are_read_without_decoding_and_decoded_in_pieces(
+    dyn: DynamicClient, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Built-in lists put metadata first; custom resource lists have sorted keys (items before metadata).
+    group = f"t{uuid.uuid4().hex[:8]}.sawtooth.hyperledger.org"
+    crds = dyn.resource("customresourcedefinitions")
+    crds.create(sawtooth_crd(group))
+    try:
+        wait_until_established(crds, f"sawtooths.{group}")
+        sawtooths = dyn.resource(f"sawtooths.{group}").namespace(namespace)
+        configmaps = dyn.resource("configmaps").namespace(namespace)
+        for index in range(5):
+            sawtooths.create({"apiVersion": f"{group}/v1alpha1", "kind": "Sawtooth",
+                              "metadata": {"name": f"s{index}"}, "spec": {"size": index}})  # fmt: skip
+            configmaps.create(configmap(f"c{index}", payload="x" * 300))
+        monkeypatch.setattr(_list_bodies, "PIECE_BYTES", 256)  # several pieces per page
+        for resource in (sawtooths, configmaps):
+            path = resource_path(resource.api_resource, namespace=namespace)
+            body = dyn.api_client.send(Request("GET", path, query=(("limit", "4"),))).read()
+            whole = json.loads(body)
+            assert whole["metadata"]["continue"]
+            assert peek_continue_token(body) == whole["metadata"]["continue"]
+            assert decode_items_in_pieces(body, json.loads) == whole
+            assert [item["metadata"]["name"] for item in resource.list(limit=2)] == sorted(
+                item["metadata"]["name"] for item in resource.list(limit=0)
+            )
+    finally:
+        crds.delete(f"sawtooths.{group}")

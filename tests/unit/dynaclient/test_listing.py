@@ -98,11 +98,32 @@ def test_a_list_left_unfinished_does_not_wait_for_its_prefetch() -> None:
         (b'{"metadata":{"continue":"x"},"items":[]}', "x"),
         (b'{"kind":"PodList","metadata":{"continue":""},"items":[]}', None),
         (b'{"kind":"PodList","metadata":{"continue":5},"items":[]}', None),
-        (b'{"kind":"PodList","items":[],"metadata":{"continue":"x"}}', None),
+        (b'{"kind":"PodList","items":[],"metadata":{"continue":"x"}}', "x"),
+        (
+            b'{"apiVersion":"x/v1","items":[{"metadata":{"continue":"no"}}],"kind":"XList","metadata":{"continue":"t"}}\n',
+            "t",
+        ),
+        (b'{"kind":"PodList","items":[{"metadata":{"continue":"no"}}]}', None),
         (b'{"kind":"PodList","metadata":{"continue":"x"', None),
         (b"not json", None),
         (b"", None),
     ],
 )
-def test_peek_continue_token_reads_only_a_leading_metadata(head: bytes, token: str | None) -> None:
+def test_peek_continue_token_reads_only_the_lists_own_metadata(head: bytes, token: str | None) -> None:
     assert peek_continue_token(head) == token
+
+
+def test_a_2xx_status_saying_expired_restarts_the_list_when_asked() -> None:
+    def expired_on_decode(_: bytes) -> dict[str, Any]:
+        raise GoneError({"reason": "Expired", "message": "continue token expired"}, code=410)
+
+    def fetch(options: ListOptions) -> EncodedPage:
+        if options.continue_token == "t":
+            return EncodedPage(b'{"kind":"Status","code":410}', expired_on_decode)
+        if options.limit == 0:
+            return EncodedPage(body(["a", "b"]))
+        return EncodedPage(body(["a"], token="t"))
+
+    pods = ObjectList(fetch, ListOptions(limit=1), restart_on_expired=True)
+    assert [obj["metadata"]["name"] for obj in pods] == ["a", "a", "b"]
+    assert pods.restarted

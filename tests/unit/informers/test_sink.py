@@ -75,6 +75,7 @@ def test_a_failed_preparation_fails_the_replace_as_before_and_leaves_the_cache_a
         sink.on_replace(items, "9")
     assert sink.store.list_keys() == []
     assert not sink.synced.is_set()
+    assert transform.calls == {"a": 1, "b": 1}  # b once, and nothing after it
 
 
 def test_objects_not_prepared_are_transformed_at_the_replace() -> None:
