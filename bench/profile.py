@@ -56,16 +56,7 @@ def serve(objects: int, target_file: Path) -> None:
     with ControlPlane() as plane:
         client = DynamicClient.from_kubeconfig(plane.kubeconfig_path)
         namespace, json_bytes = create_fixture(client, objects, max(1, objects // 100))
-        BenchTarget(
-            server=plane.server_url,
-            kubeconfig=str(plane.kubeconfig_path),
-            ca_path=str(plane.ca_path),
-            cert_path=str(plane.client_cert_path),
-            key_path=str(plane.client_key_path),
-            namespace=namespace,
-            objects=objects,
-            json_bytes=json_bytes,
-        ).save(target_file)
+        BenchTarget.on_plane(plane, namespace=namespace, objects=objects, json_bytes=json_bytes).save(target_file)
         print(f"bench.profile: serving {objects} objects; target in {target_file}", file=sys.stderr, flush=True)
         stop = threading.Event()
         signal.signal(signal.SIGTERM, lambda *_: stop.set())

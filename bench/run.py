@@ -178,12 +178,8 @@ def main(argv: list[str] | None = None) -> int:
         watch_namespace = ""
         if any(case.family == "P3" for case in cases):  # P3 writes to its own copy, never to the shared fixture
             watch_namespace, _ = create_fixture(client, args.objects, group_count, prefix="bench-watch-")
-        target = BenchTarget(
-            server=plane.server_url,
-            kubeconfig=str(plane.kubeconfig_path),
-            ca_path=str(plane.ca_path),
-            cert_path=str(plane.client_cert_path),
-            key_path=str(plane.client_key_path),
+        target = BenchTarget.on_plane(
+            plane,
             namespace=namespace,
             objects=args.objects,
             json_bytes=json_bytes,
@@ -194,7 +190,6 @@ def main(argv: list[str] | None = None) -> int:
                 writers=args.watch_writers or WatchParameters().writers,
             ),
             watch_namespace=watch_namespace,
-            server_pids=plane.pids,
             lookups=args.lookups,
             memory=not args.no_memory,
             timeout=180.0 if args.quick else 600.0,

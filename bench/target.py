@@ -5,6 +5,10 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from dynaclient.testing import ControlPlane
 
 GROUP_LABEL = "bench.dynaclient.dev/group"
 """Label whose value is shared by :data:`GROUP_SIZE` objects (P5: lookups with many matches)."""
@@ -65,6 +69,19 @@ class BenchTarget:
     def save(self, path: Path) -> None:
         """Write the target as JSON."""
         path.write_text(json.dumps(asdict(self), indent=2))
+
+    @classmethod
+    def on_plane(cls, plane: ControlPlane, **fields: Any) -> BenchTarget:
+        """Return a target on a local control plane (server, credentials, process ids) with the other ``fields``."""
+        return cls(
+            server=plane.server_url,
+            kubeconfig=str(plane.kubeconfig_path),
+            ca_path=str(plane.ca_path),
+            cert_path=str(plane.client_cert_path),
+            key_path=str(plane.client_key_path),
+            server_pids=plane.pids,
+            **fields,
+        )
 
     @classmethod
     def load(cls, path: Path) -> BenchTarget:

@@ -103,6 +103,7 @@ class ListDecoder:
         self._decode = decode
         self._body = bytearray()
         self._prefix: bytes | None = None  # the envelope before the items (sorted layout: up to "items")
+        self._head_metadata: dict[str, Any] | None = None  # read by _open when the metadata leads
         self._sorted = False
         self._items: list[Any] = []
         self._start = 0  # where the next undecoded item begins, once the prefix is known
@@ -122,7 +123,7 @@ class ListDecoder:
         if self._result is not None:
             metadata = self._result.get("metadata")
             return metadata if isinstance(metadata, dict) else None
-        return list_metadata(self._body)
+        return self._head_metadata if self._head_metadata is not None else list_metadata(self._body)
 
     def feed(self, chunk: bytes) -> None:
         """Add a chunk of the body; decode the pieces it completes."""
@@ -190,7 +191,7 @@ class ListDecoder:
         head = list_head(body)
         opened = _ITEMS_AFTER_METADATA.match(body, head[1]) if head is not None else None
         if head is not None and opened is not None:
-            self._prefix, self._start = bytes(body[: head[1]]), opened.end()
+            self._prefix, self._start, self._head_metadata = bytes(body[: head[1]]), opened.end(), head[0]
         elif (opened := _ITEMS_FIRST.match(body, 0, _HEAD_BYTES)) is not None:
             self._prefix = bytes(body[: body.rfind(_ITEMS_KEY, 0, opened.end())])
             self._sorted, self._start = True, opened.end()

@@ -201,7 +201,7 @@ class ResourceClient:
             resource_version=resource_version,
             resource_version_match=resource_version_match,
         )
-        page = self._send(self._list_request(options, metadata_only))
+        page = self._fetch_list_page(options, metadata_only).decode()
         fill_list_items(page)
         return page
 
