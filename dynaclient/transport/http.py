@@ -69,6 +69,31 @@ def _load_client_certificate(context: ssl.SSLContext, cert_pem: bytes, key_pem: 
             raise ConfigError(f"client certificate or key is not usable: {exc.reason or exc}") from None
 
 
+def certificate_authority_text(ca_data: bytes) -> str:
+    """Return PEM certificate authority data as text for ``ssl``, or raise :class:`ConfigError` saying what it is.
+
+    >>> certificate_authority_text(b"")
+    Traceback (most recent call last):
+    ...
+    dynaclient.exceptions.ConfigError: certificate authority data is empty
+    >>> certificate_authority_text(bytes([0x30, 0x82, 0x01, 0x0A]))
+    Traceback (most recent call last):
+    ...
+    dynaclient.exceptions.ConfigError: certificate authority data is not PEM (DER-encoded? convert it with openssl x509 -inform der)
+    """
+    if not ca_data.strip():
+        raise ConfigError("certificate authority data is empty")
+    try:
+        text = ca_data.decode("ascii")
+    except UnicodeDecodeError:
+        text = ""
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(
+            "certificate authority data is not PEM (DER-encoded? convert it with openssl x509 -inform der)"
+        )
+    return text
+
+
 def build_ssl_context(
     *,
     ca_data: bytes | None = None,
@@ -84,13 +109,13 @@ def build_ssl_context(
     Raises:
         ConfigError: the CA or the client certificate cannot be loaded.
     """
-    authority = ca_data.decode("ascii", errors="replace") if ca_data else None
+    authority = None if ca_data is None else certificate_authority_text(ca_data)
     try:
         context = ssl.create_default_context(cadata=authority)
     except ssl.SSLError as exc:
         if authority is None:
             raise
-        raise ConfigError(f"certificate authority data is not a usable PEM certificate: {exc}") from None
+        raise ConfigError(f"certificate authority data is not a usable PEM certificate: {exc.reason or exc}") from None
     if (
         authority is None
         and not context.cert_store_stats()["x509_ca"]
@@ -318,4 +343,4 @@ def _reason(exc: BaseException) -> str:
     return text[:300] if text else type(exc).__name__
 
 
-__all__ = ["CertificateSource", "HTTPTransport", "build_ssl_context"]
+__all__ = ["CertificateSource", "HTTPTransport", "build_ssl_context", "certificate_authority_text"]

@@ -167,7 +167,7 @@ CORPUS = [
         "token-and-basic-auth",
         {"users.0.user.username": "admin", "users.0.user.password": PASSWORD},
         "users[0].user.username",
-        "more than one authentication method: token and username",
+        "more than one authentication method: token and basic auth",
     ),
     case("impersonation", {"users.0.user.as": "root"}, "users[0].user.as", "impersonation is not supported"),
     case(
@@ -219,10 +219,10 @@ CORPUS = [
         "missing",
     ),
     case(
-        "exec-with-client-certificate",
-        {"users.0.user": {"exec": EXEC_V1, "client-certificate-data": CERT_DATA, "client-key-data": KEY_DATA}},
-        "users[0].user.exec",
-        "cannot be combined with client-certificate",
+        "exec-with-auth-provider",
+        {"users.0.user": {"exec": EXEC_V1, "auth-provider": {"name": "oidc"}}},
+        "users[0].user.auth-provider",
+        "cannot be combined with an exec plugin",
     ),
     # Contexts.
     case(
