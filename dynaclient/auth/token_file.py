@@ -62,8 +62,11 @@ class TokenFileAuth(AuthProvider):
         refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
         fallback: str | None = None,
     ) -> None:
-        """Read tokens from ``path``; ``fallback`` (a kubeconfig ``token`` next to ``tokenFile``) is sent while
-        the file has never been readable, as client-go's ``NewBearerAuthWithRefreshRoundTripper`` does."""
+        """Read tokens from ``path``.
+
+        ``fallback`` (a kubeconfig ``token`` next to ``tokenFile``) is sent while the file has never been readable,
+        as client-go's ``NewBearerAuthWithRefreshRoundTripper`` does.
+        """
         self._path = os.fspath(path)
         self._now = now
         self._refresh_interval = refresh_interval

@@ -205,18 +205,13 @@ def _auth(
 
     clientcmd validation.go ``validateAuthInfo`` counts only token and basic auth as competing methods, and
     rejects an auth-provider next to exec. A token, basic auth or client certificate next to ``exec`` wins and the
-    plugin never runs (client-go exec.go ``UpdateTransportConfig``, ``TestAuthorizationHeaderPresentCancelsExecAction``);
+    plugin never runs (client-go exec.go ``UpdateTransportConfig``;
+    ``TestAuthorizationHeaderPresentCancelsExecAction``);
     with ``token`` and ``tokenFile`` both set, the file's token goes on the wire while it is readable
     (transport/round_trippers.go ``NewBearerAuthWithRefreshRoundTripper``).
     """
     where = user.location
-    if user.impersonation:
-        raise where.error(user.impersonation[0], "impersonation is not supported")
-    token = user.token or user.token_file
-    if token and (user.username or user.password):
-        raise where.error("username", "more than one authentication method: token and basic auth")
-    if user.exec and user.auth_provider:
-        raise where.error("auth-provider", "cannot be combined with an exec plugin")
+    _check_methods(user)
     if user.token_file:
         try:
             read_token_file(user.token_file)
@@ -234,6 +229,16 @@ def _auth(
     if user.auth_provider:
         return _oidc(user, user.auth_provider, now, oidc_refresh)
     return NoAuth()
+
+
+def _check_methods(user: UserEntry) -> None:
+    where = user.location
+    if user.impersonation:
+        raise where.error(user.impersonation[0], "impersonation is not supported")
+    if (user.token or user.token_file) and (user.username or user.password):
+        raise where.error("username", "more than one authentication method: token and basic auth")
+    if user.exec and user.auth_provider:
+        raise where.error("auth-provider", "cannot be combined with an exec plugin")
 
 
 def _checked_exec(where: Location, spec: ExecSpec) -> ExecSpec:

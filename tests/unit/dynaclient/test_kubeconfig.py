@@ -452,7 +452,7 @@ def test_an_unusable_client_key_file_is_an_error_naming_the_key_and_files(tmp_pa
     document["users"][0]["user"] = {"client-certificate": "alice.crt", "client-key": "alice.key"}
     path = write(tmp_path / "config", document)
 
-    with pytest.raises(KubeconfigError, match="alice.crt, .*alice.key") as raised:
+    with pytest.raises(KubeconfigError, match=r"alice\.crt, .*alice\.key") as raised:
         load_kubeconfig(path)
 
     assert raised.value.key == "users[0].user.client-certificate"
