@@ -15,6 +15,7 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
 from pathlib import Path
 from typing import Literal
 
@@ -32,7 +33,7 @@ from dynaclient.discovery_documents import (
     parse_aggregated,
     resources_from_resource_list,
 )
-from dynaclient.exceptions import APIError, DecodeError, NotFoundError, ResourceNotFoundError
+from dynaclient.exceptions import APIError, DecodeError, NotFoundError, ResourceNotFoundError, UnsupportedRequestError
 from dynaclient.gvr import GroupVersion
 from dynaclient.request import JSON_CONTENT_TYPE, Request
 
@@ -60,7 +61,8 @@ class Discovery:
         server: the server URL that names the disk cache directory; defaults to the transport's ``server``. Without
             one the disk cache is disabled.
         use_legacy_discovery: skip aggregated discovery and walk every group/version (client-go
-            ``UseLegacyDiscovery``).
+            ``UseLegacyDiscovery``). A transport that refuses the aggregated ``Accept`` (kubectl ``--raw``) gets the
+            legacy walk without asking.
         clock: monotonic seconds, for the memory TTL and :meth:`age`.
         wall_clock: epoch seconds, for the fetch time kept in the disk cache.
 
@@ -234,7 +236,7 @@ class Discovery:
     def _get_root(self, path: str) -> tuple[JSONObject, bool]:
         """GET /api or /apis asking for aggregated discovery; return the document and whether it is aggregated."""
         try:
-            response = self._send(Request("GET", path, accept=self._accept, timeout=DISCOVERY_TIMEOUT))
+            response = self._send_root(path)
         except NotFoundError:
             if path == "/apis":
                 raise
@@ -243,6 +245,18 @@ class Discovery:
             return {}, True
         document = decode_json(response[0], what=f"GET {path}")
         return document, is_aggregated(response[1])
+
+    def _send_root(self, path: str) -> tuple[bytes, str]:
+        request = Request("GET", path, accept=self._accept, timeout=DISCOVERY_TIMEOUT)
+        try:
+            return self._send(request)
+        except UnsupportedRequestError:
+            if self._accept == JSON_CONTENT_TYPE:
+                raise
+        # The transport carries only plain JSON (kubectl --raw): walk the legacy documents from now on.
+        logger.debug("discovery: the transport refuses aggregated discovery; using the legacy documents")
+        self._accept = JSON_CONTENT_TYPE
+        return self._send(replace(request, accept=JSON_CONTENT_TYPE))
 
     def _walk(self, group_versions: list[GroupVersion]) -> list[list[APIResource] | str]:
         if not group_versions:

@@ -22,7 +22,7 @@ def _over_kubectl(plane: ControlPlane) -> APIClient:
     return kubectl_raw_client(plane.kubeconfig_path)
 
 
-@pytest.fixture(params=["http", "kubectl-raw"])
+@pytest.fixture(scope="module", params=["http", "kubectl-raw"])
 def dyn(request: pytest.FixtureRequest, api_client: APIClient, kube_apiserver: ControlPlane) -> DynamicClient:
     client = api_client if request.param == "http" else _over_kubectl(kube_apiserver)
     return DynamicClient(client, RESTMapper(Discovery(client, cache_dir=False), min_refresh_interval=0))
@@ -49,6 +49,17 @@ def test_a_hostile_name_reaches_only_the_object_of_that_name(
     configmaps = dyn.resource("configmaps")
     configmaps.namespace(namespace).create(_configmap("keep"))
     configmaps.namespace(namespace).create(_configmap("field-manager"))
+    # Before: "patch configmaps.v1. --field-manager -n <namespace>" patched the ConfigMap named like the namespace
+    # in "default" (the namespace had become the field manager).
+    configmaps.namespace("default").create(_configmap(namespace))
+    try:
+        _assert_untouched(dyn, namespace, act)
+    finally:
+        configmaps.namespace("default").delete(namespace)
+
+
+def _assert_untouched(dyn: DynamicClient, namespace: str, act: Callable[[Any, str], object]) -> None:
+    configmaps = dyn.resource("configmaps")
 
     with pytest.raises(APIError) as raised:  # no object has that name: 404 (or 400 for an invalid namespace)
         act(configmaps, namespace)
@@ -56,3 +67,4 @@ def test_a_hostile_name_reaches_only_the_object_of_that_name(
     assert raised.value.code in (400, 404)
     kept = configmaps.namespace(namespace).list().to_list()["items"]
     assert sorted((cm["metadata"]["name"], cm["data"]["a"]) for cm in kept) == [("field-manager", "b"), ("keep", "b")]
+    assert configmaps.namespace("default").get(namespace)["data"] == {"a": "b"}
