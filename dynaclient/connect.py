@@ -65,11 +65,19 @@ def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
 
 
 def kubectl_raw_client(
-    kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *, kubectl: str | None = None
+    kubeconfig: str | os.PathLike[str] | None = None,
+    context: str | None = None,
+    *,
+    kubectl: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> APIClient:
-    """Return a client that runs ``kubectl get/create/replace/delete --raw`` for every request."""
+    """Return a client that runs ``kubectl get/create/replace/delete --raw`` for every request.
+
+    ``env`` is kubectl's environment (``None``: this process's), so kubectl reads ``KUBECONFIG`` (every file of
+    it) and ``HOME`` from it as it would from a shell.
+    """
     transport = KubectlRawTransport(
-        kubectl=kubectl, kubeconfig=os.fspath(kubeconfig) if kubeconfig else None, context=context
+        kubectl=kubectl, kubeconfig=os.fspath(kubeconfig) if kubeconfig else None, context=context, env=env
     )
     return APIClient(transport)
 
@@ -87,14 +95,13 @@ def default_candidates(
     """Return the auto-detection candidates in the order they are tried: in-cluster, kubeconfig, proxy, kubectl.
 
     Args:
-        env: the environment to read (``KUBERNETES_SERVICE_*``, ``KUBECONFIG``, ``HOME``, ``KUBECTL``).
+        env: the environment to read (``KUBERNETES_SERVICE_*``, ``KUBECONFIG``, ``HOME``, ``KUBECTL``); kubectl runs
+            with exactly this environment. ``None`` reads this process's.
         serviceaccount_root: the service-account directory of a pod.
         proxy_url: where to look for a running ``kubectl proxy``.
         kubectl: the kubectl executable (default ``KUBECTL``, else ``kubectl`` on PATH).
     """
     environ = os.environ if env is None else env
-    kubeconfig = environ.get("KUBECONFIG") if env is not None else None
-    single = kubeconfig if kubeconfig and os.pathsep not in kubeconfig else None
     return [
         (
             "in-cluster",
@@ -102,7 +109,7 @@ def default_candidates(
         ),
         ("kubeconfig", lambda: client_from_config(load_kubeconfig(env=environ), name="kubeconfig")),
         ("kubectl-proxy", lambda: kubectl_proxy_client(proxy_url)),
-        ("kubectl-raw", lambda: kubectl_raw_client(single, kubectl=kubectl or environ.get("KUBECTL"))),
+        ("kubectl-raw", lambda: kubectl_raw_client(kubectl=kubectl, env=env)),
     ]
 
 
