@@ -53,6 +53,8 @@ from dynaclient.exceptions import (
     ConfigError,
     ConflictError,
     ConnectError,
+    ConnectionLostError,
+    ContinueTokenLoopError,
     DecodeError,
     DiscoveryError,
     DynaclientError,
@@ -120,6 +122,9 @@ from dynaclient.objects import (
     nested_string_map,
     object_key,
 )
+from dynaclient.rate_limit import (
+    TokenBucketRateLimiter,
+)
 from dynaclient.request import (
     Cancellation,
     Request,
@@ -186,6 +191,8 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConnectError",
+    "ConnectionLostError",
+    "ContinueTokenLoopError",
     "DecodeError",
     "DeleteOptions",
     "Discovery",
@@ -237,6 +244,7 @@ __all__ = [
     "ServerError",
     "StaticTokenAuth",
     "TLSError",
+    "TokenBucketRateLimiter",
     "TokenFileAuth",
     "TooManyRequestsError",
     "TransportError",

@@ -15,6 +15,7 @@ from dynaclient.auth.base import NoAuth
 from dynaclient.client import APIClient
 from dynaclient.config import SERVICE_ACCOUNT_ROOT, ClientConfig, load_incluster_config, load_kubeconfig
 from dynaclient.exceptions import DynaclientError, NoClientError
+from dynaclient.rate_limit import TokenBucketRateLimiter
 from dynaclient.transport.http import HTTPTransport
 from dynaclient.transport.kubectl import KubectlRawTransport
 
@@ -27,8 +28,13 @@ PROBE_TIMEOUT = 5.0
 """Seconds each auto-detection candidate has to answer ``GET /api``."""
 
 
-def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> APIClient:
+def client_from_config(
+    config: ClientConfig, *, name: str = "kubeconfig", rate_limiter: TokenBucketRateLimiter | None = None
+) -> APIClient:
     """Return a client for ``config`` over the HTTP transport.
+
+    ``rate_limiter`` limits the requests per second, as client-go's ``QPS`` and ``Burst`` do
+    (``TokenBucketRateLimiter(qps=5, burst=10)`` are client-go's defaults); ``None`` sends without limit.
 
     The client certificate comes from the configuration or, when an exec plugin supplies one, from the auth
     provider at each connection (so a rotated certificate is used as soon as it is issued).
@@ -56,7 +62,7 @@ def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> API
         disable_compression=config.disable_compression,
         name=name,
     )
-    return APIClient(transport, auth=auth, namespace=config.namespace)
+    return APIClient(transport, auth=auth, namespace=config.namespace, rate_limiter=rate_limiter)
 
 
 def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:

@@ -10,6 +10,7 @@ The tree::
     ├── AuthError                                     credentials could not be obtained (exec plugin, token file)
     ├── TransportError                                no HTTP response was obtained
     │   ├── ConnectError                              connection refused, DNS, proxy, subprocess could not start
+    │   ├── ConnectionLostError                       the connection broke before the response was complete
     │   ├── TLSError                                  certificate verification or handshake failed
     │   ├── TransportTimeout(TransportError, TimeoutError)
     │   ├── RequestCancelled                          the request was cancelled from another thread
@@ -28,6 +29,7 @@ The tree::
     │   ├── TooManyRequestsError       429, with ``retry_after``
     │   └── ServerError                5xx
     ├── DecodeError(DynaclientError, ValueError)      a body or watch frame that is not the JSON expected
+    │   └── ContinueTokenLoopError                    a list whose continue tokens go round in a loop
     ├── GroupVersionError(DynaclientError, ValueError)   a group/version or resource string that does not parse
     ├── SelectorError(DynaclientError, ValueError)    a label or field selector (or a key or value) is invalid
     ├── ResourceRequestError(DynaclientError, ValueError)   a request cannot be built (bad name, options)
@@ -101,6 +103,10 @@ class TransportError(DynaclientError):
 
 class ConnectError(TransportError):
     """The server could not be reached (refused, unresolvable, proxy failure, kubectl missing)."""
+
+
+class ConnectionLostError(TransportError):
+    """The connection was lost before the whole response arrived; a GET is retried, as client-go does."""
 
 
 class TLSError(TransportError):
@@ -229,6 +235,10 @@ class ServerError(APIError):
 
 class DecodeError(DynaclientError, ValueError):
     """A response body or watch frame was not the JSON that was expected."""
+
+
+class ContinueTokenLoopError(DecodeError):
+    """A paginated list got a continue token it had already followed: the server's pages go round in a loop."""
 
 
 class GroupVersionError(DynaclientError, ValueError):

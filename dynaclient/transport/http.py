@@ -24,16 +24,20 @@ from urllib.parse import urlsplit
 import requests
 import requests.adapters
 from urllib3.exceptions import HTTPError as URLLib3Error
+from urllib3.exceptions import ProtocolError as URLLib3ProtocolError
+from urllib3.exceptions import ReadTimeoutError
 
 from dynaclient.exceptions import (
     ConfigError,
     ConnectError,
+    ConnectionLostError,
     RequestCancelled,
     TLSError,
     TransportError,
     TransportTimeout,
 )
 from dynaclient.request import Request, Response
+from dynaclient.transport._deadlines import DEADLINES
 from dynaclient.transport.base import BaseTransport
 
 if TYPE_CHECKING:
@@ -261,7 +265,7 @@ class HTTPTransport(BaseTransport):
             )
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status_code, elapsed)
-        return _wrap(answer, request)
+        return _wrap(answer, request, started)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -274,17 +278,29 @@ def _certificate_source(value: tuple[bytes, bytes] | CertificateSource | None) -
     return lambda: value
 
 
-def _wrap(answer: requests.Response, request: Request) -> Response:
+def _wrap(answer: requests.Response, request: Request, started: float) -> Response:
     cancellation = request.cancellation
     unregister = cancellation.on_cancel(lambda: _abort(answer)) if cancellation is not None else None
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        _abort(answer)
+
+    unschedule = None
+    if request.timeout is not None and request.expect != "stream":
+        # The whole response within the timeout: a server dripping bytes never lets a single read time out.
+        unschedule = DEADLINES.schedule(started + request.timeout, expire)
 
     def chunks() -> Iterator[bytes]:
-        with _mapped_errors(request):
+        with _mapped_errors(request, expired):
             yield from answer.iter_content(chunk_size=None if request.expect == "stream" else _CHUNK)
 
     def close() -> None:
         if unregister is not None:
             unregister()
+        if unschedule is not None:
+            unschedule()
         answer.close()
 
     return Response(answer.status_code, dict(answer.headers), chunks(), close=close)
@@ -302,10 +318,11 @@ def _abort(answer: requests.Response) -> None:
 
 
 @contextlib.contextmanager
-def _mapped_errors(request: Request) -> Iterator[None]:
+def _mapped_errors(request: Request, expired: threading.Event | None = None) -> Iterator[None]:
     """Translate ``requests``/``urllib3`` exceptions to the most specific :class:`TransportError`.
 
-    Once the request is cancelled, any failure is :class:`RequestCancelled`.
+    Once the request is cancelled, any failure is :class:`RequestCancelled`; once its deadline aborted it,
+    :class:`TransportTimeout`.
     """
     try:
         yield
@@ -315,6 +332,9 @@ def _mapped_errors(request: Request) -> Iterator[None]:
         # 'read') or closed (ValueError).
         if request.cancellation is not None and request.cancellation.cancelled:
             raise RequestCancelled(f"{request.method} {request.path} cancelled") from exc
+        if expired is not None and expired.is_set():
+            message = f"{request.method} {request.path}: the response did not complete within {request.timeout}s"
+            raise TransportTimeout(message) from None
         if isinstance(exc, requests.RequestException | URLLib3Error | OSError):
             raise _translate(exc, request) from exc
         raise
@@ -324,15 +344,30 @@ def _translate(exc: BaseException, request: Request) -> TransportError:
     where = f"{request.method} {request.path}"
     if isinstance(exc, requests.exceptions.SSLError | ssl.SSLError):
         return TLSError(f"{where}: TLS failed: {_reason(exc)}")
-    if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout):
+    if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout) or _read_timed_out(exc):
+        # requests reports a read timeout in the middle of a body as a ConnectionError wrapping urllib3's
+        # ReadTimeoutError (models.py iter_content): the server stalled, it did not refuse.
         return TransportTimeout(f"{where}: timed out after {request.timeout}s")
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        # The server went away inside a chunked body (an apiserver restart mid-watch); urllib3's own words for
-        # it ("invalid literal for int() with base 16: b''") say nothing useful.
-        return TransportError(f"{where}: the connection was lost in the middle of the response")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | URLLib3ProtocolError) or _lost(exc):
+        # The server went away inside a response (an apiserver restart mid-watch); urllib3's own words for it
+        # ("invalid literal for int() with base 16: b''") say nothing useful.
+        return ConnectionLostError(f"{where}: the connection was lost in the middle of the response")
     if isinstance(exc, requests.exceptions.ConnectionError):
         return ConnectError(f"{where}: cannot connect: {_reason(exc)}")
     return TransportError(f"{where}: {_reason(exc)}")
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    return isinstance(exc, requests.exceptions.ConnectionError) and any(
+        isinstance(arg, ReadTimeoutError) for arg in exc.args
+    )
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether a requests ConnectionError is a connection that broke after it was made (reset, closed early)."""
+    return isinstance(exc, requests.exceptions.ConnectionError) and any(
+        isinstance(arg, URLLib3ProtocolError) for arg in exc.args
+    )
 
 
 def _reason(exc: BaseException) -> str:
