@@ -171,11 +171,27 @@ class Discovery:
             self._snapshot = None
             self._skip_disk = True
 
-    def refresh(self) -> DiscoverySnapshot:
-        """Fetch from the server now, replacing the memory and disk caches; return the new result."""
+    def refresh(self, *, unless_fetched_since: float | None = None) -> DiscoverySnapshot:
+        """Fetch from the server now, replacing the memory and disk caches; return the new result.
+
+        Args:
+            unless_fetched_since: a time on :attr:`clock`; when the current result was fetched at or after it
+                (another thread refreshed meanwhile), that result is returned without a request.
+        """
         with self._lock:
+            if unless_fetched_since is not None and self._fetched_since_locked(unless_fetched_since):
+                assert self._snapshot is not None
+                return self._snapshot
             self._skip_disk = True
             return self._load_locked()
+
+    def fetched_since(self, moment: float) -> bool:
+        """Whether the current result was fetched from the server at or after ``moment`` (on :attr:`clock`)."""
+        with self._lock:
+            return self._fetched_since_locked(moment)
+
+    def _fetched_since_locked(self, moment: float) -> bool:
+        return self._snapshot is not None and self._fetched_at >= moment
 
     # -- loading ---------------------------------------------------------------------------------------------
 

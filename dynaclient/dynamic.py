@@ -62,8 +62,8 @@ class DynamicClient:
     def from_api_client(cls, api_client: APIClient, *, timeout: float | None = DEFAULT_TIMEOUT) -> DynamicClient:
         """Build a client that resolves resources through discovery (with its default caches), fetched on first use.
 
-        A name discovery does not know yet (a CRD created a moment ago) refreshes discovery, at most once per
-        :data:`~dynaclient.restmapper.DEFAULT_MIN_REFRESH_INTERVAL` seconds.
+        A name discovery does not know yet (a CRD created a moment ago) refreshes discovery at once (rate-limited:
+        see :class:`~dynaclient.restmapper.RESTMapper`).
         """
         return cls(api_client, RESTMapper(Discovery(api_client)), timeout=timeout)
 

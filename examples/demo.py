@@ -19,7 +19,7 @@ import uuid
 
 from cluster import connect
 
-from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, NotFoundError, ResourceNotFoundError, nested_get
+from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, ResourceClient, nested_get
 from informers import DeletedFinalStateUnknown, SharedInformerFactory, label_index
 
 CRD: JSONObject = {
@@ -66,16 +66,9 @@ def custom_resource(client: DynamicClient) -> None:
         print("created CustomResourceDefinition sawtooths.sawtooth.hyperledger.org")
     except AlreadyExistsError:
         print("CustomResourceDefinition sawtooths.sawtooth.hyperledger.org exists already")
-    deadline = time.monotonic() + 30
-    while True:  # served once the server has Established it; the RESTMapper refreshes discovery on a miss
-        try:
-            sawtooths = client.resource("sawtooths").namespace("default")
-            sawtooths.list().to_list()
-            break
-        except (ResourceNotFoundError, NotFoundError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    established(crds, "sawtooths.sawtooth.hyperledger.org")
+    # Served from the moment it is Established: the RESTMapper refreshes discovery at once on a miss.
+    sawtooths = client.resource("sawtooths").namespace("default")
     name = f"example-sawtooth-{uuid.uuid4().hex[:4]}"
     sawtooths.create(
         {
@@ -90,6 +83,16 @@ def custom_resource(client: DynamicClient) -> None:
     sawtooths.delete(name)
     if created:  # leave a definition that was there before alone
         crds.delete("sawtooths.sawtooth.hyperledger.org")
+
+
+def established(crds: ResourceClient, name: str) -> None:
+    """Wait until the CustomResourceDefinition ``name`` has the condition Established=True."""
+    with crds.watch(field_selector={"metadata.name": name}, timeout_seconds=30) as events:
+        for event in events:
+            conditions = nested_get(event.object, "status", "conditions") or []
+            if any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions):
+                return
+    raise TimeoutError(f"{name} was not established within 30 s")
 
 
 def informer(client: DynamicClient) -> None:
