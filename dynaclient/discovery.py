@@ -15,9 +15,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
+
+from cachetools import TLRUCache
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient, decode_json
@@ -48,6 +50,20 @@ DISCOVERY_TIMEOUT = 32.0
 # client-go fetches the group/version lists of the legacy walk in parallel (discovery_client.go
 # fetchGroupVersionResources); a small pool is enough for the few dozen group/versions of a cluster.
 _LEGACY_WORKERS = 8
+
+
+_CURRENT = "current"
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A discovery result and when it was fetched (on the discovery clock).
+
+    Thread-safety: immutable.
+    """
+
+    snapshot: DiscoverySnapshot
+    at: float
 
 
 class Discovery:
@@ -91,8 +107,10 @@ class Discovery:
             self._disk = DiscoveryDiskCache(cache_dir or default_cache_root(), server)
         self._lock = threading.Lock()
         self._counter_lock = threading.Lock()
-        self._snapshot: DiscoverySnapshot | None = None
-        self._fetched_at = 0.0  # on self.clock
+        # The current result, expiring ttl seconds after it was fetched (a result read from disk is older already).
+        self._memory: TLRUCache[str, _Fetched] = TLRUCache(
+            maxsize=1, ttu=lambda _key, fetched, _now: fetched.at + self.ttl, timer=clock
+        )
         self._skip_disk = False
         self._requests_made = 0
 
@@ -122,14 +140,14 @@ class Discovery:
             TransportError: the server could not be reached.
         """
         with self._lock:
-            if self._snapshot is not None and self.clock() - self._fetched_at < self.ttl:
-                return self._snapshot
-            return self._load_locked()
+            fetched = self._memory.get(_CURRENT)
+            return fetched.snapshot if fetched is not None else self._load_locked()
 
     def age(self) -> float:
-        """Return the seconds since the current result was fetched from the server (``inf`` before the first)."""
+        """Return the seconds since the current result was fetched from the server (``inf`` when there is none)."""
         with self._lock:
-            return float("inf") if self._snapshot is None else self.clock() - self._fetched_at
+            fetched = self._memory.get(_CURRENT)
+            return float("inf") if fetched is None else self.clock() - fetched.at
 
     def resources(self) -> list[APIResource]:
         """Return every resource at every served version, in group then version preference order."""
@@ -168,7 +186,7 @@ class Discovery:
     def invalidate(self) -> None:
         """Forget the cached result; the next read fetches from the server, ignoring the disk cache."""
         with self._lock:
-            self._snapshot = None
+            self._memory.clear()
             self._skip_disk = True
 
     def refresh(self, *, unless_fetched_since: float | None = None) -> DiscoverySnapshot:
@@ -179,19 +197,17 @@ class Discovery:
                 (another thread refreshed meanwhile), that result is returned without a request.
         """
         with self._lock:
-            if unless_fetched_since is not None and self._fetched_since_locked(unless_fetched_since):
-                assert self._snapshot is not None
-                return self._snapshot
+            fetched = self._memory.get(_CURRENT)
+            if fetched is not None and unless_fetched_since is not None and fetched.at >= unless_fetched_since:
+                return fetched.snapshot
             self._skip_disk = True
             return self._load_locked()
 
     def fetched_since(self, moment: float) -> bool:
         """Whether the current result was fetched from the server at or after ``moment`` (on :attr:`clock`)."""
         with self._lock:
-            return self._fetched_since_locked(moment)
-
-    def _fetched_since_locked(self, moment: float) -> bool:
-        return self._snapshot is not None and self._fetched_at >= moment
+            fetched = self._memory.get(_CURRENT)
+            return fetched is not None and fetched.at >= moment
 
     # -- loading ---------------------------------------------------------------------------------------------
 
@@ -211,8 +227,7 @@ class Discovery:
         return self._keep_locked(snapshot, fetched_at=self.clock())
 
     def _keep_locked(self, snapshot: DiscoverySnapshot, *, fetched_at: float) -> DiscoverySnapshot:
-        self._snapshot = snapshot
-        self._fetched_at = fetched_at
+        self._memory[_CURRENT] = _Fetched(snapshot, fetched_at)
         return snapshot
 
     def _fetch(self) -> DiscoverySnapshot:
