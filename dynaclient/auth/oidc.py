@@ -186,8 +186,8 @@ def id_token_expiry(id_token: str) -> float | None:
     encoded = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(encoded))
-    except (ValueError, binascii.Error) as exc:
-        raise AuthError("the oidc id-token payload is not base64url-encoded JSON") from exc
+    except (ValueError, binascii.Error, RecursionError):
+        raise AuthError("the oidc id-token payload is not base64url-encoded JSON") from None
     exp = claims.get("exp") if isinstance(claims, dict) else None
     return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 

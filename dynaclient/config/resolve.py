@@ -57,10 +57,10 @@ def resolve_kubeconfig(
     if cluster is None:
         raise selected.location.error("cluster", "missing")
     user = _referenced(kubeconfig.users, selected, "user")
-    settings = _cluster_settings(cluster)
+    server, settings = _cluster_settings(cluster)
     certificate, key = _client_certificate(user) if user else (None, None)
     auth = _auth(user, settings, certificate is not None, now, oidc_refresh) if user else NoAuth()
-    if settings.server.startswith("http://"):
+    if server.startswith("http://"):
         # clientcmd client_config.go ClientConfig: "only try to read the auth information if we are secure"
         # (rest.IsConfigTransportTLS): over plain HTTP neither the user's credentials nor the cluster's TLS
         # settings are used, and an exec plugin never runs.
@@ -68,7 +68,7 @@ def resolve_kubeconfig(
             logger.warning(
                 "%s: the server is plain HTTP (%s); the credentials of user %r are not sent, as with kubectl",
                 cluster.location.path,
-                settings.server,
+                server,
                 user.name,
             )
         auth, certificate, key = NoAuth(), None, None
@@ -76,7 +76,7 @@ def resolve_kubeconfig(
     else:
         _check_tls(cluster, user, settings.certificate_authority_data, certificate, key)
     return ClientConfig(
-        server=settings.server,
+        server=server,
         auth=auth,
         ca_data=settings.certificate_authority_data,
         insecure_skip_tls_verify=settings.insecure_skip_tls_verify,
@@ -115,7 +115,12 @@ def _referenced(entries: Mapping[str, _Entry], context: ContextEntry, kind: str)
     return entries[name]
 
 
-def _cluster_settings(cluster: ClusterEntry) -> ClusterInfo:
+def _cluster_settings(cluster: ClusterEntry) -> tuple[str, ClusterInfo]:
+    """Return the server URL to use, and the cluster as exec plugins see it.
+
+    The plugin's ``spec.cluster.server`` is the kubeconfig's ``server`` verbatim, as client-go passes
+    ``rest.Config.Host`` (exec.go ``ConfigToExecCluster``).
+    """
     where = cluster.location
     if cluster.server is None:
         raise where.error("server", "missing")
@@ -133,8 +138,8 @@ def _cluster_settings(cluster: ClusterEntry) -> ClusterInfo:
         proxy_url = check_proxy_url(cluster.proxy_url) if cluster.proxy_url else None
     except ValueError as exc:
         raise where.error("proxy-url", str(exc)) from None
-    return ClusterInfo(
-        server=server,
+    return server, ClusterInfo(
+        server=cluster.server,
         certificate_authority_data=ca_data,
         insecure_skip_tls_verify=cluster.insecure_skip_tls_verify,
         tls_server_name=cluster.tls_server_name,

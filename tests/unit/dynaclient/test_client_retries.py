@@ -10,6 +10,7 @@ import pytest
 
 from dynaclient.client import APIClient
 from dynaclient.exceptions import (
+    APIError,
     ConnectionLostError,
     RequestCancelled,
     TooManyRequestsError,
@@ -152,3 +153,14 @@ def test_the_token_bucket_spaces_requests_and_fails_fast_past_the_deadline() -> 
         api.send(Request("GET", "/api", timeout=0.2))
     assert api.send(Request("GET", "/api", timeout=5)).ok  # the refused request took no token
     assert waits == [0.5, 1.0]
+
+
+def test_control_characters_in_a_server_message_are_escaped_as_kubectl_does() -> None:
+    status = b'{"kind":"Status","status":"Failure","code":403,"reason":"Forbidden","message":"no\\u001b[2J\\rway"}'
+    api = APIClient(Script(Response.from_bytes(403, status)))
+
+    with pytest.raises(APIError) as raised:
+        api.send(Request("GET", "/api"))
+
+    assert "no^[[2J\\rway" in str(raised.value)
+    assert raised.value.message == "no\x1b[2J\rway"  # the Status itself is kept as sent

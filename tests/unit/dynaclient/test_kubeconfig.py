@@ -456,3 +456,30 @@ def test_an_unusable_client_key_file_is_an_error_naming_the_key_and_files(tmp_pa
         load_kubeconfig(path)
 
     assert raised.value.key == "users[0].user.client-certificate"
+
+
+def test_exec_plugins_get_the_server_exactly_as_written(tmp_path: Path) -> None:
+    # client-go passes rest.Config.Host, the kubeconfig's server unchanged, as spec.cluster.server.
+    document = simple(server="https://Dev.Example:6443/")
+    document["users"][0]["user"] = {"exec": {**EXEC_PLUGIN, "provideClusterInfo": True}}
+
+    config = load_kubeconfig(write(tmp_path / "config", document))
+
+    assert isinstance(config.auth, ExecAuth)
+    assert config.auth.exec_info()["spec"]["cluster"]["server"] == "https://Dev.Example:6443/"
+    assert config.server == "https://Dev.Example:6443"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_a_kubeconfig_with_a_byte_order_mark_is_read_as_kubectl_reads_it(tmp_path: Path, encoding: str) -> None:
+    # kubectl (sigs.k8s.io/yaml via golang.org/x/text BOMOverride) reads UTF-16 and UTF-8 files with a BOM.
+    text = yaml.safe_dump(simple(namespace="ñandú"))
+    data = text.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):
+        data = "\ufeff".encode(encoding) + data
+    path = tmp_path / "config"
+    path.write_bytes(data)
+
+    config = load_kubeconfig(path)
+
+    assert (config.server, config.namespace) == ("https://dev.example:6443", "ñandú")

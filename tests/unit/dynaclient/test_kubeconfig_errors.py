@@ -289,9 +289,20 @@ def test_an_error_in_a_merged_file_names_that_file(tmp_path: Path) -> None:
 
 def test_an_unreadable_file_is_an_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "config"
-    path.write_bytes(b"\xff\xfe not utf-8")
+    path.write_bytes(b"\xc3\x28 not utf-8")  # (\xff\xfe would be a UTF-16 byte-order mark)
 
     with pytest.raises(KubeconfigError, match="not UTF-8") as caught:
+        load_kubeconfig(path)
+
+    assert caught.value.path == str(path)
+
+
+def test_a_deeply_nested_kubeconfig_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    # Before: PyYAML's RecursionError escaped bare.
+    path = tmp_path / "config"
+    path.write_text("[" * 20000 + "]" * 20000)
+
+    with pytest.raises(KubeconfigError, match="nested too deeply") as caught:
         load_kubeconfig(path)
 
     assert caught.value.path == str(path)
