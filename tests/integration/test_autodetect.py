@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,21 +11,6 @@ from dynaclient import NoClientError, auto_detect_client
 from dynaclient.connect import default_candidates, detect_api_client
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.process import free_port
-
-
-@pytest.fixture
-def kubectl_proxy(kube_apiserver: ControlPlane) -> Iterator[str]:
-    """Run ``kubectl proxy --port=0`` against the plane; yield its URL."""
-    command = ["kubectl", f"--kubeconfig={kube_apiserver.kubeconfig_path}", "proxy", "--port=0"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proxy:
-        assert proxy.stdout is not None
-        line = proxy.stdout.readline()
-        match = re.search(r"Starting to serve on 127\.0\.0\.1:(\d+)", line)
-        assert match, f"unexpected kubectl proxy output: {line!r}"
-        try:
-            yield f"http://127.0.0.1:{match.group(1)}"
-        finally:
-            proxy.terminate()
 
 
 def _closed_url() -> str:
