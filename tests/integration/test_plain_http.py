@@ -38,7 +38,7 @@ class Recorder(http.server.ThreadingHTTPServer):
 class _Forward(http.server.BaseHTTPRequestHandler):
     server: Recorder
 
-    def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+    def do_GET(self) -> None:
         self.server.seen.append(dict(self.headers))
         answer = requests.get(self.server.upstream + self.path, timeout=10)
         self.send_response(answer.status_code)
