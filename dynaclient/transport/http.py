@@ -7,6 +7,7 @@ The only module that imports ``requests`` for API traffic. Backend exceptions ar
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import platform
@@ -180,7 +181,8 @@ class HTTPTransport(BaseTransport):
         tls_server_name: the name to verify the server certificate against (and send as SNI).
         client_certificate: a certificate/key pair, or a callable returning the current one (exec plugins rotate
             them); a changed pair gets fresh connections.
-        proxy_url: an HTTP(S) proxy; when ``None`` the ``HTTPS_PROXY``/``NO_PROXY`` environment applies.
+        proxy_url: an HTTP(S) or SOCKS5 proxy (SOCKS5 needs the ``socks`` extra); when ``None`` the
+            ``HTTPS_PROXY``/``NO_PROXY`` environment applies.
         disable_compression: ask for uncompressed responses (kubeconfig ``disable-compression``, client-go
             ``DisableCompression``); by default large responses come gzipped, which costs the server and the client
             CPU but crosses slow links much faster.
@@ -225,11 +227,17 @@ class HTTPTransport(BaseTransport):
         return f"<HTTPTransport {self.name} {self.server}>"
 
     def _resolve_proxies(self, proxy_url: str | None) -> dict[str, str]:
-        if proxy_url:
-            if urlsplit(proxy_url).scheme not in ("http", "https"):
-                raise ConfigError(f"proxy-url {urlsplit(proxy_url).scheme!r} scheme is not supported (http, https)")
-            return {"http": proxy_url, "https": proxy_url}
-        return dict(requests.utils.get_environ_proxies(self.server))
+        if not proxy_url:
+            return dict(requests.utils.get_environ_proxies(self.server))
+        scheme = urlsplit(proxy_url).scheme
+        if scheme == "socks5":
+            if importlib.util.find_spec("socks") is None:
+                raise ConfigError("proxy-url: a socks5 proxy needs the socks extra: pip install 'dynaclient[socks]'")
+            # Go's SOCKS5 dialer (golang.org/x/net/proxy) sends the host name to the proxy: socks5h in requests.
+            proxy_url = "socks5h" + proxy_url[len(scheme) :]
+        elif scheme not in ("http", "https"):
+            raise ConfigError(f"proxy-url {scheme!r} scheme is not supported (http, https, socks5)")
+        return {"http": proxy_url, "https": proxy_url}
 
     def _current_context(self) -> ssl.SSLContext:
         certificate = self._certificate()
