@@ -242,7 +242,7 @@ def _discovery_url(issuer_url: str) -> str:
 def _json(response: requests.Response, request: OIDCRefreshRequest) -> dict[str, Any]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if response.status_code != 200 or not isinstance(body, dict):
         error = body.get("error") if isinstance(body, dict) else None

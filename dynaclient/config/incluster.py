@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dynaclient.auth.token_file import TokenFileAuth, read_token_file
 from dynaclient.config.model import ClientConfig
 from dynaclient.exceptions import AuthError, ConfigError, InClusterConfigError
-from dynaclient.transport.http import certificate_authority_text
+from dynaclient.transport.http import build_ssl_context
 
 SERVICE_ACCOUNT_ROOT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -73,7 +73,7 @@ def load_incluster_config(
     except OSError as exc:
         raise InClusterConfigError(f"cannot read the service-account CA {ca_path}: {exc.strerror}") from None
     try:  # an empty ca.crt would otherwise trust the system roots
-        certificate_authority_text(ca_data)
+        build_ssl_context(ca_data=ca_data)
     except ConfigError as exc:
         raise InClusterConfigError(f"the service-account CA {ca_path}: {exc}") from None
     try:

@@ -116,7 +116,7 @@ def _patch_command(request: Request, prefix: Sequence[str]) -> tuple[list[str], 
     body = request.body or b""
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UnsupportedRequestError("kubectl patch needs a JSON patch body; the body is not JSON") from None
     target = _ObjectPath.parse(request.path)
     # Values go in --flag=value form and the object after "--", so that no name or namespace is read as a flag

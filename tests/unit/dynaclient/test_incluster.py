@@ -10,9 +10,10 @@ import pytest
 from dynaclient.auth import TokenFileAuth
 from dynaclient.config import load_incluster_config
 from dynaclient.exceptions import ConfigError, InClusterConfigError
+from dynaclient.testing.certs import TinyCA
 
 TOKEN = "service-account-s3cr3t"
-CA = b"-----BEGIN CERTIFICATE-----\nCLUSTER CA\n-----END CERTIFICATE-----\n"
+CA = TinyCA("in-cluster-test-ca").cert_pem  # loaded when the configuration is built: a real certificate
 ENV = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
 
 
@@ -122,8 +123,13 @@ def test_the_config_repr_shows_no_token(account: Path) -> None:
 
 @pytest.mark.parametrize(
     ("content", "reason"),
-    [(b"", "is empty"), (b"\n  \n", "is empty"), (bytes([0x30, 0x82, 0x03, 0x0B, 0xFF]), "is not PEM")],
-    ids=["empty", "blank", "der"],
+    [
+        (b"", "is empty"),
+        (b"\n  \n", "is empty"),
+        (bytes([0x30, 0x82, 0x03, 0x0B, 0xFF]), "is not PEM"),
+        (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "not a usable PEM certificate"),
+    ],
+    ids=["empty", "blank", "der", "bad-pem"],
 )
 def test_an_empty_or_der_ca_file_is_an_error_naming_it_not_trust_in_the_system_roots(
     account: Path, content: bytes, reason: str
