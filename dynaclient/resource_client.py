@@ -46,9 +46,9 @@ from dynaclient.selectors import LabelSpec, NotEqual
 from dynaclient.watching import Watch
 
 DEFAULT_TIMEOUT = 120.0
-"""Seconds to wait for a response (and between its body chunks), watches excepted. Longer than kube-apiserver's
-default ``--request-timeout`` (1m), so the server's own 504 normally comes first; it guards against a dead
-connection."""
+"""Seconds a response may take in total, body, retries and waits included (watches excepted). Longer than
+kube-apiserver's default ``--request-timeout`` (1m), which also bounds lists, so the server's own 504 normally comes
+first; it guards against a dead or dripping connection."""
 
 LabelSelector = str | Mapping[str, LabelSpec] | None
 FieldSelector = str | Mapping[str, str | NotEqual] | None
