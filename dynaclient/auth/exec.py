@@ -270,6 +270,9 @@ def parse_exec_credential(output: bytes, *, api_version: str, command: str) -> E
         raise AuthError(f"exec plugin {command} didn't return a token or cert/key pair")
     if bool(cert) != bool(key):
         raise AuthError(f"exec plugin {command} returned only certificate or key, not both")
+    for name, value in (("clientCertificateData", cert), ("clientKeyData", key)):
+        if value and "-----BEGIN " not in value:  # the TLS layer would only say "not usable", naming nothing
+            raise AuthError(f"exec plugin {command} returned a status.{name} that is not PEM")
     return ExecCredential(
         token=token,
         client_certificate=(cert.encode(), key.encode()) if cert and key else None,

@@ -149,11 +149,15 @@ def test_exec_info_has_no_cluster_without_provide_cluster_info(plugin: Plugin) -
     assert plugin.calls()[0]["info"]["spec"] == {"interactive": False}
 
 
+CERT_PEM = "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n"
+KEY_PEM = "-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n"
+
+
 def test_an_exec_plugin_may_return_a_client_certificate(plugin: Plugin) -> None:
-    plugin.returns({"clientCertificateData": "CERT PEM", "clientKeyData": "KEY PEM"})
+    plugin.returns({"clientCertificateData": CERT_PEM, "clientKeyData": KEY_PEM})
     auth = ExecAuth(plugin.spec(), environ=ENVIRON)
 
-    assert auth.client_certificate() == (b"CERT PEM", b"KEY PEM")
+    assert auth.client_certificate() == (CERT_PEM.encode(), KEY_PEM.encode())
     assert auth.headers() == {}
     assert len(plugin.calls()) == 1
 
@@ -182,6 +186,17 @@ def test_a_failing_exec_plugin_error_shows_stderr_but_not_stdout(plugin: Plugin)
     [
         pytest.param(f"token={SECRET}", "did not print an ExecCredential", id="not-json"),
         pytest.param(f'{{"token": "{SECRET}"', "did not print valid JSON or YAML", id="broken-json"),
+        pytest.param(
+            json.dumps(
+                {
+                    "kind": "ExecCredential",
+                    "apiVersion": V1,
+                    "status": {"clientCertificateData": "DER", "clientKeyData": SECRET},
+                }
+            ),
+            "status.clientCertificateData that is not PEM",
+            id="not-pem",
+        ),
         pytest.param(json.dumps({"kind": "Secret", "token": SECRET}), "did not print an ExecCredential", id="kind"),
         pytest.param(
             json.dumps({"kind": "ExecCredential", "apiVersion": V1BETA1, "status": {"token": SECRET}}),
