@@ -1,0 +1,244 @@
+"""What the API server does to an object on create, update and delete, as pure functions over dicts.
+
+Rules from apiserver ``pkg/registry/rest`` (``BeforeCreate``, ``BeforeUpdate``, ``BeforeDelete``) and the
+registry strategies: the server owns ``uid``, ``creationTimestamp``, ``resourceVersion``, ``generation`` and the
+deletion fields; ``generateName`` gets five random characters; with a ``status`` subresource the main resource
+keeps the stored ``status`` and the subresource changes nothing but ``status`` (apiextensions-apiserver
+``customresource/status_strategy.go``); ``generation`` grows when anything outside ``metadata`` and ``status``
+changes, and when deletion starts. Built-ins are not defaulted or validated beyond their names.
+"""
+
+from __future__ import annotations
+
+import copy
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Any
+
+from dynaclient._types import JSONObject
+from dynaclient.testing.fake.registry import ResourceType
+from dynaclient.testing.fake.statuses import StatusError, bad_request, invalid
+
+# Fields of metadata only the server sets (rest.FillObjectMetaSystemFields and BeforeUpdate).
+_SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
+_CLEARED_ON_CREATE = ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields")
+
+# apimachinery util/validation: DNS-1123 subdomain (most names) and label (namespaces).
+_DNS1123_LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
+_SUBDOMAIN = re.compile(rf"{_DNS1123_LABEL}(\.{_DNS1123_LABEL})*")
+_LABEL = re.compile(_DNS1123_LABEL)
+_SUBDOMAIN_MESSAGE = (
+    "a lowercase RFC 1123 subdomain must consist of lower case alphanumeric characters, '-' or '.', and must "
+    "start and end with an alphanumeric character (e.g. 'example.com', regex used for validation is "
+    f"'{_SUBDOMAIN.pattern}')"
+)
+_LABEL_MESSAGE = (
+    "a lowercase RFC 1123 label must consist of lower case alphanumeric characters or '-', and must start and "
+    f"end with an alphanumeric character (e.g. 'my-name',  or '123-abc', regex used for validation is "
+    f"'{_LABEL.pattern}')"
+)
+
+
+def timestamp(epoch: float) -> str:
+    """Render a time as Kubernetes does (RFC 3339, whole seconds, UTC).
+
+    >>> timestamp(0)
+    '1970-01-01T00:00:00Z'
+    """
+    return datetime.fromtimestamp(int(epoch), UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def metadata(obj: JSONObject) -> dict[str, Any]:
+    """Return ``obj["metadata"]``, creating an empty one when absent or not a map."""
+    meta = obj.get("metadata")
+    if not isinstance(meta, dict):
+        meta = obj["metadata"] = {}
+    return meta
+
+
+def prepare_create(
+    resource_type: ResourceType,
+    body: JSONObject,
+    namespace: str,
+    *,
+    api_version: str,
+    now: float,
+    uid: str,
+    exists: Callable[[str], bool],
+    random_suffix: Callable[[], str],
+) -> JSONObject:
+    """Return the object to store for a create of ``body`` (without ``resourceVersion``).
+
+    Raises:
+        StatusError: the body names another namespace, sets a resourceVersion, or has no valid name.
+    """
+    obj = copy.deepcopy(body)
+    meta = metadata(obj)
+    api = resource_type.api_resource
+    if api.namespaced:
+        if meta.get("namespace") and meta["namespace"] != namespace:
+            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+        meta["namespace"] = namespace
+    else:
+        meta.pop("namespace", None)
+    if meta.get("resourceVersion"):
+        raise bad_request("resourceVersion should not be set on objects to be created")
+    if not meta.get("name") and meta.get("generateName"):
+        # apiserver names.SimpleNameGenerator; the registry retries a generated name that is taken.
+        name = f"{str(meta['generateName'])[:58]}{random_suffix()}"
+        while exists(name):
+            name = f"{str(meta['generateName'])[:58]}{random_suffix()}"
+        meta["name"] = name
+    check_name(resource_type, obj)
+    for key in _CLEARED_ON_CREATE:
+        meta.pop(key, None)
+    meta["uid"] = uid
+    meta["creationTimestamp"] = timestamp(now)
+    if resource_type.has_generation:
+        meta["generation"] = 1
+    else:
+        meta.pop("generation", None)
+    if resource_type.has_status:
+        obj.pop("status", None)  # a status subresource ignores status on create
+    obj["apiVersion"], obj["kind"] = api_version, api.kind
+    if api.kind == "Namespace":  # pkg/registry/core/namespace/strategy.go PrepareForCreate
+        spec = obj.setdefault("spec", {})
+        if "kubernetes" not in spec.setdefault("finalizers", []):
+            spec["finalizers"].append("kubernetes")
+        obj["status"] = {"phase": "Active"}
+    return obj
+
+
+def check_name(resource_type: ResourceType, obj: JSONObject) -> None:
+    """Validate ``metadata.name`` as the resource's validation does.
+
+    Raises:
+        StatusError: 422 Invalid: the name is missing or not a DNS-1123 subdomain (a label for namespaces).
+    """
+    kind = resource_type.api_resource.kind
+    group = resource_type.api_resource.group
+    name = str(metadata(obj).get("name") or "")
+    if not name:
+        cause = ("metadata.name", "FieldValueRequired", "Required value: name or generateName is required")
+        raise invalid(kind, group, name, [cause])
+    is_namespace = kind == "Namespace"
+    pattern, text, limit = (_LABEL, _LABEL_MESSAGE, 63) if is_namespace else (_SUBDOMAIN, _SUBDOMAIN_MESSAGE, 253)
+    if len(name) > limit:
+        text = f"must be no more than {limit} characters"
+    elif pattern.fullmatch(name):
+        return
+    raise invalid(kind, group, name, [("metadata.name", "FieldValueInvalid", f'Invalid value: "{name}": {text}')])
+
+
+def prepare_update(resource_type: ResourceType, old: JSONObject, body: JSONObject, subresource: str) -> JSONObject:
+    """Return the object to store for an update of ``old`` to ``body`` (without ``resourceVersion``).
+
+    Raises:
+        StatusError: 422 Invalid: a finalizer is added to an object being deleted.
+    """
+    if subresource == "status":
+        new = copy.deepcopy(old)
+        if "status" in body:
+            new["status"] = copy.deepcopy(body["status"])
+        else:
+            new.pop("status", None)
+        return new
+    new = copy.deepcopy(body)
+    meta, old_meta = metadata(new), metadata(old)
+    for key in ("name", "namespace", *_SERVER_METADATA):
+        if key in old_meta:
+            meta[key] = old_meta[key]
+        else:
+            meta.pop(key, None)
+    meta.pop("managedFields", None)
+    meta.pop("resourceVersion", None)
+    if resource_type.has_status:
+        if "status" in old:
+            new["status"] = copy.deepcopy(old["status"])
+        else:
+            new.pop("status", None)
+    new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
+    if resource_type.has_generation and _spec_changed(old, new):
+        meta["generation"] = int(old_meta.get("generation") or 0) + 1
+    _check_no_new_finalizers(resource_type, old, new)
+    return new
+
+
+def _spec_changed(old: JSONObject, new: JSONObject) -> bool:
+    def rest(obj: JSONObject) -> JSONObject:
+        return {key: value for key, value in obj.items() if key not in ("metadata", "status", "apiVersion", "kind")}
+
+    return rest(old) != rest(new)
+
+
+def _check_no_new_finalizers(resource_type: ResourceType, old: JSONObject, new: JSONObject) -> None:
+    # apimachinery pkg/api/validation/objectmeta.go ValidateObjectMetaUpdate.
+    if not metadata(old).get("deletionTimestamp"):
+        return
+    added = [f for f in metadata(new).get("finalizers") or [] if f not in (metadata(old).get("finalizers") or [])]
+    if added:
+        quoted = ", ".join(f'"{name}"' for name in added)
+        cause = (
+            "metadata.finalizers",
+            "FieldValueForbidden",
+            f"Forbidden: no new finalizers can be added if the object is being deleted, found new finalizers "
+            f"[]string{{{quoted}}}",
+        )
+        api = resource_type.api_resource
+        raise invalid(api.kind, api.group, str(metadata(new).get("name", "")), [cause])
+
+
+def pending_finalizers(obj: JSONObject) -> bool:
+    """Whether ``obj`` has finalizers that keep it after a delete (``spec.finalizers`` too, for namespaces)."""
+    if metadata(obj).get("finalizers"):
+        return True
+    spec = obj.get("spec")
+    return obj.get("kind") == "Namespace" and isinstance(spec, dict) and bool(spec.get("finalizers"))
+
+
+def start_deletion(old: JSONObject, *, now: float, propagation_policy: str | None) -> JSONObject:
+    """Return ``old`` marked for deletion (``BeforeDelete`` and ``updateForGracefulDeletionAndFinalizers``).
+
+    ``Foreground`` and ``Orphan`` add their finalizer, as the registry does before the garbage collector acts.
+    """
+    new = copy.deepcopy(old)
+    meta = metadata(new)
+    policy_finalizer = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation_policy or "")
+    if policy_finalizer and policy_finalizer not in meta.setdefault("finalizers", []):
+        meta["finalizers"].append(policy_finalizer)
+    if not meta.get("finalizers"):
+        meta.pop("finalizers", None)
+    if not meta.get("deletionTimestamp"):
+        meta["deletionTimestamp"] = timestamp(now)
+        meta["deletionGracePeriodSeconds"] = 0
+        if int(meta.get("generation") or 0) > 0:
+            meta["generation"] = int(meta["generation"]) + 1
+    if new.get("kind") == "Namespace":
+        new["status"] = {**(new.get("status") or {}), "phase": "Terminating"}
+    meta.pop("resourceVersion", None)
+    return new
+
+
+def check_preconditions(obj: JSONObject, preconditions: Any, conflict: Callable[[str], StatusError]) -> None:
+    """Raise ``conflict(why)`` when ``obj`` no longer meets a delete's ``preconditions``."""
+    if not isinstance(preconditions, dict):
+        return
+    meta = metadata(obj)
+    for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
+        wanted = preconditions.get(field)
+        if wanted is not None and wanted != meta.get(field):
+            raise conflict(f"Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {meta.get(field, '')}")
+
+
+__all__ = [
+    "StatusError",
+    "check_name",
+    "check_preconditions",
+    "metadata",
+    "pending_finalizers",
+    "prepare_create",
+    "prepare_update",
+    "start_deletion",
+    "timestamp",
+]

@@ -1,0 +1,408 @@
+"""FakeAPIServer: an in-memory Kubernetes API server answering dynaclient's requests in-process.
+
+It answers the requests :class:`~dynaclient.DynamicClient` builds, as kube-apiserver would: discovery
+(aggregated), get, list (selectors, pagination with continue tokens, ``resourceVersion`` and
+``resourceVersionMatch=Exact``), watch, create, update, patch, apply and delete, with ``Status`` errors the client
+turns into its typed exceptions. Reads are here; writes are in :mod:`dynaclient.testing.fake.writes`, object
+rules in :mod:`dynaclient.testing.fake.lifecycle`.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import random
+import time
+from collections.abc import Callable, Iterable
+from typing import Any
+
+from dynaclient._types import JSONObject
+from dynaclient.exceptions import SelectorError
+from dynaclient.request import Request, Response
+from dynaclient.resource_request import METADATA_ACCEPT, METADATA_LIST_ACCEPT
+from dynaclient.selectors import FieldRequirement, LabelRequirement, parse_field_selector, parse_label_selector
+from dynaclient.testing.fake import statuses
+from dynaclient.testing.fake.lifecycle import metadata, timestamp
+from dynaclient.testing.fake.registry import (
+    AGGREGATED_CONTENT_TYPE,
+    BUILTIN_TYPES,
+    CRD_GROUP_RESOURCE,
+    ResourceType,
+    aggregated_discovery,
+    types_from_crd,
+)
+from dynaclient.testing.fake.routing import Query, Route, parse_route
+from dynaclient.testing.fake.statuses import StatusError, bad_request
+from dynaclient.testing.fake.store import ObjectStore, RevisionGone
+from dynaclient.testing.fake.watches import WatchScope, WatchStream
+from dynaclient.testing.fake.writes import DEFAULT_FIELD_MANAGER, ObjectWriter
+from dynaclient.watch import WatchEvent
+
+BOOTSTRAP_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
+"""The namespaces kube-apiserver creates when it starts."""
+
+_JSON_HEADERS = {"content-type": "application/json"}
+_INITIAL_EVENTS_END = "k8s.io/initial-events-end"
+
+
+class FakeAPIServer:
+    """An in-memory API server: the objects, their history and the rules that change them.
+
+    Start it with the built-in resources (:data:`~dynaclient.testing.fake.registry.BUILTIN_TYPES`) and the
+    namespaces kube-apiserver creates; creating a CustomResourceDefinition serves its resource at once (its
+    ``Established`` condition is already true). :meth:`handle` answers one request; use it through
+    :class:`~dynaclient.testing.FakeDynamicClient`.
+
+    Args:
+        resource_types: the resources served besides those of CRDs created later.
+        clock: epoch seconds for ``creationTimestamp`` and ``deletionTimestamp``.
+        seed: seeds generated names and uids, so a test can be repeated exactly.
+
+    Thread-safety: thread-safe. Each request runs under the store's lock from read to write; watches are fed
+    under it and read outside it.
+    """
+
+    def __init__(
+        self,
+        resource_types: Iterable[ResourceType] = BUILTIN_TYPES,
+        *,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+    ) -> None:
+        self.store = ObjectStore()
+        self._clock = clock
+        self._types: dict[tuple[str, str, str], ResourceType] = {}
+        self._crd_types: dict[str, list[ResourceType]] = {}
+        for resource_type in resource_types:
+            self._register(resource_type)
+        self._writer = ObjectWriter(self.store, clock=clock, rng=random.Random(seed), on_commit=self._committed)
+        namespaces = self._types[("", "v1", "namespaces")]
+        for name in BOOTSTRAP_NAMESPACES:
+            route = Route("", "v1", "namespaces", "", name)
+            self._writer.create(namespaces, route, {"metadata": {"name": name}}, DEFAULT_FIELD_MANAGER, False)
+        # The watch cache starts at the current revision: watching from an older one answers 410.
+        self.store.compact()
+
+    def __repr__(self) -> str:
+        return f"<FakeAPIServer revision={self.store.revision} resources={len(self._types)}>"
+
+    @property
+    def resource_types(self) -> list[ResourceType]:
+        """Every resource type served, one entry per served version."""
+        with self.store.locked():
+            return list(self._types.values())
+
+    def compact(self) -> int:
+        """Forget the history up to now, as etcd compaction does: older resourceVersions and continue tokens
+        answer 410 Gone from then on. Returns the compacted revision."""
+        return self.store.compact()
+
+    def handle(self, request: Request) -> Response:
+        """Answer ``request`` as kube-apiserver would."""
+        try:
+            return self._handle(request)
+        except StatusError as exc:
+            return _json_response(exc.code, exc.status)
+
+    def _handle(self, request: Request) -> Response:
+        route = parse_route(request.path)
+        if route is None:
+            return self._discovery(request)
+        resource_type = self._resource_type(route)
+        query = Query(request.query)
+        method = request.method
+        if method == "GET" and not route.name:
+            if query.flag("watch"):
+                return self._watch(resource_type, route, query, request)
+            return _json_response(200, self._list(resource_type, route, query, request.accept))
+        body = _decode_body(request) if method in ("POST", "PUT", "DELETE") else {}
+        dry_run = query.get("dryRun") == "All" or body.get("dryRun") == ["All"]
+        manager = query.get("fieldManager") or DEFAULT_FIELD_MANAGER
+        if method == "GET":
+            found = self.store.get(resource_type.group_resource, (route.namespace, route.name))
+            if found is None:
+                raise _not_found(resource_type, route.name)
+            return _json_response(200, _render(found, route, metadata_only=request.accept == METADATA_ACCEPT))
+        if method == "POST" and not route.name:
+            created = self._writer.create(resource_type, route, body, manager, dry_run)
+            return _json_response(201, _render(created, route))
+        if method == "PUT" and route.name:
+            return _json_response(200, _render(self._writer.update(resource_type, route, body, manager, dry_run), route))
+        if method == "PATCH" and route.name:
+            content_type = request.content_type or ""
+            data = request.body or b""
+            if content_type.startswith("application/apply-patch"):
+                force = query.flag("force")
+                patched = self._writer.apply(resource_type, route, data, manager, force, dry_run)
+            else:
+                patched = self._writer.patch(resource_type, route, data, content_type, manager, dry_run)
+            return _json_response(200, _render(patched, route))
+        if method == "DELETE" and route.name:
+            deleted, gone = self._writer.delete(resource_type, route, body, dry_run)
+            return _json_response(200, _render(deleted, route) if not gone else _deleted_status(resource_type, deleted))
+        if method == "DELETE":
+            return _json_response(200, self._delete_collection(resource_type, route, query, body, dry_run))
+        raise statuses.method_not_allowed(f"the server does not allow this method on the requested resource")
+
+    def _resource_type(self, route: Route) -> ResourceType:
+        with self.store.locked():
+            found = self._types.get((route.group, route.version, route.resource))
+        if found is None or route.subresource not in ("", *found.api_resource.subresources):
+            raise StatusError(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": "the server could not find the requested resource",
+                    "reason": "NotFound",
+                    "details": {},
+                    "code": 404,
+                }
+            )
+        if route.namespace and not found.api_resource.namespaced:
+            raise _not_found(found, route.name)
+        return found
+
+    def _list(self, rt: ResourceType, route: Route, query: Query, accept: str) -> JSONObject:
+        labels, fields = _selectors(rt, query)
+        limit = query.integer("limit") or 0
+        token = query.get("continue")
+        version = query.get("resourceVersion")
+        match = query.get("resourceVersionMatch")
+        start = ""
+        with self.store.locked():
+            revision = self.store.revision
+            if token:
+                if version:
+                    raise bad_request("specifying resource version is not allowed when using continue")
+                revision, start = _decode_continue(token)
+            elif match == "Exact":
+                if not version or not version.isdigit():
+                    raise bad_request("resourceVersionMatch=Exact needs a resourceVersion")
+                revision = int(version)
+            try:
+                items = self.store.items(rt.group_resource, revision)
+            except RevisionGone:
+                raise statuses.expired(
+                    "The provided continue parameter is too old to display a consistent list result. You can start "
+                    "a new list without the continue parameter."
+                    if token
+                    else "The resourceVersion for the provided list is too old."
+                ) from None
+        selected = [
+            obj
+            for key, obj in items
+            if (not route.namespace or key[0] == route.namespace)
+            and _key_text(key) > start
+            and _matches(rt, obj, labels, fields)
+        ]
+        page_metadata: JSONObject = {"resourceVersion": str(revision)}
+        if limit and len(selected) > limit:
+            selected, rest = selected[:limit], len(selected) - limit
+            last = metadata(selected[-1])
+            page_metadata["continue"] = _encode_continue(revision, _key_text((last.get("namespace", ""), last["name"])))
+            if not labels and not fields:
+                page_metadata["remainingItemCount"] = rest
+        metadata_only = accept == METADATA_LIST_ACCEPT
+        kind = "PartialObjectMetadataList" if metadata_only else f"{rt.api_resource.kind}List"
+        api_version = "meta.k8s.io/v1" if metadata_only else _api_version(route)
+        rendered = [_render(obj, route, metadata_only=metadata_only) for obj in selected]
+        return {"kind": kind, "apiVersion": api_version, "metadata": page_metadata, "items": rendered}
+
+    def _watch(self, rt: ResourceType, route: Route, query: Query, request: Request) -> Response:
+        labels, fields = _selectors(rt, query)
+        metadata_only = request.accept == METADATA_ACCEPT
+        scope = WatchScope(
+            rt.group_resource,
+            route.namespace,
+            lambda obj: _matches(rt, obj, labels, fields),
+            lambda obj: _render(obj, route, metadata_only=metadata_only),
+        )
+        version = query.get("resourceVersion") or ""
+        initial = query.get("sendInitialEvents")
+        send_initial = initial == "true" or (initial is None and version in ("", "0"))
+        if initial == "true" and (query.get("resourceVersionMatch") != "NotOlderThan" or not query.flag("allowWatchBookmarks")):
+            raise statuses.invalid("ListOptions", "meta.k8s.io", "", [(
+                "sendInitialEvents", "FieldValueForbidden",
+                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks",
+            )])  # fmt: skip
+        stream = WatchStream(query.integer("timeoutSeconds"))
+        with self.store.locked():
+            since = self.store.revision if send_initial or not version.isdigit() else int(version)
+            if send_initial:
+                for key, obj in self.store.items(rt.group_resource):
+                    if not route.namespace or key[0] == route.namespace:
+                        stream.offer(WatchEvent("ADDED", scope.render(obj)) if scope.matches(obj) else None)
+                if initial == "true":
+                    marker = {"resourceVersion": str(since), "annotations": {_INITIAL_EVENTS_END: "true"}}
+                    stream.offer(WatchEvent("BOOKMARK", {"kind": rt.api_resource.kind, "apiVersion": _api_version(route), "metadata": marker}))
+            try:
+                stream.on_stop(self.store.subscribe(since, lambda change: stream.offer(scope.event_for(change))))
+            except RevisionGone as gone:
+                status = statuses.expired(f"too old resource version: {version} ({gone.compacted + 1})").status
+                stream.offer(WatchEvent("ERROR", status))
+                stream.finish()
+        return stream.response(request.cancellation)
+
+    def _delete_collection(
+        self, rt: ResourceType, route: Route, query: Query, options: JSONObject, dry_run: bool
+    ) -> JSONObject:
+        labels, fields = _selectors(rt, query)
+        deleted = []
+        with self.store.locked():
+            for key, obj in self.store.items(rt.group_resource):
+                if (not route.namespace or key[0] == route.namespace) and _matches(rt, obj, labels, fields):
+                    target = Route(route.group, route.version, route.resource, key[0], key[1])
+                    deleted.append(_render(self._writer.delete(rt, target, options, dry_run)[0], route))
+            revision = self.store.revision
+        return {
+            "kind": f"{rt.api_resource.kind}List",
+            "apiVersion": _api_version(route),
+            "metadata": {"resourceVersion": str(revision)},
+            "items": deleted,
+        }
+
+    def _discovery(self, request: Request) -> Response:
+        if request.method != "GET" or request.path not in ("/api", "/apis"):
+            raise _not_found(None, request.path)
+        document = aggregated_discovery(self.resource_types, core=request.path == "/api")
+        return Response.from_bytes(200, json.dumps(document).encode(), {"content-type": AGGREGATED_CONTENT_TYPE})
+
+    def _register(self, resource_type: ResourceType) -> None:
+        api = resource_type.api_resource
+        for version in resource_type.versions:
+            self._types[(api.group, version, api.resource)] = resource_type
+
+    def _committed(self, rt: ResourceType, obj: JSONObject, deleted: bool) -> None:
+        """Serve the resources of a CRD as soon as it is created (the server's establishing controller)."""
+        if rt.group_resource != CRD_GROUP_RESOURCE:
+            return
+        name = str(metadata(obj)["name"])
+        for old in self._crd_types.pop(name, []):
+            api = old.api_resource
+            for version in old.versions:
+                self._types.pop((api.group, version, api.resource), None)
+        if deleted:
+            # The finalizing controller deletes every custom resource of a deleted CRD.
+            for resource_type in types_from_crd(obj):
+                self._writer.delete_all(resource_type)
+            return
+        defined = types_from_crd(obj)
+        self._crd_types[name] = defined
+        for resource_type in defined:
+            self._register(resource_type)
+        if not _established(obj):
+            self._writer.set_status(rt, obj, _crd_status(obj, timestamp(self._clock())))
+
+
+def _established(crd: JSONObject) -> bool:
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def _crd_status(crd: JSONObject, now: str) -> JSONObject:
+    """The status the CRD controllers write: names accepted, established, storage version recorded."""
+    spec = crd.get("spec") or {}
+    versions = spec.get("versions") or []
+    storage = [str(v["name"]) for v in versions if v.get("storage")]
+    conditions = [
+        {"type": kind, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now}
+        for kind, reason, message in (
+            ("NamesAccepted", "NoConflicts", "no conflicts found"),
+            ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+        )
+    ]
+    return {"conditions": conditions, "acceptedNames": spec.get("names") or {}, "storedVersions": storage}
+
+
+def _selectors(rt: ResourceType, query: Query) -> tuple[tuple[LabelRequirement, ...], tuple[FieldRequirement, ...]]:
+    try:
+        labels = parse_label_selector(query.get("labelSelector") or "")
+        fields = parse_field_selector(query.get("fieldSelector") or "")
+    except SelectorError as exc:
+        raise bad_request(f"unable to parse requirement: {exc}") from None
+    for requirement in fields:
+        if not rt.accepts_field(requirement.field):
+            raise bad_request(f"field label not supported: {requirement.field}")
+    return labels, fields
+
+
+def _matches(
+    rt: ResourceType, obj: JSONObject, labels: tuple[LabelRequirement, ...], fields: tuple[FieldRequirement, ...]
+) -> bool:
+    meta = metadata(obj)
+    if labels and not all(requirement.matches(meta.get("labels") or {}) for requirement in labels):
+        return False
+    return all(requirement.matches({requirement.field: _field_value(obj, requirement.field)}) for requirement in fields)
+
+
+def _field_value(obj: JSONObject, label: str) -> str:
+    value: Any = obj
+    for part in label.split("."):
+        value = value.get(part) if isinstance(value, dict) else None
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return "" if value is None else str(value)
+
+
+def _key_text(key: tuple[str, str]) -> str:
+    return f"{key[0]}/{key[1]}"
+
+
+def _encode_continue(revision: int, start: str) -> str:
+    # apiserver storage/continue.go: base64 of {"v":"meta.k8s.io/v1","rv":...,"start":...}.
+    data = json.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": start}, separators=(",", ":"))
+    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
+
+
+def _decode_continue(token: str) -> tuple[int, str]:
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        return int(data["rv"]), str(data["start"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") from None
+
+
+def _api_version(route: Route) -> str:
+    return f"{route.group}/{route.version}" if route.group else route.version
+
+
+def _render(obj: JSONObject, route: Route, *, metadata_only: bool = False) -> JSONObject:
+    if metadata_only:
+        return {"kind": "PartialObjectMetadata", "apiVersion": "meta.k8s.io/v1", "metadata": obj["metadata"]}
+    return {**obj, "apiVersion": _api_version(route)}
+
+
+def _deleted_status(rt: ResourceType, obj: JSONObject) -> JSONObject:
+    meta = metadata(obj)
+    details: JSONObject = {"name": meta["name"], "kind": rt.api_resource.resource, "uid": meta.get("uid", "")}
+    if rt.api_resource.group:
+        details["group"] = rt.api_resource.group
+    return {"kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Success", "details": details}
+
+
+def _not_found(rt: ResourceType | None, name: str) -> StatusError:
+    if rt is None:
+        return statuses.not_found("", "", name)
+    return statuses.not_found(rt.api_resource.group, rt.api_resource.resource, name)
+
+
+def _decode_body(request: Request) -> JSONObject:
+    if not request.body:
+        return {}
+    try:
+        body = json.loads(request.body)
+    except ValueError:
+        raise bad_request("the body of the request is not JSON") from None
+    if not isinstance(body, dict):
+        raise bad_request("the body of the request must be a JSON object")
+    return body
+
+
+def _json_response(code: int, body: JSONObject) -> Response:
+    return Response.from_bytes(code, json.dumps(body, separators=(",", ":")).encode(), _JSON_HEADERS)
+
+
+__all__ = ["BOOTSTRAP_NAMESPACES", "FakeAPIServer"]

@@ -1,0 +1,330 @@
+"""The write verbs of the fake API server: create, update, patch, server-side apply, delete.
+
+Each write runs under the store's lock from read to commit, so concurrent writers see the API server's
+optimistic concurrency: a stale ``resourceVersion`` is a 409 Conflict, never a lost update. A write that changes
+nothing keeps the resourceVersion and sends no watch event, as the registry's ``GuaranteedUpdate`` skips writing
+identical bytes. Field ownership for apply is described in :mod:`dynaclient.testing.fake.patches`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import random
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+import yaml
+
+from dynaclient._types import JSONObject
+from dynaclient.testing.fake import lifecycle, patches, statuses
+from dynaclient.testing.fake.patches import Path
+from dynaclient.testing.fake.registry import ResourceType
+from dynaclient.testing.fake.routing import Route
+from dynaclient.testing.fake.statuses import StatusError, bad_request
+from dynaclient.testing.fake.store import GroupResource, ObjectKey, ObjectStore
+
+DEFAULT_FIELD_MANAGER = "dynaclient"
+"""The manager of writes without ``fieldManager``: the server takes the User-Agent up to its ``/``."""
+
+# Metadata the server owns or that apply never tracks.
+_UNTRACKED_METADATA = {
+    "name", "namespace", "uid", "resourceVersion", "generation", "creationTimestamp", "deletionTimestamp",
+    "deletionGracePeriodSeconds", "managedFields", "selfLink", "generateName",
+}  # fmt: skip
+_NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery util/rand: no vowels, no confusable digits
+
+Ownership = dict[tuple[str, str], set[Path]]  # (manager, "Apply" | "Update") -> leaf paths
+
+
+class ObjectWriter:
+    """Create, update, patch, apply and delete objects in an :class:`ObjectStore`.
+
+    Args:
+        store: where objects live.
+        clock: epoch seconds, for creation and deletion timestamps.
+        rng: the random source of generated names and uids.
+        on_commit: called with the resource type and object after each committed write (CRD registration).
+
+    Thread-safety: thread-safe; every write holds the store's lock.
+    """
+
+    def __init__(
+        self,
+        store: ObjectStore,
+        *,
+        clock: Callable[[], float],
+        rng: random.Random,
+        on_commit: Callable[[ResourceType, JSONObject, bool], None],
+    ) -> None:
+        self._store = store
+        self._clock = clock
+        self._rng = rng
+        self._on_commit = on_commit
+        self._owners: dict[tuple[GroupResource, ObjectKey], Ownership] = {}
+
+    def create(self, rt: ResourceType, route: Route, body: JSONObject, manager: str, dry_run: bool) -> JSONObject:
+        """Create ``body`` in ``route.namespace``."""
+        with self._store.locked():
+            self._check_namespace(rt, route.namespace, body)
+            obj = lifecycle.prepare_create(
+                rt,
+                body,
+                route.namespace,
+                api_version=_api_version(rt, route.version),
+                now=self._clock(),
+                uid=str(uuid.UUID(int=self._rng.getrandbits(128), version=4)),
+                exists=lambda name: self._get(rt, (route.namespace, name)) is not None,
+                random_suffix=lambda: "".join(self._rng.choice(_NAME_ALPHABET) for _ in range(5)),
+            )
+            key = (route.namespace, lifecycle.metadata(obj)["name"])
+            if self._get(rt, key) is not None:
+                raise statuses.already_exists(rt.api_resource.group, rt.api_resource.resource, key[1])
+            if dry_run:
+                return obj
+            self._owners[(rt.group_resource, key)] = {(manager, "Update"): {path for path, _ in self._tracked(rt, obj, "")}}
+            return self._commit(rt, "ADDED", key, obj)
+
+    def update(
+        self, rt: ResourceType, route: Route, body: JSONObject, manager: str, dry_run: bool, *, patched: bool = False
+    ) -> JSONObject:
+        """Replace the object (or its status); a ``metadata.resourceVersion`` in ``body`` must be current."""
+        with self._store.locked():
+            name = str(lifecycle.metadata(body).get("name") or "")
+            if not patched and name != route.name:
+                raise bad_request(
+                    f"the name of the object ({name}) does not match the name on the URL ({route.name})"
+                )
+            old = self._existing(rt, route)
+            version = str(lifecycle.metadata(body).get("resourceVersion") or "")
+            if version and version != lifecycle.metadata(old)["resourceVersion"]:
+                raise statuses.conflict(rt.api_resource.group, rt.api_resource.resource, route.name)
+            new = lifecycle.prepare_update(rt, old, body, route.subresource)
+            return self._write_update(rt, route, old, new, manager, dry_run)
+
+    def patch(
+        self, rt: ResourceType, route: Route, body: bytes, content_type: str, manager: str, dry_run: bool
+    ) -> JSONObject:
+        """Apply a merge, JSON or strategic patch (strategic is read as a merge patch; built-ins only)."""
+        patch_type = content_type.split(";")[0].strip()
+        try:
+            patch = json.loads(body)
+        except ValueError:
+            raise bad_request(f"error decoding patch: {body[:80]!r}") from None
+        with self._store.locked():
+            old = self._existing(rt, route)
+            current = _without_version(old)
+            if patch_type == "application/json-patch+json":
+                result = self._patched(lambda: patches.json_patch(current, patch))
+            elif patch_type == "application/merge-patch+json" or (
+                patch_type == "application/strategic-merge-patch+json" and not rt.served_versions
+            ):
+                if not isinstance(patch, dict):
+                    raise bad_request("merge patch must be a JSON object")
+                result = patches.merge_patch(current, patch)
+            else:
+                raise statuses.unsupported_media_type(patch_type)
+            if not isinstance(result, dict):
+                raise bad_request("the patched object is not a JSON object")
+            lifecycle.metadata(result)["name"] = route.name
+            return self.update(rt, route, result, manager, dry_run, patched=True)
+
+    def apply(
+        self, rt: ResourceType, route: Route, body: bytes, manager: str, force: bool, dry_run: bool
+    ) -> JSONObject:
+        """Server-side apply ``body`` as ``manager`` (the subset in :mod:`dynaclient.testing.fake.patches`)."""
+        try:
+            config = yaml.safe_load(body)
+        except yaml.YAMLError:
+            raise bad_request("error decoding YAML apply configuration") from None
+        if not isinstance(config, dict):
+            raise bad_request("apply configuration must be an object")
+        name = str(lifecycle.metadata(config).get("name") or "")
+        if name != route.name:
+            raise bad_request(f"the name of the object ({name}) does not match the name on the URL ({route.name})")
+        with self._store.locked():
+            old = self._get(rt, (route.namespace, route.name))
+            applied = dict(self._tracked(rt, config, route.subresource))
+            if old is None:
+                if route.subresource:
+                    raise statuses.not_found(rt.api_resource.group, rt.api_resource.resource, route.name)
+                created = self.create(rt, route, config, manager, dry_run)
+                if not dry_run:
+                    self._owners[(rt.group_resource, _key(created))] = {(manager, "Apply"): set(applied)}
+                return created
+            version = str(lifecycle.metadata(config).get("resourceVersion") or "")
+            if version and version != lifecycle.metadata(old)["resourceVersion"]:
+                raise statuses.conflict(rt.api_resource.group, rt.api_resource.resource, route.name)
+            owners = copy.deepcopy(self._owners.get((rt.group_resource, _key(old)), {}))
+            conflicts = [
+                (other, path)
+                for (other, _), paths in owners.items()
+                if other != manager
+                for path in sorted(paths & applied.keys())
+                if patches.value_at(old, path) != applied[path]
+            ]
+            if conflicts and not force:
+                raise statuses.apply_conflict([(m, patches.format_path(p)) for m, p in conflicts])
+            for other, path in conflicts:
+                for (owner, _), paths in owners.items():
+                    if owner == other:
+                        paths.discard(path)
+            previous = owners.get((manager, "Apply"), set())
+            new = _without_version(old)
+            for path, value in applied.items():
+                new = patches.deep_merge(new, _nested(path, value))
+            still_owned = set().union(*(p for k, p in owners.items() if k != (manager, "Apply")))
+            for path in previous - applied.keys() - still_owned:
+                patches.remove_path(new, path)
+            owners[(manager, "Apply")] = set(applied)
+            new = lifecycle.prepare_update(rt, old, new, route.subresource)
+            return self._write_update(rt, route, old, new, manager, dry_run, owners=owners)
+
+    def delete(
+        self, rt: ResourceType, route: Route, options: JSONObject, dry_run: bool
+    ) -> tuple[JSONObject, bool]:
+        """Delete the object, or start its deletion when finalizers hold it; return it and whether it is gone."""
+        with self._store.locked():
+            old = self._existing(rt, route)
+            group, resource = rt.api_resource.group, rt.api_resource.resource
+            lifecycle.check_preconditions(
+                old, options.get("preconditions"), lambda why: statuses.conflict(group, resource, route.name, why)
+            )
+            policy = options.get("propagationPolicy")
+            marked = lifecycle.start_deletion(old, now=self._clock(), propagation_policy=policy)
+            if lifecycle.pending_finalizers(marked):
+                if marked == _without_version(old):
+                    return old, False
+                return (marked if dry_run else self._commit(rt, "MODIFIED", _key(old), marked)), False
+            if dry_run:
+                return old, True
+            return self._remove(rt, old), True
+
+    def set_status(self, rt: ResourceType, obj: JSONObject, status: JSONObject) -> JSONObject:
+        """Write ``status`` as a controller would (no field manager)."""
+        with self._store.locked():
+            return self._commit(rt, "MODIFIED", _key(obj), {**_without_version(obj), "status": status})
+
+    def delete_all(self, rt: ResourceType) -> None:
+        """Delete every object of ``rt`` at once, finalizers or not."""
+        with self._store.locked():
+            for _, obj in self._store.items(rt.group_resource):
+                self._remove(rt, obj)
+
+    def _write_update(
+        self,
+        rt: ResourceType,
+        route: Route,
+        old: JSONObject,
+        new: JSONObject,
+        manager: str,
+        dry_run: bool,
+        *,
+        owners: Ownership | None = None,
+    ) -> JSONObject:
+        if new == _without_version(old):
+            return old
+        if dry_run:
+            return {**new, "metadata": {**lifecycle.metadata(new), "resourceVersion": old["metadata"]["resourceVersion"]}}
+        key = _key(old)
+        if owners is None:
+            owners = self._owners.setdefault((rt.group_resource, key), {})
+            changed = patches.changed_leaves(old, new) & set(dict(self._tracked(rt, new, route.subresource)))
+            for paths in owners.values():
+                paths -= changed
+            owners.setdefault((manager, "Update"), set()).update(changed)
+        self._owners[(rt.group_resource, key)] = {k: v for k, v in owners.items() if v}
+        if lifecycle.metadata(new).get("deletionTimestamp") and not lifecycle.pending_finalizers(new):
+            committed = self._commit(rt, "MODIFIED", key, new)
+            return self._remove(rt, committed)
+        return self._commit(rt, "MODIFIED", key, new)
+
+    def _remove(self, rt: ResourceType, obj: JSONObject) -> JSONObject:
+        key = _key(obj)
+        self._owners.pop((rt.group_resource, key), None)
+        gone = _without_version(obj)
+        return self._commit(rt, "DELETED", key, gone)
+
+    def _commit(self, rt: ResourceType, change_type: Any, key: ObjectKey, obj: JSONObject) -> JSONObject:
+        def stamp(revision: str) -> JSONObject:
+            stamped = copy.deepcopy(obj)
+            lifecycle.metadata(stamped)["resourceVersion"] = revision
+            return stamped
+
+        committed = self._store.commit(change_type, rt.group_resource, key, stamp)
+        self._on_commit(rt, committed, change_type == "DELETED")
+        return committed
+
+    def _tracked(self, rt: ResourceType, obj: JSONObject, subresource: str) -> list[tuple[Path, Any]]:
+        found = []
+        for path, value in patches.leaves(obj):
+            if not path or path[0] in ("apiVersion", "kind") or (path[0] == "metadata" and len(path) > 1 and path[1] in _UNTRACKED_METADATA):
+                continue
+            in_status = path[0] == "status"
+            if rt.has_status and in_status != (subresource == "status"):
+                continue
+            found.append((path, value))
+        return found
+
+    def _check_namespace(self, rt: ResourceType, namespace: str, body: JSONObject) -> None:
+        if not rt.api_resource.namespaced:
+            return
+        found = self._store.get(("", "namespaces"), ("", namespace))
+        if found is None:
+            raise statuses.not_found("", "namespaces", namespace)
+        if lifecycle.metadata(found).get("deletionTimestamp"):
+            name = str(lifecycle.metadata(body).get("name") or lifecycle.metadata(body).get("generateName") or "")
+            why = f"unable to create new content in namespace {namespace} because it is being terminated"
+            raise statuses.forbidden(rt.api_resource.group, rt.api_resource.resource, name, why)
+
+    def _existing(self, rt: ResourceType, route: Route) -> JSONObject:
+        found = self._get(rt, (route.namespace, route.name))
+        if found is None:
+            raise statuses.not_found(rt.api_resource.group, rt.api_resource.resource, route.name)
+        return found
+
+    def _get(self, rt: ResourceType, key: ObjectKey) -> JSONObject | None:
+        return self._store.get(rt.group_resource, key)
+
+    @staticmethod
+    def _patched(run: Callable[[], Any]) -> Any:
+        try:
+            return run()
+        except patches.PatchError as exc:
+            raise StatusError(
+                {
+                    "kind": "Status",
+                    "apiVersion": "v1",
+                    "metadata": {},
+                    "status": "Failure",
+                    "message": str(exc),
+                    "reason": "Invalid" if exc.code == 422 else "BadRequest",
+                    "code": exc.code,
+                }
+            ) from None
+
+
+def _api_version(rt: ResourceType, version: str) -> str:
+    group = rt.api_resource.group
+    return f"{group}/{version}" if group else version
+
+
+def _key(obj: JSONObject) -> ObjectKey:
+    meta = lifecycle.metadata(obj)
+    return str(meta.get("namespace") or ""), str(meta["name"])
+
+
+def _without_version(obj: JSONObject) -> JSONObject:
+    copied = copy.deepcopy(obj)
+    lifecycle.metadata(copied).pop("resourceVersion", None)
+    return copied
+
+
+def _nested(path: Path, value: Any) -> Any:
+    for key in reversed(path):
+        value = {key: value}
+    return value
+
+
+__all__ = ["DEFAULT_FIELD_MANAGER", "ObjectWriter"]
