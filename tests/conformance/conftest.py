@@ -1,0 +1,90 @@
+"""The conformance suite's ``cluster`` fixture: each test runs on the fake and on the real control plane.
+
+The fake runs are unit tests; the real runs carry the ``integration`` marker and use the session's plane.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import pytest
+
+from dynaclient import DynamicClient, ResourceClient
+from dynaclient.exceptions import NotFoundError
+from dynaclient.testing.fake import FakeDynamicClient
+
+GROUP = "conformance.dynaclient.dev"
+CRD_NAME = f"gadgets.{GROUP}"
+CRD: dict[str, Any] = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": CRD_NAME},
+    "spec": {
+        "group": GROUP,
+        "scope": "Namespaced",
+        "names": {"plural": "gadgets", "singular": "gadget", "kind": "Gadget", "shortNames": ["gd"]},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                "subresources": {"status": {}},
+                "selectableFields": [{"jsonPath": ".spec.color"}],
+            }
+        ],
+    },
+}
+
+
+@dataclass
+class Cluster:
+    """A client, a fresh namespace in its cluster, and whether the cluster is the fake."""
+
+    client: DynamicClient
+    namespace: str
+    fake: bool
+
+    def resource(self, name: str) -> ResourceClient:
+        """The resource, bound to the test's namespace when namespaced."""
+        resource = self.client.resource(name)
+        return resource.namespace(self.namespace) if resource.api_resource.namespaced else resource
+
+    def gadgets(self) -> ResourceClient:
+        """The conformance CRD's resource in the test's namespace (the CRD created once per cluster)."""
+        crds = self.client.resource("customresourcedefinitions")
+        try:
+            crds.get(CRD_NAME)
+        except NotFoundError:
+            crds.create(CRD)
+        wait_until(lambda: _established(crds.get(CRD_NAME)))
+        return self.resource(f"gadgets.{GROUP}")
+
+
+def _established(crd: dict[str, Any]) -> bool:
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+
+def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
+    """Poll ``check`` until true (the real server's controllers act asynchronously)."""
+    deadline = time.monotonic() + timeout
+    while not check():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"condition not met within {timeout}s")
+        time.sleep(0.05)
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.integration)])
+def cluster(request: pytest.FixtureRequest) -> Cluster:
+    """The fake with a fresh namespace, or the session's control plane with the plugin's ``namespace``."""
+    if request.param == "fake":
+        client = FakeDynamicClient()
+        name = f"dc-test-{uuid.uuid4().hex[:10]}"
+        client.resource("namespaces").create({"metadata": {"name": name}})
+        return Cluster(client, name, fake=True)
+    return Cluster(request.getfixturevalue("dynamic_client"), request.getfixturevalue("namespace"), fake=False)
