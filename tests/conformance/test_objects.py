@@ -31,7 +31,9 @@ def test_create_fills_in_the_server_fields(cluster: Cluster) -> None:
     meta = created["metadata"]
     assert (created["apiVersion"], created["kind"]) == ("v1", "ConfigMap")
     assert meta["namespace"] == cluster.namespace
-    assert meta["uid"] and meta["resourceVersion"].isdigit() and TIMESTAMP.fullmatch(meta["creationTimestamp"])
+    assert meta["uid"]
+    assert meta["resourceVersion"].isdigit()
+    assert TIMESTAMP.fullmatch(meta["creationTimestamp"])
     assert "generation" not in meta  # configmaps track no generation
     fetched = configmaps.get("a")
     assert fetched["metadata"]["resourceVersion"] == meta["resourceVersion"]
@@ -52,7 +54,9 @@ def test_create_errors(cluster: Cluster) -> None:
         configmaps.create({"metadata": {"name": "Not_Valid"}})
     assert [cause["field"] for cause in invalid.value.causes] == ["metadata.name"]
     with pytest.raises(NotFoundError):
-        cluster.client.resource("configmaps").namespace(f"{cluster.namespace}-missing").create({"metadata": {"name": "a"}})
+        cluster.client.resource("configmaps").namespace(f"{cluster.namespace}-missing").create(
+            {"metadata": {"name": "a"}}
+        )
     with pytest.raises(NotFoundError):
         configmaps.get("missing")
 
@@ -83,10 +87,12 @@ def test_status_subresource_splits_spec_and_status(cluster: Cluster) -> None:
     assert "status" not in created  # status is ignored on create
     assert created["metadata"]["generation"] == 1
     updated = gadgets.update({**created, "spec": {"size": 2}, "status": {"ready": True}})
-    assert "status" not in updated and updated["spec"] == {"size": 2}
+    assert "status" not in updated
+    assert updated["spec"] == {"size": 2}
     assert updated["metadata"]["generation"] == 2
     status = gadgets.update_status({**updated, "spec": {"size": 99}, "status": {"observedSize": 2}})
-    assert status["status"] == {"observedSize": 2} and status["spec"] == {"size": 2}
+    assert status["status"] == {"observedSize": 2}
+    assert status["spec"] == {"size": 2}
     assert status["metadata"]["generation"] == 2  # status writes do not bump the generation
     labelled = gadgets.patch("g", {"metadata": {"labels": {"a": "b"}}})
     assert labelled["metadata"]["generation"] == 2  # nor do metadata writes
@@ -136,7 +142,8 @@ def test_a_terminating_namespace_refuses_new_objects(cluster: Cluster) -> None:
     namespaces = cluster.client.resource("namespaces")
     name = f"{cluster.namespace}-t"
     created = namespaces.create({"metadata": {"name": name}})
-    assert created["spec"]["finalizers"] == ["kubernetes"] and created["status"]["phase"] == "Active"
+    assert created["spec"]["finalizers"] == ["kubernetes"]
+    assert created["status"]["phase"] == "Active"
     namespaces.delete(name)
     assert namespaces.get(name)["status"]["phase"] == "Terminating"
     with pytest.raises(ForbiddenError):
@@ -176,7 +183,8 @@ def test_server_side_apply_owns_fields_and_reports_conflicts(cluster: Cluster) -
     assert configmaps.apply(same_value, field_manager="bob")["data"] == {"x": "1", "y": "1"}  # shared, no conflict
     with pytest.raises(ConflictError) as conflict:
         configmaps.apply({**intent, "data": {"x": "2"}}, field_manager="bob")
-    assert "alice" in str(conflict.value) and ".data.x" in str(conflict.value)
+    assert "alice" in str(conflict.value)
+    assert ".data.x" in str(conflict.value)
     assert configmaps.apply({**intent, "data": {"x": "2"}}, field_manager="bob", force=True)["data"]["x"] == "2"
     # alice stops applying y, which nobody else owns: it is removed; x is bob's now, so it stays.
     assert configmaps.apply({**intent, "data": {}}, field_manager="alice")["data"] == {"x": "2"}

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterable, Iterator
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -15,17 +15,17 @@ if TYPE_CHECKING:
     from tests.conformance.conftest import Cluster
 
 
-def names(items: list[dict[str, object]] | Iterator[dict[str, object]]) -> list[str]:
-    return [item["metadata"]["name"] for item in items]  # type: ignore[index]
+def names(items: Iterable[dict[str, Any]]) -> list[str]:
+    return [item["metadata"]["name"] for item in items]
 
 
-def create(resource: ResourceClient, name: str, labels: dict[str, str] | None = None, **fields: object) -> None:
+def create(resource: ResourceClient, name: str, labels: dict[str, str] | None = None, **fields: Any) -> None:
     resource.create({"metadata": {"name": name, "labels": labels or {}}, **fields})
 
 
 def next_events(watch: Iterator[WatchEvent], count: int) -> list[tuple[str, str]]:
     """The next ``count`` non-bookmark events as ``(type, name)``."""
-    found = []
+    found: list[tuple[str, str]] = []
     for event in watch:
         if event.type != "BOOKMARK":
             found.append((event.type, event.object["metadata"]["name"]))
@@ -96,7 +96,8 @@ def test_metadata_only_lists_and_gets(cluster: Cluster) -> None:
     configmaps = cluster.resource("configmaps")
     create(configmaps, "a", {"x": "y"}, data={"secret": "s"})
     page = configmaps.list_page(metadata_only=True)
-    assert page["items"][0]["kind"] == "PartialObjectMetadata" and "data" not in page["items"][0]
+    assert page["items"][0]["kind"] == "PartialObjectMetadata"
+    assert "data" not in page["items"][0]
     assert configmaps.get("a", metadata_only=True)["metadata"]["labels"] == {"x": "y"}
 
 
@@ -113,9 +114,14 @@ def test_watch_from_a_resource_version_streams_every_change_in_order(cluster: Cl
             events.append(event)
             if len(events) == 3:
                 break
-    assert [(e.type, e.object["metadata"]["name"]) for e in events] == [("ADDED", "a"), ("MODIFIED", "a"), ("DELETED", "a")]
+    assert [(e.type, e.object["metadata"]["name"]) for e in events] == [
+        ("ADDED", "a"),
+        ("MODIFIED", "a"),
+        ("DELETED", "a"),
+    ]
     versions = [int(e.resource_version) for e in events]
-    assert versions == sorted(versions) and versions[0] > int(version)
+    assert versions == sorted(versions)
+    assert versions[0] > int(version)
     assert events[2].object["kind"] == "ConfigMap"
 
 
@@ -168,7 +174,10 @@ def test_watch_of_one_namespace_sees_only_it(cluster: Cluster) -> None:
 
 
 def test_watch_from_a_too_old_resource_version_is_gone(cluster: Cluster) -> None:
-    with cluster.resource("configmaps").watch(resource_version="1", timeout_seconds=30) as watch, pytest.raises(GoneError):
+    with (
+        cluster.resource("configmaps").watch(resource_version="1", timeout_seconds=30) as watch,
+        pytest.raises(GoneError),
+    ):
         next(watch)
 
 

@@ -11,8 +11,8 @@ from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import RequestCancelled
 from dynaclient.request import Request, Response
 from dynaclient.restmapper import RESTMapper
-from dynaclient.transport.base import BaseTransport
 from dynaclient.testing.fake.server import FakeAPIServer
+from dynaclient.transport.base import BaseTransport
 
 
 class FakeTransport(BaseTransport):

@@ -76,20 +76,15 @@ def prepare_create(
     obj = copy.deepcopy(body)
     meta = metadata(obj)
     api = resource_type.api_resource
-    if api.namespaced:
-        if meta.get("namespace") and meta["namespace"] != namespace:
-            raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
-        meta["namespace"] = namespace
-    else:
-        meta.pop("namespace", None)
+    _place(resource_type, meta, namespace)
     if meta.get("resourceVersion"):
         raise bad_request("resourceVersion should not be set on objects to be created")
     if not meta.get("name") and meta.get("generateName"):
         # apiserver names.SimpleNameGenerator; the registry retries a generated name that is taken.
-        name = f"{str(meta['generateName'])[:58]}{random_suffix()}"
-        while exists(name):
-            name = f"{str(meta['generateName'])[:58]}{random_suffix()}"
-        meta["name"] = name
+        prefix = str(meta["generateName"])[:58]
+        meta["name"] = f"{prefix}{random_suffix()}"
+        while exists(meta["name"]):
+            meta["name"] = f"{prefix}{random_suffix()}"
     check_name(resource_type, obj)
     for key in _CLEARED_ON_CREATE:
         meta.pop(key, None)
@@ -108,6 +103,15 @@ def prepare_create(
             spec["finalizers"].append("kubernetes")
         obj["status"] = {"phase": "Active"}
     return obj
+
+
+def _place(resource_type: ResourceType, meta: dict[str, Any], namespace: str) -> None:
+    if not resource_type.api_resource.namespaced:
+        meta.pop("namespace", None)  # the server drops the namespace of a cluster-scoped object
+        return
+    if meta.get("namespace") and meta["namespace"] != namespace:
+        raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
+    meta["namespace"] = namespace
 
 
 def check_name(resource_type: ResourceType, obj: JSONObject) -> None:
@@ -228,7 +232,9 @@ def check_preconditions(obj: JSONObject, preconditions: Any, conflict: Callable[
     for field, label in (("uid", "UID"), ("resourceVersion", "ResourceVersion")):
         wanted = preconditions.get(field)
         if wanted is not None and wanted != meta.get(field):
-            raise conflict(f"Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {meta.get(field, '')}")
+            raise conflict(
+                f"Precondition failed: {label} in precondition: {wanted}, {label} in object meta: {meta.get(field, '')}"
+            )
 
 
 __all__ = [

@@ -13,7 +13,7 @@ owns them. ``managedFields`` is not rendered.
 from __future__ import annotations
 
 import copy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 Path = tuple[str, ...]
@@ -52,7 +52,7 @@ def json_patch(target: Any, operations: Any) -> Any:
     Raises:
         PatchError: an operation is malformed, names a missing path, or a ``test`` fails.
 
-    >>> json_patch({"a": [1, 2]}, [{"op": "add", "path": "/a/-", "value": 3}, {"op": "replace", "path": "/b", "value": 0}])
+    >>> json_patch({"a": [1, 2]}, [{"op": "replace", "path": "/b", "value": 0}])
     Traceback (most recent call last):
     ...
     dynaclient.testing.fake.patches.PatchError: replace operation does not apply: doc is missing key: /b
@@ -65,28 +65,53 @@ def json_patch(target: Any, operations: Any) -> Any:
     for operation in operations:
         if not isinstance(operation, dict) or not isinstance(operation.get("path"), str):
             raise PatchError(f"invalid json patch operation: {operation!r}", 400)
-        op, path = operation.get("op"), _pointer(operation["path"])
+        op = operation.get("op")
+        run = _OPERATIONS.get(op) if isinstance(op, str) else None
+        if run is None:
+            raise PatchError(f"unexpected kind of json patch operation: {op!r}", 400)
         if op in ("add", "replace", "test") and "value" not in operation:
             raise PatchError(f"{op} operation needs a value", 400)
-        if op == "add":
-            document = _add(document, path, copy.deepcopy(operation["value"]))
-        elif op == "remove":
-            _remove(document, path, op)
-        elif op == "replace":
-            _remove(document, path, op)
-            document = _add(document, path, copy.deepcopy(operation["value"]))
-        elif op in ("move", "copy"):
-            source = _pointer(str(operation.get("from", "")))
-            value = copy.deepcopy(_get(document, source, op))
-            if op == "move":
-                _remove(document, source, op)
-            document = _add(document, path, value)
-        elif op == "test":
-            if _get(document, path, op) != operation["value"]:
-                raise PatchError(f"testing value {operation['path']} failed")
-        else:
-            raise PatchError(f"unexpected kind of json patch operation: {op!r}", 400)
+        document = run(document, _pointer(operation["path"]), operation)
     return document
+
+
+def _op_add(document: Any, path: list[str], operation: dict[str, Any]) -> Any:
+    return _add(document, path, copy.deepcopy(operation["value"]))
+
+
+def _op_remove(document: Any, path: list[str], operation: dict[str, Any]) -> Any:
+    _remove(document, path, "remove")
+    return document
+
+
+def _op_replace(document: Any, path: list[str], operation: dict[str, Any]) -> Any:
+    _remove(document, path, "replace")
+    return _add(document, path, copy.deepcopy(operation["value"]))
+
+
+def _op_move_or_copy(document: Any, path: list[str], operation: dict[str, Any]) -> Any:
+    op = operation["op"]
+    source = _pointer(str(operation.get("from", "")))
+    value = copy.deepcopy(_get(document, source, op))
+    if op == "move":
+        _remove(document, source, op)
+    return _add(document, path, value)
+
+
+def _op_test(document: Any, path: list[str], operation: dict[str, Any]) -> Any:
+    if _get(document, path, "test") != operation["value"]:
+        raise PatchError(f"testing value {operation['path']} failed")
+    return document
+
+
+_OPERATIONS: dict[str, Callable[[Any, list[str], dict[str, Any]], Any]] = {
+    "add": _op_add,
+    "remove": _op_remove,
+    "replace": _op_replace,
+    "move": _op_move_or_copy,
+    "copy": _op_move_or_copy,
+    "test": _op_test,
+}
 
 
 def leaves(obj: Any, prefix: Path = ()) -> Iterator[tuple[Path, Any]]:
@@ -209,8 +234,8 @@ def _remove(document: Any, path: list[str], op: str) -> None:
 
 
 __all__ = [
-    "Path",
     "PatchError",
+    "Path",
     "changed_leaves",
     "deep_merge",
     "format_path",

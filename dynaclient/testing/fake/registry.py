@@ -144,6 +144,27 @@ def types_from_crd(crd: JSONObject) -> list[ResourceType]:
     ]
 
 
+def is_established(crd: JSONObject) -> bool:
+    """Whether a CRD's ``Established`` condition is true."""
+    conditions = (crd.get("status") or {}).get("conditions") or []
+    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
+
+
+def crd_status(crd: JSONObject, now: str) -> JSONObject:
+    """The status the CRD controllers write: names accepted, established, storage version recorded."""
+    spec = crd.get("spec") or {}
+    versions = spec.get("versions") or []
+    storage = [str(v["name"]) for v in versions if v.get("storage")]
+    conditions = [
+        {"type": kind, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now}
+        for kind, reason, message in (
+            ("NamesAccepted", "NoConflicts", "no conflicts found"),
+            ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+        )
+    ]
+    return {"conditions": conditions, "acceptedNames": spec.get("names") or {}, "storedVersions": storage}
+
+
 def aggregated_discovery(types: Iterable[ResourceType], *, core: bool) -> JSONObject:
     """Render the ``APIGroupDiscoveryList`` of ``/api`` (``core``) or ``/apis`` for ``types``."""
     groups: dict[str, dict[str, list[JSONObject]]] = {}
@@ -182,4 +203,13 @@ def _discovered(api_resource: APIResource) -> JSONObject:
     }
 
 
-__all__ = ["AGGREGATED_CONTENT_TYPE", "BUILTIN_TYPES", "CRD_GROUP_RESOURCE", "ResourceType", "aggregated_discovery", "types_from_crd"]
+__all__ = [
+    "AGGREGATED_CONTENT_TYPE",
+    "BUILTIN_TYPES",
+    "CRD_GROUP_RESOURCE",
+    "ResourceType",
+    "aggregated_discovery",
+    "crd_status",
+    "is_established",
+    "types_from_crd",
+]

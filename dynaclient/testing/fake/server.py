@@ -30,13 +30,15 @@ from dynaclient.testing.fake.registry import (
     CRD_GROUP_RESOURCE,
     ResourceType,
     aggregated_discovery,
+    crd_status,
+    is_established,
     types_from_crd,
 )
 from dynaclient.testing.fake.routing import Query, Route, parse_route
 from dynaclient.testing.fake.statuses import StatusError, bad_request
 from dynaclient.testing.fake.store import ObjectStore, RevisionGone
 from dynaclient.testing.fake.watches import WatchScope, WatchStream
-from dynaclient.testing.fake.writes import DEFAULT_FIELD_MANAGER, ObjectWriter
+from dynaclient.testing.fake.writes import DEFAULT_FIELD_MANAGER, ObjectWriter, Write
 from dynaclient.watch import WatchEvent
 
 BOOTSTRAP_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
@@ -79,8 +81,8 @@ class FakeAPIServer:
         self._writer = ObjectWriter(self.store, clock=clock, rng=random.Random(seed), on_commit=self._committed)
         namespaces = self._types[("", "v1", "namespaces")]
         for name in BOOTSTRAP_NAMESPACES:
-            route = Route("", "v1", "namespaces", "", name)
-            self._writer.create(namespaces, route, {"metadata": {"name": name}}, DEFAULT_FIELD_MANAGER, False)
+            write = Write(Route("", "v1", "namespaces"), manager=DEFAULT_FIELD_MANAGER, dry_run=False)
+            self._writer.create(namespaces, write, {"metadata": {"name": name}})
         # The watch cache starts at the current revision: watching from an older one answers 410.
         self.store.compact()
 
@@ -94,8 +96,12 @@ class FakeAPIServer:
             return list(self._types.values())
 
     def compact(self) -> int:
-        """Forget the history up to now, as etcd compaction does: older resourceVersions and continue tokens
-        answer 410 Gone from then on. Returns the compacted revision."""
+        """Forget the history up to now, as etcd compaction does; return the compacted revision.
+
+        From then on, watches from an older resourceVersion, continue tokens and ``Exact`` lists of older
+        revisions answer 410 Gone. A real cluster's history moves on by itself (the watch cache keeps a window of
+        recent events; etcd is compacted every five minutes): use this to test the code that handles it.
+        """
         return self.store.compact()
 
     def handle(self, request: Request) -> Response:
@@ -111,39 +117,42 @@ class FakeAPIServer:
             return self._discovery(request)
         resource_type = self._resource_type(route)
         query = Query(request.query)
-        method = request.method
-        if method == "GET" and not route.name:
-            if query.flag("watch"):
-                return self._watch(resource_type, route, query, request)
-            return _json_response(200, self._list(resource_type, route, query, request.accept))
-        body = _decode_body(request) if method in ("POST", "PUT", "DELETE") else {}
-        dry_run = query.get("dryRun") == "All" or body.get("dryRun") == ["All"]
-        manager = query.get("fieldManager") or DEFAULT_FIELD_MANAGER
-        if method == "GET":
-            found = self.store.get(resource_type.group_resource, (route.namespace, route.name))
-            if found is None:
-                raise _not_found(resource_type, route.name)
-            return _json_response(200, _render(found, route, metadata_only=request.accept == METADATA_ACCEPT))
-        if method == "POST" and not route.name:
-            created = self._writer.create(resource_type, route, body, manager, dry_run)
-            return _json_response(201, _render(created, route))
-        if method == "PUT" and route.name:
-            return _json_response(200, _render(self._writer.update(resource_type, route, body, manager, dry_run), route))
-        if method == "PATCH" and route.name:
-            content_type = request.content_type or ""
-            data = request.body or b""
+        if request.method == "GET":
+            return self._read(resource_type, route, query, request)
+        body = _decode_body(request) if request.method in ("POST", "PUT", "DELETE") else {}
+        write = Write(
+            route,
+            manager=query.get("fieldManager") or DEFAULT_FIELD_MANAGER,
+            dry_run=query.get("dryRun") == "All" or body.get("dryRun") == ["All"],
+        )
+        writer = self._writer
+        if request.method == "POST" and not route.name:
+            return _json_response(201, _render(writer.create(resource_type, write, body), route))
+        if request.method == "PUT" and route.name:
+            return _json_response(200, _render(writer.update(resource_type, write, body), route))
+        if request.method == "PATCH" and route.name:
+            content_type, data = request.content_type or "", request.body or b""
             if content_type.startswith("application/apply-patch"):
-                force = query.flag("force")
-                patched = self._writer.apply(resource_type, route, data, manager, force, dry_run)
+                patched = writer.apply(resource_type, write, data, force=query.flag("force"))
             else:
-                patched = self._writer.patch(resource_type, route, data, content_type, manager, dry_run)
+                patched = writer.patch(resource_type, write, data, content_type=content_type)
             return _json_response(200, _render(patched, route))
-        if method == "DELETE" and route.name:
-            deleted, gone = self._writer.delete(resource_type, route, body, dry_run)
-            return _json_response(200, _render(deleted, route) if not gone else _deleted_status(resource_type, deleted))
-        if method == "DELETE":
-            return _json_response(200, self._delete_collection(resource_type, route, query, body, dry_run))
-        raise statuses.method_not_allowed(f"the server does not allow this method on the requested resource")
+        if request.method == "DELETE" and route.name:
+            deleted, gone = writer.delete(resource_type, write, body)
+            return _json_response(200, _deleted_status(resource_type, deleted) if gone else _render(deleted, route))
+        if request.method == "DELETE":
+            return _json_response(200, self._delete_collection(resource_type, write, query, body))
+        raise statuses.method_not_allowed("the server does not allow this method on the requested resource")
+
+    def _read(self, rt: ResourceType, route: Route, query: Query, request: Request) -> Response:
+        if route.name:
+            found = self.store.get(rt.group_resource, (route.namespace, route.name))
+            if found is None:
+                raise _not_found(rt, route.name)
+            return _json_response(200, _render(found, route, metadata_only=request.accept == METADATA_ACCEPT))
+        if query.flag("watch"):
+            return self._watch(rt, route, query, request)
+        return _json_response(200, self._list(rt, route, query, request.accept))
 
     def _resource_type(self, route: Route) -> ResourceType:
         with self.store.locked():
@@ -222,40 +231,38 @@ class FakeAPIServer:
         )
         version = query.get("resourceVersion") or ""
         initial = query.get("sendInitialEvents")
-        send_initial = initial == "true" or (initial is None and version in ("", "0"))
-        if initial == "true" and (query.get("resourceVersionMatch") != "NotOlderThan" or not query.flag("allowWatchBookmarks")):
-            raise statuses.invalid("ListOptions", "meta.k8s.io", "", [(
-                "sendInitialEvents", "FieldValueForbidden",
-                "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan and allowWatchBookmarks",
-            )])  # fmt: skip
+        if initial == "true":
+            _check_initial_events(query)
         stream = WatchStream(query.integer("timeoutSeconds"))
         with self.store.locked():
-            since = self.store.revision if send_initial or not version.isdigit() else int(version)
-            if send_initial:
+            if initial == "true" or (initial is None and version in ("", "0")):
+                since = self.store.revision
                 for key, obj in self.store.items(rt.group_resource):
-                    if not route.namespace or key[0] == route.namespace:
-                        stream.offer(WatchEvent("ADDED", scope.render(obj)) if scope.matches(obj) else None)
+                    if (not route.namespace or key[0] == route.namespace) and scope.matches(obj):
+                        stream.offer(WatchEvent("ADDED", scope.render(obj)))
                 if initial == "true":
-                    marker = {"resourceVersion": str(since), "annotations": {_INITIAL_EVENTS_END: "true"}}
-                    stream.offer(WatchEvent("BOOKMARK", {"kind": rt.api_resource.kind, "apiVersion": _api_version(route), "metadata": marker}))
+                    stream.offer(_initial_events_end(rt, route, since))
+            else:
+                since = int(version) if version.isdigit() else self.store.revision
             try:
                 stream.on_stop(self.store.subscribe(since, lambda change: stream.offer(scope.event_for(change))))
             except RevisionGone as gone:
+                # The watch cache's answer (storage/cacher/watch_cache.go): an ERROR event, then the end.
                 status = statuses.expired(f"too old resource version: {version} ({gone.compacted + 1})").status
                 stream.offer(WatchEvent("ERROR", status))
                 stream.finish()
         return stream.response(request.cancellation)
 
-    def _delete_collection(
-        self, rt: ResourceType, route: Route, query: Query, options: JSONObject, dry_run: bool
-    ) -> JSONObject:
+    def _delete_collection(self, rt: ResourceType, write: Write, query: Query, options: JSONObject) -> JSONObject:
+        route = write.route
         labels, fields = _selectors(rt, query)
         deleted = []
         with self.store.locked():
             for key, obj in self.store.items(rt.group_resource):
                 if (not route.namespace or key[0] == route.namespace) and _matches(rt, obj, labels, fields):
                     target = Route(route.group, route.version, route.resource, key[0], key[1])
-                    deleted.append(_render(self._writer.delete(rt, target, options, dry_run)[0], route))
+                    one = Write(target, manager=write.manager, dry_run=write.dry_run)
+                    deleted.append(_render(self._writer.delete(rt, one, options)[0], route))
             revision = self.store.revision
         return {
             "kind": f"{rt.api_resource.kind}List",
@@ -293,28 +300,22 @@ class FakeAPIServer:
         self._crd_types[name] = defined
         for resource_type in defined:
             self._register(resource_type)
-        if not _established(obj):
-            self._writer.set_status(rt, obj, _crd_status(obj, timestamp(self._clock())))
+        if not is_established(obj):
+            self._writer.set_status(rt, obj, crd_status(obj, timestamp(self._clock())))
 
 
-def _established(crd: JSONObject) -> bool:
-    conditions = (crd.get("status") or {}).get("conditions") or []
-    return any(c.get("type") == "Established" and c.get("status") == "True" for c in conditions)
-
-
-def _crd_status(crd: JSONObject, now: str) -> JSONObject:
-    """The status the CRD controllers write: names accepted, established, storage version recorded."""
-    spec = crd.get("spec") or {}
-    versions = spec.get("versions") or []
-    storage = [str(v["name"]) for v in versions if v.get("storage")]
-    conditions = [
-        {"type": kind, "status": "True", "reason": reason, "message": message, "lastTransitionTime": now}
-        for kind, reason, message in (
-            ("NamesAccepted", "NoConflicts", "no conflicts found"),
-            ("Established", "InitialNamesAccepted", "the initial names have been accepted"),
+def _check_initial_events(query: Query) -> None:
+    # apimachinery pkg/apis/meta/v1/validation ValidateListOptions.
+    if query.get("resourceVersionMatch") != "NotOlderThan" or not query.flag("allowWatchBookmarks"):
+        message = "Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan"
+        raise statuses.invalid(
+            "ListOptions", "meta.k8s.io", "", [("sendInitialEvents", "FieldValueForbidden", message)]
         )
-    ]
-    return {"conditions": conditions, "acceptedNames": spec.get("names") or {}, "storedVersions": storage}
+
+
+def _initial_events_end(rt: ResourceType, route: Route, revision: int) -> WatchEvent:
+    marker = {"resourceVersion": str(revision), "annotations": {_INITIAL_EVENTS_END: "true"}}
+    return WatchEvent("BOOKMARK", {"kind": rt.api_resource.kind, "apiVersion": _api_version(route), "metadata": marker})
 
 
 def _selectors(rt: ResourceType, query: Query) -> tuple[tuple[LabelRequirement, ...], tuple[FieldRequirement, ...]]:
@@ -362,7 +363,9 @@ def _decode_continue(token: str) -> tuple[int, str]:
         data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
         return int(data["rv"]), str(data["start"])
     except (ValueError, KeyError, TypeError, binascii.Error):
-        raise bad_request("continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)") from None
+        raise bad_request(
+            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
+        ) from None
 
 
 def _api_version(route: Route) -> str:

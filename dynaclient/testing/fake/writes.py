@@ -13,6 +13,7 @@ import json
 import random
 import uuid
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import yaml
@@ -36,6 +37,18 @@ _UNTRACKED_METADATA = {
 _NAME_ALPHABET = "bcdfghjklmnpqrstvwxz2456789"  # apimachinery util/rand: no vowels, no confusable digits
 
 Ownership = dict[tuple[str, str], set[Path]]  # (manager, "Apply" | "Update") -> leaf paths
+
+
+@dataclass(frozen=True, slots=True)
+class Write:
+    """Who writes where: the route, the field manager and whether it is a dry run.
+
+    Thread-safety: immutable.
+    """
+
+    route: Route
+    manager: str
+    dry_run: bool
 
 
 class ObjectWriter:
@@ -64,8 +77,9 @@ class ObjectWriter:
         self._on_commit = on_commit
         self._owners: dict[tuple[GroupResource, ObjectKey], Ownership] = {}
 
-    def create(self, rt: ResourceType, route: Route, body: JSONObject, manager: str, dry_run: bool) -> JSONObject:
-        """Create ``body`` in ``route.namespace``."""
+    def create(self, rt: ResourceType, write: Write, body: JSONObject) -> JSONObject:
+        """Create ``body`` in the route's namespace."""
+        route = write.route
         with self._store.locked():
             self._check_namespace(rt, route.namespace, body)
             obj = lifecycle.prepare_create(
@@ -81,31 +95,24 @@ class ObjectWriter:
             key = (route.namespace, lifecycle.metadata(obj)["name"])
             if self._get(rt, key) is not None:
                 raise statuses.already_exists(rt.api_resource.group, rt.api_resource.resource, key[1])
-            if dry_run:
+            if write.dry_run:
                 return obj
-            self._owners[(rt.group_resource, key)] = {(manager, "Update"): {path for path, _ in self._tracked(rt, obj, "")}}
+            self._owners[(rt.group_resource, key)] = {(write.manager, "Update"): set(self._tracked(rt, obj, ""))}
             return self._commit(rt, "ADDED", key, obj)
 
-    def update(
-        self, rt: ResourceType, route: Route, body: JSONObject, manager: str, dry_run: bool, *, patched: bool = False
-    ) -> JSONObject:
+    def update(self, rt: ResourceType, write: Write, body: JSONObject, *, patched: bool = False) -> JSONObject:
         """Replace the object (or its status); a ``metadata.resourceVersion`` in ``body`` must be current."""
+        route = write.route
         with self._store.locked():
             name = str(lifecycle.metadata(body).get("name") or "")
             if not patched and name != route.name:
-                raise bad_request(
-                    f"the name of the object ({name}) does not match the name on the URL ({route.name})"
-                )
+                raise bad_request(f"the name of the object ({name}) does not match the name on the URL ({route.name})")
             old = self._existing(rt, route)
-            version = str(lifecycle.metadata(body).get("resourceVersion") or "")
-            if version and version != lifecycle.metadata(old)["resourceVersion"]:
-                raise statuses.conflict(rt.api_resource.group, rt.api_resource.resource, route.name)
+            self._check_version(rt, route, old, body)
             new = lifecycle.prepare_update(rt, old, body, route.subresource)
-            return self._write_update(rt, route, old, new, manager, dry_run)
+            return self._write_update(rt, write, old, new)
 
-    def patch(
-        self, rt: ResourceType, route: Route, body: bytes, content_type: str, manager: str, dry_run: bool
-    ) -> JSONObject:
+    def patch(self, rt: ResourceType, write: Write, body: bytes, *, content_type: str) -> JSONObject:
         """Apply a merge, JSON or strategic patch (strategic is read as a merge patch; built-ins only)."""
         patch_type = content_type.split(";")[0].strip()
         try:
@@ -113,8 +120,7 @@ class ObjectWriter:
         except ValueError:
             raise bad_request(f"error decoding patch: {body[:80]!r}") from None
         with self._store.locked():
-            old = self._existing(rt, route)
-            current = _without_version(old)
+            current = _without_version(self._existing(rt, write.route))
             if patch_type == "application/json-patch+json":
                 result = self._patched(lambda: patches.json_patch(current, patch))
             elif patch_type == "application/merge-patch+json" or (
@@ -127,64 +133,44 @@ class ObjectWriter:
                 raise statuses.unsupported_media_type(patch_type)
             if not isinstance(result, dict):
                 raise bad_request("the patched object is not a JSON object")
-            lifecycle.metadata(result)["name"] = route.name
-            return self.update(rt, route, result, manager, dry_run, patched=True)
+            lifecycle.metadata(result)["name"] = write.route.name
+            return self.update(rt, write, result, patched=True)
 
-    def apply(
-        self, rt: ResourceType, route: Route, body: bytes, manager: str, force: bool, dry_run: bool
-    ) -> JSONObject:
-        """Server-side apply ``body`` as ``manager`` (the subset in :mod:`dynaclient.testing.fake.patches`)."""
-        try:
-            config = yaml.safe_load(body)
-        except yaml.YAMLError:
-            raise bad_request("error decoding YAML apply configuration") from None
-        if not isinstance(config, dict):
-            raise bad_request("apply configuration must be an object")
-        name = str(lifecycle.metadata(config).get("name") or "")
-        if name != route.name:
-            raise bad_request(f"the name of the object ({name}) does not match the name on the URL ({route.name})")
+    def apply(self, rt: ResourceType, write: Write, body: bytes, *, force: bool) -> JSONObject:
+        """Server-side apply ``body`` as the write's manager (the subset in :mod:`dynaclient.testing.fake.patches`)."""
+        route = write.route
+        config = _apply_configuration(body, route)
         with self._store.locked():
             old = self._get(rt, (route.namespace, route.name))
-            applied = dict(self._tracked(rt, config, route.subresource))
+            applied = self._tracked(rt, config, route.subresource)
             if old is None:
                 if route.subresource:
                     raise statuses.not_found(rt.api_resource.group, rt.api_resource.resource, route.name)
-                created = self.create(rt, route, config, manager, dry_run)
-                if not dry_run:
-                    self._owners[(rt.group_resource, _key(created))] = {(manager, "Apply"): set(applied)}
+                created = self.create(rt, write, config)
+                if not write.dry_run:
+                    self._owners[(rt.group_resource, _key(created))] = {(write.manager, "Apply"): set(applied)}
                 return created
-            version = str(lifecycle.metadata(config).get("resourceVersion") or "")
-            if version and version != lifecycle.metadata(old)["resourceVersion"]:
-                raise statuses.conflict(rt.api_resource.group, rt.api_resource.resource, route.name)
+            self._check_version(rt, route, old, config)
             owners = copy.deepcopy(self._owners.get((rt.group_resource, _key(old)), {}))
-            conflicts = [
-                (other, path)
-                for (other, _), paths in owners.items()
-                if other != manager
-                for path in sorted(paths & applied.keys())
-                if patches.value_at(old, path) != applied[path]
-            ]
+            conflicts = _conflicts(owners, write.manager, old, applied)
             if conflicts and not force:
-                raise statuses.apply_conflict([(m, patches.format_path(p)) for m, p in conflicts])
-            for other, path in conflicts:
-                for (owner, _), paths in owners.items():
-                    if owner == other:
-                        paths.discard(path)
-            previous = owners.get((manager, "Apply"), set())
+                raise statuses.apply_conflict([(manager, patches.format_path(path)) for manager, path in conflicts])
+            for (_, _), paths in owners.items():  # forced: the applier takes the conflicting fields over
+                paths.difference_update(path for _, path in conflicts)
             new = _without_version(old)
             for path, value in applied.items():
                 new = patches.deep_merge(new, _nested(path, value))
-            still_owned = set().union(*(p for k, p in owners.items() if k != (manager, "Apply")))
-            for path in previous - applied.keys() - still_owned:
+            mine = (write.manager, "Apply")
+            still_owned: set[Path] = set().union(*(paths for key, paths in owners.items() if key != mine))
+            for path in owners.get(mine, set()) - applied.keys() - still_owned:
                 patches.remove_path(new, path)
-            owners[(manager, "Apply")] = set(applied)
+            owners[mine] = set(applied)
             new = lifecycle.prepare_update(rt, old, new, route.subresource)
-            return self._write_update(rt, route, old, new, manager, dry_run, owners=owners)
+            return self._write_update(rt, write, old, new, owners=owners)
 
-    def delete(
-        self, rt: ResourceType, route: Route, options: JSONObject, dry_run: bool
-    ) -> tuple[JSONObject, bool]:
+    def delete(self, rt: ResourceType, write: Write, options: JSONObject) -> tuple[JSONObject, bool]:
         """Delete the object, or start its deletion when finalizers hold it; return it and whether it is gone."""
+        route = write.route
         with self._store.locked():
             old = self._existing(rt, route)
             group, resource = rt.api_resource.group, rt.api_resource.resource
@@ -196,8 +182,8 @@ class ObjectWriter:
             if lifecycle.pending_finalizers(marked):
                 if marked == _without_version(old):
                     return old, False
-                return (marked if dry_run else self._commit(rt, "MODIFIED", _key(old), marked)), False
-            if dry_run:
+                return (marked if write.dry_run else self._commit(rt, "MODIFIED", _key(old), marked)), False
+            if write.dry_run:
                 return old, True
             return self._remove(rt, old), True
 
@@ -212,28 +198,28 @@ class ObjectWriter:
             for _, obj in self._store.items(rt.group_resource):
                 self._remove(rt, obj)
 
+    def _check_version(self, rt: ResourceType, route: Route, old: JSONObject, body: JSONObject) -> None:
+        version = str(lifecycle.metadata(body).get("resourceVersion") or "")
+        if version and version != lifecycle.metadata(old)["resourceVersion"]:
+            raise statuses.conflict(rt.api_resource.group, rt.api_resource.resource, route.name)
+
     def _write_update(
-        self,
-        rt: ResourceType,
-        route: Route,
-        old: JSONObject,
-        new: JSONObject,
-        manager: str,
-        dry_run: bool,
-        *,
-        owners: Ownership | None = None,
+        self, rt: ResourceType, write: Write, old: JSONObject, new: JSONObject, *, owners: Ownership | None = None
     ) -> JSONObject:
         if new == _without_version(old):
             return old
-        if dry_run:
-            return {**new, "metadata": {**lifecycle.metadata(new), "resourceVersion": old["metadata"]["resourceVersion"]}}
+        if write.dry_run:
+            return {
+                **new,
+                "metadata": {**lifecycle.metadata(new), "resourceVersion": old["metadata"]["resourceVersion"]},
+            }
         key = _key(old)
         if owners is None:
             owners = self._owners.setdefault((rt.group_resource, key), {})
-            changed = patches.changed_leaves(old, new) & set(dict(self._tracked(rt, new, route.subresource)))
+            changed = patches.changed_leaves(old, new) & self._tracked(rt, new, write.route.subresource).keys()
             for paths in owners.values():
                 paths -= changed
-            owners.setdefault((manager, "Update"), set()).update(changed)
+            owners.setdefault((write.manager, "Update"), set()).update(changed)
         self._owners[(rt.group_resource, key)] = {k: v for k, v in owners.items() if v}
         if lifecycle.metadata(new).get("deletionTimestamp") and not lifecycle.pending_finalizers(new):
             committed = self._commit(rt, "MODIFIED", key, new)
@@ -256,15 +242,20 @@ class ObjectWriter:
         self._on_commit(rt, committed, change_type == "DELETED")
         return committed
 
-    def _tracked(self, rt: ResourceType, obj: JSONObject, subresource: str) -> list[tuple[Path, Any]]:
-        found = []
+    def _tracked(self, rt: ResourceType, obj: JSONObject, subresource: str) -> dict[Path, Any]:
+        """The leaves of ``obj`` that field ownership tracks on ``subresource`` (``""``: the main resource)."""
+        found: dict[Path, Any] = {}
         for path, value in patches.leaves(obj):
-            if not path or path[0] in ("apiVersion", "kind") or (path[0] == "metadata" and len(path) > 1 and path[1] in _UNTRACKED_METADATA):
+            if (
+                not path
+                or path[0] in ("apiVersion", "kind")
+                or (path[0] == "metadata" and len(path) > 1 and path[1] in _UNTRACKED_METADATA)
+            ):
                 continue
             in_status = path[0] == "status"
             if rt.has_status and in_status != (subresource == "status"):
                 continue
-            found.append((path, value))
+            found[path] = value
         return found
 
     def _check_namespace(self, rt: ResourceType, namespace: str, body: JSONObject) -> None:
@@ -321,10 +312,36 @@ def _without_version(obj: JSONObject) -> JSONObject:
     return copied
 
 
+def _apply_configuration(body: bytes, route: Route) -> JSONObject:
+    try:
+        config = yaml.safe_load(body)
+    except yaml.YAMLError:
+        raise bad_request("error decoding YAML apply configuration") from None
+    if not isinstance(config, dict):
+        raise bad_request("apply configuration must be an object")
+    name = str(lifecycle.metadata(config).get("name") or "")
+    if name != route.name:
+        raise bad_request(f"the name of the object ({name}) does not match the name on the URL ({route.name})")
+    return config
+
+
+def _conflicts(owners: Ownership, manager: str, live: JSONObject, applied: dict[Path, Any]) -> list[tuple[str, Path]]:
+    """The fields another manager owns that ``applied`` sets to a different value than ``live`` has."""
+    return sorted(
+        {
+            (other, path)
+            for (other, _), paths in owners.items()
+            if other != manager
+            for path in paths & applied.keys()
+            if patches.value_at(live, path) != applied[path]
+        }
+    )
+
+
 def _nested(path: Path, value: Any) -> Any:
     for key in reversed(path):
         value = {key: value}
     return value
 
 
-__all__ = ["DEFAULT_FIELD_MANAGER", "ObjectWriter"]
+__all__ = ["DEFAULT_FIELD_MANAGER", "ObjectWriter", "Write"]
