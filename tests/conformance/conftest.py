@@ -7,18 +7,24 @@ from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
 import pytest
 
-from dynaclient import DynamicClient, ResourceClient
+from dynaclient import Discovery, DynamicClient, ResourceClient, RESTMapper, client_from_config, load_kubeconfig
 from dynaclient.exceptions import NotFoundError
+from dynaclient.testing import ControlPlane
 from dynaclient.testing.fake import FakeDynamicClient
 
 GROUP = "conformance.dynaclient.dev"
 CRD_NAME = f"gadgets.{GROUP}"
+_OPEN = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+SCHEMA = {
+    "type": "object",
+    "properties": {"spec": {**_OPEN, "properties": {"color": {"type": "string"}}}, "status": _OPEN},
+}
 CRD: dict[str, Any] = {
     "apiVersion": "apiextensions.k8s.io/v1",
     "kind": "CustomResourceDefinition",
@@ -32,7 +38,7 @@ CRD: dict[str, Any] = {
                 "name": "v1",
                 "served": True,
                 "storage": True,
-                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                "schema": {"openAPIV3Schema": SCHEMA},
                 "subresources": {"status": {}},
                 "selectableFields": [{"jsonPath": ".spec.color"}],
             }
@@ -43,11 +49,11 @@ CRD: dict[str, Any] = {
 
 @dataclass
 class Cluster:
-    """A client, a fresh namespace in its cluster, and whether the cluster is the fake."""
+    """A client, a fresh namespace in its cluster, and how to compact the cluster's history (when it can)."""
 
     client: DynamicClient
     namespace: str
-    fake: bool
+    compact: Callable[[], object] | None = None
 
     def resource(self, name: str) -> ResourceClient:
         """The resource, bound to the test's namespace when namespaced."""
@@ -65,6 +71,11 @@ class Cluster:
         return self.resource(f"gadgets.{GROUP}")
 
 
+def gadget(name: str, **fields: Any) -> dict[str, Any]:
+    """A Gadget manifest."""
+    return {"apiVersion": f"{GROUP}/v1", "kind": "Gadget", "metadata": {"name": name}, **fields}
+
+
 def _established(crd: dict[str, Any]) -> bool:
     conditions = (crd.get("status") or {}).get("conditions") or []
     return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
@@ -79,12 +90,32 @@ def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
+def _with_namespace(client: DynamicClient, compact: Callable[[], object] | None = None) -> Cluster:
+    name = f"dc-test-{uuid.uuid4().hex[:10]}"
+    client.resource("namespaces").create({"metadata": {"name": name}})
+    return Cluster(client, name, compact)
+
+
 @pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.integration)])
 def cluster(request: pytest.FixtureRequest) -> Cluster:
     """The fake with a fresh namespace, or the session's control plane with the plugin's ``namespace``."""
     if request.param == "fake":
-        client = FakeDynamicClient()
-        name = f"dc-test-{uuid.uuid4().hex[:10]}"
-        client.resource("namespaces").create({"metadata": {"name": name}})
-        return Cluster(client, name, fake=True)
-    return Cluster(request.getfixturevalue("dynamic_client"), request.getfixturevalue("namespace"), fake=False)
+        return _with_namespace(FakeDynamicClient())
+    return Cluster(request.getfixturevalue("dynamic_client"), request.getfixturevalue("namespace"))
+
+
+@pytest.fixture(scope="session")
+def uncached_plane() -> Iterator[tuple[ControlPlane, DynamicClient]]:
+    """A control plane without the watch cache, so etcd serves every read: history ends where etcd compacts it."""
+    with ControlPlane(watch_cache=False) as plane, client_from_config(load_kubeconfig(plane.kubeconfig_path)) as api:
+        yield plane, DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False), min_refresh_interval=0))
+
+
+@pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.integration)])
+def compactable(request: pytest.FixtureRequest) -> Cluster:
+    """A cluster whose history can be compacted: the fake (``compact``), or an uncached plane (etcd compaction)."""
+    if request.param == "fake":
+        fake = FakeDynamicClient()
+        return _with_namespace(fake, fake.server.compact)
+    plane, client = request.getfixturevalue("uncached_plane")
+    return _with_namespace(client, plane.compact_etcd)

@@ -15,9 +15,11 @@ from dynaclient.exceptions import (
     ForbiddenError,
     InvalidError,
     NotFoundError,
+    ServerError,
     UnsupportedMediaTypeError,
 )
 from dynaclient.resource_options import Preconditions
+from tests.conformance.conftest import GROUP, gadget
 
 if TYPE_CHECKING:
     from tests.conformance.conftest import Cluster
@@ -83,7 +85,7 @@ def test_an_update_that_changes_nothing_keeps_the_resource_version(cluster: Clus
 
 def test_status_subresource_splits_spec_and_status(cluster: Cluster) -> None:
     gadgets = cluster.gadgets()
-    created = gadgets.create({"metadata": {"name": "g"}, "spec": {"size": 1}, "status": {"ready": True}})
+    created = gadgets.create(gadget("g", spec={"size": 1}, status={"ready": True}))
     assert "status" not in created  # status is ignored on create
     assert created["metadata"]["generation"] == 1
     updated = gadgets.update({**created, "spec": {"size": 2}, "status": {"ready": True}})
@@ -102,7 +104,9 @@ def test_status_subresource_splits_spec_and_status(cluster: Cluster) -> None:
 
 def test_finalizers_hold_a_deleted_object_until_the_last_is_removed(cluster: Cluster) -> None:
     gadgets = cluster.gadgets()
-    gadgets.create({"metadata": {"name": "g", "finalizers": ["example.com/cleanup"]}, "spec": {}})
+    body = gadget("g", spec={})
+    body["metadata"]["finalizers"] = ["example.com/cleanup"]
+    gadgets.create(body)
     answer = gadgets.delete("g")
     assert answer["metadata"]["deletionTimestamp"]
     held = gadgets.get("g")
@@ -169,7 +173,7 @@ def test_merge_and_json_patches(cluster: Cluster) -> None:
 
 def test_strategic_merge_patch_is_refused_for_custom_resources(cluster: Cluster) -> None:
     gadgets = cluster.gadgets()
-    gadgets.create({"metadata": {"name": "g"}, "spec": {}})
+    gadgets.create(gadget("g", spec={}))
     with pytest.raises(UnsupportedMediaTypeError):
         gadgets.patch("g", {"spec": {"size": 1}}, patch_type="strategic")
 
@@ -207,8 +211,15 @@ def test_dry_run_persists_nothing(cluster: Cluster) -> None:
 
 
 def test_resource_version_on_create_is_refused(cluster: Cluster) -> None:
-    with pytest.raises(BadRequestError):
+    with pytest.raises(ServerError, match="resourceVersion should not be set on objects to be created"):
         cluster.resource("configmaps").create({"metadata": {"name": "a", "resourceVersion": "5"}})
+
+
+def test_custom_resources_need_kind_and_api_version(cluster: Cluster) -> None:
+    gadgets = cluster.gadgets()
+    with pytest.raises(BadRequestError, match="Object 'Kind' is missing"):
+        gadgets.create({"apiVersion": f"{GROUP}/v1", "metadata": {"name": "g"}})
+    cluster.resource("configmaps").create({"metadata": {"name": "a"}})  # built-ins do without
 
 
 def test_concurrent_read_modify_write_loses_no_update(cluster: Cluster) -> None:

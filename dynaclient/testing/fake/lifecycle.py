@@ -73,12 +73,23 @@ def prepare_create(
     Raises:
         StatusError: the body names another namespace, sets a resourceVersion, or has no valid name.
     """
+    check_type_fields(resource_type, body)
     obj = copy.deepcopy(body)
     meta = metadata(obj)
     api = resource_type.api_resource
     _place(resource_type, meta, namespace)
     if meta.get("resourceVersion"):
-        raise bad_request("resourceVersion should not be set on objects to be created")
+        # storage/etcd3/store.go Create: a plain error, so a 500 without a reason.
+        raise StatusError(
+            {
+                "kind": "Status",
+                "apiVersion": "v1",
+                "metadata": {},
+                "status": "Failure",
+                "message": "resourceVersion should not be set on objects to be created",
+                "code": 500,
+            }
+        )
     if not meta.get("name") and meta.get("generateName"):
         # apiserver names.SimpleNameGenerator; the registry retries a generated name that is taken.
         prefix = str(meta["generateName"])[:58]
@@ -103,6 +114,21 @@ def prepare_create(
             spec["finalizers"].append("kubernetes")
         obj["status"] = {"phase": "Active"}
     return obj
+
+
+def check_type_fields(resource_type: ResourceType, body: JSONObject) -> None:
+    """Custom resources are decoded as unstructured objects, which need ``kind`` and ``apiVersion``.
+
+    Raises:
+        StatusError: 400 BadRequest naming the missing field (apimachinery ``unstructuredJSONScheme``).
+    """
+    if not resource_type.served_versions:
+        return  # built-ins decode into their Go type: kind and apiVersion may be left out
+    for field in ("kind", "apiVersion"):
+        if not body.get(field):
+            kind = resource_type.api_resource.kind
+            label = "Kind" if field == "kind" else field
+            raise bad_request(f"the object provided is unrecognized (must be of type {kind}): Object '{label}' is missing")
 
 
 def _place(resource_type: ResourceType, meta: dict[str, Any], namespace: str) -> None:
@@ -141,6 +167,7 @@ def prepare_update(resource_type: ResourceType, old: JSONObject, body: JSONObjec
     Raises:
         StatusError: 422 Invalid: a finalizer is added to an object being deleted.
     """
+    check_type_fields(resource_type, body)
     if subresource == "status":
         new = copy.deepcopy(old)
         if "status" in body:
