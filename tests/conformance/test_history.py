@@ -34,7 +34,8 @@ def test_after_compaction_older_versions_are_gone(compactable: Cluster) -> None:
         configmaps.create({"metadata": {"name": f"cm-{index}"}})
     first = configmaps.list_page(limit=1)
     old = first["metadata"]["resourceVersion"]
-    configmaps.patch("cm-0", {"data": {"v": "1"}})  # a revision to compact up to
+    configmaps.patch("cm-0", {"data": {"v": "1"}})
+    configmaps.patch("cm-0", {"data": {"v": "2"}})  # a watch from old starts at old + 1, now compacted too
     compactable.compact()
     with pytest.raises(GoneError):
         configmaps.list_page(limit=1, continue_token=first["metadata"]["continue"])

@@ -246,7 +246,7 @@ class FakeAPIServer:
                 stream.on_stop(self.store.subscribe(since, lambda change: stream.offer(scope.event_for(change))))
             except RevisionGone as gone:
                 # The watch cache's answer (storage/cacher/watch_cache.go): an ERROR event, then the end.
-                status = statuses.expired(f"too old resource version: {version} ({gone.compacted + 1})").status
+                status = statuses.expired(f"too old resource version: {version} ({gone.compacted})").status
                 stream.offer(WatchEvent("ERROR", status))
                 stream.finish()
         return stream.response(request.cancellation)

@@ -126,11 +126,14 @@ class ObjectStore:
     def subscribe(self, since: int, subscriber: Callable[[Change], None]) -> Callable[[], None]:
         """Hand ``subscriber`` every change after revision ``since``, the past ones first; return the unsubscriber.
 
+        As an etcd watch, which starts at ``since + 1``, it needs the history from there on: the change at the
+        compacted revision itself is kept.
+
         Raises:
-            RevisionGone: ``since`` is older than the last compaction.
+            RevisionGone: ``since + 1`` is older than the last compaction.
         """
         with self._lock:
-            if since < self.compacted:
+            if since + 1 < self.compacted:
                 raise RevisionGone(since, self.compacted)
             for change in self._history:
                 if change.revision > since:
@@ -149,7 +152,7 @@ class ObjectStore:
         with self._lock:
             target = self.revision if revision is None else min(revision, self.revision)
             self.compacted = max(self.compacted, target)
-            self._history = [change for change in self._history if change.revision > self.compacted]
+            self._history = [change for change in self._history if change.revision >= self.compacted]
             return self.compacted
 
 
