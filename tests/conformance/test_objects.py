@@ -243,3 +243,50 @@ def test_concurrent_read_modify_write_loses_no_update(cluster: Cluster) -> None:
     for thread in threads:
         thread.join(30)
     assert configmaps.get("counter")["data"]["n"] == "20"
+
+
+def test_dry_run_updates_and_deletes_change_nothing(cluster: Cluster) -> None:
+    configmaps = cluster.resource("configmaps")
+    created = configmaps.create({"metadata": {"name": "a"}, "data": {"v": "1"}})
+    assert configmaps.patch("a", {"data": {"v": "2"}}, dry_run=True)["data"] == {"v": "2"}
+    configmaps.delete("a", dry_run=True)
+    assert configmaps.get("a") == created
+
+
+def test_orphan_deletion_adds_its_finalizer(cluster: Cluster) -> None:
+    configmaps = cluster.resource("configmaps")
+    configmaps.create({"metadata": {"name": "a"}})
+    configmaps.delete("a", propagation_policy="Orphan")
+    assert configmaps.get("a")["metadata"]["finalizers"] == ["orphan"]
+
+
+def test_delete_collection_deletes_what_the_selector_matches(cluster: Cluster) -> None:
+    configmaps = cluster.resource("configmaps")
+    for name, app in (("a", "web"), ("b", "web"), ("c", "db")):
+        configmaps.create({"metadata": {"name": name, "labels": {"app": app}}})
+    configmaps.delete_collection(label_selector="app=web")
+    assert [cm["metadata"]["name"] for cm in configmaps.list(label_selector="app")] == ["c"]
+
+
+def test_json_patch_operations(cluster: Cluster) -> None:
+    configmaps = cluster.resource("configmaps")
+    configmaps.create({"metadata": {"name": "a", "labels": {"x": "1"}}, "data": {"k": "v"}})
+    ops = [
+        {"op": "copy", "from": "/data/k", "path": "/data/copied"},
+        {"op": "move", "from": "/data/k", "path": "/data/moved"},
+        {"op": "add", "path": "/metadata/labels/y", "value": "2"},
+        {"op": "remove", "path": "/metadata/labels/x"},
+    ]
+    patched = configmaps.patch("a", ops, patch_type="json")
+    assert patched["data"] == {"copied": "v", "moved": "v"}
+    assert patched["metadata"]["labels"] == {"y": "2"}
+    with pytest.raises(InvalidError):
+        configmaps.patch("a", [{"op": "remove", "path": "/data/missing"}], patch_type="json")
+
+
+def test_status_apply_and_patch_leave_the_spec_alone(cluster: Cluster) -> None:
+    gadgets = cluster.gadgets()
+    gadgets.create(gadget("g", spec={"size": 1}))
+    applied = gadgets.apply(gadget("g", status={"observedSize": 1}), field_manager="ctl", subresource="status")
+    assert applied["status"] == {"observedSize": 1}
+    assert applied["spec"] == {"size": 1}

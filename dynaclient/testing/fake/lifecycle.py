@@ -128,7 +128,9 @@ def check_type_fields(resource_type: ResourceType, body: JSONObject) -> None:
         if not body.get(field):
             kind = resource_type.api_resource.kind
             label = "Kind" if field == "kind" else field
-            raise bad_request(f"the object provided is unrecognized (must be of type {kind}): Object '{label}' is missing")
+            raise bad_request(
+                f"the object provided is unrecognized (must be of type {kind}): Object '{label}' is missing"
+            )
 
 
 def _place(resource_type: ResourceType, meta: dict[str, Any], namespace: str) -> None:

@@ -89,9 +89,9 @@ class FakeAPIServer:
 
     @property
     def resource_types(self) -> list[ResourceType]:
-        """Every resource type served, one entry per served version."""
+        """Every resource type served (each once, whatever its number of versions)."""
         with self.store.locked():
-            return list(self._types.values())
+            return list(dict.fromkeys(self._types.values()))
 
     def compact(self) -> int:
         """Forget the history up to now, as etcd compaction does; return the compacted revision.

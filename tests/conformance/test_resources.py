@@ -1,0 +1,105 @@
+"""Conformance: which resources are served and how they are named, scoped and defined (discovery, CRDs)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+import pytest
+
+from dynaclient import GroupVersionKind, GroupVersionResource
+from dynaclient.exceptions import NamespaceScopeError, NotFoundError, ResourceNotFoundError
+from tests.conformance.conftest import GROUP, SCHEMA, gadget, wait_until
+
+if TYPE_CHECKING:
+    from tests.conformance.conftest import Cluster
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [
+        ("cm", ("", "v1", "configmaps", True)),
+        ("ConfigMap", ("", "v1", "configmaps", True)),
+        ("deploy", ("apps", "v1", "deployments", True)),
+        ("leases.coordination.k8s.io", ("coordination.k8s.io", "v1", "leases", True)),
+        ("ns", ("", "v1", "namespaces", False)),
+        ("crd", ("apiextensions.k8s.io", "v1", "customresourcedefinitions", False)),
+        (GroupVersionResource("", "v1", "secrets"), ("", "v1", "secrets", True)),
+        (GroupVersionKind("batch", "v1", "Job"), ("batch", "v1", "jobs", True)),
+    ],
+)
+def test_built_in_resources_resolve_by_any_name(cluster: Cluster, name: Any, expected: tuple[str, ...]) -> None:
+    found = cluster.client.resource(name).api_resource
+    assert (found.group, found.version, found.resource, found.namespaced) == expected
+
+
+def test_custom_resources_resolve_once_their_crd_exists(cluster: Cluster) -> None:
+    cluster.gadgets()
+    found = cluster.client.resource("gd").api_resource
+    assert (found.group, found.kind, found.namespaced, found.subresources) == (GROUP, "Gadget", True, ("status",))
+    with pytest.raises(ResourceNotFoundError):
+        cluster.client.resource("nonesuches")
+
+
+def test_cluster_scoped_resources_take_no_namespace(cluster: Cluster) -> None:
+    with pytest.raises(NamespaceScopeError):
+        cluster.client.resource("namespaces").namespace("x")
+    created = cluster.client.resource("namespaces").create({"metadata": {"name": f"{cluster.namespace}-c"}})
+    assert "namespace" not in created["metadata"]
+
+
+def test_workload_kinds_track_their_generation(cluster: Cluster) -> None:
+    deployments = cluster.resource("deployments.apps")
+    labels = {"app": "web"}
+    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}
+    spec = {"replicas": 1, "selector": {"matchLabels": labels}, "template": template}
+    created = deployments.create({"metadata": {"name": "web"}, "spec": spec})
+    assert created["metadata"]["generation"] == 1
+    assert deployments.patch("web", {"spec": {"replicas": 2}})["metadata"]["generation"] == 2
+    assert deployments.patch("web", {"metadata": {"labels": {"x": "y"}}})["metadata"]["generation"] == 2
+
+
+def test_secrets_select_on_their_type(cluster: Cluster) -> None:
+    secrets = cluster.resource("secrets")
+    secrets.create({"metadata": {"name": "opaque"}, "type": "Opaque", "stringData": {}})
+    secrets.create({"metadata": {"name": "custom"}, "type": "example.com/custom"})
+    assert [s["metadata"]["name"] for s in secrets.list(field_selector="type=example.com/custom")] == ["custom"]
+
+
+def test_a_crd_is_established_served_at_each_version_and_its_objects_go_with_it(cluster: Cluster) -> None:
+    plural = f"t{uuid.uuid4().hex[:10]}"
+    crds = cluster.client.resource("customresourcedefinitions")
+    version: dict[str, Any] = {"served": True, "schema": {"openAPIV3Schema": SCHEMA}}
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"{plural}.{GROUP}"},
+        "spec": {
+            "group": GROUP,
+            "scope": "Cluster",
+            "names": {"plural": plural, "singular": plural, "kind": f"K{plural}"},
+            "versions": [{**version, "name": "v1", "storage": True}, {**version, "name": "v2", "storage": False}],
+        },
+    }
+    crds.create(crd)
+
+    def established() -> bool:
+        conditions = crds.get(crd["metadata"]["name"]).get("status", {}).get("conditions") or []
+        return any(c["type"] == "Established" and c["status"] == "True" for c in conditions)
+
+    wait_until(established)
+    v1 = cluster.client.resource(GroupVersionResource(GROUP, "v1", plural))
+    v2 = cluster.client.resource(GroupVersionResource(GROUP, "v2", plural))
+    v1.create({**gadget("one", spec={"size": 1}), "kind": f"K{plural}"})
+    assert v2.get("one")["apiVersion"] == f"{GROUP}/v2"
+    assert v2.get("one")["spec"] == {"size": 1}
+    crds.delete(crd["metadata"]["name"])
+
+    def gone() -> bool:
+        try:
+            crds.get(crd["metadata"]["name"])
+        except NotFoundError:
+            return True
+        return False
+
+    wait_until(gone)
