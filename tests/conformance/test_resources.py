@@ -28,7 +28,9 @@ if TYPE_CHECKING:
         (GroupVersionKind("batch", "v1", "Job"), ("batch", "v1", "jobs", True)),
     ],
 )
-def test_built_in_resources_resolve_by_any_name(cluster: Cluster, name: Any, expected: tuple[str, ...]) -> None:
+def test_built_in_resources_resolve_by_any_name(
+    cluster: Cluster, name: Any, expected: tuple[str, str, str, bool]
+) -> None:
     found = cluster.client.resource(name).api_resource
     assert (found.group, found.version, found.resource, found.namespaced) == expected
 
@@ -70,7 +72,7 @@ def test_a_crd_is_established_served_at_each_version_and_its_objects_go_with_it(
     plural = f"t{uuid.uuid4().hex[:10]}"
     crds = cluster.client.resource("customresourcedefinitions")
     version: dict[str, Any] = {"served": True, "schema": {"openAPIV3Schema": SCHEMA}}
-    crd = {
+    crd: dict[str, Any] = {
         "apiVersion": "apiextensions.k8s.io/v1",
         "kind": "CustomResourceDefinition",
         "metadata": {"name": f"{plural}.{GROUP}"},
