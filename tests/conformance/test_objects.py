@@ -194,6 +194,11 @@ def test_server_side_apply_owns_fields_and_reports_conflicts(cluster: Cluster) -
     assert configmaps.apply({**intent, "data": {}}, field_manager="alice")["data"] == {"x": "2"}
 
 
+def test_apply_needs_kind_and_api_version(cluster: Cluster) -> None:
+    with pytest.raises(BadRequestError, match="invalid object type"):
+        cluster.resource("configmaps").apply({"metadata": {"name": "a"}, "data": {}}, field_manager="me")
+
+
 def test_apply_conflicts_with_the_manager_of_an_update(cluster: Cluster) -> None:
     configmaps = cluster.resource("configmaps")
     configmaps.create({"metadata": {"name": "a"}, "data": {"x": "1"}}, field_manager="creator")

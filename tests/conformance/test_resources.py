@@ -95,7 +95,9 @@ def test_a_crd_is_established_served_at_each_version_and_its_objects_go_with_it(
     v1.create({**gadget("one", spec={"size": 1}), "kind": f"K{plural}"})
     assert v2.get("one")["apiVersion"] == f"{GROUP}/v2"
     assert v2.get("one")["spec"] == {"size": 1}
-    crds.delete(crd["metadata"]["name"])
+    deleting = crds.delete(crd["metadata"]["name"])
+    assert deleting["metadata"]["finalizers"] == ["customresourcecleanup.apiextensions.k8s.io"]
+    assert deleting["metadata"]["deletionTimestamp"]
 
     def gone() -> bool:
         try:
@@ -105,3 +107,59 @@ def test_a_crd_is_established_served_at_each_version_and_its_objects_go_with_it(
         return False
 
     wait_until(gone)
+
+
+@pytest.mark.parametrize(
+    ("resources", "qos_class"),
+    [
+        ({}, "BestEffort"),
+        ({"requests": {"cpu": "1"}}, "Burstable"),
+        ({"limits": {"cpu": "1", "memory": "1Gi"}}, "Guaranteed"),
+    ],
+)
+def test_a_pod_starts_pending_with_its_qos_class(cluster: Cluster, resources: dict[str, Any], qos_class: str) -> None:
+    pods = cluster.resource("pods")
+    container = {"name": "c", "image": "example.com/image", "resources": resources}
+    created = pods.create({"metadata": {"name": "p"}, "spec": {"containers": [container]}})
+    assert created["status"] == {"phase": "Pending", "qosClass": qos_class}
+    assert created["metadata"]["generation"] == 1
+
+
+def test_an_unscheduled_pod_is_deleted_at_once_and_returned(cluster: Cluster) -> None:
+    pods = cluster.resource("pods")
+    pods.create({"metadata": {"name": "p"}, "spec": {"containers": [{"name": "c", "image": "example.com/image"}]}})
+    deleted = pods.delete("p")
+    assert deleted["kind"] == "Pod"
+    assert deleted["metadata"]["deletionGracePeriodSeconds"] == 0
+    with pytest.raises(NotFoundError):
+        pods.get("p")
+
+
+def test_other_deletes_answer_a_success_status(cluster: Cluster) -> None:
+    configmaps = cluster.resource("configmaps")
+    uid = configmaps.create({"metadata": {"name": "a"}})["metadata"]["uid"]
+    answer = configmaps.delete("a")
+    assert (answer["kind"], answer["status"]) == ("Status", "Success")
+    assert answer["details"] == {"name": "a", "kind": "configmaps", "uid": uid}
+    gadgets = cluster.gadgets()
+    gadgets.create(gadget("g"))
+    assert gadgets.delete("g")["details"]["group"] == GROUP
+
+
+def test_built_in_workloads_start_with_an_empty_status(cluster: Cluster) -> None:
+    deployments = cluster.resource("deployments.apps")
+    labels = {"app": "web"}
+    template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}
+    spec = {"selector": {"matchLabels": labels}, "template": template}
+    assert deployments.create({"metadata": {"name": "web"}, "spec": spec, "status": {"replicas": 9}})["status"] == {}
+    service = cluster.resource("services").create({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})
+    assert service["status"] == {"loadBalancer": {}}
+
+
+def test_namespaces_carry_their_name_label(cluster: Cluster) -> None:
+    namespaces = cluster.client.resource("namespaces")
+    name = f"{cluster.namespace}-l"
+    created = namespaces.create({"metadata": {"name": name, "labels": {"team": "a"}}})
+    assert created["metadata"]["labels"] == {"team": "a", "kubernetes.io/metadata.name": name}
+    updated = namespaces.update({**created, "metadata": {**created["metadata"], "labels": {}}})
+    assert updated["metadata"]["labels"] == {"kubernetes.io/metadata.name": name}

@@ -17,6 +17,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from dynaclient._types import JSONObject
+from dynaclient.testing.fake import strategies
 from dynaclient.testing.fake.registry import ResourceType
 from dynaclient.testing.fake.statuses import StatusError, bad_request, invalid
 
@@ -108,11 +109,10 @@ def prepare_create(
     if resource_type.has_status:
         obj.pop("status", None)  # a status subresource ignores status on create
     obj["apiVersion"], obj["kind"] = api_version, api.kind
-    if api.kind == "Namespace":  # pkg/registry/core/namespace/strategy.go PrepareForCreate
-        spec = obj.setdefault("spec", {})
-        if "kubernetes" not in spec.setdefault("finalizers", []):
-            spec["finalizers"].append("kubernetes")
-        obj["status"] = {"phase": "Active"}
+    if not resource_type.served_versions:  # built-ins
+        strategies.on_write(api.kind, obj)
+        if resource_type.has_status:
+            obj["status"] = strategies.initial_status(api.kind, obj)
     return obj
 
 
@@ -192,6 +192,8 @@ def prepare_update(resource_type: ResourceType, old: JSONObject, body: JSONObjec
         else:
             new.pop("status", None)
     new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
+    if not resource_type.served_versions:
+        strategies.on_write(old["kind"], new)
     if resource_type.has_generation and _spec_changed(old, new):
         meta["generation"] = int(old_meta.get("generation") or 0) + 1
     _check_no_new_finalizers(resource_type, old, new)
@@ -237,9 +239,11 @@ def start_deletion(old: JSONObject, *, now: float, propagation_policy: str | Non
     """
     new = copy.deepcopy(old)
     meta = metadata(new)
-    policy_finalizer = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation_policy or "")
-    if policy_finalizer and policy_finalizer not in meta.setdefault("finalizers", []):
-        meta["finalizers"].append(policy_finalizer)
+    added = {"Foreground": "foregroundDeletion", "Orphan": "orphan"}.get(propagation_policy or "")
+    if new.get("kind") == "CustomResourceDefinition" and new.get("apiVersion", "").startswith("apiextensions.k8s.io/"):
+        added = strategies.CRD_CLEANUP_FINALIZER  # customresourcedefinition/etcd.go Delete
+    if added and added not in meta.setdefault("finalizers", []):
+        meta["finalizers"].append(added)
     if not meta.get("finalizers"):
         meta.pop("finalizers", None)
     if not meta.get("deletionTimestamp"):

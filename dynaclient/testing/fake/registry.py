@@ -87,7 +87,7 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _builtin("", "v1", "secrets", "Secret", field_labels=("type",)),
     _builtin("", "v1", "serviceaccounts", "ServiceAccount", short_names=("sa",)),
     _builtin("", "v1", "services", "Service", short_names=("svc",), has_status=True),
-    _builtin("", "v1", "pods", "Pod", short_names=("po",), has_status=True, field_labels=(
+    _builtin("", "v1", "pods", "Pod", short_names=("po",), has_status=True, has_generation=True, field_labels=(
         "spec.nodeName", "spec.restartPolicy", "spec.schedulerName", "spec.serviceAccountName",
         "spec.hostNetwork", "status.phase", "status.podIP", "status.nominatedNodeName")),
     _builtin("", "v1", "events", "Event", short_names=("ev",)),

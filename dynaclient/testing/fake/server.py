@@ -37,6 +37,7 @@ from dynaclient.testing.fake.registry import (
 from dynaclient.testing.fake.routing import Query, Route, parse_route
 from dynaclient.testing.fake.statuses import StatusError, bad_request
 from dynaclient.testing.fake.store import ObjectStore, RevisionGone
+from dynaclient.testing.fake.strategies import CRD_CLEANUP_FINALIZER, RETURNS_DELETED_OBJECT
 from dynaclient.testing.fake.watches import WatchScope, WatchStream
 from dynaclient.testing.fake.writes import DEFAULT_FIELD_MANAGER, ObjectWriter, Write
 from dynaclient.watch import WatchEvent
@@ -137,7 +138,9 @@ class FakeAPIServer:
             return _json_response(200, _render(patched, route))
         if request.method == "DELETE" and route.name:
             deleted, gone = writer.delete(resource_type, write, body)
-            return _json_response(200, _deleted_status(resource_type, deleted) if gone else _render(deleted, route))
+            if gone and resource_type.api_resource.kind not in RETURNS_DELETED_OBJECT:
+                return _json_response(200, _deleted_status(resource_type, deleted))
+            return _json_response(200, _render(deleted, route))
         if request.method == "DELETE":
             return _json_response(200, self._delete_collection(resource_type, write, query, body))
         raise statuses.method_not_allowed("the server does not allow this method on the requested resource")
@@ -290,9 +293,12 @@ class FakeAPIServer:
             for version in old.versions:
                 self._types.pop((api.group, version, api.resource), None)
         if deleted:
-            # The finalizing controller deletes every custom resource of a deleted CRD.
+            return
+        if CRD_CLEANUP_FINALIZER in (metadata(obj).get("finalizers") or []) and metadata(obj).get("deletionTimestamp"):
+            # The finalizing controller deletes every custom resource of the CRD, then its finalizer.
             for resource_type in types_from_crd(obj):
                 self._writer.delete_all(resource_type)
+            self._writer.remove_finalizer(rt, obj, CRD_CLEANUP_FINALIZER)
             return
         defined = types_from_crd(obj)
         self._crd_types[name] = defined
@@ -324,7 +330,8 @@ def _selectors(rt: ResourceType, query: Query) -> tuple[tuple[LabelRequirement, 
         raise bad_request(f"unable to parse requirement: {exc}") from None
     for requirement in fields:
         if not rt.accepts_field(requirement.field):
-            raise bad_request(f"field label not supported: {requirement.field}")
+            known = ", ".join(f'"{label}"' for label in ("metadata.name", "metadata.namespace", *rt.field_labels))
+            raise bad_request(f'"{requirement.field}" is not a known field selector: only {known}')
     return labels, fields
 
 

@@ -138,6 +138,8 @@ class ObjectStore:
             for change in self._history:
                 if change.revision > since:
                     subscriber(change)
+            # A watch from a future revision sees nothing until the store gets there.
+            subscriber = _after(since, subscriber) if since > self.revision else subscriber
             self._subscribers.append(subscriber)
 
         def unsubscribe() -> None:
@@ -154,6 +156,14 @@ class ObjectStore:
             self.compacted = max(self.compacted, target)
             self._history = [change for change in self._history if change.revision >= self.compacted]
             return self.compacted
+
+
+def _after(revision: int, subscriber: Callable[[Change], None]) -> Callable[[Change], None]:
+    def filtered(change: Change) -> None:
+        if change.revision > revision:
+            subscriber(change)
+
+    return filtered
 
 
 __all__ = ["Change", "ChangeType", "GroupResource", "ObjectKey", "ObjectStore", "RevisionGone"]

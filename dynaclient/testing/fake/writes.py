@@ -19,7 +19,7 @@ from typing import Any
 import yaml
 
 from dynaclient._types import JSONObject
-from dynaclient.testing.fake import lifecycle, patches, statuses
+from dynaclient.testing.fake import lifecycle, patches, statuses, strategies
 from dynaclient.testing.fake.patches import Path
 from dynaclient.testing.fake.registry import ResourceType
 from dynaclient.testing.fake.routing import Route
@@ -185,12 +185,27 @@ class ObjectWriter:
                 return (marked if write.dry_run else self._commit(rt, "MODIFIED", _key(old), marked)), False
             if write.dry_run:
                 return old, True
+            if rt.api_resource.kind in strategies.RETURNS_DELETED_OBJECT:
+                # Graceful deletion with a zero grace period: marked first, then removed (pod/strategy.go).
+                return self._remove(rt, self._commit(rt, "MODIFIED", _key(old), marked)), True
             return self._remove(rt, old), True
 
     def set_status(self, rt: ResourceType, obj: JSONObject, status: JSONObject) -> JSONObject:
         """Write ``status`` as a controller would (no field manager)."""
         with self._store.locked():
             return self._commit(rt, "MODIFIED", _key(obj), {**_without_version(obj), "status": status})
+
+    def remove_finalizer(self, rt: ResourceType, obj: JSONObject, finalizer: str) -> None:
+        """Remove ``finalizer`` as its controller would, deleting the object when it was the last one."""
+        with self._store.locked():
+            new = _without_version(obj)
+            meta = lifecycle.metadata(new)
+            meta["finalizers"] = [f for f in meta.get("finalizers") or [] if f != finalizer]
+            if not meta["finalizers"]:
+                del meta["finalizers"]
+            committed = self._commit(rt, "MODIFIED", _key(obj), new)
+            if meta.get("deletionTimestamp") and not lifecycle.pending_finalizers(committed):
+                self._remove(rt, committed)
 
     def delete_all(self, rt: ResourceType) -> None:
         """Delete every object of ``rt`` at once, finalizers or not."""
@@ -319,6 +334,10 @@ def _apply_configuration(body: bytes, route: Route) -> JSONObject:
         raise bad_request("error decoding YAML apply configuration") from None
     if not isinstance(config, dict):
         raise bad_request("apply configuration must be an object")
+    api_version, kind = str(config.get("apiVersion") or ""), str(config.get("kind") or "")
+    if not api_version or not kind:  # apply configurations always name their type (fieldmanager)
+        group_version = api_version if "/" in api_version else f"/{api_version}"
+        raise bad_request(f"invalid object type: {group_version}, Kind={kind}")
     name = str(lifecycle.metadata(config).get("name") or "")
     if name != route.name:
         raise bad_request(f"the name of the object ({name}) does not match the name on the URL ({route.name})")
