@@ -9,19 +9,14 @@ rules in :mod:`dynaclient.testing.fake.lifecycle`.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import random
 import time
 from collections.abc import Callable, Iterable
-from typing import Any
 
 from dynaclient._types import JSONObject
-from dynaclient.exceptions import SelectorError
 from dynaclient.request import Request, Response
 from dynaclient.resource_request import METADATA_ACCEPT, METADATA_LIST_ACCEPT
-from dynaclient.selectors import FieldRequirement, LabelRequirement, parse_field_selector, parse_label_selector
 from dynaclient.testing.fake import statuses
 from dynaclient.testing.fake.lifecycle import metadata, timestamp
 from dynaclient.testing.fake.registry import (
@@ -35,6 +30,7 @@ from dynaclient.testing.fake.registry import (
     types_from_crd,
 )
 from dynaclient.testing.fake.routing import Query, Route, parse_route
+from dynaclient.testing.fake.selection import Selection, decode_continue, encode_continue, key_text
 from dynaclient.testing.fake.statuses import StatusError, bad_request
 from dynaclient.testing.fake.store import ObjectStore, RevisionGone
 from dynaclient.testing.fake.strategies import CRD_CLEANUP_FINALIZER, RETURNS_DELETED_OBJECT
@@ -176,7 +172,7 @@ class FakeAPIServer:
         return found
 
     def _list(self, rt: ResourceType, route: Route, query: Query, accept: str) -> JSONObject:
-        labels, fields = _selectors(rt, query)
+        selection = Selection.from_query(rt, route.namespace, query)
         limit = query.integer("limit") or 0
         token = query.get("continue")
         version = query.get("resourceVersion")
@@ -187,7 +183,7 @@ class FakeAPIServer:
             if token:
                 if version:
                     raise bad_request("specifying resource version is not allowed when using continue")
-                revision, start = _decode_continue(token)
+                revision, start = decode_continue(token)
             elif match == "Exact":
                 if not version or not version.isdigit():
                     raise bad_request("resourceVersionMatch=Exact needs a resourceVersion")
@@ -204,16 +200,14 @@ class FakeAPIServer:
         selected = [
             obj
             for key, obj in items
-            if (not route.namespace or key[0] == route.namespace)
-            and _key_text(key) > start
-            and _matches(rt, obj, labels, fields)
+            if selection.in_namespace(key) and key_text(key) > start and selection.matches(obj)
         ]
         page_metadata: JSONObject = {"resourceVersion": str(revision)}
         if limit and len(selected) > limit:
             selected, rest = selected[:limit], len(selected) - limit
             last = metadata(selected[-1])
-            page_metadata["continue"] = _encode_continue(revision, _key_text((last.get("namespace", ""), last["name"])))
-            if not labels and not fields:
+            page_metadata["continue"] = encode_continue(revision, key_text((last.get("namespace", ""), last["name"])))
+            if not selection.filters:
                 page_metadata["remainingItemCount"] = rest
         metadata_only = accept == METADATA_LIST_ACCEPT
         kind = "PartialObjectMetadataList" if metadata_only else f"{rt.api_resource.kind}List"
@@ -222,14 +216,9 @@ class FakeAPIServer:
         return {"kind": kind, "apiVersion": api_version, "metadata": page_metadata, "items": rendered}
 
     def _watch(self, rt: ResourceType, route: Route, query: Query, request: Request) -> Response:
-        labels, fields = _selectors(rt, query)
+        selection = Selection.from_query(rt, route.namespace, query)
         metadata_only = request.accept == METADATA_ACCEPT
-        scope = WatchScope(
-            rt.group_resource,
-            route.namespace,
-            lambda obj: _matches(rt, obj, labels, fields),
-            lambda obj: _render(obj, route, metadata_only=metadata_only),
-        )
+        scope = WatchScope(rt.group_resource, selection, lambda obj: _render(obj, route, metadata_only=metadata_only))
         version = query.get("resourceVersion") or ""
         initial = query.get("sendInitialEvents")
         if initial == "true":
@@ -239,7 +228,7 @@ class FakeAPIServer:
             if initial == "true" or (initial is None and version in ("", "0")):
                 since = self.store.revision
                 for key, obj in self.store.items(rt.group_resource):
-                    if (not route.namespace or key[0] == route.namespace) and scope.matches(obj):
+                    if selection.in_namespace(key) and selection.matches(obj):
                         stream.offer(WatchEvent("ADDED", scope.render(obj)))
                 if initial == "true":
                     stream.offer(_initial_events_end(rt, route, since))
@@ -256,11 +245,11 @@ class FakeAPIServer:
 
     def _delete_collection(self, rt: ResourceType, write: Write, query: Query, options: JSONObject) -> JSONObject:
         route = write.route
-        labels, fields = _selectors(rt, query)
+        selection = Selection.from_query(rt, route.namespace, query)
         deleted = []
         with self.store.locked():
             for key, obj in self.store.items(rt.group_resource):
-                if (not route.namespace or key[0] == route.namespace) and _matches(rt, obj, labels, fields):
+                if selection.in_namespace(key) and selection.matches(obj):
                     target = Route(route.group, route.version, route.resource, key[0], key[1])
                     one = Write(target, manager=write.manager, dry_run=write.dry_run)
                     deleted.append(_render(self._writer.delete(rt, one, options)[0], route))
@@ -320,57 +309,6 @@ def _check_initial_events(query: Query) -> None:
 def _initial_events_end(rt: ResourceType, route: Route, revision: int) -> WatchEvent:
     marker = {"resourceVersion": str(revision), "annotations": {_INITIAL_EVENTS_END: "true"}}
     return WatchEvent("BOOKMARK", {"kind": rt.api_resource.kind, "apiVersion": _api_version(route), "metadata": marker})
-
-
-def _selectors(rt: ResourceType, query: Query) -> tuple[tuple[LabelRequirement, ...], tuple[FieldRequirement, ...]]:
-    try:
-        labels = parse_label_selector(query.get("labelSelector") or "")
-        fields = parse_field_selector(query.get("fieldSelector") or "")
-    except SelectorError as exc:
-        raise bad_request(f"unable to parse requirement: {exc}") from None
-    for requirement in fields:
-        if not rt.accepts_field(requirement.field):
-            known = ", ".join(f'"{label}"' for label in ("metadata.name", "metadata.namespace", *rt.field_labels))
-            raise bad_request(f'"{requirement.field}" is not a known field selector: only {known}')
-    return labels, fields
-
-
-def _matches(
-    rt: ResourceType, obj: JSONObject, labels: tuple[LabelRequirement, ...], fields: tuple[FieldRequirement, ...]
-) -> bool:
-    meta = metadata(obj)
-    if labels and not all(requirement.matches(meta.get("labels") or {}) for requirement in labels):
-        return False
-    return all(requirement.matches({requirement.field: _field_value(obj, requirement.field)}) for requirement in fields)
-
-
-def _field_value(obj: JSONObject, label: str) -> str:
-    value: Any = obj
-    for part in label.split("."):
-        value = value.get(part) if isinstance(value, dict) else None
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return "" if value is None else str(value)
-
-
-def _key_text(key: tuple[str, str]) -> str:
-    return f"{key[0]}/{key[1]}"
-
-
-def _encode_continue(revision: int, start: str) -> str:
-    # apiserver storage/continue.go: base64 of {"v":"meta.k8s.io/v1","rv":...,"start":...}.
-    data = json.dumps({"v": "meta.k8s.io/v1", "rv": revision, "start": start}, separators=(",", ":"))
-    return base64.urlsafe_b64encode(data.encode()).decode().rstrip("=")
-
-
-def _decode_continue(token: str) -> tuple[int, str]:
-    try:
-        data = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
-        return int(data["rv"]), str(data["start"])
-    except (ValueError, KeyError, TypeError, binascii.Error):
-        raise bad_request(
-            "continue key is not valid: incorrect encoded start resourceVersion (version meta.k8s.io/v1)"
-        ) from None
 
 
 def _api_version(route: Route) -> str:

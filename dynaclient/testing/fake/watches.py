@@ -17,10 +17,9 @@ from dataclasses import dataclass
 
 from dynaclient._types import JSONObject
 from dynaclient.request import Cancellation, Response
+from dynaclient.testing.fake.selection import Selection
 from dynaclient.testing.fake.store import Change, GroupResource
 from dynaclient.watch import WatchEvent
-
-Matcher = Callable[[JSONObject], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,26 +28,24 @@ class WatchScope:
 
     Attributes:
         group_resource: the resource watched.
-        namespace: the namespace, or ``""`` for all.
-        matches: whether an object passes the label and field selectors.
+        selection: the namespace and selectors.
         render: turns a stored object into what the client receives (apiVersion, metadata-only).
 
     Thread-safety: immutable.
     """
 
     group_resource: GroupResource
-    namespace: str
-    matches: Matcher
+    selection: Selection
     render: Callable[[JSONObject], JSONObject]
 
     def event_for(self, change: Change) -> WatchEvent | None:
         """Return the event this watch sends for ``change``, or ``None``."""
         if change.group_resource != self.group_resource:
             return None
-        if self.namespace and change.key[0] != self.namespace:
+        if not self.selection.in_namespace(change.key):
             return None
-        now = change.type != "DELETED" and self.matches(change.object)
-        before = change.previous is not None and self.matches(change.previous)
+        now = change.type != "DELETED" and self.selection.matches(change.object)
+        before = change.previous is not None and self.selection.matches(change.previous)
         if change.type == "DELETED":
             return WatchEvent("DELETED", self.render(change.object)) if before else None
         if now and before:
@@ -120,4 +117,4 @@ class WatchStream:
         self.stop()
 
 
-__all__ = ["Matcher", "WatchScope", "WatchStream"]
+__all__ = ["WatchScope", "WatchStream"]
