@@ -63,6 +63,17 @@ def test_create_errors(cluster: Cluster) -> None:
         configmaps.get("missing")
 
 
+def test_one_resource_version_counter_spans_all_resources(cluster: Cluster) -> None:
+    configmap = cluster.resource("configmaps").create({"metadata": {"name": "a"}})
+    secret = cluster.resource("secrets").create({"metadata": {"name": "a"}})
+    assert int(secret["metadata"]["resourceVersion"]) > int(configmap["metadata"]["resourceVersion"])
+
+
+def test_the_body_may_not_name_another_namespace(cluster: Cluster) -> None:
+    with pytest.raises(BadRequestError, match="does not match the namespace"):
+        cluster.resource("configmaps").create({"metadata": {"name": "a", "namespace": f"{cluster.namespace}-x"}})
+
+
 def test_updates_are_optimistic(cluster: Cluster) -> None:
     configmaps = cluster.resource("configmaps")
     first = configmaps.create({"metadata": {"name": "a"}, "data": {"n": "1"}})

@@ -62,7 +62,7 @@ def test_lists_span_namespaces_and_cluster_scope(cluster: Cluster) -> None:
     everywhere = cluster.client.resource("configmaps").list(label_selector={"conformance": cluster.namespace})
     assert names(everywhere) == ["mine"]
     namespaces = names(cluster.client.resource("namespaces").list())
-    assert {"default", "kube-system", cluster.namespace} <= set(namespaces)
+    assert {"default", "kube-system", "kube-public", "kube-node-lease", cluster.namespace} <= set(namespaces)
 
 
 def test_pages_are_a_consistent_snapshot(cluster: Cluster) -> None:
@@ -126,11 +126,14 @@ def test_watch_from_a_resource_version_streams_every_change_in_order(cluster: Cl
     assert events[2].object["kind"] == "ConfigMap"
 
 
-def test_watch_without_a_resource_version_starts_with_the_current_objects(cluster: Cluster) -> None:
+@pytest.mark.parametrize("version", [None, "0"])
+def test_watch_without_a_resource_version_starts_with_the_current_objects(
+    cluster: Cluster, version: str | None
+) -> None:
     configmaps = cluster.resource("configmaps")
     create(configmaps, "a")
     create(configmaps, "b")
-    with configmaps.watch(timeout_seconds=30) as watch:
+    with configmaps.watch(resource_version=version, timeout_seconds=30) as watch:
         assert sorted(next_events(watch, 2)) == [("ADDED", "a"), ("ADDED", "b")]
         create(configmaps, "c")
         assert next_events(watch, 1) == [("ADDED", "c")]

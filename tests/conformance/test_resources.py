@@ -23,6 +23,11 @@ if TYPE_CHECKING:
         ("deploy", ("apps", "v1", "deployments", True)),
         ("leases.coordination.k8s.io", ("coordination.k8s.io", "v1", "leases", True)),
         ("ns", ("", "v1", "namespaces", False)),
+        ("sa", ("", "v1", "serviceaccounts", True)),
+        ("svc", ("", "v1", "services", True)),
+        ("ev", ("", "v1", "events", True)),
+        ("sts", ("apps", "v1", "statefulsets", True)),
+        ("ds", ("apps", "v1", "daemonsets", True)),
         ("crd", ("apiextensions.k8s.io", "v1", "customresourcedefinitions", False)),
         (GroupVersionResource("", "v1", "secrets"), ("", "v1", "secrets", True)),
         (GroupVersionKind("batch", "v1", "Job"), ("batch", "v1", "jobs", True)),
@@ -83,7 +88,7 @@ def test_a_crd_is_established_served_at_each_version_and_its_objects_go_with_it(
             "versions": [{**version, "name": "v1", "storage": True}, {**version, "name": "v2", "storage": False}],
         },
     }
-    crds.create(crd)
+    assert crds.create(crd)["metadata"]["generation"] == 1
 
     def established() -> bool:
         conditions = crds.get(crd["metadata"]["name"]).get("status", {}).get("conditions") or []
