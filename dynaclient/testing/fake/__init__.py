@@ -1,47 +1,53 @@
 """An in-memory fake of the API server behind a real :class:`~dynaclient.DynamicClient`, for users' unit tests.
 
-``FakeDynamicClient()`` is a ``DynamicClient`` whose transport hands requests to a :class:`FakeAPIServer` in the
-same process. Everything above the transport is dynaclient's own code, so lists, watches, typed errors and
-informers behave as they do against a cluster. What the server models is checked against a real kube-apiserver
-by one conformance suite (``tests/conformance``) that runs on both.
+``FakeDynamicClient()`` is a ``DynamicClient`` whose transport hands each request to a :class:`FakeAPIServer` in
+the same process. Everything above the transport is dynaclient's own code, so lists, watches, typed errors and
+informers behave as they do against a cluster. Each behaviour below is checked against a real kube-apiserver
+(1.34) by the conformance suite in ``tests/conformance``, which runs every test on both.
 
 Modelled:
 
 * resources: namespaces, configmaps, secrets, serviceaccounts, services, pods, events, deployments,
-  statefulsets, daemonsets, jobs, leases, customresourcedefinitions; and every custom resource whose CRD is
-  created (served at once, ``Established`` at once; deleting the CRD deletes its objects). Namespaced and
-  cluster-scoped; the namespaces ``default``, ``kube-system``, ``kube-public`` and ``kube-node-lease`` exist.
-* discovery (aggregated), so names, kinds, short names and GVRs resolve as on a cluster;
-* ``resourceVersion``: one counter over all resources, as etcd's revision; writes that change nothing keep it;
-* create: ``generateName``, ``uid``, ``creationTimestamp``, ``generation`` (custom resources, CRDs and the
-  workload kinds), name validation (422), a missing namespace (404) or terminating one (403), 409
-  AlreadyExists; ``dryRun``;
+  statefulsets, daemonsets, jobs, leases, customresourcedefinitions, and every custom resource whose CRD is
+  created: served and ``Established`` at once, at each served version (objects differ only in ``apiVersion``);
+  deleting a CRD deletes its objects (through the ``customresourcecleanup`` finalizer, as the server does). The
+  namespaces ``default``, ``kube-system``, ``kube-public`` and ``kube-node-lease`` exist from the start.
+* discovery (aggregated), so plurals, kinds, short names and GVRs resolve as on a cluster;
+* ``resourceVersion``: one counter over all resources, as etcd's revision; a write that changes nothing keeps it;
+* create: ``generateName``, ``uid``, ``creationTimestamp``, ``generation`` (custom resources, CRDs, pods,
+  workload kinds), name validation (422), a missing (404) or terminating (403) namespace, a body naming another
+  namespace (400), 409 AlreadyExists, custom resources without ``kind`` (400); a namespace's finalizer, name
+  label and phase; a pod's ``Pending`` phase and QoS class; the empty status of other built-ins; ``dryRun``;
 * update: 404, 409 Conflict on a stale ``resourceVersion``, unconditional without one; the ``status``
   subresource splits spec and status as the server does; ``generation`` grows with changes outside metadata and
-  status;
-* patch: JSON merge patch, JSON patch (RFC 6902, ``test`` included), strategic merge patch read as a merge patch
+  status, and when deletion starts;
+* patch: JSON merge patch, JSON patch (RFC 6902, all six operations), strategic merge patch read as a merge patch
   for built-ins (415 for custom resources, as the server answers);
-* server-side apply, in a subset: create-or-merge, field ownership per manager with conflicts (409) and
-  ``force``, removal of fields a manager stops applying; every list is atomic; ``managedFields`` is not rendered;
-* delete: with finalizers (and ``Foreground``/``Orphan``, which add theirs) the object gets
-  ``deletionTimestamp`` and stays until an update removes the last finalizer; preconditions (409); deleting a
-  namespace leaves it ``Terminating`` (there is no namespace controller, as on a bare control plane);
-  delete-collection;
-* list: label selectors, field selectors (``metadata.name``, ``metadata.namespace`` and the resource's own
-  labels; 400 for others), pagination with continue tokens served at the first page's revision,
-  ``resourceVersionMatch=Exact``, metadata-only lists;
+* server-side apply, in a subset (see :mod:`~dynaclient.testing.fake.patches`): create or merge, ownership of
+  fields per manager (updates own what they change), 409 conflicts and ``force``, removal of fields a manager
+  stops applying, the ``status`` subresource; every list is atomic; ``managedFields`` is not rendered;
+* delete: finalizers (also ``Foreground``/``Orphan``, which add theirs) hold the object with a
+  ``deletionTimestamp`` until an update removes the last one; adding a finalizer then is 422; preconditions
+  (409); the answer is a ``Status``, or the object when it is held (pods: always); a deleted namespace stays
+  ``Terminating`` (no namespace controller, as on a bare control plane); delete-collection;
+* list: label selectors, field selectors (``metadata.name``, ``metadata.namespace``, the resource's own field
+  labels and a CRD's ``selectableFields``; 400 for others), pages with continue tokens read at the first page's
+  revision (``remainingItemCount`` when unfiltered), ``resourceVersionMatch=Exact``, metadata-only lists;
 * watch: from a resourceVersion, or with the current objects first (``resourceVersion`` unset or ``"0"``,
-  ``sendInitialEvents`` with its ``initial-events-end`` bookmark), selector transitions as ``ADDED``/``DELETED``,
-  ``timeoutSeconds``, 410 Gone for a resourceVersion older than the last compaction
-  (:meth:`FakeAPIServer.compact` makes one, as etcd compaction does);
-* thread-safety: requests from any number of threads are serialised by one lock.
+  ``sendInitialEvents`` with its ``initial-events-end`` bookmark), one namespace or all, selector transitions as
+  ``ADDED``/``DELETED``, ``timeoutSeconds``, ``close()`` from another thread;
+* history: :meth:`FakeAPIServer.compact` drops it as etcd compaction does on a server without the watch cache:
+  older continue tokens, ``Exact`` lists and watches then answer 410 Gone (a cluster with the watch cache keeps
+  serving recent history from memory for a while);
+* thread-safety: requests from any number of threads are serialised by one lock; no update is lost.
 
-Not modelled: defaulting and schema validation (built-ins are stored as sent; no OpenAPI pruning of custom
-resources), admission, authentication and RBAC, controllers (no garbage collection of owned objects, no
-Deployment pods, no namespace cleanup), graceful deletion of pods, periodic watch bookmarks, ``managedFields``,
-strategic merge patch directives and associative lists, subresources other than ``status``, conversion webhooks
-(versions of a CRD differ only in ``apiVersion``), protobuf, and ``resourceVersion`` waits (a list or watch at a
-future version is served at once).
+Not modelled: defaulting and schema validation (built-ins are stored as sent; custom resources are not pruned),
+admission, authentication and RBAC, controllers (no garbage collection of owned objects, no Deployment pods, no
+namespace cleanup, no pod scheduling), graceful deletion of scheduled pods, periodic watch bookmarks,
+``managedFields``, strategic merge patch directives and associative lists, subresources other than ``status``,
+conversion webhooks, protobuf, and waiting for a future ``resourceVersion`` (a list at one is served at once, where
+the server answers 504 after retries). History is never dropped until :meth:`FakeAPIServer.compact`, so memory
+grows with the number of writes.
 """
 
 from __future__ import annotations
