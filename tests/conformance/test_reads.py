@@ -177,6 +177,18 @@ def test_watch_of_one_namespace_sees_only_it(cluster: Cluster) -> None:
         assert next_events(watch, 1) == [("ADDED", "here")]
 
 
+def test_a_watch_of_all_namespaces_sees_each(cluster: Cluster) -> None:
+    other = f"{cluster.namespace}-w"
+    cluster.client.resource("namespaces").create({"metadata": {"name": other}})
+    everywhere = cluster.client.resource("configmaps")
+    label = {"conformance": cluster.namespace}
+    version = everywhere.list_page(label_selector=label)["metadata"]["resourceVersion"]
+    with everywhere.watch(label_selector=label, resource_version=version, timeout_seconds=30) as watch:
+        create(cluster.resource("configmaps"), "here", label)
+        create(everywhere.namespace(other), "there", label)
+        assert next_events(watch, 2) == [("ADDED", "here"), ("ADDED", "there")]
+
+
 def test_a_watch_ends_after_its_timeout_and_close_ends_it_from_another_thread(cluster: Cluster) -> None:
     configmaps = cluster.resource("configmaps")
     version = configmaps.list_page()["metadata"]["resourceVersion"]
