@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from dynaclient import GroupVersionKind, GroupVersionResource
-from dynaclient.exceptions import NamespaceScopeError, NotFoundError, ResourceNotFoundError
+from dynaclient.exceptions import BadRequestError, NamespaceScopeError, NotFoundError, ResourceNotFoundError
 from tests.conformance.conftest import GROUP, SCHEMA, gadget, wait_until
 
 if TYPE_CHECKING:
@@ -26,6 +26,10 @@ if TYPE_CHECKING:
         ("sa", ("", "v1", "serviceaccounts", True)),
         ("svc", ("", "v1", "services", True)),
         ("ev", ("", "v1", "events", True)),
+        ("events.events.k8s.io", ("events.k8s.io", "v1", "events", True)),
+        ("no", ("", "v1", "nodes", False)),
+        ("rs", ("apps", "v1", "replicasets", True)),
+        ("cj", ("batch", "v1", "cronjobs", True)),
         ("sts", ("apps", "v1", "statefulsets", True)),
         ("ds", ("apps", "v1", "daemonsets", True)),
         ("crd", ("apiextensions.k8s.io", "v1", "customresourcedefinitions", False)),
@@ -168,3 +172,33 @@ def test_namespaces_carry_their_name_label(cluster: Cluster) -> None:
     assert created["metadata"]["labels"] == {"team": "a", "kubernetes.io/metadata.name": name}
     updated = namespaces.update({**created, "metadata": {**created["metadata"], "labels": {}}})
     assert updated["metadata"]["labels"] == {"kubernetes.io/metadata.name": name}
+
+
+def test_a_node_is_created_with_the_status_it_sends(cluster: Cluster) -> None:
+    nodes = cluster.client.resource("nodes")
+    name = f"{cluster.namespace}-node"
+    status = {"capacity": {"cpu": "4"}, "phase": "Running"}
+    created = nodes.create({"metadata": {"name": name}, "spec": {"unschedulable": True}, "status": status})
+    assert created["status"]["capacity"] == {"cpu": "4"}
+    assert created["status"]["phase"] == "Running"
+    assert name in [n["metadata"]["name"] for n in nodes.list(field_selector="spec.unschedulable=true")]
+    with pytest.raises(BadRequestError, match=r"field label not supported: spec\.foo"):
+        nodes.list(field_selector="spec.foo=x").to_list()
+    nodes.delete(name)
+
+
+@pytest.mark.parametrize("resource", ["replicasets.apps", "cronjobs.batch", "jobs.batch"])
+def test_more_workloads_start_with_generation_one_and_an_initial_status(cluster: Cluster, resource: str) -> None:
+    pod_spec = {"restartPolicy": "Never", "containers": [{"name": "c", "image": "example.com/image"}]}
+    labels = {"app": "x"}
+    specs: dict[str, dict[str, Any]] = {
+        "replicasets.apps": {
+            "selector": {"matchLabels": labels},
+            "template": {"metadata": {"labels": labels}, "spec": {**pod_spec, "restartPolicy": "Always"}},
+        },
+        "cronjobs.batch": {"schedule": "* * * * *", "jobTemplate": {"spec": {"template": {"spec": pod_spec}}}},
+        "jobs.batch": {"template": {"spec": pod_spec}},
+    }
+    created = cluster.resource(resource).create({"metadata": {"name": "w"}, "spec": specs[resource]})
+    assert created["metadata"]["generation"] == 1
+    assert created["status"] == ({"replicas": 0} if resource == "replicasets.apps" else {})

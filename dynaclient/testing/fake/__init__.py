@@ -7,8 +7,9 @@ informers behave as they do against a cluster. Each behaviour below is checked a
 
 Modelled:
 
-* resources: namespaces, configmaps, secrets, serviceaccounts, services, pods, events, deployments,
-  statefulsets, daemonsets, jobs, leases, customresourcedefinitions, and every custom resource whose CRD is
+* resources: namespaces, nodes, configmaps, secrets, serviceaccounts, services, pods, events (core and
+  events.k8s.io), deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, leases,
+  customresourcedefinitions, and every custom resource whose CRD is
   created: served and ``Established`` at once, at each served version (objects differ only in ``apiVersion``);
   deleting a CRD deletes its objects (through the ``customresourcecleanup`` finalizer, as the server does). The
   namespaces ``default``, ``kube-system``, ``kube-public`` and ``kube-node-lease`` exist from the start.
@@ -17,7 +18,8 @@ Modelled:
 * create: ``generateName``, ``uid``, ``creationTimestamp``, ``generation`` (custom resources, CRDs, pods,
   workload kinds), name validation (422), a missing (404) or terminating (403) namespace, a body naming another
   namespace (400), 409 AlreadyExists, custom resources without ``kind`` (400); a namespace's finalizer, name
-  label and phase; a pod's ``Pending`` phase and QoS class; the empty status of other built-ins; ``dryRun``;
+  label and phase; a pod's ``Pending`` phase and QoS class; a node keeps the status it is created with; the
+  initial (empty) status of other built-ins; ``dryRun``;
 * update: 404, 409 Conflict on a stale ``resourceVersion``, unconditional without one; the ``status``
   subresource splits spec and status as the server does; ``generation`` grows with changes outside metadata and
   status, and when deletion starts;

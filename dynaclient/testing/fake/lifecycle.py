@@ -106,13 +106,13 @@ def prepare_create(
         meta["generation"] = 1
     else:
         meta.pop("generation", None)
-    if resource_type.has_status:
-        obj.pop("status", None)  # a status subresource ignores status on create
     obj["apiVersion"], obj["kind"] = api_version, api.kind
-    if not resource_type.served_versions:  # built-ins
-        strategies.on_write(api.kind, obj)
-        if resource_type.has_status:
+    if resource_type.has_status and api.kind not in strategies.STATUS_SET_ON_CREATE:
+        obj.pop("status", None)  # a status subresource ignores status on create
+        if not resource_type.served_versions:  # built-ins start with their Go status struct
             obj["status"] = strategies.initial_status(api.kind, obj)
+    if not resource_type.served_versions:
+        strategies.on_write(api.kind, obj)
     return obj
 
 

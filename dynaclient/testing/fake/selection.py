@@ -49,9 +49,7 @@ class Selection:
             raise bad_request(f"unable to parse requirement: {exc}") from None
         for requirement in fields:
             if not resource_type.accepts_field(requirement.field):
-                labels_known = ("metadata.name", "metadata.namespace", *resource_type.field_labels)
-                known = ", ".join(f'"{label}"' for label in labels_known)
-                raise bad_request(f'"{requirement.field}" is not a known field selector: only {known}')
+                raise bad_request(_unknown_field(resource_type, requirement.field))
         return cls(namespace, labels, fields)
 
     @property
@@ -71,6 +69,13 @@ class Selection:
         return all(
             requirement.matches({requirement.field: field_value(obj, requirement.field)}) for requirement in self.fields
         )
+
+
+def _unknown_field(resource_type: ResourceType, label: str) -> str:
+    if resource_type.field_labels and not resource_type.served_versions:
+        return f"field label not supported: {label}"  # a built-in's own field label conversion
+    known = ", ".join(f'"{name}"' for name in ("metadata.name", "metadata.namespace", *resource_type.field_labels))
+    return f'"{label}" is not a known field selector: only {known}'
 
 
 def field_value(obj: JSONObject, label: str) -> str:

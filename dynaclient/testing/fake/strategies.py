@@ -2,9 +2,10 @@
 
 Only what a bare control plane shows and the conformance suite checks: a namespace gets its ``kubernetes``
 finalizer, its ``kubernetes.io/metadata.name`` label and phase ``Active``; a pod starts ``Pending`` with its QoS
-class; a Service has an empty load balancer status; other built-in kinds with a status subresource start with an
-empty status (their Go status struct); a CustomResourceDefinition being deleted gets the cleanup finalizer that
-the apiextensions finalizing controller removes once its custom resources are gone.
+class; a Service has an empty load balancer status, a ReplicaSet ``replicas: 0``; other built-in kinds with a
+status subresource start with an empty status (their Go status struct), except a Node, created with the status it
+sends; a CustomResourceDefinition being deleted gets the cleanup finalizer that the apiextensions finalizing
+controller removes once its custom resources are gone.
 """
 
 from __future__ import annotations
@@ -15,6 +16,8 @@ from dynaclient._types import JSONObject
 
 NAMESPACE_NAME_LABEL = "kubernetes.io/metadata.name"
 CRD_CLEANUP_FINALIZER = "customresourcecleanup.apiextensions.k8s.io"
+STATUS_SET_ON_CREATE = frozenset({"Node"})
+"""Kinds whose create keeps the status sent (``nodeStrategy``: a node registers itself with its status)."""
 RETURNS_DELETED_OBJECT = frozenset({"Pod"})
 """Kinds whose immediate delete answers with the object rather than a ``Status`` (``ReturnDeletedObject``)."""
 
@@ -29,6 +32,8 @@ def initial_status(kind: str, obj: JSONObject) -> JSONObject:
         return {"phase": "Pending", "qosClass": qos_class(obj.get("spec") or {})}
     if kind == "Service":
         return {"loadBalancer": {}}
+    if kind == "ReplicaSet":
+        return {"replicas": 0}  # not omitempty in apps/v1 ReplicaSetStatus
     return {}
 
 
@@ -76,6 +81,7 @@ __all__ = [
     "CRD_CLEANUP_FINALIZER",
     "NAMESPACE_NAME_LABEL",
     "RETURNS_DELETED_OBJECT",
+    "STATUS_SET_ON_CREATE",
     "initial_status",
     "on_write",
     "qos_class",
