@@ -9,10 +9,10 @@ Modelled:
 
 * resources: namespaces, nodes, configmaps, secrets, serviceaccounts, services, pods, events (core and
   events.k8s.io), deployments, replicasets, statefulsets, daemonsets, jobs, cronjobs, leases,
-  customresourcedefinitions, and every custom resource whose CRD is
-  created: served and ``Established`` at once, at each served version (objects differ only in ``apiVersion``);
-  deleting a CRD deletes its objects (through the ``customresourcecleanup`` finalizer, as the server does). The
-  namespaces ``default``, ``kube-system``, ``kube-public`` and ``kube-node-lease`` exist from the start.
+  customresourcedefinitions, and every custom resource whose CRD is created: served and ``Established`` at once,
+  at each served version (objects differ only in ``apiVersion``); deleting a CRD deletes its objects (through
+  the ``customresourcecleanup`` finalizer, as the server does). The namespaces ``default``, ``kube-system``,
+  ``kube-public`` and ``kube-node-lease`` exist from the start.
 * discovery (aggregated), so plurals, kinds, short names and GVRs resolve as on a cluster;
 * ``resourceVersion``: one counter over all resources, as etcd's revision; a write that changes nothing keeps it;
 * create: ``generateName``, ``uid``, ``creationTimestamp``, ``generation`` (custom resources, CRDs, pods,

@@ -9,6 +9,7 @@ from dynaclient.client import APIClient
 from dynaclient.discovery import Discovery
 from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import RequestCancelled
+from dynaclient.gvr import GroupVersionKind
 from dynaclient.request import Request, Response
 from dynaclient.restmapper import RESTMapper
 from dynaclient.testing.fake.server import FakeAPIServer
@@ -69,16 +70,15 @@ class FakeDynamicClient(DynamicClient):
         return f"<FakeDynamicClient {self.server!r}>"
 
     def create(self, obj: JSONObject) -> JSONObject:
-        """Create ``obj`` by its ``apiVersion`` and ``kind`` and return the stored object.
+        """Create ``obj`` by its ``apiVersion`` and ``kind`` (in its ``metadata.namespace``); return the stored object.
+
+        A seeding helper of the fake; code under test uses :meth:`resource` as with the real client.
 
         Raises:
             ResourceNotFoundError: the fake serves no such kind (create its CRD first).
             APIError: the create was refused (it exists already, bad name, missing namespace).
         """
-        api_version = str(obj.get("apiVersion", ""))
-        group, _, version = api_version.rpartition("/")
-        from dynaclient.gvr import GroupVersionKind
-
+        group, _, version = str(obj.get("apiVersion", "")).rpartition("/")
         resource = self.resource(GroupVersionKind(group, version, str(obj.get("kind", ""))))
         return resource.create(obj)
 
