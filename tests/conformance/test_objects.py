@@ -42,6 +42,15 @@ def test_create_fills_in_the_server_fields(cluster: Cluster) -> None:
     assert fetched["data"] == {"k": "v"}
 
 
+def test_empty_metadata_fields_are_dropped(cluster: Cluster) -> None:
+    configmaps = cluster.resource("configmaps")
+    empty = {"labels": {}, "annotations": {}, "finalizers": [], "ownerReferences": []}
+    created = configmaps.create({"metadata": {"name": "a", **empty}})
+    assert not set(empty) & set(created["metadata"])
+    updated = configmaps.update({**created, "metadata": {**created["metadata"], **empty}, "data": {"k": "v"}})
+    assert not set(empty) & set(updated["metadata"])
+
+
 def test_generate_name_appends_five_random_characters(cluster: Cluster) -> None:
     created = cluster.resource("configmaps").create({"metadata": {"generateName": "job-"}})
     assert re.fullmatch(r"job-[bcdfghjklmnpqrstvwxz2456789]{5}", created["metadata"]["name"])
@@ -306,3 +315,39 @@ def test_status_apply_and_patch_leave_the_spec_alone(cluster: Cluster) -> None:
     applied = gadgets.apply(gadget("g", status={"observedSize": 1}), field_manager="ctl", subresource="status")
     assert applied["status"] == {"observedSize": 1}
     assert applied["spec"] == {"size": 1}
+
+
+def test_strategic_merge_patch_merges_keyed_lists_of_built_ins(cluster: Cluster) -> None:
+    deployments = cluster.resource("deployments.apps")
+    labels = {"app": "web"}
+    containers = [{"name": "web", "image": "example.com/web:1", "env": [{"name": "A", "value": "1"}]}]
+    template = {"metadata": {"labels": labels}, "spec": {"containers": containers}}
+    body = {"metadata": {"name": "web", "finalizers": ["example.com/a"]}}
+    deployments.create({**body, "spec": {"selector": {"matchLabels": labels}, "template": template}})
+    patch = {
+        "metadata": {"finalizers": ["example.com/b"]},
+        "spec": {
+            "template": {
+                "spec": {
+                    "containers": [
+                        {"name": "web", "image": "example.com/web:2", "env": [{"name": "B", "value": "2"}]},
+                        {"name": "sidecar", "image": "example.com/sidecar:1"},
+                    ]
+                }
+            }
+        },
+    }
+    patched = deployments.patch("web", patch, patch_type="strategic")
+    found = patched["spec"]["template"]["spec"]["containers"]
+    assert [(c["name"], c["image"]) for c in found] == [
+        ("web", "example.com/web:2"),
+        ("sidecar", "example.com/sidecar:1"),
+    ]
+    assert [(e["name"], e["value"]) for e in found[0]["env"]] == [("B", "2"), ("A", "1")]  # patch items first
+    assert sorted(patched["metadata"]["finalizers"]) == ["example.com/a", "example.com/b"]
+    delete = {"spec": {"template": {"spec": {"containers": [{"name": "sidecar", "$patch": "delete"}]}}}}
+    removed = deployments.patch("web", delete, patch_type="strategic")
+    assert [c["name"] for c in removed["spec"]["template"]["spec"]["containers"]] == ["web"]
+    unset = {"metadata": {"$deleteFromPrimitiveList/finalizers": ["example.com/a", "example.com/b"]}}
+    emptied = deployments.patch("web", unset, patch_type="strategic")
+    assert "finalizers" not in emptied["metadata"]

@@ -15,6 +15,7 @@ Modelled:
   ``kube-public`` and ``kube-node-lease`` exist from the start.
 * discovery (aggregated), so plurals, kinds, short names and GVRs resolve as on a cluster;
 * ``resourceVersion``: one counter over all resources, as etcd's revision; a write that changes nothing keeps it;
+  empty ``labels``, ``annotations``, ``finalizers`` and ``ownerReferences`` are dropped, as ``ObjectMeta`` does;
 * create: ``generateName``, ``uid``, ``creationTimestamp``, ``generation`` (custom resources, CRDs, pods,
   workload kinds), name validation (422), a missing (404) or terminating (403) namespace, a body naming another
   namespace (400), 409 AlreadyExists, custom resources without ``kind`` (400); a namespace's finalizer, name
@@ -23,8 +24,10 @@ Modelled:
 * update: 404, 409 Conflict on a stale ``resourceVersion``, unconditional without one; the ``status``
   subresource splits spec and status as the server does; ``generation`` grows with changes outside metadata and
   status, and when deletion starts;
-* patch: JSON merge patch, JSON patch (RFC 6902, all six operations), strategic merge patch read as a merge patch
-  for built-ins (415 for custom resources, as the server answers);
+* patch: JSON merge patch, JSON patch (RFC 6902, all six operations), and for built-ins strategic merge patch:
+  the common keyed lists (containers, env, volumes, conditions, ...) merged by key in the server's order,
+  finalizers merged as a set, ``$patch: delete`` and ``$deleteFromPrimitiveList`` (see
+  :mod:`~dynaclient.testing.fake.strategic`); custom resources answer 415, as the server does;
 * server-side apply, in a subset (see :mod:`~dynaclient.testing.fake.patches`): create or merge, ownership of
   fields per manager (updates own what they change), 409 conflicts and ``force``, removal of fields a manager
   stops applying, the ``status`` subresource; every list is atomic; ``managedFields`` is not rendered;
@@ -46,7 +49,8 @@ Modelled:
 Not modelled: defaulting and schema validation (built-ins are stored as sent; custom resources are not pruned),
 admission, authentication and RBAC, controllers (no garbage collection of owned objects, no Deployment pods, no
 namespace cleanup, no pod scheduling), graceful deletion of scheduled pods, periodic watch bookmarks,
-``managedFields``, strategic merge patch directives and associative lists, subresources other than ``status``,
+``managedFields``, the merge keys of lists the strategic patch does not list, ``$setElementOrder`` and
+``$retainKeys``, associative lists in server-side apply, subresources other than ``status``,
 conversion webhooks, protobuf, and waiting for a future ``resourceVersion`` (a list at one is served at once, where
 the server answers 504 after retries). History is never dropped until :meth:`FakeAPIServer.compact`, so memory
 grows with the number of writes.

@@ -23,6 +23,7 @@ from dynaclient.testing.fake.statuses import StatusError, bad_request, invalid
 
 # Fields of metadata only the server sets (rest.FillObjectMetaSystemFields and BeforeUpdate).
 _SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
+_OMITTED_WHEN_EMPTY = ("generateName", "labels", "annotations", "finalizers", "ownerReferences")
 _CLEARED_ON_CREATE = ("deletionTimestamp", "deletionGracePeriodSeconds", "selfLink", "managedFields")
 
 # apimachinery util/validation: DNS-1123 subdomain (most names) and label (namespaces).
@@ -113,6 +114,7 @@ def prepare_create(
             obj["status"] = strategies.initial_status(api.kind, obj)
     if not resource_type.served_versions:
         strategies.on_write(api.kind, obj)
+    drop_empty_metadata(obj)
     return obj
 
 
@@ -140,6 +142,14 @@ def _place(resource_type: ResourceType, meta: dict[str, Any], namespace: str) ->
     if meta.get("namespace") and meta["namespace"] != namespace:
         raise bad_request("the namespace of the provided object does not match the namespace sent on the request")
     meta["namespace"] = namespace
+
+
+def drop_empty_metadata(obj: JSONObject) -> None:
+    """Drop empty ``omitempty`` fields of ``metadata`` in place, as the round trip through ``ObjectMeta`` does."""
+    meta = metadata(obj)
+    for key in _OMITTED_WHEN_EMPTY:
+        if key in meta and not meta[key]:
+            del meta[key]
 
 
 def check_name(resource_type: ResourceType, obj: JSONObject) -> None:
@@ -194,6 +204,7 @@ def prepare_update(resource_type: ResourceType, old: JSONObject, body: JSONObjec
     new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
     if not resource_type.served_versions:
         strategies.on_write(old["kind"], new)
+    drop_empty_metadata(new)
     if resource_type.has_generation and _spec_changed(old, new):
         meta["generation"] = int(old_meta.get("generation") or 0) + 1
     _check_no_new_finalizers(resource_type, old, new)
@@ -274,6 +285,7 @@ __all__ = [
     "StatusError",
     "check_name",
     "check_preconditions",
+    "drop_empty_metadata",
     "metadata",
     "pending_finalizers",
     "prepare_create",

@@ -25,6 +25,7 @@ from dynaclient.testing.fake.registry import ResourceType
 from dynaclient.testing.fake.routing import Route
 from dynaclient.testing.fake.statuses import StatusError, bad_request
 from dynaclient.testing.fake.store import GroupResource, ObjectKey, ObjectStore
+from dynaclient.testing.fake.strategic import strategic_merge
 
 DEFAULT_FIELD_MANAGER = "dynaclient"
 """The manager of writes without ``fieldManager``: the server takes the User-Agent up to its ``/``."""
@@ -113,7 +114,7 @@ class ObjectWriter:
             return self._write_update(rt, write, old, new)
 
     def patch(self, rt: ResourceType, write: Write, body: bytes, *, content_type: str) -> JSONObject:
-        """Apply a merge, JSON or strategic patch (strategic is read as a merge patch; built-ins only)."""
+        """Apply a merge, JSON or strategic patch (strategic: built-ins only, see :mod:`.strategic`)."""
         patch_type = content_type.split(";")[0].strip()
         try:
             patch = json.loads(body)
@@ -123,12 +124,14 @@ class ObjectWriter:
             current = _without_version(self._existing(rt, write.route))
             if patch_type == "application/json-patch+json":
                 result = self._patched(lambda: patches.json_patch(current, patch))
-            elif patch_type == "application/merge-patch+json" or (
-                patch_type == "application/strategic-merge-patch+json" and not rt.served_versions
-            ):
-                if not isinstance(patch, dict):
-                    raise bad_request("merge patch must be a JSON object")
+            elif patch_type == "application/merge-patch+json" and isinstance(patch, dict):
                 result = patches.merge_patch(current, patch)
+            elif patch_type == "application/strategic-merge-patch+json" and not rt.served_versions:
+                if not isinstance(patch, dict):
+                    raise bad_request("strategic merge patch must be a JSON object")
+                result = strategic_merge(current, patch)
+            elif patch_type == "application/merge-patch+json":
+                raise bad_request("merge patch must be a JSON object")
             else:
                 raise statuses.unsupported_media_type(patch_type)
             if not isinstance(result, dict):
