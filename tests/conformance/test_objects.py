@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -44,7 +44,7 @@ def test_create_fills_in_the_server_fields(cluster: Cluster) -> None:
 
 def test_empty_metadata_fields_are_dropped(cluster: Cluster) -> None:
     configmaps = cluster.resource("configmaps")
-    empty = {"labels": {}, "annotations": {}, "finalizers": [], "ownerReferences": []}
+    empty: dict[str, Any] = {"labels": {}, "annotations": {}, "finalizers": [], "ownerReferences": []}
     created = configmaps.create({"metadata": {"name": "a", **empty}})
     assert not set(empty) & set(created["metadata"])
     updated = configmaps.update({**created, "metadata": {**created["metadata"], **empty}, "data": {"k": "v"}})
