@@ -202,3 +202,13 @@ def test_more_workloads_start_with_generation_one_and_an_initial_status(cluster:
     created = cluster.resource(resource).create({"metadata": {"name": "w"}, "spec": specs[resource]})
     assert created["metadata"]["generation"] == 1
     assert created["status"] == ({"replicas": 0} if resource == "replicasets.apps" else {})
+
+
+def test_raw_requests_get_the_same_answers(cluster: Cluster) -> None:
+    path = f"/api/v1/namespaces/{cluster.namespace}/configmaps"
+    with pytest.raises(BadRequestError):
+        cluster.client.request("POST", path, body=b"{not json")
+    with pytest.raises(NotFoundError):
+        cluster.client.request("GET", f"/apis/{GROUP}/v1/nonesuches")
+    created = cluster.client.request("POST", path, body={"metadata": {"name": "raw"}})
+    assert cluster.client.request("GET", f"{path}/raw")["metadata"]["uid"] == created["metadata"]["uid"]

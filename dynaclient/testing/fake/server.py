@@ -85,6 +85,11 @@ class FakeAPIServer:
         return f"<FakeAPIServer revision={self.store.revision} resources={len(self._types)}>"
 
     @property
+    def resource_version(self) -> str:
+        """The current revision: the ``resourceVersion`` of the last write."""
+        return str(self.store.revision)
+
+    @property
     def resource_types(self) -> list[ResourceType]:
         """Every resource type served (each once, whatever its number of versions)."""
         with self.store.locked():

@@ -65,7 +65,7 @@ def test_a_seed_and_a_clock_make_runs_repeatable() -> None:
 def test_clients_sharing_a_server_see_each_others_writes_and_watches() -> None:
     server = FakeAPIServer()
     writer, reader = FakeDynamicClient(server=server), FakeDynamicClient(server=server)
-    watch = reader.resource("configmaps").namespace("default").watch(resource_version=str(server.store.revision))
+    watch = reader.resource("configmaps").namespace("default").watch(resource_version=server.resource_version)
     writer.resource("configmaps").namespace("default").create({"metadata": {"name": "shared"}})
     event = next(watch)
     assert (event.type, event.object["metadata"]["name"]) == ("ADDED", "shared")
