@@ -19,7 +19,7 @@ from typing import Any
 from dynaclient._types import JSONObject
 from dynaclient.testing.fake import strategies
 from dynaclient.testing.fake.registry import ResourceType
-from dynaclient.testing.fake.statuses import StatusError, bad_request, invalid
+from dynaclient.testing.fake.statuses import StatusError, bad_request, failure, invalid
 
 # Fields of metadata only the server sets (rest.FillObjectMetaSystemFields and BeforeUpdate).
 _SERVER_METADATA = ("uid", "creationTimestamp", "deletionTimestamp", "deletionGracePeriodSeconds", "generation")
@@ -82,16 +82,7 @@ def prepare_create(
     _place(resource_type, meta, namespace)
     if meta.get("resourceVersion"):
         # storage/etcd3/store.go Create: a plain error, so a 500 without a reason.
-        raise StatusError(
-            {
-                "kind": "Status",
-                "apiVersion": "v1",
-                "metadata": {},
-                "status": "Failure",
-                "message": "resourceVersion should not be set on objects to be created",
-                "code": 500,
-            }
-        )
+        raise failure(500, "", "resourceVersion should not be set on objects to be created")
     if not meta.get("name") and meta.get("generateName"):
         # apiserver names.SimpleNameGenerator; the registry retries a generated name that is taken.
         prefix = str(meta["generateName"])[:58]

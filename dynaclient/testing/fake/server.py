@@ -160,18 +160,7 @@ class FakeAPIServer:
         with self.store.locked():
             found = self._types.get((route.group, route.version, route.resource))
         if found is None or route.subresource not in ("", *found.api_resource.subresources):
-            raise StatusError(
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "metadata": {},
-                    "status": "Failure",
-                    "message": "the server could not find the requested resource",
-                    "reason": "NotFound",
-                    "details": {},
-                    "code": 404,
-                }
-            )
+            raise statuses.failure(404, "NotFound", "the server could not find the requested resource", {})
         if route.namespace and not found.api_resource.namespaced:
             raise _not_found(found, route.name)
         return found

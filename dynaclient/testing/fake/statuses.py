@@ -30,16 +30,18 @@ class StatusError(Exception):
         return int(self.status["code"])
 
 
-def _status(code: int, reason: str, message: str, details: JSONObject | None = None) -> StatusError:
+def failure(code: int, reason: str, message: str, details: JSONObject | None = None) -> StatusError:
+    """A failure ``Status`` with this code, reason (``""`` for none) and message."""
     status: JSONObject = {
         "kind": "Status",
         "apiVersion": "v1",
         "metadata": {},
         "status": "Failure",
         "message": message,
-        "reason": reason,
         "code": code,
     }
+    if reason:
+        status["reason"] = reason
     if details is not None:
         status["details"] = details
     return StatusError(status)
@@ -62,19 +64,19 @@ def qualified(group: str, resource: str) -> str:
 def not_found(group: str, resource: str, name: str) -> StatusError:
     """404 NotFound."""
     message = f'{qualified(group, resource)} "{name}" not found'
-    return _status(404, "NotFound", message, _details(group, resource, name))
+    return failure(404, "NotFound", message, _details(group, resource, name))
 
 
 def already_exists(group: str, resource: str, name: str) -> StatusError:
     """409 AlreadyExists."""
     message = f'{qualified(group, resource)} "{name}" already exists'
-    return _status(409, "AlreadyExists", message, _details(group, resource, name))
+    return failure(409, "AlreadyExists", message, _details(group, resource, name))
 
 
 def conflict(group: str, resource: str, name: str, why: str = CONFLICT_MODIFIED) -> StatusError:
     """409 Conflict."""
     message = f'Operation cannot be fulfilled on {qualified(group, resource)} "{name}": {why}'
-    return _status(409, "Conflict", message, _details(group, resource, name))
+    return failure(409, "Conflict", message, _details(group, resource, name))
 
 
 def apply_conflict(conflicts: list[tuple[str, str]]) -> StatusError:
@@ -86,7 +88,7 @@ def apply_conflict(conflicts: list[tuple[str, str]]) -> StatusError:
         {"reason": "FieldManagerConflict", "message": f'conflict with "{manager}"', "field": field}
         for manager, field in conflicts
     ]
-    return _status(409, "Conflict", message, {"causes": causes})
+    return failure(409, "Conflict", message, {"causes": causes})
 
 
 def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]) -> StatusError:
@@ -96,33 +98,33 @@ def invalid(kind: str, group: str, name: str, causes: list[tuple[str, str, str]]
     message = f'{kind}.{group} "{name}" is invalid: {body}' if group else f'{kind} "{name}" is invalid: {body}'
     details = _details(group, kind, name)
     details["causes"] = [{"reason": reason, "message": message, "field": field} for field, reason, message in causes]
-    return _status(422, "Invalid", message, details)
+    return failure(422, "Invalid", message, details)
 
 
 def bad_request(message: str) -> StatusError:
     """400 BadRequest."""
-    return _status(400, "BadRequest", message)
+    return failure(400, "BadRequest", message)
 
 
 def forbidden(group: str, resource: str, name: str, why: str) -> StatusError:
     """403 Forbidden."""
     message = f'{qualified(group, resource)} "{name}" is forbidden: {why}'
-    return _status(403, "Forbidden", message, _details(group, resource, name))
+    return failure(403, "Forbidden", message, _details(group, resource, name))
 
 
 def expired(message: str) -> StatusError:
     """410 Expired (a resourceVersion or continue token older than the compaction)."""
-    return _status(410, "Expired", message)
+    return failure(410, "Expired", message)
 
 
 def unsupported_media_type(content_type: str) -> StatusError:
     """415 UnsupportedMediaType."""
-    return _status(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
+    return failure(415, "UnsupportedMediaType", f"the body of the request was in an unknown format: {content_type}")
 
 
 def method_not_allowed(message: str) -> StatusError:
     """405 MethodNotAllowed."""
-    return _status(405, "MethodNotAllowed", message)
+    return failure(405, "MethodNotAllowed", message)
 
 
 __all__ = [
@@ -133,6 +135,7 @@ __all__ = [
     "bad_request",
     "conflict",
     "expired",
+    "failure",
     "forbidden",
     "invalid",
     "method_not_allowed",

@@ -23,7 +23,7 @@ from dynaclient.testing.fake import lifecycle, patches, statuses, strategies
 from dynaclient.testing.fake.patches import Path
 from dynaclient.testing.fake.registry import ResourceType
 from dynaclient.testing.fake.routing import Route
-from dynaclient.testing.fake.statuses import StatusError, bad_request
+from dynaclient.testing.fake.statuses import bad_request
 from dynaclient.testing.fake.store import GroupResource, ObjectKey, ObjectStore
 from dynaclient.testing.fake.strategic import strategic_merge
 
@@ -158,8 +158,10 @@ class ObjectWriter:
             conflicts = _conflicts(owners, write.manager, old, applied)
             if conflicts and not force:
                 raise statuses.apply_conflict([(manager, patches.format_path(path)) for manager, path in conflicts])
-            for (_, _), paths in owners.items():  # forced: the applier takes the conflicting fields over
-                paths.difference_update(path for _, path in conflicts)
+            for other, path in conflicts:  # forced: the applier takes the fields over from their managers
+                for (owner, _), paths in owners.items():
+                    if owner == other:
+                        paths.discard(path)
             new = _without_version(old)
             for path, value in applied.items():
                 new = patches.deep_merge(new, _nested(path, value))
@@ -301,17 +303,7 @@ class ObjectWriter:
         try:
             return run()
         except patches.PatchError as exc:
-            raise StatusError(
-                {
-                    "kind": "Status",
-                    "apiVersion": "v1",
-                    "metadata": {},
-                    "status": "Failure",
-                    "message": str(exc),
-                    "reason": "Invalid" if exc.code == 422 else "BadRequest",
-                    "code": exc.code,
-                }
-            ) from None
+            raise statuses.failure(exc.code, "Invalid" if exc.code == 422 else "BadRequest", str(exc)) from None
 
 
 def _api_version(rt: ResourceType, version: str) -> str:
