@@ -101,9 +101,9 @@ def prepare_create(
     obj["apiVersion"], obj["kind"] = api_version, api.kind
     if resource_type.has_status and api.kind not in strategies.STATUS_SET_ON_CREATE:
         obj.pop("status", None)  # a status subresource ignores status on create
-        if not resource_type.served_versions:  # built-ins start with their Go status struct
+        if not resource_type.custom:  # built-ins start with their Go status struct
             obj["status"] = strategies.initial_status(api.kind, obj)
-    if not resource_type.served_versions:
+    if not resource_type.custom:
         strategies.on_write(api.kind, obj)
     drop_empty_metadata(obj)
     return obj
@@ -115,7 +115,7 @@ def check_type_fields(resource_type: ResourceType, body: JSONObject) -> None:
     Raises:
         StatusError: 400 BadRequest naming the missing field (apimachinery ``unstructuredJSONScheme``).
     """
-    if not resource_type.served_versions:
+    if not resource_type.custom:
         return  # built-ins decode into their Go type: kind and apiVersion may be left out
     for field in ("kind", "apiVersion"):
         if not body.get(field):
@@ -193,7 +193,7 @@ def prepare_update(resource_type: ResourceType, old: JSONObject, body: JSONObjec
         else:
             new.pop("status", None)
     new["apiVersion"], new["kind"] = old["apiVersion"], old["kind"]
-    if not resource_type.served_versions:
+    if not resource_type.custom:
         strategies.on_write(old["kind"], new)
     drop_empty_metadata(new)
     if resource_type.has_generation and _spec_changed(old, new):

@@ -32,8 +32,11 @@ class ResourceType:
         has_generation: whether ``metadata.generation`` starts at 1 and grows with every change outside
             ``metadata`` and ``status``.
         field_labels: the field selector labels it accepts besides ``metadata.name`` and ``metadata.namespace``.
-        served_versions: every version it is served at (custom resources); objects are stored once and served at
-            each version with only ``apiVersion`` changed (a CRD's ``conversion: None``).
+        served_versions: every version it is served at, preferred first (default: ``api_resource.version``);
+            objects are stored once and served at each version with only ``apiVersion`` changed (a CRD's
+            ``conversion: None``).
+        custom: a custom resource (from a CRD): decoded as unstructured (``kind`` and ``apiVersion`` required),
+            no status but the one written through the subresource, no strategic merge patch.
 
     Thread-safety: immutable.
     """
@@ -43,6 +46,7 @@ class ResourceType:
     has_generation: bool = False
     field_labels: tuple[str, ...] = ()
     served_versions: tuple[str, ...] = field(default=())
+    custom: bool = False
 
     @property
     def group_resource(self) -> tuple[str, str]:
@@ -145,6 +149,7 @@ def types_from_crd(crd: JSONObject) -> list[ResourceType]:
             has_generation=True,
             field_labels=selectable,
             served_versions=tuple(str(v["name"]) for v in served),
+            custom=True,
         )
     ]
 

@@ -72,7 +72,7 @@ class Selection:
 
 
 def _unknown_field(resource_type: ResourceType, label: str) -> str:
-    if resource_type.field_labels and not resource_type.served_versions:
+    if resource_type.field_labels and not resource_type.custom:
         return f"field label not supported: {label}"  # a built-in's own field label conversion
     known = ", ".join(f'"{name}"' for name in ("metadata.name", "metadata.namespace", *resource_type.field_labels))
     return f'"{label}" is not a known field selector: only {known}'

@@ -126,7 +126,7 @@ class ObjectWriter:
                 result = self._patched(lambda: patches.json_patch(current, patch))
             elif patch_type == "application/merge-patch+json" and isinstance(patch, dict):
                 result = patches.merge_patch(current, patch)
-            elif patch_type == "application/strategic-merge-patch+json" and not rt.served_versions:
+            elif patch_type == "application/strategic-merge-patch+json" and not rt.custom:
                 if not isinstance(patch, dict):
                     raise bad_request("strategic merge patch must be a JSON object")
                 result = strategic_merge(current, patch)
