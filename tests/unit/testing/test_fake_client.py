@@ -10,8 +10,9 @@ import queue
 import threading
 from typing import Any
 
-from dynaclient import AlreadyExistsError, DynamicClient, JSONObject
+from dynaclient import AlreadyExistsError, APIResource, DynamicClient, JSONObject
 from dynaclient.testing import FakeAPIServer, FakeDynamicClient
+from dynaclient.testing.fake import BUILTIN_TYPES, ResourceType
 from informers import SharedInformerFactory
 
 
@@ -73,3 +74,45 @@ def test_clients_sharing_a_server_see_each_others_writes_and_watches() -> None:
     closer.start()
     assert list(watch) == []
     closer.join()
+
+
+CRD = {
+    "apiVersion": "apiextensions.k8s.io/v1",
+    "kind": "CustomResourceDefinition",
+    "metadata": {"name": "sawtooths.example.com"},
+    "spec": {
+        "group": "example.com",
+        "scope": "Namespaced",
+        "names": {"plural": "sawtooths", "singular": "sawtooth", "kind": "Sawtooth"},
+        "versions": [
+            {
+                "name": "v1",
+                "served": True,
+                "storage": True,
+                "schema": {"openAPIV3Schema": {"type": "object", "x-kubernetes-preserve-unknown-fields": True}},
+                "subresources": {"status": {}},
+            }
+        ],
+    },
+}
+
+
+def test_seed_objects_may_include_a_crd_and_its_custom_resources() -> None:
+    sawtooth = {"apiVersion": "example.com/v1", "kind": "Sawtooth", "metadata": {"name": "s", "namespace": "default"}}
+    client = FakeDynamicClient([CRD, {**sawtooth, "spec": {"size": 3}}])
+    stored = client.resource("sawtooths").namespace("default").get("s")
+    assert stored["spec"] == {"size": 3}
+    assert stored["metadata"]["generation"] == 1
+
+
+def test_a_resource_type_can_be_served_without_a_crd() -> None:
+    widgets = ResourceType(
+        APIResource("example.com", "v1", "widgets", "Widget", namespaced=False, subresources=("status",)),
+        has_status=True,
+        custom=True,
+    )
+    client = FakeDynamicClient(server=FakeAPIServer([*BUILTIN_TYPES, widgets]))
+    created = client.resource("widgets").create(
+        {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
+    )
+    assert "namespace" not in created["metadata"]
