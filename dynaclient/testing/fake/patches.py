@@ -22,7 +22,10 @@ _MISSING: Any = object()
 
 
 class PatchError(ValueError):
-    """A patch cannot be applied; ``code`` is the HTTP status the server answers (400, 409 or 422)."""
+    """A patch cannot be applied; ``code`` is the HTTP status the server answers (400 or 422).
+
+    Thread-safety: immutable once raised.
+    """
 
     def __init__(self, message: str, code: int = 422) -> None:
         super().__init__(message)

@@ -45,7 +45,10 @@ class Change:
 
 
 class RevisionGone(Exception):
-    """A read or watch asked for a revision older than the last compaction."""
+    """A read or watch asked for a revision older than the last compaction.
+
+    Thread-safety: immutable once raised.
+    """
 
     def __init__(self, revision: int, compacted: int) -> None:
         super().__init__(f"revision {revision} is older than the compacted revision {compacted}")
