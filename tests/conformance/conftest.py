@@ -54,6 +54,7 @@ class Cluster:
     client: DynamicClient
     namespace: str
     compact: Callable[[], object] | None = None
+    restart: Callable[[], object] | None = None
 
     def resource(self, name: str) -> ResourceClient:
         """The resource, bound to the test's namespace when namespaced."""
@@ -90,10 +91,12 @@ def wait_until(check: Callable[[], bool], timeout: float = 30.0) -> None:
         time.sleep(0.05)
 
 
-def _with_namespace(client: DynamicClient, compact: Callable[[], object] | None = None) -> Cluster:
+def _with_namespace(
+    client: DynamicClient, compact: Callable[[], object] | None = None, restart: Callable[[], object] | None = None
+) -> Cluster:
     name = f"dc-test-{uuid.uuid4().hex[:10]}"
     client.resource("namespaces").create({"metadata": {"name": name}})
-    return Cluster(client, name, compact)
+    return Cluster(client, name, compact, restart)
 
 
 @pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.integration)])
@@ -113,9 +116,9 @@ def uncached_plane() -> Iterator[tuple[ControlPlane, DynamicClient]]:
 
 @pytest.fixture(params=["fake", pytest.param("real", marks=pytest.mark.integration)])
 def compactable(request: pytest.FixtureRequest) -> Cluster:
-    """A cluster whose history can be compacted: the fake (``compact``), or an uncached plane (etcd compaction)."""
+    """A cluster whose history can be compacted and whose watches can be ended: the fake, or an uncached plane."""
     if request.param == "fake":
         fake = FakeDynamicClient()
-        return _with_namespace(fake, fake.server.compact)
+        return _with_namespace(fake, fake.server.compact, fake.server.restart)
     plane, client = request.getfixturevalue("uncached_plane")
-    return _with_namespace(client, plane.compact_etcd)
+    return _with_namespace(client, plane.compact_etcd, plane.restart_apiserver)

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from dynaclient.exceptions import GoneError
+from dynaclient.exceptions import GoneError, TransportError
 
 if TYPE_CHECKING:
     from tests.conformance.conftest import Cluster
@@ -43,3 +43,28 @@ def test_after_compaction_older_versions_are_gone(compactable: Cluster) -> None:
         configmaps.list_page(limit=0, resource_version=old, resource_version_match="Exact")
     with configmaps.watch(resource_version=old, timeout_seconds=30) as watch, pytest.raises(GoneError):
         next(watch)
+
+
+def test_a_watch_cut_by_a_restart_resumes_from_its_last_version_or_is_gone(compactable: Cluster) -> None:
+    assert compactable.compact is not None
+    assert compactable.restart is not None
+    configmaps = compactable.client.resource("configmaps").namespace(compactable.namespace)
+    version = configmaps.create({"metadata": {"name": "a"}})["metadata"]["resourceVersion"]
+    watch = configmaps.watch(resource_version=version, timeout_seconds=60)
+    configmaps.create({"metadata": {"name": "b"}})
+    first = next(watch)
+    assert (first.type, first.object["metadata"]["name"]) == ("ADDED", "b")
+    compactable.restart()
+    with pytest.raises(TransportError):  # the connection is cut
+        next(watch)
+    configmaps.create({"metadata": {"name": "c"}})
+    with configmaps.watch(resource_version=watch.resource_version, timeout_seconds=30) as resumed:
+        event = next(resumed)
+        assert (event.type, event.object["metadata"]["name"]) == ("ADDED", "c")
+    configmaps.patch("c", {"data": {"v": "1"}})
+    compactable.compact()
+    with (
+        configmaps.watch(resource_version=watch.resource_version, timeout_seconds=30) as stale,
+        pytest.raises(GoneError),
+    ):
+        next(stale)

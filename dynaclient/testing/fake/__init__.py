@@ -43,7 +43,8 @@ Modelled:
   ``ADDED``/``DELETED``, ``timeoutSeconds``, ``close()`` from another thread;
 * history: :meth:`FakeAPIServer.compact` drops it as etcd compaction does on a server without the watch cache:
   older continue tokens, ``Exact`` lists and watches then answer 410 Gone (a cluster with the watch cache keeps
-  serving recent history from memory for a while);
+  serving recent history from memory for a while); :meth:`FakeAPIServer.restart` cuts every open watch as an
+  API server restart does (a ``TransportError`` for the reader, who resumes from its last resourceVersion);
 * thread-safety: requests from any number of threads are serialised by one lock; no update is lost.
 
 Not modelled: defaulting and schema validation (built-ins are stored as sent; custom resources are not pruned),

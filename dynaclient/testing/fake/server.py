@@ -71,6 +71,7 @@ class FakeAPIServer:
     ) -> None:
         self.store = ObjectStore()
         self._clock = clock
+        self._streams: set[WatchStream] = set()
         self._types: dict[tuple[str, str, str], ResourceType] = {}
         self._crd_types: dict[str, list[ResourceType]] = {}
         for resource_type in resource_types:
@@ -103,6 +104,19 @@ class FakeAPIServer:
         recent events; etcd is compacted every five minutes): use this to test the code that handles it.
         """
         return self.store.compact()
+
+    def restart(self) -> int:
+        """Cut every open watch, as an API server restart does; return how many were cut.
+
+        Their readers get the events already sent, then a :class:`~dynaclient.exceptions.TransportError` (the
+        connection was lost); they watch again from the last resourceVersion they saw, which after
+        :meth:`compact` answers 410 Gone and makes an informer relist. Objects and history are kept.
+        """
+        with self.store.locked():
+            streams, self._streams = self._streams, set()
+        for stream in streams:
+            stream.cut()
+        return len(streams)
 
     def handle(self, request: Request) -> Response:
         """Answer ``request`` as kube-apiserver would."""
@@ -228,6 +242,8 @@ class FakeAPIServer:
                     stream.offer(_initial_events_end(rt, route, since))
             else:
                 since = int(version) if version.isdigit() else self.store.revision
+            self._streams.add(stream)
+            stream.on_stop(lambda: self._forget(stream))
             try:
                 stream.on_stop(self.store.subscribe(since, lambda change: stream.offer(scope.event_for(change))))
             except RevisionGone as gone:
@@ -236,6 +252,10 @@ class FakeAPIServer:
                 stream.offer(WatchEvent("ERROR", status))
                 stream.finish()
         return stream.response(request.cancellation)
+
+    def _forget(self, stream: WatchStream) -> None:
+        with self.store.locked():
+            self._streams.discard(stream)
 
     def _delete_collection(self, rt: ResourceType, write: Write, query: Query, options: JSONObject) -> JSONObject:
         route = write.route

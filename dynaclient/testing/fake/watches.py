@@ -16,6 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dynaclient._types import JSONObject
+from dynaclient.exceptions import TransportError
 from dynaclient.request import Cancellation, Response
 from dynaclient.testing.fake.selection import Selection
 from dynaclient.testing.fake.store import Change, GroupResource
@@ -66,6 +67,7 @@ class WatchStream:
     """
 
     _END = b""
+    _CUT = b"\n"
 
     def __init__(self, timeout_seconds: float | None, clock: Callable[[], float] = time.monotonic) -> None:
         self._frames: queue.SimpleQueue[bytes] = queue.SimpleQueue()
@@ -86,6 +88,12 @@ class WatchStream:
     def finish(self) -> None:
         """End the stream after the frames already queued (the server closing it)."""
         self._frames.put(self._END)
+
+    def cut(self) -> None:
+        """Lose the connection after the frames already queued (the server going away): the reader gets a
+        :class:`~dynaclient.exceptions.TransportError`, as from a real connection cut mid-response.
+        """
+        self._frames.put(self._CUT)
 
     def stop(self) -> None:
         """End the stream at once (the client closing it); later offers are dropped."""
@@ -113,6 +121,9 @@ class WatchStream:
                 break
             if frame == self._END or self._stopped.is_set():
                 break
+            if frame == self._CUT:
+                self.stop()
+                raise TransportError("watch: the connection was lost in the middle of the response")
             yield frame
         self.stop()
 
