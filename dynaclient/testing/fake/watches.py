@@ -90,8 +90,9 @@ class WatchStream:
         self._frames.put(self._END)
 
     def cut(self) -> None:
-        """Lose the connection after the frames already queued (the server going away): the reader gets a
-        :class:`~dynaclient.exceptions.TransportError`, as from a real connection cut mid-response.
+        """Lose the connection after the frames already queued (the server going away).
+
+        The reader gets a :class:`~dynaclient.exceptions.TransportError`, as from a connection cut mid-response.
         """
         self._frames.put(self._CUT)
 
