@@ -112,7 +112,11 @@ def test_status_subresource_splits_spec_and_status(cluster: Cluster) -> None:
     assert "status" not in updated
     assert updated["spec"] == {"size": 2}
     assert updated["metadata"]["generation"] == 2
-    status = gadgets.update_status({**updated, "spec": {"size": 99}, "status": {"observedSize": 2}})
+    relabelled = {**updated["metadata"], "labels": {"ignored": "yes"}}
+    status = gadgets.update_status(
+        {**updated, "metadata": relabelled, "spec": {"size": 99}, "status": {"observedSize": 2}}
+    )
+    assert "labels" not in status["metadata"]  # a status write changes nothing but status
     assert status["status"] == {"observedSize": 2}
     assert status["spec"] == {"size": 2}
     assert status["metadata"]["generation"] == 2  # status writes do not bump the generation

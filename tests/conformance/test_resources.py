@@ -155,12 +155,17 @@ def test_other_deletes_answer_a_success_status(cluster: Cluster) -> None:
     assert gadgets.delete("g")["details"]["group"] == GROUP
 
 
-def test_built_in_workloads_start_with_an_empty_status(cluster: Cluster) -> None:
+def test_built_in_workloads_start_with_an_empty_status_and_split_spec_and_status(cluster: Cluster) -> None:
     deployments = cluster.resource("deployments.apps")
     labels = {"app": "web"}
     template = {"metadata": {"labels": labels}, "spec": {"containers": [{"name": "web", "image": "nginx"}]}}
-    spec = {"selector": {"matchLabels": labels}, "template": template}
-    assert deployments.create({"metadata": {"name": "web"}, "spec": spec, "status": {"replicas": 9}})["status"] == {}
+    spec = {"replicas": 1, "selector": {"matchLabels": labels}, "template": template}
+    created = deployments.create({"metadata": {"name": "web"}, "spec": spec, "status": {"replicas": 9}})
+    assert created["status"] == {}
+    status = deployments.update_status({**created, "spec": {**spec, "replicas": 5}, "status": {"replicas": 1}})
+    assert (status["spec"]["replicas"], status["status"]) == (1, {"replicas": 1})
+    updated = deployments.update({**status, "spec": {**spec, "replicas": 2}, "status": {"replicas": 7}})
+    assert (updated["spec"]["replicas"], updated["status"]) == (2, {"replicas": 1})
     service = cluster.resource("services").create({"metadata": {"name": "s"}, "spec": {"ports": [{"port": 80}]}})
     assert service["status"] == {"loadBalancer": {}}
 
