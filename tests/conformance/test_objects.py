@@ -355,3 +355,22 @@ def test_strategic_merge_patch_merges_keyed_lists_of_built_ins(cluster: Cluster)
     unset = {"metadata": {"$deleteFromPrimitiveList/finalizers": ["example.com/a", "example.com/b"]}}
     emptied = deployments.patch("web", unset, patch_type="strategic")
     assert "finalizers" not in emptied["metadata"]
+
+
+@pytest.mark.parametrize("resource", ["leases.coordination.k8s.io", "gadgets"])
+def test_some_resources_refuse_an_update_without_a_resource_version(cluster: Cluster, resource: str) -> None:
+    client = cluster.gadgets() if resource == "gadgets" else cluster.resource(resource)
+    body = gadget("a", spec={}) if resource == "gadgets" else {"metadata": {"name": "a"}, "spec": {}}
+    client.create(body)
+    with pytest.raises(InvalidError, match="must be specified for an update"):
+        client.update({**body, "spec": {"holderIdentity": "me"}})
+
+
+def test_the_body_must_be_of_the_resource_s_type(cluster: Cluster) -> None:
+    with pytest.raises(BadRequestError, match="cannot be handled as a ConfigMap"):
+        cluster.resource("configmaps").create({"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "a"}})
+    gadgets = cluster.gadgets()
+    with pytest.raises(InvalidError, match="must be Gadget"):
+        gadgets.create({**gadget("a"), "kind": "Other"})
+    with pytest.raises(BadRequestError, match="does not match the expected API version"):
+        gadgets.create({**gadget("a"), "apiVersion": f"{GROUP}/v2"})

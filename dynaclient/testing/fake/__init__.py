@@ -21,9 +21,11 @@ Modelled:
   namespace (400), 409 AlreadyExists, custom resources without ``kind`` (400); a namespace's finalizer, name
   label and phase; a pod's ``Pending`` phase and QoS class; a node keeps the status it is created with; the
   initial (empty) status of other built-ins; ``dryRun``;
-* update: 404, 409 Conflict on a stale ``resourceVersion``, unconditional without one; the ``status``
-  subresource splits spec and status as the server does; ``generation`` grows with changes outside metadata and
-  status, and when deletion starts;
+* update: 404, 409 Conflict on a stale ``resourceVersion``, unconditional without one (422 for leases, CRDs and
+  custom resources, which need it); the ``status`` subresource splits spec and status as the server does;
+  ``generation`` grows with changes outside metadata and status, and when deletion starts;
+* create and update: a body of another kind or apiVersion is refused (400, or 422 for a custom resource of
+  another kind);
 * patch: JSON merge patch, JSON patch (RFC 6902, all six operations), and for built-ins strategic merge patch:
   the common keyed lists (containers, env, volumes, conditions, ...) merged by key in the server's order,
   finalizers merged as a set, ``$patch: delete`` and ``$deleteFromPrimitiveList`` (see
@@ -51,10 +53,10 @@ Not modelled: defaulting and schema validation (built-ins are stored as sent; cu
 admission, authentication and RBAC, controllers (no garbage collection of owned objects, no Deployment pods, no
 namespace cleanup, no pod scheduling), graceful deletion of scheduled pods, periodic watch bookmarks,
 ``managedFields``, the merge keys of lists the strategic patch does not list, ``$setElementOrder`` and
-``$retainKeys``, associative lists in server-side apply, subresources other than ``status``,
-conversion webhooks, protobuf, and waiting for a future ``resourceVersion`` (a list at one is served at once, where
-the server answers 504 after retries). History is never dropped until :meth:`FakeAPIServer.compact`, so memory
-grows with the number of writes.
+``$retainKeys``, associative lists in server-side apply, subresources other than ``status``, conversion webhooks,
+the shared storage of core and events.k8s.io events (the fake keeps them apart), protobuf, and waiting for a
+future ``resourceVersion`` (a list at one is served at once, where the server answers 504 after retries). History
+is kept until :meth:`FakeAPIServer.compact`, so memory grows with the number of writes.
 """
 
 from __future__ import annotations

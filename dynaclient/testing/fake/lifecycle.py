@@ -75,7 +75,6 @@ def prepare_create(
     Raises:
         StatusError: the body names another namespace, sets a resourceVersion, or has no valid name.
     """
-    check_type_fields(resource_type, body)
     obj = copy.deepcopy(body)
     meta = metadata(obj)
     api = resource_type.api_resource
@@ -109,21 +108,48 @@ def prepare_create(
     return obj
 
 
-def check_type_fields(resource_type: ResourceType, body: JSONObject) -> None:
-    """Custom resources are decoded as unstructured objects, which need ``kind`` and ``apiVersion``.
+def check_type(resource_type: ResourceType, body: JSONObject, api_version: str) -> None:
+    """Check the ``kind`` and ``apiVersion`` a client sent for ``resource_type`` at ``api_version``.
+
+    Custom resources are decoded as unstructured objects, which need both (apimachinery
+    ``unstructuredJSONScheme``); built-ins decode into their Go type, where both may be left out.
 
     Raises:
-        StatusError: 400 BadRequest naming the missing field (apimachinery ``unstructuredJSONScheme``).
+        StatusError: 400 for a missing or foreign type, 422 for a custom resource of another kind.
     """
-    if not resource_type.custom:
-        return  # built-ins decode into their Go type: kind and apiVersion may be left out
-    for field in ("kind", "apiVersion"):
-        if not body.get(field):
-            kind = resource_type.api_resource.kind
-            label = "Kind" if field == "kind" else field
+    api = resource_type.api_resource
+    kind, sent_version = body.get("kind"), body.get("apiVersion")
+    if resource_type.custom:
+        for field, value in (("kind", kind), ("apiVersion", sent_version)):
+            if not value:
+                label = "Kind" if field == "kind" else field
+                raise bad_request(
+                    f"the object provided is unrecognized (must be of type {api.kind}): Object '{label}' is missing"
+                )
+        if sent_version != api_version:
             raise bad_request(
-                f"the object provided is unrecognized (must be of type {kind}): Object '{label}' is missing"
+                f"the API version in the data ({sent_version}) does not match the expected API version ({api_version})"
             )
+        if kind != api.kind:
+            cause = ("kind", "FieldValueInvalid", f'Invalid value: "{kind}": must be {api.kind}')
+            raise invalid(str(kind), api.group, str(metadata(body).get("name", "")), [cause])
+    elif (kind and kind != api.kind) or (sent_version and sent_version != api_version):
+        raise bad_request(
+            f'{kind or api.kind} in version "{sent_version or api_version}" cannot be handled as a {api.kind}'
+        )
+
+
+def check_version_given(resource_type: ResourceType, body: JSONObject) -> None:
+    """Refuse an update without ``metadata.resourceVersion`` where the resource does not allow one.
+
+    Raises:
+        StatusError: 422, as for leases, CRDs and custom resources (``AllowUnconditionalUpdate`` is false).
+    """
+    if resource_type.unconditional_update or metadata(body).get("resourceVersion"):
+        return
+    api = resource_type.api_resource
+    cause = ("metadata.resourceVersion", "FieldValueInvalid", "Invalid value: 0: must be specified for an update")
+    raise invalid(api.resource, api.group, str(metadata(body).get("name", "")), [cause])
 
 
 def _place(resource_type: ResourceType, meta: dict[str, Any], namespace: str) -> None:
@@ -170,7 +196,6 @@ def prepare_update(resource_type: ResourceType, old: JSONObject, body: JSONObjec
     Raises:
         StatusError: 422 Invalid: a finalizer is added to an object being deleted.
     """
-    check_type_fields(resource_type, body)
     if subresource == "status":
         new = copy.deepcopy(old)
         if "status" in body:
@@ -276,6 +301,8 @@ __all__ = [
     "StatusError",
     "check_name",
     "check_preconditions",
+    "check_type",
+    "check_version_given",
     "drop_empty_metadata",
     "metadata",
     "pending_finalizers",

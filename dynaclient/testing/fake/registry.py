@@ -37,6 +37,8 @@ class ResourceType:
             ``conversion: None``).
         custom: a custom resource (from a CRD): decoded as unstructured (``kind`` and ``apiVersion`` required),
             no status but the one written through the subresource, no strategic merge patch.
+        unconditional_update: whether an update may leave out ``metadata.resourceVersion``
+            (``AllowUnconditionalUpdate``: false for leases, CRDs and custom resources).
 
     Thread-safety: immutable.
     """
@@ -47,6 +49,7 @@ class ResourceType:
     field_labels: tuple[str, ...] = ()
     served_versions: tuple[str, ...] = field(default=())
     custom: bool = False
+    unconditional_update: bool = True
 
     @property
     def group_resource(self) -> tuple[str, str]:
@@ -74,12 +77,15 @@ def _builtin(
     has_status: bool = False,
     has_generation: bool = False,
     field_labels: tuple[str, ...] = (),
+    unconditional_update: bool = True,
 ) -> ResourceType:
     subresources = ("status",) if has_status else ()
     api_resource = APIResource(
         group, version, resource, kind, namespaced, kind.lower(), _VERBS, short_names, (), subresources
     )
-    return ResourceType(api_resource, has_status, has_generation, field_labels)
+    return ResourceType(
+        api_resource, has_status, has_generation, field_labels, unconditional_update=unconditional_update
+    )
 
 
 # The built-ins a controller's unit tests usually touch; field labels from each resource's GetAttrs
@@ -106,9 +112,10 @@ BUILTIN_TYPES: tuple[ResourceType, ...] = (
     _builtin("apps", "v1", "replicasets", "ReplicaSet", short_names=("rs",), has_status=True, has_generation=True),
     _builtin("batch", "v1", "cronjobs", "CronJob", short_names=("cj",), has_status=True, has_generation=True),
     _builtin("batch", "v1", "jobs", "Job", has_status=True, has_generation=True),
-    _builtin("coordination.k8s.io", "v1", "leases", "Lease"),
+    _builtin("coordination.k8s.io", "v1", "leases", "Lease", unconditional_update=False),
     _builtin("apiextensions.k8s.io", "v1", "customresourcedefinitions", "CustomResourceDefinition",
-             namespaced=False, short_names=("crd", "crds"), has_status=True, has_generation=True),
+             namespaced=False, short_names=("crd", "crds"), has_status=True, has_generation=True,
+             unconditional_update=False),
 )  # fmt: skip
 
 CRD_GROUP_RESOURCE = ("apiextensions.k8s.io", "customresourcedefinitions")
@@ -150,6 +157,7 @@ def types_from_crd(crd: JSONObject) -> list[ResourceType]:
             field_labels=selectable,
             served_versions=tuple(str(v["name"]) for v in served),
             custom=True,
+            unconditional_update=False,
         )
     ]
 

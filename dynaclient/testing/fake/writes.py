@@ -81,6 +81,7 @@ class ObjectWriter:
     def create(self, rt: ResourceType, write: Write, body: JSONObject) -> JSONObject:
         """Create ``body`` in the route's namespace."""
         route = write.route
+        lifecycle.check_type(rt, body, _api_version(rt, route.version))
         with self._store.locked():
             self._check_namespace(rt, route.namespace, body)
             obj = lifecycle.prepare_create(
@@ -106,9 +107,15 @@ class ObjectWriter:
         route = write.route
         with self._store.locked():
             name = str(lifecycle.metadata(body).get("name") or "")
-            if not patched and name != route.name:
-                raise bad_request(f"the name of the object ({name}) does not match the name on the URL ({route.name})")
+            if not patched:
+                lifecycle.check_type(rt, body, _api_version(rt, route.version))
+                if name != route.name:
+                    raise bad_request(
+                        f"the name of the object ({name}) does not match the name on the URL ({route.name})"
+                    )
             old = self._existing(rt, route)
+            if not patched:
+                lifecycle.check_version_given(rt, body)
             self._check_version(rt, route, old, body)
             new = lifecycle.prepare_update(rt, old, body, route.subresource)
             return self._write_update(rt, write, old, new)
