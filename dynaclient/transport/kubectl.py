@@ -78,7 +78,7 @@ class KubectlRawTransport(BaseTransport):
                 process's. The executable is looked up on its ``PATH``, else on this process's.
             clock: monotonic seconds, for the durations logged.
         """
-        self.kubectl = kubectl or (env or os.environ).get("KUBECTL") or "kubectl"
+        self.kubectl = kubectl or (os.environ if env is None else env).get("KUBECTL") or "kubectl"
         self._env = dict(env) if env is not None else None
         if env is not None:
             self.kubectl = shutil.which(self.kubectl, path=env.get("PATH")) or self.kubectl
