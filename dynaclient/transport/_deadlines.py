@@ -13,6 +13,9 @@ import threading
 import time
 from collections.abc import Callable
 
+_PRUNE_AT = 1024
+"""Cancelled entries tolerated in the heap before it is rebuilt without them."""
+
 
 class DeadlineScheduler:
     """Runs each scheduled callback once at its deadline, unless cancelled first.
@@ -26,6 +29,7 @@ class DeadlineScheduler:
         self._heap: list[tuple[float, int, list[Callable[[], None] | None]]] = []
         self._order = itertools.count()
         self._thread: threading.Thread | None = None
+        self._cancelled = 0  # cancelled entries still in the heap
 
     def schedule(self, deadline: float, callback: Callable[[], None]) -> Callable[[], None]:
         """Run ``callback`` at ``deadline`` (on the clock); return a function that cancels it."""
@@ -35,12 +39,24 @@ class DeadlineScheduler:
             if self._thread is None:
                 self._thread = threading.Thread(target=self._run, name="dynaclient-deadlines", daemon=True)
                 self._thread.start()
-            self._changed.notify()
+            if self._heap[0][2] is entry:  # only a new earliest deadline needs the thread awake sooner
+                self._changed.notify()
 
         def cancel() -> None:
-            entry[0] = None
+            with self._changed:
+                if entry[0] is not None:
+                    entry[0] = None
+                    self._cancelled += 1
+                    self._prune_locked()
 
         return cancel
+
+    def _prune_locked(self) -> None:
+        """Drop cancelled entries once they are most of the heap (requests end long before their deadlines)."""
+        if self._cancelled > _PRUNE_AT and self._cancelled * 2 > len(self._heap):
+            self._heap = [item for item in self._heap if item[2][0] is not None]
+            heapq.heapify(self._heap)
+            self._cancelled = 0
 
     def _run(self) -> None:
         while True:
@@ -54,6 +70,8 @@ class DeadlineScheduler:
                     continue
                 heapq.heappop(self._heap)
                 callback, entry[0] = entry[0], None
+                if callback is None:
+                    self._cancelled -= 1
             if callback is not None:
                 callback()
 
