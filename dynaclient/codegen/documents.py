@@ -169,7 +169,7 @@ def parse_document(key: str, body: bytes, *, what: str) -> OpenAPIDocument:
         OpenAPIError: the body is not JSON, not OpenAPI 3, or has no ``components.schemas`` map.
 
     >>> parse_document("api/v1", b'{"openapi": "3.0.0", "components": {"schemas": {}}}', what="x").hash[:8]
-    '5E5C2455'
+    '9C84CB1E'
     """
     document = _json_object(body, what=what)
     if not str(document.get("openapi", "")).startswith("3."):
