@@ -46,6 +46,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="import built-in types (meta/v1 ...) from dynaclient.types instead of generating them",
     )
+    parser.add_argument("--builtins-only", action="store_true", help="skip the group-versions of custom resources")
     parser.add_argument("--save-documents", metavar="DIR", help="also save the documents read, to regenerate offline")
     return parser
 
@@ -57,6 +58,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         source = _source(args)
         if args.group_version:
             source = source.select(args.group_version)
+        if args.builtins_only:
+            source = source.builtin()
         if args.save_documents:
             source.save(args.save_documents)
         files = generate(source, args.package, generate_builtins=not args.import_builtins)

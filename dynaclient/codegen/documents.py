@@ -25,6 +25,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlsplit
 
 from dynaclient.client import APIClient, decode_json
+from dynaclient.codegen.naming import is_builtin
 from dynaclient.exceptions import DynaclientError
 from dynaclient.request import Request
 
@@ -93,9 +94,21 @@ class OpenAPISource:
         if missing:
             served = ", ".join(document.group_version for document in self.documents)
             raise OpenAPIError(f"no OpenAPI v3 document for {', '.join(sorted(missing))}; served: {served}")
-        documents = tuple(document for document in self.documents if document.group_version in wanted)
-        raw = {document.key: self.raw[document.key] for document in documents if document.key in self.raw}
-        return OpenAPISource(self.server_version, documents, raw)
+        return self._only(document for document in self.documents if document.group_version in wanted)
+
+    def builtin(self) -> OpenAPISource:
+        """Return only the documents of built-in group-versions (those without custom resource components).
+
+        >>> crd = OpenAPIDocument("apis/example.org/v1", "", {"org.example.v1.Widget": {}})
+        >>> [d.key for d in OpenAPISource("v1.34.4", (OpenAPIDocument("api/v1", "", {}), crd)).builtin().documents]
+        ['api/v1']
+        """
+        return self._only(document for document in self.documents if all(map(is_builtin, document.schemas)))
+
+    def _only(self, documents: Iterable[OpenAPIDocument]) -> OpenAPISource:
+        kept = tuple(documents)
+        raw = {document.key: self.raw[document.key] for document in kept if document.key in self.raw}
+        return OpenAPISource(self.server_version, kept, raw)
 
     def save(self, directory: str | Path) -> None:
         """Write every document's bytes as served, and ``version.json``, into ``directory``."""

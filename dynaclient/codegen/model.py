@@ -123,6 +123,7 @@ class TypeModel:
         document_hashes: each document's SHA-512, by key.
         modules: the modules to write, sorted by path.
         external: modules referenced but not generated (built-in types imported from another package).
+        kinds: the generated class of each kind, by ``(apiVersion, kind)``.
 
     Thread-safety: immutable once built.
     """
@@ -131,6 +132,7 @@ class TypeModel:
     document_hashes: Mapping[str, str]
     modules: tuple[ModuleDef, ...]
     external: frozenset[ModulePath]
+    kinds: Mapping[tuple[str, str], tuple[ModulePath, str]]
 
 
 def build_model(source: OpenAPISource, *, generate_builtins: bool = True) -> TypeModel:
@@ -162,6 +164,7 @@ class _ModelBuilder:
         self._locations: dict[str, tuple[ModulePath, str]] = {}
         self._external: set[ModulePath] = set()
         self._inlining: set[str] = set()
+        self._kind_classes: dict[tuple[str, str], tuple[ModulePath, str]] = {}
 
     def build(self) -> TypeModel:
         classes = sorted(name for name, schema in self._schemas.items() if _is_class(schema))
@@ -174,6 +177,9 @@ class _ModelBuilder:
             if not self._generate_builtins and is_builtin(name):
                 self._external.add(module)
                 continue
+            if len(self._kinds.get(name, ())) == 1:
+                gvk = next(iter(self._kinds[name]))
+                self._kind_classes[(_kind_field(gvk, "apiVersion"), gvk[2])] = (module, cls)
             definition = self._module(module)
             definition.components[name] = self._schemas[name]
             definition.classes.append(self._class(name, cls, module, self._schemas[name]))
@@ -181,7 +187,8 @@ class _ModelBuilder:
             definition.classes.sort(key=lambda c: c.name)
         hashes = {document.key: document.hash for document in self._source.documents}
         modules = tuple(self._modules[path] for path in sorted(self._modules))
-        return TypeModel(self._source.server_version, hashes, modules, frozenset(self._external))
+        kinds = dict(sorted(self._kind_classes.items()))
+        return TypeModel(self._source.server_version, hashes, modules, frozenset(self._external), kinds)
 
     def _module(self, path: ModulePath) -> ModuleDef:
         if path not in self._modules:

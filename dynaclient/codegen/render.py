@@ -57,8 +57,22 @@ def _root_init(model: TypeModel, package: str) -> str:
         "",
         *_wrapped_sequence("MODULES = (", modules, ")", ""),
         '"""The generated modules."""',
+        "",
+        "KINDS = {",
+        *(
+            _kind_entry(api_version, kind, ".".join((*path, name)))
+            for (api_version, kind), (path, name) in model.kinds.items()
+        ),
+        "}",
+        '"""The class of each kind, by ``(apiVersion, kind)``: its module and name, relative to this package."""',
     ]
     return "\n".join(lines) + "\n"
+
+
+def _kind_entry(api_version: str, kind: str, where: str) -> str:
+    key = f"    ({_string(api_version)}, {_string(kind)}): "
+    line = f"{key}{_string(where)},"
+    return line if len(line) <= LINE_LENGTH else f"{key}(\n        {_string(where)}\n    ),"
 
 
 class _ModuleWriter:
