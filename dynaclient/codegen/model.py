@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dynaclient.codegen.documents import OpenAPISource
+from dynaclient.codegen.fixups import NOT_REQUIRED, NULLABLE, check_fixups
 from dynaclient.codegen.naming import (
     ModulePath,
     class_name,
@@ -167,6 +168,7 @@ class _ModelBuilder:
         self._kind_classes: dict[tuple[str, str], tuple[ModulePath, str]] = {}
 
     def build(self) -> TypeModel:
+        check_fixups(self._schemas)
         classes = sorted(name for name, schema in self._schemas.items() if _is_class(schema))
         for name in classes:
             module, cls = component_location(name, self._prefixes)
@@ -197,13 +199,16 @@ class _ModelBuilder:
 
     def _class(self, source: str, name: str, module: ModulePath, schema: Mapping[str, Any]) -> ClassDef:
         definition = ClassDef(name, str(schema.get("description", "")), source)
-        required = set(schema.get("required") or ())
+        required = set(schema.get("required") or ()) - NOT_REQUIRED.get(source, frozenset())
+        nullable = NULLABLE.get(source, frozenset())
         kinds = self._kinds.get(source, set())
         for key in sorted(schema.get("properties", {})):
             prop = schema["properties"][key]
             py_type = self._type(prop, f"{name}{pascal_case(key)}", f"{source}.{key}", module)
             if len(kinds) == 1 and key in ("apiVersion", "kind") and py_type.head == "str":
                 py_type = PyType("Literal", values=(_kind_field(next(iter(kinds)), key),))
+            if key in nullable:
+                py_type = PyType("|", (py_type, PyType("None")))
             definition.fields.append(FieldDef(key, py_type, key in required, _description(prop)))
         return definition
 

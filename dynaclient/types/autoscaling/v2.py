@@ -255,7 +255,7 @@ class HorizontalPodAutoscalerStatus(TypedDict, total=False):
     """conditions is the set of conditions required for this autoscaler to scale its target, and indicates whether or
     not those conditions are met.
     """
-    currentMetrics: list[MetricStatus]
+    currentMetrics: list[MetricStatus] | None
     """currentMetrics is the last read state of the metrics used by this autoscaler."""
     currentReplicas: int
     """currentReplicas is current number of replicas of pods managed by this autoscaler, as last seen by the

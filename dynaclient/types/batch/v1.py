@@ -142,7 +142,7 @@ class Job(TypedDict, total=False):
 class JobCondition(TypedDict, total=False):
     """JobCondition describes current state of a job."""
 
-    lastProbeTime: str
+    lastProbeTime: str | None
     """Last time the condition was checked."""
     lastTransitionTime: str
     """Last time the condition transit from one status to another."""

@@ -783,7 +783,7 @@ class ContainerImage(TypedDict, total=False):
     Describe a container image
     """
 
-    names: list[str]
+    names: list[str] | None
     """Names by which this image is known. e.g. ["kubernetes.example/hyperkube:v1.0.7",
     "cloud-vendor.registry.example/cloud-vendor/hyperkube:v1.0.7"]
     """
@@ -1571,9 +1571,9 @@ class Event(TypedDict, total=False):
     """
     count: int
     """The number of times this event has occurred."""
-    eventTime: str
+    eventTime: str | None
     """Time when this Event was first observed."""
-    firstTimestamp: str
+    firstTimestamp: str | None
     """The time at which the event was first recorded. (Time of server receipt is in TypeMeta.)"""
     involvedObject: Required[ObjectReference]
     """The object that this event is about."""
@@ -1582,7 +1582,7 @@ class Event(TypedDict, total=False):
     endpoint the client submits requests to. Cannot be updated. In CamelCase. More info:
     https://git.k8s.io/community/contributors/devel/sig-architecture/api-conventions.md#types-kinds
     """
-    lastTimestamp: str
+    lastTimestamp: str | None
     """The time at which the most recent occurrence of this event was recorded."""
     message: str
     """A human-readable description of the status of this operation."""
@@ -3007,7 +3007,7 @@ class PersistentVolumeClaimCondition(TypedDict, total=False):
     PersistentVolumeClaimCondition contains details about state of pvc
     """
 
-    lastProbeTime: str
+    lastProbeTime: str | None
     """lastProbeTime is the time we probed the condition."""
     lastTransitionTime: str
     """lastTransitionTime is the time the condition transitioned from one status to another."""
@@ -3644,7 +3644,7 @@ class PodCertificateProjection(TypedDict, total=False):
 class PodCondition(TypedDict, total=False):
     """PodCondition contains details for the current condition of this pod."""
 
-    lastProbeTime: str
+    lastProbeTime: str | None
     """Last time we probed the condition."""
     lastTransitionTime: str
     """Last time the condition transitioned from one status to another."""

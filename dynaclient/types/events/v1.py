@@ -31,13 +31,13 @@ class Event(TypedDict, total=False):
     """
     deprecatedCount: int
     """deprecatedCount is the deprecated field assuring backward compatibility with core.v1 Event type."""
-    deprecatedFirstTimestamp: str
+    deprecatedFirstTimestamp: str | None
     """deprecatedFirstTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type."""
-    deprecatedLastTimestamp: str
+    deprecatedLastTimestamp: str | None
     """deprecatedLastTimestamp is the deprecated field assuring backward compatibility with core.v1 Event type."""
     deprecatedSource: core_v1.EventSource
     """deprecatedSource is the deprecated field assuring backward compatibility with core.v1 Event type."""
-    eventTime: Required[str]
+    eventTime: str | None
     """eventTime is the time when this Event was first observed. It is required."""
     kind: Literal["Event"]
     """Kind is a string value representing the REST resource this object represents. Servers may infer this from the

@@ -46,7 +46,7 @@ class ClusterRole(TypedDict, total=False):
     """
     metadata: meta_v1.ObjectMeta
     """Standard object's metadata."""
-    rules: list[PolicyRule]
+    rules: list[PolicyRule] | None
     """Rules holds all the PolicyRules for this ClusterRole"""
 
 
