@@ -45,6 +45,8 @@ def class_docstring(name: str, module: str, description: str, indent: str) -> li
     'Pod (core/v1).'
     """
     text = _clean(description)
+    if text and "\n" not in text and text[-1].isalnum():
+        text += "."  # a one-sentence description without its period
     first, rest = _first_sentence(text)
     summary = first if first and len(indent) + 6 + len(first) <= _LINE_LENGTH else ""
     if not summary:
