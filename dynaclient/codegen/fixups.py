@@ -27,6 +27,10 @@ NULLABLE: Mapping[str, frozenset[str]] = {
     "io.k8s.api.autoscaling.v2.HorizontalPodAutoscalerStatus": frozenset({"currentMetrics"}),
     "io.k8s.api.rbac.v1.ClusterRole": frozenset({"rules"}),
     "io.k8s.api.core.v1.ContainerImage": frozenset({"names"}),
+    # a CRD's create answer: `status: {conditions: null, ...}`
+    "io.k8s.apiextensions-apiserver.pkg.apis.apiextensions.v1.CustomResourceDefinitionStatus": frozenset(
+        {"conditions"}
+    ),
 }
 """Keys the server may write as ``null``, by component."""
 

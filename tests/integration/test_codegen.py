@@ -4,19 +4,29 @@ every object the server lists matches its type, and a custom resource's types ch
 from __future__ import annotations
 
 import importlib
+import re
+import subprocess
+import sys
+import textwrap
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
+from mypy import api as mypy_api
 
 import dynaclient.types
 from dynaclient import APIClient, DynamicClient
-from dynaclient.codegen import OpenAPISource, fetch_source, generate, type_mismatches
+from dynaclient.codegen import OpenAPISource, fetch_source, generate, type_mismatches, write_package
 from dynaclient.gvr import GroupVersionKind, GroupVersionResource
+from dynaclient.testing import ControlPlane
 from dynaclient.testing.binaries import KUBERNETES_VERSION
+from dynaclient.testing.pytest_plugin import ExistingCluster
 from dynaclient.types import KINDS
+from dynaclient.types.apiextensions.v1 import CustomResourceDefinition
 
 SHIPPED = Path(dynaclient.types.__file__).parent
 REPO = Path(__file__).parents[2]
@@ -110,7 +120,10 @@ def sample_namespace(dyn: DynamicClient) -> Iterator[str]:
     try:
         for sample in SAMPLES:
             group, _, version = sample["apiVersion"].rpartition("/")
-            dyn.resource(GroupVersionKind(group, version, sample["kind"])).namespace(name).create(sample)
+            created = dyn.resource(GroupVersionKind(group, version, sample["kind"])).namespace(name).create(sample)
+            module, _, kind = KINDS[(sample["apiVersion"], sample["kind"])].rpartition(".")
+            typed_dict = getattr(importlib.import_module(f"dynaclient.types.{module}"), kind)
+            assert type_mismatches(created, typed_dict) == [], f"the answer to creating {sample['kind']}"
         yield name
     finally:
         namespaces.delete(name)
@@ -141,3 +154,155 @@ def _listable_builtin_resources(dyn: DynamicClient) -> list[GroupVersionResource
             if "/" not in resource["name"] and "list" in resource["verbs"]:
                 resources.append(GroupVersionResource(group, version, resource["name"]))
     return resources
+
+
+def _install(dyn: DynamicClient, crd: dict[str, Any]) -> None:
+    """Create ``crd`` and wait until the server publishes its OpenAPI v3 document."""
+    crds = dyn.resource("customresourcedefinitions.apiextensions.k8s.io")
+    assert type_mismatches(crds.create(crd), CustomResourceDefinition) == []
+    group, version = crd["spec"]["group"], crd["spec"]["versions"][0]["name"]
+    with crds.watch(field_selector={"metadata.name": crd["metadata"]["name"]}, timeout_seconds=60) as events:
+        for event in events:
+            conditions = event.object.get("status", {}).get("conditions") or []
+            if any(c["type"] == "Established" and c["status"] == "True" for c in conditions):
+                break
+    # The OpenAPI v3 document follows the Established condition asynchronously (apiextensions-apiserver
+    # pkg/controller/openapiv3); there is nothing to watch, so poll.
+    deadline = time.monotonic() + 30
+    while f"apis/{group}/{version}" not in dyn.api_client.request("GET", "/openapi/v3")["paths"]:
+        assert time.monotonic() < deadline, f"{group}/{version} never appeared in /openapi/v3"
+        time.sleep(0.2)
+
+
+@pytest.fixture(scope="module")
+def sawtooth_crd(dyn: DynamicClient) -> Iterator[dict[str, Any]]:
+    crd: dict[str, Any] = yaml.safe_load((REPO / "examples" / "sawtooth_crd.yaml").read_text())
+    _install(dyn, crd)
+    try:
+        yield crd
+    finally:
+        dyn.resource("customresourcedefinitions.apiextensions.k8s.io").delete(crd["metadata"]["name"])
+
+
+def test_the_example_sawtooth_types_are_what_the_server_generates(api_client: APIClient, sawtooth_crd: Any) -> None:
+    source = fetch_source(api_client).select(["sawtooth.hyperledger.org/v1alpha1"])
+    files = generate(source, "sawtooth_types", generate_builtins=False)
+    committed = REPO / "examples" / "sawtooth_types"
+    assert files == {p.relative_to(committed).as_posix(): p.read_text() for p in sorted(committed.rglob("*.py"))}
+
+
+def test_the_sawtooth_example_reads_the_custom_resource_untyped_and_typed(
+    kube_apiserver: ControlPlane | ExistingCluster, sawtooth_crd: Any, tmp_path: Path
+) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KUBECONFIG": str(kube_apiserver.kubeconfig_path)}
+    done = subprocess.run(
+        [sys.executable, str(REPO / "examples" / "sawtooth.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert re.search(r"^untyped: example-sawtooth-\w+ size=3 \(found=True\)$", done.stdout, re.MULTILINE)
+    assert re.search(r"^typed:   example-sawtooth-\w+ size=3$", done.stdout, re.MULTILINE)
+
+
+WIDGET_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "properties": {
+        "spec": {
+            "type": "object",
+            "required": ["mode"],
+            "properties": {
+                "mode": {"type": "string", "enum": ["fast", "safe"]},
+                "port": {"x-kubernetes-int-or-string": True},
+                "config": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+                "note": {"type": "string", "nullable": True},
+                "labels": {"type": "object", "additionalProperties": {"type": "string"}},
+                "from": {"type": "array", "items": {"type": "object", "properties": {"host": {"type": "string"}}}},
+                "ratio": {"type": "number"},
+                "template": {"type": "object", "x-kubernetes-embedded-resource": True,
+                             "x-kubernetes-preserve-unknown-fields": True},
+            },
+        },
+        "status": {"type": "object", "properties": {"ready": {"type": "boolean"}}},
+    },
+}  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def widget_group(dyn: DynamicClient) -> Iterator[str]:
+    group = f"t{uuid.uuid4().hex[:8]}.example.org"
+    version = {"name": "v1", "served": True, "storage": True, "schema": {"openAPIV3Schema": WIDGET_SCHEMA}}
+    crd = {
+        "apiVersion": "apiextensions.k8s.io/v1",
+        "kind": "CustomResourceDefinition",
+        "metadata": {"name": f"widgets.{group}"},
+        "spec": {"group": group, "scope": "Namespaced", "versions": [version],
+                 "names": {"plural": "widgets", "singular": "widget", "kind": "Widget"}},
+    }  # fmt: skip
+    _install(dyn, crd)
+    try:
+        yield group
+    finally:
+        dyn.resource("customresourcedefinitions.apiextensions.k8s.io").delete(f"widgets.{group}")
+
+
+def test_a_custom_resource_generates_typed_modules_that_pass_ruff_and_mypy_and_match_its_objects(
+    api_client: APIClient, dyn: DynamicClient, widget_group: str, namespace: str, tmp_path: Path
+) -> None:
+    source = fetch_source(api_client).select([f"{widget_group}/v1"])
+    package = tmp_path / "widget_types"
+    write_package(generate(source, "widget_types", generate_builtins=False), package)
+    module_path = package / widget_group.replace(".", "_") / "v1.py"
+    text = module_path.read_text()
+    for line in [
+        'mode: Required[Literal["fast", "safe"]]',
+        "port: int | str",
+        "config: dict[str, Any]",
+        "note: str | None",
+        "labels: dict[str, str]",
+        "ratio: float",
+        "spec: WidgetSpec",
+        "class WidgetSpecFrom(TypedDict, total=False):",
+        '"from": "list[WidgetSpecFrom]",',
+        "template: WidgetSpecTemplate",
+        "metadata: meta_v1.ObjectMeta",
+    ]:
+        assert line in text
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["format", "--check"], ["check"]):
+        done = subprocess.run(
+            [str(ruff), *command, str(package)], capture_output=True, text=True, check=False, cwd=REPO
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    sample = tmp_path / "use_widget.py"
+    sample.write_text(
+        textwrap.dedent(f"""
+        from widget_types.{widget_group.replace(".", "_")}.v1 import Widget
+
+        def mode(widget: Widget) -> str:
+            return widget["spec"]["mode"] + str(widget["spec"]["port"])
+    """)
+    )
+    stdout, stderr, status = mypy_api.run(["--strict", "--no-incremental", str(package), str(sample)])
+    assert status == 0, stdout + stderr
+
+    widget = {"apiVersion": f"{widget_group}/v1", "kind": "Widget", "metadata": {"name": "w"},
+              "spec": {"mode": "fast", "port": "http", "config": {"any": ["thing"]}, "note": None,
+                       "labels": {"a": "b"}, "from": [{"host": "h"}], "ratio": 1,
+                       "template": {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "x"}}}}  # fmt: skip
+    dyn.resource(GroupVersionKind(widget_group, "v1", "Widget")).namespace(namespace).create(widget)
+    sys.path.insert(0, str(tmp_path))
+    try:
+        module = importlib.import_module(f"widget_types.{widget_group.replace('.', '_')}.v1")
+        listed = list(dyn.resource(GroupVersionKind(widget_group, "v1", "Widget")).namespace(namespace).list())
+        assert [type_mismatches(obj, module.Widget) for obj in listed] == [[]]
+        assert [str(m) for m in type_mismatches({**listed[0], "spec": {"mode": "slow"}}, module.Widget)] == [
+            ".spec.mode: expected one of fast, safe, got slow"
+        ]
+    finally:
+        sys.path.remove(str(tmp_path))
+        for name in [name for name in sys.modules if name.startswith("widget_types")]:
+            del sys.modules[name]

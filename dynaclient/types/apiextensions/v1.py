@@ -184,7 +184,7 @@ class CustomResourceDefinitionStatus(TypedDict, total=False):
     """acceptedNames are the names that are actually being used to serve discovery. They may be different than the
     names in spec.
     """
-    conditions: list[CustomResourceDefinitionCondition]
+    conditions: list[CustomResourceDefinitionCondition] | None
     """conditions indicate state for particular aspects of a CustomResourceDefinition"""
     storedVersions: list[str]
     """storedVersions lists all versions of CustomResources that were ever persisted. Tracking these versions allows a
