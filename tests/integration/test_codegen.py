@@ -19,7 +19,7 @@ import yaml
 from mypy import api as mypy_api
 
 import dynaclient.types
-from dynaclient import APIClient, DynamicClient
+from dynaclient import APIClient, DynamicClient, client_from_config, load_kubeconfig
 from dynaclient.codegen import OpenAPISource, fetch_source, generate, type_mismatches, write_package
 from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.testing import ControlPlane
@@ -306,3 +306,31 @@ def test_a_custom_resource_generates_typed_modules_that_pass_ruff_and_mypy_and_m
         sys.path.remove(str(tmp_path))
         for name in [name for name in sys.modules if name.startswith("widget_types")]:
             del sys.modules[name]
+
+
+def test_every_group_version_of_the_pinned_version_generates_types_that_pass_ruff_and_mypy(tmp_path: Path) -> None:
+    """dynaclient.types holds what a default server serves; alpha and beta group-versions generate as cleanly."""
+    every_api = ["--runtime-config=api/all=true", "--feature-gates=AllAlpha=true,AllBeta=true"]
+    with (
+        ControlPlane(apiserver_args=every_api) as plane,
+        client_from_config(load_kubeconfig(plane.kubeconfig_path)) as api,
+    ):
+        source = fetch_source(api).builtin()
+    served = {document.group_version for document in source.documents}
+    assert {
+        "storagemigration.k8s.io/v1alpha1",
+        "resource.k8s.io/v1beta2",
+        "internal.apiserver.k8s.io/v1alpha1",
+    } <= served
+    assert {key.removeprefix("apis/").replace("api/v1", "v1") for key in dynaclient.types.OPENAPI_DOCUMENTS} < served
+    write_package(generate(source, "every_api"), tmp_path / "every_api")
+    ruff = Path(sys.executable).parent / "ruff"
+    for command in (["format", "--check"], ["check"]):
+        done = subprocess.run(
+            [str(ruff), *command, str(tmp_path / "every_api")], capture_output=True, text=True, check=False, cwd=REPO
+        )
+        assert done.returncode == 0, done.stdout + done.stderr
+    stdout, stderr, status = mypy_api.run(
+        ["--strict", "--cache-dir", str(tmp_path / "cache"), str(tmp_path / "every_api")]
+    )
+    assert status == 0, stdout + stderr
