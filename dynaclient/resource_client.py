@@ -63,7 +63,9 @@ class ResourceClient(Generic[ObjectT]):
     ``ResourceClient[Pod]`` (from ``client.resource("pods", Pod)``, with a generated ``TypedDict``) types the
     objects of ``get``, ``list``, ``watch``, ``create``, ``update``, ``patch`` and ``apply`` as ``Pod`` for the
     type checker; at run time they are the same dicts. A subresource, or ``metadata_only``, answers another kind:
-    read those through an untyped client.
+    read those through an untyped client. ``apply`` takes the type's required keys like ``create``: a TypedDict
+    has no all-optional form like client-go's apply configurations, so partial intents that leave out a
+    required key go through an untyped client.
 
     Attributes:
         api_resource: the resource addressed, as discovery describes it.

@@ -149,6 +149,11 @@ def build_model(source: OpenAPISource, *, generate_builtins: bool = True) -> Typ
 
 
 class _ModelBuilder:
+    """Builds one :class:`TypeModel` (components merged across documents, names reserved first).
+
+    Thread-safety: not thread-safe; used once by one thread.
+    """
+
     def __init__(self, source: OpenAPISource, generate_builtins: bool) -> None:
         self._source = source
         self._generate_builtins = generate_builtins

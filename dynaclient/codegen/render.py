@@ -76,6 +76,11 @@ def _kind_entry(api_version: str, kind: str, where: str) -> str:
 
 
 class _ModuleWriter:
+    """Writes one module's text, collecting the imports its annotations need.
+
+    Thread-safety: not thread-safe; used once by one thread.
+    """
+
     def __init__(self, model: TypeModel, module: ModuleDef, package: str, builtins_package: str) -> None:
         self._model = model
         self._module = module
