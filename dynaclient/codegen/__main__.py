@@ -56,8 +56,6 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         source = _source(args)
-        if args.group_version:
-            source = source.select(args.group_version)
         if args.builtins_only:
             source = source.builtin()
         if args.save_documents:
@@ -72,10 +70,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _source(args: argparse.Namespace) -> OpenAPISource:
+    group_versions = args.group_version or None
     if args.from_documents:
-        return load_source(args.from_documents)
+        source = load_source(args.from_documents)
+        return source if group_versions is None else source.select(group_versions)
     with client_from_config(load_kubeconfig(args.kubeconfig, args.context)) as api_client:
-        return fetch_source(api_client)
+        return fetch_source(api_client, group_versions)
 
 
 if __name__ == "__main__":

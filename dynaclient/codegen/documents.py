@@ -89,12 +89,8 @@ class OpenAPISource:
         Raises:
             OpenAPIError: a group-version has no document.
         """
-        wanted = set(group_versions)
-        missing = wanted - {document.group_version for document in self.documents}
-        if missing:
-            served = ", ".join(document.group_version for document in self.documents)
-            raise OpenAPIError(f"no OpenAPI v3 document for {', '.join(sorted(missing))}; served: {served}")
-        return self._only(document for document in self.documents if document.group_version in wanted)
+        keys = set(_keys_of([document.key for document in self.documents], group_versions))
+        return self._only(document for document in self.documents if document.key in keys)
 
     def builtin(self) -> OpenAPISource:
         """Return only the documents of built-in group-versions (those without custom resource components).
@@ -119,23 +115,25 @@ class OpenAPISource:
             (path / (key.replace("/", "__") + _FILE_SUFFIX)).write_bytes(body)
 
 
-def fetch_source(api_client: APIClient) -> OpenAPISource:
-    """Fetch the server's version and every group-version document of ``/openapi/v3``.
+def fetch_source(api_client: APIClient, group_versions: Iterable[str] | None = None) -> OpenAPISource:
+    """Fetch the server's version and the group-version documents of ``/openapi/v3`` (all, or ``group_versions``).
 
     Raises:
         APIError: the server refused a request (404 on ``/openapi/v3``: a server older than 1.27 without v3).
-        OpenAPIError: a document is not an OpenAPI v3 document, or its bytes do not match the hash it is listed with.
+        OpenAPIError: a group-version asked for is not served, a document is not an OpenAPI v3 document, or its
+            bytes do not match the hash it is listed with.
     """
     version = api_client.request("GET", "/version").get("gitVersion", "unknown")
     discovery = api_client.request("GET", "/openapi/v3")
     paths = discovery.get("paths")
     if not isinstance(paths, dict):
         raise OpenAPIError("GET /openapi/v3: the answer has no 'paths' map")
+    keys = sorted(key for key in paths if _GROUP_VERSION_KEY.match(key))
+    if group_versions is not None:
+        keys = _keys_of(keys, group_versions)
     documents = []
     raw = {}
-    for key in sorted(paths):
-        if not _GROUP_VERSION_KEY.match(key):
-            continue
+    for key in keys:
         url = urlsplit(str(paths[key].get("serverRelativeURL", f"/openapi/v3/{key}")))
         request = Request("GET", url.path, query=tuple(parse_qsl(url.query)))
         body = api_client.send(request).read()
@@ -146,6 +144,21 @@ def fetch_source(api_client: APIClient) -> OpenAPISource:
         documents.append(document)
         raw[key] = body
     return OpenAPISource(str(version), tuple(documents), raw)
+
+
+def _keys_of(keys: list[str], group_versions: Iterable[str]) -> list[str]:
+    """The discovery keys of ``group_versions``; raise naming those not served.
+
+    >>> _keys_of(["api/v1", "apis/apps/v1"], ["apps/v1"])
+    ['apis/apps/v1']
+    """
+    wanted = {"api/v1" if gv == "v1" else f"apis/{gv}" for gv in group_versions}
+    missing = wanted - set(keys)
+    if missing:
+        served = ", ".join(OpenAPIDocument(key, "", {}).group_version for key in keys)
+        names = ", ".join(sorted(OpenAPIDocument(key, "", {}).group_version for key in missing))
+        raise OpenAPIError(f"no OpenAPI v3 document for {names}; served: {served}")
+    return [key for key in keys if key in wanted]
 
 
 def load_source(directory: str | Path) -> OpenAPISource:
