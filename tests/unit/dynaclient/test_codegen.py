@@ -241,3 +241,20 @@ def test_the_command_line_generates_from_saved_documents(tmp_path: Path, capsys:
     assert (output / "example_org" / "v1.py").is_file()
     assert main([*args, "--group-version", "apps/v1"]) == 1
     assert "dynaclient.codegen: no OpenAPI v3 document for apps/v1" in capsys.readouterr().err
+
+
+def test_an_inline_name_taken_by_a_kind_gets_a_number_and_kinds_keep_theirs() -> None:
+    def kind(name: str, properties: dict[str, Any]) -> dict[str, Any]:
+        gvk = [{"group": "example.org", "version": "v1", "kind": name}]
+        return {"type": "object", "x-kubernetes-group-version-kind": gvk, "properties": properties}
+
+    nested = {"bar": {"type": "object", "properties": {"x": {"type": "integer"}}}}
+    schemas = {
+        "org.example.v1.Foo": kind("Foo", nested),
+        "org.example.v1.FooBar": kind("FooBar", {"y": {"type": "string"}}),
+    }
+    text = generate(source(("apis/example.org/v1", {"openapi": "3.0.0", "components": {"schemas": schemas}})), "k8s")
+    module = text["example_org/v1.py"]
+    assert "    bar: FooBar2\n" in module
+    assert "class FooBar(TypedDict, total=False):\n" in module
+    assert "class FooBar2(TypedDict, total=False):\n" in module
