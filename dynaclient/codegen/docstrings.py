@@ -2,8 +2,9 @@
 
 A class docstring starts with a one-line summary ending in a period (ruff D415), then a blank line (D205): the
 description's first sentence when it fits on the line, else the class name and its module. A key's description is
-the docstring under its annotation (the attribute docstring editors show). Backslashes and quotes are escaped,
-tabs expanded, and characters ruff reports as ambiguous (RUF001, RUF002) replaced by their ASCII look-alikes.
+the docstring under its annotation (the attribute docstring editors show). A text with backslashes goes in a raw
+docstring, triple quotes become triple single quotes, tabs are expanded, and characters ruff reports as ambiguous
+(RUF001, RUF002) are replaced by their ASCII look-alikes.
 """
 
 from __future__ import annotations
@@ -52,9 +53,10 @@ def class_docstring(name: str, module: str, description: str, indent: str) -> li
     if not summary:
         summary, rest = f"{name} ({module}).", text
     body = _wrap(rest, indent)
+    quotes = _opening(text)
     if not body:
-        return [f'{indent}"""{summary}"""']
-    return [f'{indent}"""{summary}', "", *body, f'{indent}"""']
+        return [f'{indent}{quotes}{summary}"""']
+    return [f"{indent}{quotes}{summary}", "", *body, f'{indent}"""']
 
 
 def field_docstring(description: str, indent: str) -> list[str]:
@@ -68,16 +70,22 @@ def field_docstring(description: str, indent: str) -> list[str]:
     text = _clean(description)
     if not text:
         return []
-    one_line = f'{indent}"""{text}"""'
-    if "\n" not in text and len(one_line) <= _LINE_LENGTH and not text.startswith('"') and not text.endswith('"'):
+    quotes = _opening(text)
+    one_line = f'{indent}{quotes}{text}"""'
+    if "\n" not in text and len(one_line) <= _LINE_LENGTH and text[0] != '"' and text[-1] not in '"\\':
         return [one_line]
     body = _wrap(text, indent)
-    body[0] = f'{indent}"""{body[0][len(indent) :]}'
+    body[0] = f"{indent}{quotes}{body[0][len(indent) :]}"
     return [*body, f'{indent}"""']
 
 
+def _opening(text: str) -> str:
+    # Backslashes stay as they are in a raw docstring (ruff D301); the closing quotes never follow one.
+    return 'r"""' if "\\" in text else '"""'
+
+
 def _clean(text: str) -> str:
-    text = text.translate(_ASCII_LOOKALIKES).expandtabs(4).replace("\\", "\\\\").replace('"""', "'''")
+    text = text.translate(_ASCII_LOOKALIKES).expandtabs(4).replace('"""', "'''")
     return "\n".join(line.rstrip() for line in text.strip().splitlines())
 
 

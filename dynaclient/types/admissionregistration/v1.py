@@ -632,7 +632,7 @@ class ValidatingAdmissionPolicyBindingSpec(TypedDict, total=False):
     the referenced resource does not exist, this binding is considered invalid and will be ignored Required.
     """
     validationActions: list[Literal["Audit", "Deny", "Warn"]]
-    """validationActions declares how Validations of the referenced ValidatingAdmissionPolicy are enforced. If a
+    r"""validationActions declares how Validations of the referenced ValidatingAdmissionPolicy are enforced. If a
     validation evaluates to false it is always enforced according to these actions.
 
     Failures defined by the ValidatingAdmissionPolicy's FailurePolicy are enforced according to these actions only
@@ -656,9 +656,9 @@ class ValidatingAdmissionPolicyBindingSpec(TypedDict, total=False):
     ValidatingAdmissionPolicy - binding: The resource name of the ValidatingAdmissionPolicyBinding -
     expressionIndex: The index of the failed validations in the ValidatingAdmissionPolicy - validationActions: The
     enforcement actions enacted for the validation failure Example audit annotation:
-    `"validation.policy.admission.k8s.io/validation_failure": "[{\\"message\\": \\"Invalid value\\", {\\"policy\\":
-    \\"policy.example.com\\", {\\"binding\\": \\"policybinding.example.com\\", {\\"expressionIndex\\": \\"1\\",
-    {\\"validationActions\\": [\\"Audit\\"]}]"`
+    `"validation.policy.admission.k8s.io/validation_failure": "[{\"message\": \"Invalid value\", {\"policy\":
+    \"policy.example.com\", {\"binding\": \"policybinding.example.com\", {\"expressionIndex\": \"1\",
+    {\"validationActions\": [\"Audit\"]}]"`
 
     Clients should expect to handle additional values by ignoring any values not recognized.
 

@@ -326,7 +326,7 @@ class JSONSchemaProps(_JSONSchemaPropsKeys, TypedDict, total=False):
     exclusiveMinimum: bool
     externalDocs: ExternalDocumentation
     format: str
-    """format is an OpenAPI v3 format string. Unknown formats are ignored. The following formats are validated:
+    r"""format is an OpenAPI v3 format string. Unknown formats are ignored. The following formats are validated:
 
     - bsonobjectid: a bson object ID, i.e. a 24 characters hex string - uri: an URI as parsed by Golang
     net/url.ParseRequestURI - email: an email address as parsed by Golang net/mail.ParseAddress - hostname: a valid
@@ -341,9 +341,9 @@ class JSONSchemaProps(_JSONSchemaPropsKeys, TypedDict, total=False):
     (?i)^[0-9a-f]{8}-?[0-9a-f]{4}-?5[0-9a-f]{3}-?[89ab][0-9a-f]{3}-?[0-9a-f]{12}$ - isbn: an ISBN10 or ISBN13 number
     string like "0321751043" or "978-0321751041" - isbn10: an ISBN10 number string like "0321751043" - isbn13: an
     ISBN13 number string like "978-0321751041" - creditcard: a credit card number defined by the regex
-    ^(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|6(?:011|5[0-9][0-9])[0-9]{12}|3[47][0-9]{13}|3(?:0[0-5]|[68][0-9])[0-9]{11}|(?:2131|1800|35\\\\d{3})\\\\d{11})$
-    with any non digit characters mixed in - ssn: a U.S. social security number following the regex ^\\\\d{3}[-
-    ]?\\\\d{2}[- ]?\\\\d{4}$ - hexcolor: an hexadecimal color code like "#FFFFFF: following the regex
+    ^(?:4[0-9]{12}(?:[0-9]{3})?|5[1-5][0-9]{14}|6(?:011|5[0-9][0-9])[0-9]{12}|3[47][0-9]{13}|3(?:0[0-5]|[68][0-9])[0-9]{11}|(?:2131|1800|35\\d{3})\\d{11})$
+    with any non digit characters mixed in - ssn: a U.S. social security number following the regex ^\\d{3}[-
+    ]?\\d{2}[- ]?\\d{4}$ - hexcolor: an hexadecimal color code like "#FFFFFF: following the regex
     ^#?([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$ - rgbcolor: an RGB color code like rgb like "rgb(255,255,2559" - byte:
     base64 encoded binary data - password: any kind of string - date: a date string like "2006-01-02" as defined by
     full-date in RFC3339 - duration: a duration string like "22 ns" as parsed by Golang time.ParseDuration or

@@ -4102,11 +4102,11 @@ class PodSpec(TypedDict, total=False):
     https://kubernetes.io/docs/tasks/configure-pod-container/configure-service-account/
     """
     setHostnameAsFQDN: bool
-    """If true the pod's hostname will be configured as the pod's FQDN, rather than the leaf name (the default). In
+    r"""If true the pod's hostname will be configured as the pod's FQDN, rather than the leaf name (the default). In
     Linux containers, this means setting the FQDN in the hostname field of the kernel (the nodename field of struct
     utsname). In Windows containers, this means setting the registry value of hostname for the registry key
-    HKEY_LOCAL_MACHINE\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\Tcpip\\\\Parameters to FQDN. If a pod does not
-    have FQDN, this has no effect. Default to false.
+    HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\Tcpip\\Parameters to FQDN. If a pod does not have FQDN,
+    this has no effect. Default to false.
     """
     shareProcessNamespace: bool
     """Share a single process namespace between all of the containers in a pod. When this is set containers will be

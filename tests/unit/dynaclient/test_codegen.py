@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -258,3 +260,34 @@ def test_an_inline_name_taken_by_a_kind_gets_a_number_and_kinds_keep_theirs() ->
     assert "    bar: FooBar2\n" in module
     assert "class FooBar(TypedDict, total=False):\n" in module
     assert "class FooBar2(TypedDict, total=False):\n" in module
+
+
+def test_awkward_descriptions_still_give_valid_modules_that_pass_ruff(tmp_path: Path) -> None:
+    awkward = [
+        "A path like C:\\\\dir\\\\ and a regex ^[a-z]\\\\.$ end with a backslash \\\\",
+        '"Quoted" at both ends and """triple""" inside "',
+        "Curly \u2018quotes\u2019, \u201cdouble\u201d, an en dash \u2013 and a non-breaking\u00a0space.",
+        "First line.\n\nExample:\n\n\tcode with a tab\n\nNote:\nmore",
+        "A long URL https://example.com/" + "x" * 130 + " follows.",
+        "No period at the end",
+    ]
+    properties = {f"f{i}": {"type": "string", "description": text} for i, text in enumerate(awkward)}
+    schemas = {
+        f"org.example.v1.Kind{i}": {
+            "description": text,
+            "type": "object",
+            "x-kubernetes-group-version-kind": [{"group": "example.org", "version": "v1", "kind": f"Kind{i}"}],
+            "properties": properties,
+        }
+        for i, text in enumerate(awkward)
+    }
+    files = generate(source(("apis/example.org/v1", {"openapi": "3.0.0", "components": {"schemas": schemas}})), "k8s")
+    write_package(files, tmp_path / "k8s")
+    ruff = Path(sys.executable).parent / "ruff"
+    config = ["--config", str(Path(__file__).parents[3] / "pyproject.toml")]
+    for command in (["format", "--check"], ["check"]):
+        done = subprocess.run([str(ruff), *command, *config, str(tmp_path / "k8s")], capture_output=True, text=True)
+        assert done.returncode == 0, done.stdout + done.stderr
+    namespace: dict[str, Any] = {}
+    exec(compile(files["example_org/v1.py"], "v1.py", "exec"), namespace)
+    assert "A path like C:\\\\dir\\\\ and a regex" in namespace["Kind0"].__doc__
