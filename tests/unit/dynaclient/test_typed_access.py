@@ -150,3 +150,18 @@ def test_a_float_takes_an_int_as_mypy_does() -> None:
     assert [str(m) for m in type_mismatches({"minimum": True}, JSONSchemaProps)] == [
         ".minimum: expected float, got bool"
     ]
+
+
+def test_a_typed_client_returns_the_same_plain_dicts_as_an_untyped_one() -> None:
+    from dynaclient.testing.fake import FakeDynamicClient
+    from dynaclient.types.core.v1 import ConfigMap
+
+    client = FakeDynamicClient()
+    typed = client.resource("configmaps", ConfigMap).namespace("default")
+    untyped = client.resource("configmaps").namespace("default")
+    created = typed.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "a"}, "data": {"k": "v"}})
+    assert type(created) is dict
+    assert typed.get("a") == untyped.get("a") == created
+    assert [cm["data"] for cm in typed.list()] == [{"k": "v"}]
+    assert type(typed).__name__ == type(untyped).__name__ == "ResourceClient"
+    assert type_mismatches(created, ConfigMap) == []
