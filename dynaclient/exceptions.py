@@ -35,6 +35,7 @@ The tree::
     ├── ResourceRequestError(DynaclientError, ValueError)   a request cannot be built (bad name, options)
     │   └── NamespaceScopeError                       namespace given for a cluster-scoped resource, or missing
     ├── FieldTypeError(DynaclientError, TypeError)    a typed nested accessor met the wrong JSON type
+    ├── MissingExtraError(DynaclientError, ImportError)   an optional feature's extra is not installed
     └── DiscoveryError                                discovery failed or a resource cannot be resolved
         └── ResourceNotFoundError(DiscoveryError, LookupError)
             └── AmbiguousResourceError                several resources match; ``candidates`` lists them
@@ -274,6 +275,23 @@ class ResourceRequestError(DynaclientError, ValueError):
 
 class NamespaceScopeError(ResourceRequestError):
     """A namespace was given for a cluster-scoped resource, or is missing for one object of a namespaced one."""
+
+
+class MissingExtraError(DynaclientError, ImportError):
+    """An optional feature was used without the extra that installs its dependency.
+
+    The message is one line naming the feature, the extra and the ``pip install`` command. It is an
+    ``ImportError`` too, so code that already catches a failed import catches it.
+
+    Attributes:
+        extra: the extra to install, for example ``"testing"``.
+        module: the missing top-level module, for example ``"cryptography"``.
+    """
+
+    def __init__(self, message: str, *, extra: str, module: str) -> None:
+        super().__init__(message)
+        self.extra = extra
+        self.module = module
 
 
 class FieldTypeError(DynaclientError, TypeError):

@@ -12,8 +12,8 @@ import sys
 import threading
 from collections.abc import Sequence
 
+from dynaclient.exceptions import MissingExtraError
 from dynaclient.testing.binaries import binary_version, resolve_binaries
-from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane
 
 
 def _build() -> int:
@@ -24,6 +24,9 @@ def _build() -> int:
 
 
 def _up(watch_cache: bool) -> int:
+    # Imported here: the plane needs the testing extra (cryptography); --help and build do not.
+    from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane  # noqa: PLC0415
+
     stop = threading.Event()
     # SIGTERM ends the plane as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -51,9 +54,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     up.add_argument("--no-watch-cache", action="store_true", help="serve watches from etcd (no apiserver cache)")
     commands.add_parser("build", help="locate or build kube-apiserver and etcd; print paths and versions")
     args = parser.parse_args(argv)
-    if args.command == "build":
-        return _build()
-    return _up(watch_cache=not args.no_watch_cache)
+    try:
+        if args.command == "build":
+            return _build()
+        return _up(watch_cache=not args.no_watch_cache)
+    except MissingExtraError as error:
+        parser.exit(2, f"{parser.prog}: error: {error}\n")
 
 
 if __name__ == "__main__":

@@ -159,6 +159,20 @@ def _stderr(line: str) -> None:
     print(line, file=sys.stderr, flush=True)  # noqa: T201 - progress of a minutes-long build
 
 
+def no_go_toolchain_message(env: Mapping[str, str]) -> str:
+    """The error when no binary was found and Go is not installed to build one: it names every alternative.
+
+    >>> print(no_go_toolchain_message({"HOME": "/h", "XDG_DATA_HOME": "/d"}))  # doctest: +ELLIPSIS
+    the Go toolchain ('go') is needed to build the control plane and was not found; or provide the binaries: TEST_ASSET_KUBE_APISERVER and TEST_ASSET_ETCD (paths to the files), KUBEBUILDER_ASSETS (a directory holding both), or the setup-envtest store (setup-envtest use 1.34.4 puts them in /d/kubebuilder-envtest/k8s/1.34.4-...)
+    """
+    return (
+        "the Go toolchain ('go') is needed to build the control plane and was not found; or provide the binaries: "
+        f"{_NAMES['kube-apiserver']} and {_NAMES['etcd']} (paths to the files), KUBEBUILDER_ASSETS (a directory "
+        f"holding both), or the setup-envtest store (setup-envtest use {KUBERNETES_VERSION} puts them in "
+        f"{envtest_store_dir(env)})"
+    )
+
+
 def _ldflags() -> str:
     major, minor, _ = KUBERNETES_VERSION.split(".")
     values = {
@@ -180,7 +194,7 @@ def _ldflags() -> str:
 def _go_command(name: str, output: Path) -> list[str]:
     go = shutil.which("go")
     if go is None:
-        raise BinaryNotFoundError("the Go toolchain ('go') is needed to build the control plane and was not found")
+        raise BinaryNotFoundError(no_go_toolchain_message(os.environ))
     command = [go, "build", "-trimpath", "-v", "-o", str(output)]
     if name == "kube-apiserver":
         command += ["-ldflags", _ldflags()]

@@ -12,10 +12,14 @@ import ipaddress
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
+from dynaclient.extras import require_extra
+
+require_extra("cryptography", extra="testing", feature="the local control plane")
+# The imports below come after the check, so a missing extra is one line naming it.
+from cryptography import x509  # noqa: E402
+from cryptography.hazmat.primitives import hashes, serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: E402
+from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: E402
 
 _VALIDITY = datetime.timedelta(days=365)
 

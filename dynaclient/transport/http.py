@@ -37,6 +37,7 @@ from dynaclient.exceptions import (
     TransportError,
     TransportTimeout,
 )
+from dynaclient.extras import missing_extra_message
 from dynaclient.request import Request, Response
 from dynaclient.transport._deadlines import DEADLINES
 from dynaclient.transport.base import BaseTransport
@@ -232,7 +233,7 @@ class HTTPTransport(BaseTransport):
         scheme = urlsplit(proxy_url).scheme
         if scheme == "socks5":
             if importlib.util.find_spec("socks") is None:
-                raise ConfigError("proxy-url: a socks5 proxy needs the socks extra: pip install 'dynaclient[socks]'")
+                raise ConfigError(f"proxy-url: {missing_extra_message('a socks5 proxy', 'socks', 'PySocks')}")
             # Go's SOCKS5 dialer (golang.org/x/net/proxy) sends the host name to the proxy: socks5h in requests.
             proxy_url = "socks5h" + proxy_url[len(scheme) :]
         elif scheme not in ("http", "https"):

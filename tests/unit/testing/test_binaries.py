@@ -102,8 +102,13 @@ def test_the_build_command_stamps_the_kubernetes_version(monkeypatch: pytest.Mon
 
 def test_a_missing_go_toolchain_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("shutil.which", lambda _: None)
-    with pytest.raises(BinaryNotFoundError, match="Go toolchain"):
+    monkeypatch.setenv("XDG_DATA_HOME", "/data")
+    with pytest.raises(BinaryNotFoundError, match="Go toolchain") as caught:
         binaries._go_command("etcd", Path("/out/etcd"))
+    message = str(caught.value)
+    for alternative in ("TEST_ASSET_KUBE_APISERVER", "TEST_ASSET_ETCD", "KUBEBUILDER_ASSETS", "setup-envtest"):
+        assert alternative in message  # the README's alternatives to a build
+    assert "/data/kubebuilder-envtest/k8s/1.34.4-" in message
 
 
 def test_the_wrapper_module_pins_the_release_and_replaces_every_staging_module() -> None:

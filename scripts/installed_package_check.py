@@ -1,0 +1,131 @@
+"""Run by scripts/check-package inside a fresh venv holding the wheel alone (``python -I``, outside the tree).
+
+Checks that both packages import with only the declared dependencies, that the command-line helps run, and that
+every optional feature used without its extra fails with one line naming ``dynaclient[<extra>]``. Modules that
+other branches add (the asyncio client, pod streams, controller metrics, the command line) are checked once
+they are in the wheel. Exits non-zero with a message on the first failure.
+"""
+
+from __future__ import annotations
+
+import importlib
+import importlib.metadata
+import importlib.util
+import subprocess
+import sys
+from collections.abc import Callable
+from pathlib import Path
+
+# (module whose import needs the extra, the extra, its dependency's top-level module)
+OPTIONAL_MODULES = [
+    ("dynaclient.testing.controlplane", "testing", "cryptography"),
+    ("dynaclient.testing.certs", "testing", "cryptography"),
+    ("dynaclient.aio", "async", "aiohttp"),
+    ("dynaclient.aio.transport", "async", "aiohttp"),
+    ("dynaclient.transport.websocket", "streams", "websockets"),
+    ("informers.controller.prometheus", "metrics", "prometheus_client"),
+    ("informers.leaderelection.prometheus", "metrics", "prometheus_client"),
+]
+HELPS = [
+    ["-m", "dynaclient.testing", "--help"],
+    ["-m", "dynaclient.codegen", "--help"],
+    ["-m", "dynaclient.cli", "--help"],
+]
+
+
+def fail(message: str) -> None:
+    sys.exit(f"installed_package_check: {message}")
+
+
+def say(message: str) -> None:
+    sys.stdout.write(f"installed_package_check: {message}\n")
+
+
+def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-I", *args], capture_output=True, text=True, timeout=60, check=False)
+
+
+def check_one_line(what: str, text: str, extra: str) -> None:
+    lines = [line for line in text.strip().splitlines() if line.strip()]
+    wanted = f"dynaclient[{extra}]"
+    if not lines or wanted not in lines[-1]:
+        fail(f"{what}: the message does not name {wanted}:\n{text}")
+    if "Traceback" in text or "ModuleNotFoundError" in text:
+        fail(f"{what}: a traceback instead of one line:\n{text}")
+
+
+def check_imports() -> None:
+    installed = Path(importlib.import_module("dynaclient").__file__ or "").parent
+    if Path.cwd() in installed.parents or "site-packages" not in str(installed):
+        fail(f"dynaclient was imported from {installed}, not from the installed wheel")
+    for name in ("dynaclient", "informers", "dynaclient.types.core.v1", "dynaclient.testing.fake", "dynaclient.codegen"):
+        importlib.import_module(name)
+    for package in ("dynaclient", "informers"):
+        spec = importlib.util.find_spec(package)
+        if spec is None or spec.origin is None or not (Path(spec.origin).parent / "py.typed").is_file():
+            fail(f"{package} has no py.typed marker")
+    version = importlib.import_module("dynaclient").__version__
+    if version != importlib.metadata.version("dynaclient"):
+        fail(f"dynaclient.__version__ {version} is not the installed version")
+    say(f"imported dynaclient {version} and informers from {installed.parent}")
+
+
+def check_helps() -> None:
+    for args in HELPS:
+        module = args[1]
+        if importlib.util.find_spec(module) is None:
+            continue
+        done = run(args)
+        if done.returncode != 0 or "usage:" not in done.stdout:
+            fail(f"python {' '.join(args)} exited {done.returncode}:\n{done.stdout}{done.stderr}")
+        say(f"python {' '.join(args)}: ok")
+
+
+def check_missing_extras() -> None:
+    for dependency in {dependency for _, _, dependency in OPTIONAL_MODULES} | {"orjson", "socks"}:
+        if importlib.util.find_spec(dependency) is not None:
+            fail(f"{dependency} is installed, but no declared dependency brings it: the check cannot test its extra")
+    for module, extra, _ in OPTIONAL_MODULES:
+        if importlib.util.find_spec(module.rpartition(".")[0] or module) is None:
+            continue  # a module of a capability not in this wheel
+        done = run(["-c", f"import {module}"])
+        if done.returncode == 0:
+            if importlib.util.find_spec(module) is None:
+                continue
+            fail(f"import {module} succeeded without the {extra} extra")
+        check_one_line(f"import {module}", done.stderr, extra)
+        say(f"import {module} without the {extra} extra: {done.stderr.strip().splitlines()[-1]}")
+    done = run(["-m", "dynaclient.testing", "up"])
+    if done.returncode == 0:
+        fail("python -m dynaclient.testing up succeeded without the testing extra")
+    check_one_line("python -m dynaclient.testing up", done.stderr, "testing")
+    say(f"python -m dynaclient.testing up: {done.stderr.strip()}")
+    check_socks()
+
+
+def check_socks() -> None:
+    from dynaclient import ClientConfig, ConfigError, client_from_config
+
+    config = ClientConfig(server="https://127.0.0.1:6443", proxy_url="socks5://127.0.0.1:1080")
+    try:
+        client_from_config(config).close()
+    except ConfigError as error:
+        check_one_line("a socks5 proxy-url", str(error), "socks")
+        say(f"a socks5 proxy-url without the socks extra: {error}")
+        return
+    fail("a socks5 proxy-url worked without the socks extra")
+
+
+def main() -> None:
+    checks: list[Callable[[], None]] = [check_imports, check_helps, check_missing_extras]
+    for check in checks:
+        check()
+    from dynaclient._json_decoding import DECODER
+
+    if DECODER != "json":
+        fail(f"the JSON decoder is {DECODER} without the fast extra")
+    say("without the fast extra the stdlib decodes JSON (orjson is optional, never required)")
+
+
+if __name__ == "__main__":
+    main()
