@@ -45,18 +45,20 @@ def run(args: list[str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run([sys.executable, "-I", *args], capture_output=True, text=True, timeout=60, check=False)
 
 
-def check_one_line(what: str, text: str, extra: str) -> None:
+def check_one_line(what: str, text: str, extra: str, *, command_line: bool) -> None:
+    """The last line names the extra; a command line prints that line alone, never a traceback."""
     lines = [line for line in text.strip().splitlines() if line.strip()]
     wanted = f"dynaclient[{extra}]"
-    if not lines or wanted not in lines[-1]:
+    if not lines or wanted not in lines[-1] or "ModuleNotFoundError" in text:
         fail(f"{what}: the message does not name {wanted}:\n{text}")
-    if "Traceback" in text or "ModuleNotFoundError" in text:
-        fail(f"{what}: a traceback instead of one line:\n{text}")
+    if command_line and len(lines) != 1:
+        fail(f"{what}: more than the one line naming the extra:\n{text}")
 
 
 def check_imports() -> None:
     installed = Path(importlib.import_module("dynaclient").__file__ or "").parent
-    if Path.cwd() in installed.parents or "site-packages" not in str(installed):
+    repository = Path(__file__).resolve().parent.parent
+    if repository in installed.parents or "site-packages" not in str(installed):
         fail(f"dynaclient was imported from {installed}, not from the installed wheel")
     for name in ("dynaclient", "informers", "dynaclient.types.core.v1", "dynaclient.testing.fake", "dynaclient.codegen"):
         importlib.import_module(name)
@@ -81,24 +83,31 @@ def check_helps() -> None:
         say(f"python {' '.join(args)}: ok")
 
 
+def in_wheel(module: str) -> bool:
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ModuleNotFoundError:  # its parent package is not in the wheel either
+        return False
+    except ImportError:  # its parent package needs the extra: the module is there
+        return True
+
+
 def check_missing_extras() -> None:
     for dependency in {dependency for _, _, dependency in OPTIONAL_MODULES} | {"orjson", "socks"}:
         if importlib.util.find_spec(dependency) is not None:
             fail(f"{dependency} is installed, but no declared dependency brings it: the check cannot test its extra")
     for module, extra, _ in OPTIONAL_MODULES:
-        if importlib.util.find_spec(module.rpartition(".")[0] or module) is None:
-            continue  # a module of a capability not in this wheel
+        if not in_wheel(module):
+            continue  # a capability this wheel does not have (yet)
         done = run(["-c", f"import {module}"])
         if done.returncode == 0:
-            if importlib.util.find_spec(module) is None:
-                continue
             fail(f"import {module} succeeded without the {extra} extra")
-        check_one_line(f"import {module}", done.stderr, extra)
+        check_one_line(f"import {module}", done.stderr, extra, command_line=False)
         say(f"import {module} without the {extra} extra: {done.stderr.strip().splitlines()[-1]}")
     done = run(["-m", "dynaclient.testing", "up"])
     if done.returncode == 0:
         fail("python -m dynaclient.testing up succeeded without the testing extra")
-    check_one_line("python -m dynaclient.testing up", done.stderr, "testing")
+    check_one_line("python -m dynaclient.testing up", done.stderr, "testing", command_line=True)
     say(f"python -m dynaclient.testing up: {done.stderr.strip()}")
     check_socks()
 
@@ -110,7 +119,7 @@ def check_socks() -> None:
     try:
         client_from_config(config).close()
     except ConfigError as error:
-        check_one_line("a socks5 proxy-url", str(error), "socks")
+        check_one_line("a socks5 proxy-url", str(error), "socks", command_line=True)
         say(f"a socks5 proxy-url without the socks extra: {error}")
         return
     fail("a socks5 proxy-url worked without the socks extra")
