@@ -9,7 +9,9 @@ session's control plane (tests/integration/test_docs_snippets.py); the others ru
 
 from __future__ import annotations
 
+import inspect
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -54,8 +56,12 @@ def snippets(page: Path) -> list[Snippet]:
     ]
 
 
-def run_page(page: Path) -> dict[str, Any]:
-    """Run the page's Python blocks in one namespace, then its ``test_*`` functions; return the namespace."""
+def run_page(page: Path, fixtures: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Run the page's Python blocks in one namespace, then its ``test_*`` functions; return the namespace.
+
+    A test function's parameters are filled from ``fixtures`` by name, as pytest fills them; a parameter with no
+    such fixture is an error, so a page cannot show a test that was never run.
+    """
     namespace: dict[str, Any] = {"__name__": f"docs.{page.stem}"}
     blocks = [snippet for snippet in snippets(page) if snippet.language == "python"]
     assert blocks, f"{page_id(page)} has no python block to run"
@@ -63,7 +69,11 @@ def run_page(page: Path) -> dict[str, Any]:
         # Blank lines in front keep the reported line numbers those of the page.
         source = "\n" * (snippet.line - 1) + snippet.code
         exec(compile(source, str(snippet.page), "exec"), namespace)  # noqa: S102 - the documentation's own code
+    fixtures = fixtures or {}
     for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value):
-            value()
+            wanted = list(inspect.signature(value).parameters)
+            missing = [parameter for parameter in wanted if parameter not in fixtures]
+            assert not missing, f"{page_id(page)}: {name} needs fixtures this run has not got: {missing}"
+            value(**{parameter: fixtures[parameter] for parameter in wanted})
     return namespace

@@ -16,8 +16,8 @@ SERVER_PAGES = [page for page in pages() if needs_server(page)]
 
 @pytest.mark.parametrize("page", SERVER_PAGES, ids=page_id)
 def test_the_page_runs_against_the_server(
-    page: Path, kube_apiserver: ControlPlane | ExistingCluster, monkeypatch: pytest.MonkeyPatch
+    page: Path, kube_apiserver: ControlPlane | ExistingCluster, namespace: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("KUBECONFIG", str(kube_apiserver.kubeconfig_path))
     monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)  # auto-detection must pick the kubeconfig
-    run_page(page)
+    run_page(page, {"kube_apiserver": kube_apiserver, "namespace": namespace})  # the plugin's fixtures
