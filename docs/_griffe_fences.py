@@ -31,7 +31,7 @@ def fence_code(text: str) -> str:
             out += [f"{pad}```pycon", *lines[i:end], f"{pad}```"]
             i = end
             continue
-        out.append(line[:-1] if line.endswith("::") and not line.strip() == "::" else line)
+        out.append(line[:-1] if line.endswith("::") and line.strip() != "::" else line)
         if line.rstrip().endswith("::") and i + 2 < len(lines) and not lines[i + 1].strip():
             base = _indent(line)
             end = i + 2

@@ -29,7 +29,7 @@ def on_page_markdown(markdown: str, **_: Any) -> str:
 
 def on_files(files: Any, config: Any, **_: Any) -> Any:
     """Serve the repository files the pages show (the benchmark chart) from where they are."""
-    from mkdocs.structure.files import File  # noqa: PLC0415 - mkdocs is only there when the site is built
+    from mkdocs.structure.files import File
 
     for source, target in _ASSETS.items():
         files.append(File.generated(config, target, abs_src_path=str(ROOT / source)))

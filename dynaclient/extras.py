@@ -20,8 +20,10 @@ from dynaclient.exceptions import MissingExtraError
 def missing_extra_message(feature: str, extra: str, module: str) -> str:
     """The one-line message for ``feature`` used without ``extra``.
 
-    >>> missing_extra_message("the local control plane", "testing", "cryptography")
-    "the local control plane needs the 'testing' extra (cryptography is not installed): pip install 'dynaclient[testing]'"
+    >>> print(missing_extra_message("the local control plane", "testing", "cryptography"))
+    ... # doctest: +NORMALIZE_WHITESPACE
+    the local control plane needs the 'testing' extra (cryptography is not installed):
+    pip install 'dynaclient[testing]'
     """
     return f"{feature} needs the {extra!r} extra ({module} is not installed): pip install 'dynaclient[{extra}]'"
 
@@ -42,10 +44,11 @@ def import_extra(module: str, *, extra: str, feature: str) -> ModuleType:
 
     >>> import_extra("json", extra="fast", feature="decoding").__name__
     'json'
-    >>> import_extra("no_such_module_xyz", extra="fast", feature="decoding")
+    >>> import_extra("no_such_module_xyz", extra="fast", feature="decoding")  # doctest: +NORMALIZE_WHITESPACE
     Traceback (most recent call last):
     ...
-    dynaclient.exceptions.MissingExtraError: decoding needs the 'fast' extra (no_such_module_xyz is not installed): pip install 'dynaclient[fast]'
+    dynaclient.exceptions.MissingExtraError: decoding needs the 'fast' extra (no_such_module_xyz is not installed):
+    pip install 'dynaclient[fast]'
     """
     top = module.partition(".")[0]
     if importlib.util.find_spec(top) is None:

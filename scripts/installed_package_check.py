@@ -34,14 +34,17 @@ HELPS = [
 
 
 def fail(message: str) -> None:
+    """Stop with the message."""
     sys.exit(f"installed_package_check: {message}")
 
 
 def say(message: str) -> None:
+    """Report a check that passed."""
     sys.stdout.write(f"installed_package_check: {message}\n")
 
 
 def run(args: list[str]) -> subprocess.CompletedProcess[str]:
+    """Run this venv's Python, isolated, with ``args``."""
     return subprocess.run([sys.executable, "-I", *args], capture_output=True, text=True, timeout=60, check=False)
 
 
@@ -56,11 +59,18 @@ def check_one_line(what: str, text: str, extra: str, *, command_line: bool) -> N
 
 
 def check_imports() -> None:
+    """Both packages import from the installed wheel, with their py.typed markers and version."""
     installed = Path(importlib.import_module("dynaclient").__file__ or "").parent
     repository = Path(__file__).resolve().parent.parent
     if repository in installed.parents or "site-packages" not in str(installed):
         fail(f"dynaclient was imported from {installed}, not from the installed wheel")
-    for name in ("dynaclient", "informers", "dynaclient.types.core.v1", "dynaclient.testing.fake", "dynaclient.codegen"):
+    for name in (
+        "dynaclient",
+        "informers",
+        "dynaclient.types.core.v1",
+        "dynaclient.testing.fake",
+        "dynaclient.codegen",
+    ):
         importlib.import_module(name)
     for package in ("dynaclient", "informers"):
         spec = importlib.util.find_spec(package)
@@ -73,6 +83,7 @@ def check_imports() -> None:
 
 
 def check_helps() -> None:
+    """Every command line of the wheel prints its help."""
     for args in HELPS:
         module = args[1]
         if importlib.util.find_spec(module) is None:
@@ -84,6 +95,7 @@ def check_helps() -> None:
 
 
 def in_wheel(module: str) -> bool:
+    """Whether the wheel has ``module`` (its import may still need an extra)."""
     try:
         return importlib.util.find_spec(module) is not None
     except ModuleNotFoundError:  # its parent package is not in the wheel either
@@ -93,6 +105,7 @@ def in_wheel(module: str) -> bool:
 
 
 def check_missing_extras() -> None:
+    """Each optional feature fails with one line naming its extra; none is installed here."""
     for dependency in {dependency for _, _, dependency in OPTIONAL_MODULES} | {"orjson", "socks"}:
         if importlib.util.find_spec(dependency) is not None:
             fail(f"{dependency} is installed, but no declared dependency brings it: the check cannot test its extra")
@@ -113,6 +126,7 @@ def check_missing_extras() -> None:
 
 
 def check_socks() -> None:
+    """A socks5 proxy-url without the socks extra is a ConfigError naming it."""
     from dynaclient import ClientConfig, ConfigError, client_from_config
 
     config = ClientConfig(server="https://127.0.0.1:6443", proxy_url="socks5://127.0.0.1:1080")
@@ -126,6 +140,7 @@ def check_socks() -> None:
 
 
 def main() -> None:
+    """Run every check; the first failure exits non-zero."""
     checks: list[Callable[[], None]] = [check_imports, check_helps, check_missing_extras]
     for check in checks:
         check()

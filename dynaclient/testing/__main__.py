@@ -25,7 +25,7 @@ def _build() -> int:
 
 def _up(watch_cache: bool) -> int:
     # Imported here: the plane needs the testing extra (cryptography); --help and build do not.
-    from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane  # noqa: PLC0415
+    from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane
 
     stop = threading.Event()
     # SIGTERM ends the plane as cleanly as Ctrl-C does.

@@ -162,8 +162,11 @@ def _stderr(line: str) -> None:
 def no_go_toolchain_message(env: Mapping[str, str]) -> str:
     """The error when no binary was found and Go is not installed to build one: it names every alternative.
 
-    >>> print(no_go_toolchain_message({"HOME": "/h", "XDG_DATA_HOME": "/d"}))  # doctest: +ELLIPSIS
-    the Go toolchain ('go') is needed to build the control plane and was not found; or provide the binaries: TEST_ASSET_KUBE_APISERVER and TEST_ASSET_ETCD (paths to the files), KUBEBUILDER_ASSETS (a directory holding both), or the setup-envtest store (setup-envtest use 1.34.4 puts them in /d/kubebuilder-envtest/k8s/1.34.4-...)
+    >>> print(no_go_toolchain_message({"HOME": "/h", "XDG_DATA_HOME": "/d"}))
+    ... # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
+    the Go toolchain ('go') is needed to build the control plane and was not found; or provide the binaries:
+    TEST_ASSET_KUBE_APISERVER and TEST_ASSET_ETCD (paths to the files), KUBEBUILDER_ASSETS (a directory holding
+    both), or the setup-envtest store (setup-envtest use 1.34.4 puts them in /d/kubebuilder-envtest/k8s/1.34.4-...)
     """
     return (
         "the Go toolchain ('go') is needed to build the control plane and was not found; or provide the binaries: "

@@ -68,7 +68,7 @@ def run_page(page: Path, fixtures: Mapping[str, Any] | None = None) -> dict[str,
     for snippet in blocks:
         # Blank lines in front keep the reported line numbers those of the page.
         source = "\n" * (snippet.line - 1) + snippet.code
-        exec(compile(source, str(snippet.page), "exec"), namespace)  # noqa: S102 - the documentation's own code
+        exec(compile(source, str(snippet.page), "exec"), namespace)
     fixtures = fixtures or {}
     for name, value in list(namespace.items()):
         if name.startswith("test_") and callable(value):

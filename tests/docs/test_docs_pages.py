@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
-import sys
+import importlib.util
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
 from tests.docs.snippets import DOCS, FENCE_LANGUAGES, needs_server, page_id, pages, run_page, snippets
 
-sys.path.insert(0, str(DOCS))
-from _griffe_fences import fence_code  # noqa: E402
 
-LOCAL_PAGES = [page for page in pages() if not needs_server(page) and any(s.language == "python" for s in snippets(page))]
+def _load_fence_code() -> Callable[[str], str]:
+    """docs/_griffe_fences.py is loaded by mkdocstrings from its path, not imported from a package; so here."""
+    spec = importlib.util.spec_from_file_location("_griffe_fences", DOCS / "_griffe_fences.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    fence: Callable[[str], str] = module.fence_code
+    return fence
+
+
+LOCAL_PAGES = [
+    page for page in pages() if not needs_server(page) and any(s.language == "python" for s in snippets(page))
+]
 
 
 @pytest.mark.parametrize("page", LOCAL_PAGES, ids=page_id)
@@ -36,6 +48,7 @@ def test_server_pages_and_local_pages_are_both_tested() -> None:
 
 
 def test_doctests_and_literal_blocks_are_fenced_for_the_reference() -> None:
+    fence_code = _load_fence_code()
     assert fence_code("Split:\n\n>>> f('a b')\n['a', 'b']\n\nDone.") == (
         "Split:\n\n```pycon\n>>> f('a b')\n['a', 'b']\n```\n\nDone."
     )

@@ -23,7 +23,9 @@ def _python_without(hidden: str, code: str) -> subprocess.CompletedProcess[str]:
 
 
 def _testing_cli_without_cryptography(*argv: str) -> subprocess.CompletedProcess[str]:
-    return _python_without("cryptography", f"from dynaclient.testing.__main__ import main; sys.exit(main({list(argv)!r}))")
+    return _python_without(
+        "cryptography", f"from dynaclient.testing.__main__ import main; sys.exit(main({list(argv)!r}))"
+    )
 
 
 def test_a_missing_module_is_a_missing_extra_error_and_an_import_error() -> None:
@@ -56,7 +58,8 @@ def test_the_testing_cli_names_the_extra_in_one_line_without_cryptography() -> N
 def test_importing_the_control_plane_without_cryptography_names_the_extra() -> None:
     done = _python_without(
         "cryptography",
-        "try:\n    from dynaclient.testing import ControlPlane\nexcept ImportError as e:\n    print(type(e).__name__, e)",
+        "try:\n    from dynaclient.testing import ControlPlane\n"
+        "except ImportError as e:\n    print(type(e).__name__, e)",
     )
     assert done.stdout == (
         "MissingExtraError the local control plane needs the 'testing' extra (cryptography is not installed): "
