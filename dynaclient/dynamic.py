@@ -80,8 +80,17 @@ class DynamicClient:
         return f"<DynamicClient {self.api_client!r}>"
 
     @property
+    def default_namespace(self) -> str:
+        """The namespace to use when none is given: the kubeconfig context's, or the pod's (in-cluster).
+
+        ``default`` when the configuration names none. It is what kubectl and ``dynaclient`` (the command line) use
+        without ``-n``; the library applies it only where a function says so (manifests without a namespace).
+        """
+        return self.api_client.namespace
+
+    @property
     def namespace(self) -> str:
-        """The default namespace of the configuration (kubeconfig context or service account)."""
+        """The same as :attr:`default_namespace` (the older name)."""
         return self.api_client.namespace
 
     def resource(self, resource: str | GroupVersionResource | GroupVersionKind | APIResource) -> ResourceClient:
