@@ -25,7 +25,7 @@ from typing import Literal
 from dynaclient._types import JSONObject
 from dynaclient.discovery import APIResource
 from dynaclient.dynamic import DynamicClient
-from dynaclient.exceptions import APIError, ManifestError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
+from dynaclient.exceptions import APIError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
 from dynaclient.manifests.applyset import PART_OF_LABEL, ApplySet, group_kind
 from dynaclient.manifests.loading import Manifest
 from dynaclient.manifests.plan import PlannedObject, plan
@@ -114,41 +114,63 @@ def apply_manifests(
     planned = plan(manifests, client.mapper, default_namespace=client.default_namespace, namespace=namespace)
     if applyset is not None:
         planned = [_as_member(item, applyset) for item in planned]
-    before = _dry_run(client, planned, field_manager=field_manager, force=force, say=say)
+    checked = _dry_run(client, planned, field_manager=field_manager, force=force, say=say)
     result = ApplyResult()
     if dry_run:  # unchecked objects (their namespace or CRD does not exist yet) are reported as they would be sent
         for item in planned:
-            answer = before.get(id(item), item.manifest.object)
-            result.applied.append(AppliedObject(item, "configured" if get_resource_version(answer) else "created", answer))
+            answer = checked.get(id(item), item.manifest.object)
+            action: Action = "configured" if get_resource_version(answer) else "created"
+            result.applied.append(AppliedObject(item, action, answer))
         return result
+    kinds = {group_kind(item.gvk) for item in planned}
+    namespaces = {item.namespace for item in planned if item.namespace}
     if applyset is not None:
         old_kinds, old_namespaces = applyset.read_parent(client)
-        new_kinds = {group_kind(item.gvk) for item in planned}
-        new_namespaces = {item.namespace for item in planned if item.namespace}
-        applyset.write_parent(client, old_kinds | new_kinds, old_namespaces | new_namespaces, field_manager=field_manager)
+        kinds, namespaces = kinds | old_kinds, namespaces | old_namespaces  # the superset, until the prune is done
+        applyset.write_parent(client, kinds, namespaces, field_manager=field_manager)
     for item in planned:
-        checked = before.get(id(item))
+        dry = checked.get(id(item))
         if item.resource is None:
             item = _resolve_when_established(client, item, deadline, say)
         try:
             answer = _resource(client, item).apply(item.manifest.object, field_manager=field_manager, force=force)
         except APIError as exc:
             raise item.manifest.error(f"{item.description}: {exc}") from exc
-        result.applied.append(AppliedObject(item, _action(checked, answer), answer))
+        result.applied.append(AppliedObject(item, _action(dry, answer), answer))
     if applyset is not None:
-        keep = {get_uid(applied.object) for applied in result.applied}
-        for resource, obj in applyset.find_orphans(client, old_kinds | new_kinds, old_namespaces | new_namespaces, keep):
-            pruned = _describe(resource, obj)
-            try:
-                resource.delete(obj["metadata"]["name"], propagation_policy="Background")
-            except NotFoundError:
-                continue
-            say(f"{pruned} pruned")
-            result.pruned.append(pruned)
-        applyset.write_parent(client, new_kinds, new_namespaces, field_manager=field_manager)
+        result.pruned = _prune(client, applyset, kinds, namespaces, applied=result.applied, say=say)
+        current = [entry.planned for entry in result.applied]
+        applyset.write_parent(
+            client,
+            {group_kind(item.gvk) for item in current},
+            {item.namespace for item in current if item.namespace},
+            field_manager=field_manager,
+        )
     if wait:
         _wait_ready(client, result.applied, deadline, say)
     return result
+
+
+def _prune(
+    client: DynamicClient,
+    applyset: ApplySet,
+    kinds: set[str],
+    namespaces: set[str],
+    *,
+    applied: list[AppliedObject],
+    say: Progress,
+) -> list[str]:
+    """Delete the members of ``applyset`` that this apply did not touch; return their descriptions."""
+    pruned = []
+    keep = {get_uid(entry.object) for entry in applied}
+    for resource, obj in applyset.find_orphans(client, kinds, namespaces, keep):
+        try:
+            resource.delete(obj["metadata"]["name"], propagation_policy="Background")
+        except NotFoundError:
+            continue
+        pruned.append(_describe(resource, obj))
+        say(f"{pruned[-1]} pruned")
+    return pruned
 
 
 def _as_member(item: PlannedObject, applyset: ApplySet) -> PlannedObject:
@@ -162,7 +184,7 @@ def _as_member(item: PlannedObject, applyset: ApplySet) -> PlannedObject:
 
 
 def _resource(client: DynamicClient, item: PlannedObject) -> ResourceClient:
-    assert item.resource is not None  # noqa: S101 (resolved before use)
+    assert item.resource is not None
     resource = client.resource(item.resource)
     return resource.namespace(item.namespace) if item.namespace else resource
 
@@ -203,7 +225,9 @@ def _action(dry_run: JSONObject | None, answer: JSONObject) -> Action:
     return "unchanged" if get_resource_version(dry_run) == get_resource_version(answer) else "configured"
 
 
-def _resolve_when_established(client: DynamicClient, item: PlannedObject, deadline: float, say: Progress) -> PlannedObject:
+def _resolve_when_established(
+    client: DynamicClient, item: PlannedObject, deadline: float, say: Progress
+) -> PlannedObject:
     say(f"waiting for customresourcedefinition.apiextensions.k8s.io/{item.crd} to be established")
     crds = client.resource("customresourcedefinitions.apiextensions.k8s.io")
     crds.wait_for(item.crd, crd_established, max(0.0, deadline - time.monotonic()))
@@ -226,7 +250,9 @@ def _wait_ready(client: DynamicClient, applied: list[AppliedObject], deadline: f
         try:
             _resource(client, item).wait_for(item.name, is_ready, max(0.0, deadline - time.monotonic()))
         except WaitTimeoutError as exc:
-            raise WaitTimeoutError(f"{item.manifest.source} document {item.manifest.document}: {exc}", last=exc.last) from exc
+            raise WaitTimeoutError(
+                f"{item.manifest.source} document {item.manifest.document}: {exc}", last=exc.last
+            ) from exc
 
 
 def _describe(resource: ResourceClient, obj: JSONObject) -> str:

@@ -114,7 +114,13 @@ class ApplySet:
         return {k for k in kinds.split(",") if k}, {n for n in namespaces.split(",") if n}
 
     def write_parent(
-        self, client: DynamicClient, kinds: Iterable[str], namespaces: Iterable[str], *, field_manager: str, dry_run: bool = False
+        self,
+        client: DynamicClient,
+        kinds: Iterable[str],
+        namespaces: Iterable[str],
+        *,
+        field_manager: str,
+        dry_run: bool = False,
     ) -> JSONObject:
         """Server-side apply the parent recording ``kinds`` and ``namespaces`` (its own namespace left out)."""
         body = {

@@ -1,4 +1,4 @@
-"""Load Kubernetes objects from YAML or JSON: strings, files, directories; multi-document, ``List`` kinds.
+r"""Load Kubernetes objects from YAML or JSON: strings, files, directories; multi-document, ``List`` kinds.
 
 Loading is pure parsing: it checks that each document is an object with ``apiVersion``, ``kind`` and
 ``metadata.name``, and nothing about the server. Every error is a :class:`~dynaclient.exceptions.ManifestError`
@@ -17,7 +17,7 @@ are skipped, and a timestamp stays a string (PyYAML would make it a ``datetime``
 ... {"apiVersion": "v1", "kind": "List", "items": [{"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "b"}}]}
 ... ''')]
 ['a', 'b']
->>> load_manifests("kind: ConfigMap\\nmetadata: {name: a}", source="cm.yaml")
+>>> load_manifests("kind: ConfigMap\nmetadata: {name: a}", source="cm.yaml")
 Traceback (most recent call last):
 ...
 dynaclient.exceptions.ManifestError: cm.yaml document 1: missing apiVersion
@@ -73,7 +73,7 @@ class Manifest:
 class _Loader(yaml.SafeLoader):
     """SafeLoader without timestamps, refusing duplicate keys (sigs.k8s.io/yaml strict decoding)."""
 
-    yaml_implicit_resolvers = {
+    yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML's own class attribute, replaced for this subclass)
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
         for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
     }
@@ -81,11 +81,9 @@ class _Loader(yaml.SafeLoader):
     def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         seen: set[Any] = set()
         for key_node, _ in node.value:
-            key = self.construct_object(key_node, deep=True)  # type: ignore[no-untyped-call]
+            key = self.construct_object(key_node, deep=True)
             if key in seen:
-                raise yaml.constructor.ConstructorError(
-                    None, None, f"duplicate key {key!r}", key_node.start_mark
-                )
+                raise yaml.constructor.ConstructorError(None, None, f"duplicate key {key!r}", key_node.start_mark)
             seen.add(key)
         return super().construct_mapping(node, deep=deep)
 
@@ -138,7 +136,9 @@ def _documents(text: str, source: str) -> Iterator[tuple[int, Any]]:
         try:
             yield 1, json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ManifestError(f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=source, document=1) from exc
+            raise ManifestError(
+                f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=source, document=1
+            ) from exc
         return
     loader = _Loader(text)
     document = 0
@@ -151,7 +151,9 @@ def _documents(text: str, source: str) -> Iterator[tuple[int, Any]]:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
         line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ManifestError(f"invalid YAML{line}: {problem}", source=source, document=document + (document == 0)) from exc
+        raise ManifestError(
+            f"invalid YAML{line}: {problem}", source=source, document=document + (document == 0)
+        ) from exc
     finally:
         loader.dispose()
 

@@ -22,13 +22,16 @@ from dynaclient.manifests.loading import Manifest
 
 CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
 
+# fmt: off
 INSTALL_ORDER = (
-    "Namespace NetworkPolicy ResourceQuota LimitRange PodSecurityPolicy PodDisruptionBudget ServiceAccount Secret "
-    "SecretList ConfigMap StorageClass PersistentVolume PersistentVolumeClaim CustomResourceDefinition ClusterRole "
-    "ClusterRoleList ClusterRoleBinding ClusterRoleBindingList Role RoleList RoleBinding RoleBindingList Service "
-    "DaemonSet Pod ReplicationController ReplicaSet Deployment HorizontalPodAutoscaler StatefulSet Job CronJob "
-    "IngressClass Ingress APIService MutatingWebhookConfiguration ValidatingWebhookConfiguration"
-).split()
+    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
+    "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
+    "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding",
+    "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
+    "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
+    "IngressClass", "Ingress", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+)
+# fmt: on
 _RANK = {kind: rank for rank, kind in enumerate(INSTALL_ORDER)}
 
 
@@ -80,7 +83,9 @@ class _DefinedKind:
     namespaced: bool
 
 
-def plan(manifests: Iterable[Manifest], mapper: ResourceMapper, *, default_namespace: str, namespace: str | None = None) -> list[PlannedObject]:
+def plan(
+    manifests: Iterable[Manifest], mapper: ResourceMapper, *, default_namespace: str, namespace: str | None = None
+) -> list[PlannedObject]:
     """Resolve every manifest, check the set, and return it in apply order.
 
     Args:
@@ -95,7 +100,10 @@ def plan(manifests: Iterable[Manifest], mapper: ResourceMapper, *, default_names
     """
     listed = list(manifests)
     defined = _defined_kinds(listed)
-    planned = [_resolve(m, mapper, defined, default_namespace=namespace or default_namespace, required=namespace) for m in listed]
+    planned = [
+        _resolve(m, mapper, defined, default_namespace=namespace or default_namespace, required=namespace)
+        for m in listed
+    ]
     seen: dict[tuple[str, str, str, str], PlannedObject] = {}
     for item in planned:
         key = (item.gvk.group, item.gvk.kind, item.namespace, item.name)
@@ -112,8 +120,10 @@ def _defined_kinds(manifests: list[Manifest]) -> dict[tuple[str, str], _DefinedK
         obj = manifest.object
         if (str(obj["apiVersion"]).partition("/")[0], obj["kind"]) != CRD_GROUP_KIND:
             continue
-        spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-        names = spec.get("names") if isinstance(spec.get("names"), dict) else {}
+        spec = obj.get("spec")
+        spec = spec if isinstance(spec, dict) else {}
+        names = spec.get("names")
+        names = names if isinstance(names, dict) else {}
         versions = tuple(
             str(v.get("name")) for v in spec.get("versions") or () if isinstance(v, dict) and v.get("served", True)
         )
@@ -168,7 +178,8 @@ def _lookup(manifest: Manifest, mapper: ResourceMapper, gvk: GroupVersionKind) -
         raise manifest.error(f"unknown kind {gvk.kind}: the server has no resource of that kind") from None
     api_version = f"{served.group}/{served.version}" if served.group else served.version
     raise manifest.error(
-        f"apiVersion {manifest.object['apiVersion']} does not serve kind {gvk.kind} (the server serves it as {api_version})"
+        f"apiVersion {manifest.object['apiVersion']} does not serve kind {gvk.kind} "
+        f"(the server serves it as {api_version})"
     )
 
 

@@ -41,6 +41,7 @@ class Condition:
     test: Predicate
 
     def __call__(self, obj: JSONObject | None) -> bool:
+        """Tell whether ``obj`` (``None``: absent) satisfies the condition."""
         return self.test(obj)
 
     def __str__(self) -> str:
@@ -129,7 +130,8 @@ job_complete = condition_true("Complete")
 """A Job finished successfully."""
 
 pod_running = Condition(
-    "pod Running", lambda obj: obj is not None and isinstance(obj.get("status"), dict) and obj["status"].get("phase") == "Running"
+    "pod Running",
+    lambda obj: obj is not None and isinstance(obj.get("status"), dict) and obj["status"].get("phase") == "Running",
 )
 """A Pod's phase is ``Running``."""
 
@@ -139,11 +141,13 @@ def _deployment_available(obj: JSONObject | None) -> bool:
     # every replica updated and available and no old replica is left; Available=True as kubectl wait would see it.
     if obj is None or not generation_observed(obj) or not has_condition(obj, "Available"):
         return False
-    spec = obj.get("spec") if isinstance(obj.get("spec"), dict) else {}
-    status = obj.get("status") if isinstance(obj.get("status"), dict) else {}
+    spec, status = obj.get("spec"), obj.get("status")
+    spec, status = spec if isinstance(spec, dict) else {}, status if isinstance(status, dict) else {}
     wanted = spec.get("replicas", 1)
     updated = status.get("updatedReplicas", 0)
-    return bool(updated >= wanted and status.get("replicas", 0) <= updated and status.get("availableReplicas", 0) >= updated)
+    return bool(
+        updated >= wanted and status.get("replicas", 0) <= updated and status.get("availableReplicas", 0) >= updated
+    )
 
 
 deployment_available = Condition("Deployment available", _deployment_available)

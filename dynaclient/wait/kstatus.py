@@ -94,8 +94,12 @@ def _deployment(obj: Mapping[str, Any]) -> ObjectStatus:
         return ObjectStatus("Failed", f"progress deadline exceeded: {progressing.get('message', '')}")
     counts = _replicas(
         obj,
-        [("replicas", "replicas"), ("updatedReplicas", "updated"), ("availableReplicas", "available"),
-         ("readyReplicas", "ready")],
+        [
+            ("replicas", "replicas"),
+            ("updatedReplicas", "updated"),
+            ("availableReplicas", "available"),
+            ("readyReplicas", "ready"),
+        ],
     )
     if counts is not None:
         return counts
