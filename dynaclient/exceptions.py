@@ -315,13 +315,16 @@ class ManifestError(DynaclientError, ValueError):
     Attributes:
         source: the file (or ``<string>``, ``<stdin>``) the object came from.
         document: the 1-based index of the YAML document in that source (0 when the whole source is at fault).
+        line: the 1-based line where the document (or the syntax error) is, when known, else 0.
     """
 
-    def __init__(self, message: str, *, source: str, document: int = 0) -> None:
+    def __init__(self, message: str, *, source: str, document: int = 0, line: int = 0) -> None:
         self.source = source
         self.document = document
+        self.line = line
         where = f"{source} document {document}" if document else source
-        super().__init__(f"{where}: {message}")
+        at = f" (line {line})" if line else ""
+        super().__init__(f"{where}{at}: {message}")
 
 
 _BY_CODE: dict[int, type[APIError]] = {

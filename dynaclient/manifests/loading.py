@@ -20,7 +20,7 @@ are skipped, and a timestamp stays a string (PyYAML would make it a ``datetime``
 >>> load_manifests("kind: ConfigMap\nmetadata: {name: a}", source="cm.yaml")
 Traceback (most recent call last):
 ...
-dynaclient.exceptions.ManifestError: cm.yaml document 1: missing apiVersion
+dynaclient.exceptions.ManifestError: cm.yaml document 1 (line 1): missing apiVersion
 """
 
 from __future__ import annotations
@@ -50,6 +50,7 @@ class Manifest:
         object: the object as written (a JSON-compatible dict).
         source: the file path, ``<string>`` or ``<stdin>``.
         document: the 1-based index of its YAML document in the source.
+        line: the 1-based line where that document's content starts (0 when unknown).
 
     Thread-safety: immutable (the ``object`` dict is shared; treat it as read-only).
     """
@@ -57,10 +58,11 @@ class Manifest:
     object: JSONObject
     source: str
     document: int
+    line: int = 0
 
     def error(self, message: str) -> ManifestError:
-        """Return a :class:`ManifestError` about this object, naming its source and document."""
-        return ManifestError(message, source=self.source, document=self.document)
+        """Return a :class:`ManifestError` about this object, naming its source, document and line."""
+        return ManifestError(message, source=self.source, document=self.document, line=self.line)
 
     @property
     def description(self) -> str:
@@ -96,10 +98,10 @@ def load_manifests(text: str, *, source: str = "<string>") -> list[Manifest]:
             ``metadata.name``.
     """
     manifests: list[Manifest] = []
-    for document, data in _documents(text, source):
+    for document, line, data in _documents(text, source):
         if data is None:
             continue  # an empty document, or only comments
-        manifests.extend(_objects(data, source, document))
+        manifests.extend(_objects(data, Manifest({}, source, document, line)))
     return manifests
 
 
@@ -130,15 +132,13 @@ def load_paths(paths: list[str | os.PathLike[str]], *, recursive: bool = False) 
     return [manifest for path in paths for manifest in load_path(path, recursive=recursive)]
 
 
-def _documents(text: str, source: str) -> Iterator[tuple[int, Any]]:
-    stripped = text.lstrip()
-    if stripped.startswith(("{", "[")) and source.endswith(".json"):
+def _documents(text: str, source: str) -> Iterator[tuple[int, int, Any]]:
+    """Yield ``(document index, first line, data)``; a ``.json`` file is one JSON document."""
+    if source.endswith(".json"):
         try:
-            yield 1, json.loads(text)
+            yield 1, 1, json.loads(text)
         except json.JSONDecodeError as exc:
-            raise ManifestError(
-                f"invalid JSON at line {exc.lineno} column {exc.colno}: {exc.msg}", source=source, document=1
-            ) from exc
+            raise ManifestError(f"invalid JSON: {exc.msg}", source=source, document=1, line=exc.lineno) from exc
         return
     loader = _Loader(text)
     document = 0
@@ -146,20 +146,18 @@ def _documents(text: str, source: str) -> Iterator[tuple[int, Any]]:
         while loader.check_node():
             document += 1
             node = loader.get_node()
-            yield document, None if node is None else loader.construct_document(node)
+            if node is not None:
+                yield document, node.start_mark.line + 1, loader.construct_document(node)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None) or str(exc)
-        line = f" (line {mark.line + 1})" if mark is not None else ""
-        raise ManifestError(
-            f"invalid YAML{line}: {problem}", source=source, document=document + (document == 0)
-        ) from exc
+        line = mark.line + 1 if mark is not None else 0
+        raise ManifestError(f"invalid YAML: {problem}", source=source, document=max(document, 1), line=line) from exc
     finally:
         loader.dispose()
 
 
-def _objects(data: Any, source: str, document: int) -> Iterator[Manifest]:
-    where = Manifest({}, source, document)
+def _objects(data: Any, where: Manifest) -> Iterator[Manifest]:
     if not isinstance(data, dict):
         raise where.error(f"expected an object, got {type(data).__name__}")
     kind = data.get("kind")
@@ -167,9 +165,9 @@ def _objects(data: Any, source: str, document: int) -> Iterator[Manifest]:
         for index, item in enumerate(data["items"]):
             if not isinstance(item, dict):
                 raise where.error(f"items[{index}]: expected an object, got {type(item).__name__}")
-            yield _checked(Manifest(item, source, document), f"items[{index}]: ")
+            yield _checked(Manifest(item, where.source, where.document, where.line), f"items[{index}]: ")
         return
-    yield _checked(Manifest(data, source, document), "")
+    yield _checked(Manifest(data, where.source, where.document, where.line), "")
 
 
 def _checked(manifest: Manifest, prefix: str) -> Manifest:
