@@ -52,7 +52,11 @@ def gadget_crd(crds: ResourceClient) -> Iterator[dict[str, Any]]:
 
 
 def later(seconds: float, action: Any) -> threading.Thread:
-    thread = threading.Thread(target=lambda: (time.sleep(seconds), action()))
+    def run() -> None:
+        time.sleep(seconds)  # the action must happen while the wait is under way, not before it starts
+        action()
+
+    thread = threading.Thread(target=run)
     thread.start()
     return thread
 

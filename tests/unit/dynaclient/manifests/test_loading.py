@@ -66,7 +66,7 @@ def test_directories_json_and_stdin(tmp_path: Path, monkeypatch: pytest.MonkeyPa
 
 
 def test_unreadable_and_bad_json_files(tmp_path: Path) -> None:
-    with pytest.raises(ManifestError, match="missing.yaml: cannot read"):
+    with pytest.raises(ManifestError, match=r"missing\.yaml: cannot read"):
         load_path(tmp_path / "missing.yaml")
     (tmp_path / "bad.json").write_text('{"apiVersion": ')
     with pytest.raises(ManifestError, match=r"bad.json document 1 \(line 1\): invalid JSON"):
