@@ -25,7 +25,7 @@ from typing import Literal
 from dynaclient._types import JSONObject
 from dynaclient.discovery import APIResource
 from dynaclient.dynamic import DynamicClient
-from dynaclient.exceptions import APIError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
+from dynaclient.exceptions import APIError, ManifestError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
 from dynaclient.manifests.applyset import PART_OF_LABEL, ApplySet, group_kind
 from dynaclient.manifests.loading import Manifest
 from dynaclient.manifests.plan import PlannedObject, plan
@@ -115,20 +115,20 @@ def apply_manifests(
     if applyset is not None:
         planned = [_as_member(item, applyset) for item in planned]
     checked = _dry_run(client, planned, field_manager=field_manager, force=force, say=say)
+    if dry_run:
+        return _dry_run_result(planned, checked)
     result = ApplyResult()
-    if dry_run:  # unchecked objects (their namespace or CRD does not exist yet) are reported as they would be sent
-        for item in planned:
-            answer = checked.get(id(item), item.manifest.object)
-            action: Action = "configured" if get_resource_version(answer) else "created"
-            result.applied.append(AppliedObject(item, action, answer))
-        return result
     kinds = {group_kind(item.gvk) for item in planned}
     namespaces = {item.namespace for item in planned if item.namespace}
     if applyset is not None:
         old_kinds, old_namespaces = applyset.read_parent(client)
         kinds, namespaces = kinds | old_kinds, namespaces | old_namespaces  # the superset, until the prune is done
-        applyset.write_parent(client, kinds, namespaces, field_manager=field_manager)
+    parent_written = applyset is None
     for item in planned:
+        if not parent_written and not (item.gvk.kind == "Namespace" and not item.gvk.group):
+            # before the first member, but after the Namespaces: the parent may live in one the set creates
+            _write_parent(client, applyset, kinds, namespaces, field_manager=field_manager)
+            parent_written = True
         dry = checked.get(id(item))
         if item.resource is None:
             item = _resolve_when_established(client, item, deadline, say)
@@ -140,15 +140,23 @@ def apply_manifests(
     if applyset is not None:
         result.pruned = _prune(client, applyset, kinds, namespaces, applied=result.applied, say=say)
         current = [entry.planned for entry in result.applied]
-        applyset.write_parent(
-            client,
-            {group_kind(item.gvk) for item in current},
-            {item.namespace for item in current if item.namespace},
-            field_manager=field_manager,
+        kinds = {group_kind(item.gvk) for item in current}
+        _write_parent(
+            client, applyset, kinds, {i.namespace for i in current if i.namespace}, field_manager=field_manager
         )
     if wait:
         _wait_ready(client, result.applied, deadline, say)
     return result
+
+
+def _write_parent(
+    client: DynamicClient, applyset: ApplySet | None, kinds: set[str], namespaces: set[str], *, field_manager: str
+) -> None:
+    assert applyset is not None  # called only with an ApplySet
+    try:
+        applyset.write_parent(client, kinds, namespaces, field_manager=field_manager)
+    except APIError as exc:
+        raise ManifestError(str(exc), source=applyset.description) from exc
 
 
 def _prune(
@@ -208,6 +216,16 @@ def _dry_run(
         answers[id(item)] = answer
     say(f"server-side dry run passed for {len(answers)} of {len(planned)} objects")
     return answers
+
+
+def _dry_run_result(planned: list[PlannedObject], checked: dict[int, JSONObject]) -> ApplyResult:
+    """Report the dry run; unchecked objects (their namespace or CRD does not exist yet) as they would be sent."""
+    result = ApplyResult()
+    for item in planned:
+        answer = checked.get(id(item), item.manifest.object)
+        action: Action = "configured" if get_resource_version(answer) else "created"
+        result.applied.append(AppliedObject(item, action, answer))
+    return result
 
 
 def _exists(client: DynamicClient, resource: str, name: str) -> bool:

@@ -153,6 +153,10 @@ def _resolve(
                 f"(it serves {', '.join(definition.versions) or 'no version'})"
             )
         namespaced = definition.namespaced
+        try:
+            resource = mapper.resource_for(gvk)  # served already (the CRD exists): check it with the rest
+        except ResourceNotFoundError:
+            resource = None
     else:
         resource = _lookup(manifest, mapper, gvk)
         namespaced = resource.namespaced
