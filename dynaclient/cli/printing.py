@@ -43,14 +43,37 @@ def object_name(obj: JSONObject, resource: APIResource) -> str:
 
 
 def print_objects(
-    out: TextIO, objects: Sequence[JSONObject], resource: APIResource, output: str, *, single: bool
+    out: TextIO,
+    objects: Sequence[JSONObject],
+    resource: APIResource,
+    output: str,
+    *,
+    single: bool,
+    managed_fields: bool = False,
 ) -> None:
-    """Print ``objects`` as ``json``, ``yaml`` or ``name``; one object named on the command line prints bare."""
+    """Print ``objects`` as ``json``, ``yaml`` or ``name``; one object named on the command line prints bare.
+
+    ``metadata.managedFields`` is left out unless ``managed_fields`` (kubectl ``--show-managed-fields``).
+    """
+    if not managed_fields:
+        objects = [without_managed_fields(obj) for obj in objects]
     if output == "name":
         out.writelines(object_name(obj, resource) + "\n" for obj in objects)
         return
     document: Any = objects[0] if single and len(objects) == 1 else as_list(objects)
     out.write(to_json(document) + "\n" if output == "json" else to_yaml(document))
+
+
+def without_managed_fields(obj: JSONObject) -> JSONObject:
+    """Return ``obj`` without ``metadata.managedFields`` (a shallow copy; ``obj`` is left as it is).
+
+    >>> without_managed_fields({"metadata": {"name": "a", "managedFields": []}})
+    {'metadata': {'name': 'a'}}
+    """
+    metadata = obj.get("metadata")
+    if not isinstance(metadata, dict) or "managedFields" not in metadata:
+        return obj
+    return {**obj, "metadata": {k: v for k, v in metadata.items() if k != "managedFields"}}
 
 
 def print_table(
@@ -136,5 +159,6 @@ __all__ = [
     "print_table",
     "to_json",
     "to_yaml",
+    "without_managed_fields",
     "write_columns",
 ]

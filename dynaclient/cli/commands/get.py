@@ -38,6 +38,7 @@ def register_get(subparsers: Any) -> argparse.ArgumentParser:
     )
     _add_selection(parser)
     parser.add_argument("-o", "--output", choices=("json", "yaml", "name", "wide"), help="the output format")
+    parser.add_argument("--show-managed-fields", action="store_true", help="keep metadata.managedFields in json/yaml")
     parser.set_defaults(run=run_get)
     return parser
 
@@ -82,7 +83,14 @@ def run_get(args: argparse.Namespace) -> int:
         if args.output in ("json", "yaml", "name"):
             objects, missing = _fetch(resources, names, args)
             if objects or not names:
-                print_objects(sys.stdout, objects, resources.api_resource, args.output, single=bool(names))
+                print_objects(
+                    sys.stdout,
+                    objects,
+                    resources.api_resource,
+                    args.output,
+                    single=bool(names),
+                    managed_fields=args.show_managed_fields,
+                )
         else:
             rows, missing = _print_tables(client, resources, names, args)
             if not rows and not names:
