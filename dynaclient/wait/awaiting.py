@@ -49,11 +49,17 @@ def await_condition(
     if resource.api_resource.namespaced and not resource.namespace_name:
         raise NamespaceScopeError(f"waiting for {resource.api_resource.resource}/{name} needs a namespace")
     state: JSONObject | None = None
-    for event in resumed_watch(resource, field_selector={"metadata.name": name}, timeout=timeout, clock=clock):
-        if event.type != "BOOKMARK":
-            state = None if event.type == "DELETED" else event.object
-        if condition(state):
-            return state
+    try:
+        for event in resumed_watch(resource, field_selector={"metadata.name": name}, timeout=timeout, clock=clock):
+            if event.type != "BOOKMARK":
+                state = None if event.type == "DELETED" else event.object
+            if condition(state):
+                return state
+    except NotFoundError:
+        # The resource itself is no longer served (its CRD was deleted): no object of it exists any more.
+        if condition(None):
+            return None
+        raise
     raise WaitTimeoutError(_timeout_message(resource, name, condition, timeout, state), last=state)
 
 

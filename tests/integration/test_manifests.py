@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from dynaclient import APIClient, Discovery, DynamicClient, RESTMapper, client_from_config, load_kubeconfig
+from dynaclient.cli import main
 from dynaclient.exceptions import ManifestError, NotFoundError
 from dynaclient.manifests import ApplySet, PlannedObject, apply_manifests, delete_manifests, load_manifests, load_path
 from dynaclient.testing import ControlPlane
@@ -258,3 +259,27 @@ def test_bad_manifests_fail_before_anything_is_written(
     with pytest.raises(ManifestError, match=message):
         apply_manifests(client, load_path(path), namespace=cluster_namespace)
     assert gone(client, "configmaps", "first", cluster_namespace)  # the valid object before it was not applied
+
+
+def test_six_kinds_in_one_command(
+    cluster: ControlPlane | ExistingCluster, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path, ns, group = six_kinds(tmp_path)
+    kubeconfig = ["--kubeconfig", str(cluster.kubeconfig_path)]
+    assert main(["apply", "-f", str(path), "--wait", "--timeout=2m", *kubeconfig]) == 0
+    out, err = capsys.readouterr()
+    assert out.splitlines() == [
+        f"namespace/{ns} created",
+        "configmap/settings created",
+        f"customresourcedefinition.apiextensions.k8s.io/widgets.{group} created",
+        "service/web created",
+        "deployment.apps/web created",
+        f"widget.{group}/gear created",
+    ]
+    assert "waiting for deployment.apps/web to be ready (5/6)" in err  # progress goes to stderr
+    assert main(["apply", "-f", str(path), *kubeconfig]) == 0
+    assert {line.rsplit(" ", 1)[1] for line in capsys.readouterr().out.splitlines()} == {"unchanged"}
+    assert main(["delete", "-f", str(path), "--timeout=2m", *kubeconfig]) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == f"namespace/{ns} deleted"
+    assert main(["get", "namespace", ns, *kubeconfig]) == 1
+    assert capsys.readouterr().err == f'Error from server (NotFound): namespaces "{ns}" not found\n'

@@ -85,7 +85,9 @@ def test_null_conditions_wait_until_a_condition_is_written(
     gadget["status"] = {"conditions": None}
     gadgets.update_status(gadget)
     ready = condition_true("Ready")
-    with pytest.raises(WaitTimeoutError, match=r"condition Ready on gadgets/g in namespace \S+ \(last state: no status reported\)"):
+    with pytest.raises(
+        WaitTimeoutError, match=r"condition Ready on gadgets/g in namespace \S+ \(last state: no status reported\)"
+    ):
         gadgets.wait_for("g", ready, 1)
 
     def set_ready() -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dynaclient.discovery import APIResource
-from dynaclient.exceptions import WaitTimeoutError
+from dynaclient.exceptions import NotFoundError, WaitTimeoutError
 from dynaclient.wait import await_condition, condition_true, is_deleted, resumed_watch
 from dynaclient.watch import WatchEvent
 
@@ -167,3 +167,16 @@ def test_a_recreated_object_counts_as_deleted() -> None:
     replaced["metadata"]["uid"] = "other"
     resource = ScriptedResource([page("1", cm("a", "1"))], [[WatchEvent("MODIFIED", replaced)]], clock)
     assert await_condition(fake(resource), "a", is_deleted("u-a"), 10, clock=clock) == replaced
+
+
+def test_a_resource_no_longer_served_means_the_object_is_gone() -> None:
+    clock = FakeClock()
+
+    class Unserved(ScriptedResource):
+        def list_page(self, **options: Any) -> dict[str, Any]:
+            raise NotFoundError({"kind": "Status", "message": "404 page not found"}, code=404)
+
+    resource = Unserved([], [], clock)
+    assert await_condition(fake(resource), "a", is_deleted("u-a"), 10, clock=clock) is None
+    with pytest.raises(NotFoundError):
+        await_condition(fake(resource), "a", condition_true("Ready"), 10, clock=clock)
