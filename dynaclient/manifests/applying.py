@@ -177,7 +177,8 @@ def _prune(
         except NotFoundError:
             continue
         pruned.append(_describe(resource, obj))
-        say(f"{pruned[-1]} pruned")
+    if pruned:
+        say(f"pruned {len(pruned)} object(s) that left ApplySet {applyset.id}")
     return pruned
 
 
