@@ -115,6 +115,21 @@ def test_all_namespaces_and_the_context_namespace(
     assert (code, capsys.readouterr().out) == (0, "configmap/beta\n")
 
 
+def test_the_kubectl_transport_prints_the_same(
+    kube_apiserver: Cluster, populated: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, direct, _ = run(capsys, kube_apiserver, "get", "configmaps", "-n", populated, "-o", "json")
+    code_kubectl, via_kubectl, err = run(
+        capsys, kube_apiserver, "--transport", "kubectl", "get", "configmaps", "-n", populated, "-o", "json"
+    )
+    assert (code, code_kubectl, err) == (0, 0, "")
+    assert json.loads(via_kubectl) == json.loads(direct)
+    code, table, _ = run(capsys, kube_apiserver, "get", "configmaps", "alpha", "-n", populated, "--transport=kubectl")
+    assert code == 0
+    assert table.splitlines()[0].split() == ["NAME", "AGE"]
+    assert table.splitlines()[1].split()[0] == "alpha"
+
+
 def test_api_resources_match_kubectl(kube_apiserver: Cluster, capsys: pytest.CaptureFixture[str]) -> None:
     code, ours, _ = run(capsys, kube_apiserver, "api-resources", "-o", "name")
     assert code == 0

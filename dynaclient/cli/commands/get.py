@@ -11,8 +11,8 @@ from dynaclient.cli.commands.common import duration, require_namespace_flag_usag
 from dynaclient.cli.connection import connect
 from dynaclient.cli.printing import object_name, print_objects, print_table, to_yaml
 from dynaclient.dynamic import DynamicClient
-from dynaclient.exceptions import NotFoundError, ResourceRequestError
-from dynaclient.objects import get_namespace
+from dynaclient.exceptions import NotFoundError, ResourceRequestError, UnsupportedRequestError
+from dynaclient.objects import get_name, get_namespace
 from dynaclient.resource_client import ResourceClient
 from dynaclient.resource_request import resource_path
 from dynaclient.wait import resumed_watch
@@ -127,7 +127,10 @@ def _print_tables(
     tables, missing = [], []
     for path in paths:
         try:
-            tables.append(client.request("GET", path, query=tuple(query), accept=TABLE_ACCEPT))
+            try:
+                tables.append(client.request("GET", path, query=tuple(query), accept=TABLE_ACCEPT))
+            except UnsupportedRequestError:  # a transport that carries only plain JSON (kubectl --raw)
+                tables.append(name_age_table(client.request("GET", path, query=tuple(query))))
         except NotFoundError as exc:
             missing.append(exc)
     merged = dict(tables[0]) if tables else {}
@@ -135,6 +138,24 @@ def _print_tables(
         merged["rows"] = [row for table in tables for row in table.get("rows") or ()]
     with_namespace = bool(args.all_namespaces and resources.api_resource.namespaced)
     return print_table(sys.stdout, merged, wide=args.output == "wide", with_namespace=with_namespace), missing
+
+
+def name_age_table(answer: dict[str, Any]) -> dict[str, Any]:
+    """Build the NAME and AGE table kubectl prints for a list or object when the server's table is unavailable.
+
+    >>> name_age_table({"metadata": {"name": "a", "creationTimestamp": "2026-01-01T00:00:00Z"}})["rows"][0]["cells"]
+    ['a', '2026-01-01T00:00:00Z']
+    """
+    objects = answer.get("items") if "items" in answer else [answer]
+    columns = [
+        {"name": "Name", "type": "string", "format": "name"},
+        {"name": "Age", "type": "string", "format": "date"},
+    ]
+    rows = [
+        {"cells": [get_name(obj), (obj.get("metadata") or {}).get("creationTimestamp", "")], "object": obj}
+        for obj in objects or ()
+    ]
+    return {"kind": "Table", "columnDefinitions": columns, "rows": rows}
 
 
 def _no_resources(resources: ResourceClient, args: argparse.Namespace) -> str:
