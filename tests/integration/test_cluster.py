@@ -241,6 +241,10 @@ def test_kubectl_logs_reads_the_file_the_test_writes(
         assert follow.stdout.readline() == "second line\n"
         write_container_log(log, ["appended while following"])
         assert follow.stdout.readline() == "appended while following\n"
+    other = tmp_path / "other.log"
+    write_container_log(other, ["from another file"], stream="stderr")
+    cluster.serve_pod_logs(ns, pod, other)  # serving again replaces what the pod serves
+    assert _kubectl(cluster, "-n", ns, "logs", pod).stdout == "from another file\n"
 
 
 def test_kubectl_exec_runs_a_local_command_with_its_output_and_exit_code(
