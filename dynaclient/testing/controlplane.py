@@ -166,7 +166,7 @@ class ControlPlane:
             if self._dir is not None:
                 return self
             started = time.monotonic()
-            binaries = self._binaries or resolve_binaries(components=self._components())
+            binaries = self._binaries or resolve_binaries(components=self.components)
             self._dir = Path(tempfile.mkdtemp(prefix="dynaclient-controlplane-"))
             try:
                 self._start_locked(binaries)
@@ -176,7 +176,9 @@ class ControlPlane:
             self.startup_seconds = time.monotonic() - started
             return self
 
-    def _components(self) -> tuple[str, ...]:
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The binaries this plane runs (``kube-apiserver``, ``etcd``, then those its options add)."""
         names: tuple[str, ...] = APISERVER_COMPONENTS
         names += ("kube-controller-manager", "kube-scheduler") if self.controllers else ()
         return names + (("kube-scheduler", "kwok") if self.nodes else ())

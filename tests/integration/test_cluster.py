@@ -247,6 +247,32 @@ def test_kubectl_logs_reads_the_file_the_test_writes(
     assert _kubectl(cluster, "-n", ns, "logs", pod).stdout == "from another file\n"
 
 
+def test_kubectl_attach_streams_lines_appended_after_attaching(
+    cluster: ControlPlane, kwok_pod: tuple[str, str], tmp_path: Path
+) -> None:
+    ns, pod = kwok_pod
+    output = tmp_path / "attach.log"
+    write_container_log(output, ["written before attaching"])
+    cluster.serve_pod_attach(ns, pod, output)
+    with _popen(cluster, "-n", ns, "attach", pod, "-c", "main") as attach:
+        assert attach.stdout is not None
+
+        def append_until_read() -> None:  # kwok streams only what is appended once the stream is open
+            for n in range(100):
+                if appended.is_set():
+                    return
+                write_container_log(output, [f"appended {n}"])
+                time.sleep(0.2)
+
+        appended = threading.Event()
+        writer = threading.Thread(target=append_until_read, daemon=True)
+        writer.start()
+        line = attach.stdout.readline()
+        appended.set()
+        writer.join(5)
+    assert line.startswith("appended "), line
+
+
 def test_kubectl_exec_runs_a_local_command_with_its_output_and_exit_code(
     cluster: ControlPlane, kwok_pod: tuple[str, str], tmp_path: Path
 ) -> None:
