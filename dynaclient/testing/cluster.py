@@ -10,9 +10,8 @@ RBAC's bootstrap policy grants ``system:controller:*`` what each needs).
 
 from __future__ import annotations
 
-import base64
 import functools
-import os
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -22,7 +21,8 @@ import yaml
 
 from dynaclient.testing import kwok
 from dynaclient.testing.binaries import ControlPlaneBinaries
-from dynaclient.testing.certs import KeyPair, TinyCA
+from dynaclient.testing.certs import TinyCA
+from dynaclient.testing.kubeconfigs import certificate_user, kubeconfig, write_private
 from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, wait_until
 
 CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
@@ -54,9 +54,27 @@ class AdminHTTP:
         """``POST body`` to the collection ``path``; an object that already exists is left as it is."""
         return self._call("POST", path, body, allow_conflict=True)
 
-    def _call(self, method: str, path: str, body: Any, *, allow_conflict: bool = False) -> dict[str, Any]:
+    def apply(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
+        """Create or replace ``body`` in ``collection`` by server-side apply; return the object as stored."""
+        path = f"{collection}/{body['metadata']['name']}?fieldManager=dynaclient-testing&force=true"
+        return self._call("PATCH", path, body, content_type="application/apply-patch+yaml")  # JSON is YAML
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None,
+        *,
+        allow_conflict: bool = False,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
         response = requests.request(
-            method, self._base + path, json=body, headers=self._headers, verify=self._verify, timeout=30
+            method,
+            self._base + path,
+            data=None if body is None else json.dumps(body).encode(),
+            headers={**self._headers, "Content-Type": content_type},
+            verify=self._verify,
+            timeout=30,
         )
         if response.status_code == 409 and allow_conflict:
             return {}
@@ -64,22 +82,6 @@ class AdminHTTP:
             raise ControlPlaneError(f"{method} {path}: {response.status_code} {response.text[:300]}")
         result: dict[str, Any] = response.json()
         return result
-
-
-def component_kubeconfig(server_url: str, ca_pem: bytes, user: str, key_pair: KeyPair) -> dict[str, Any]:
-    """Return a one-user kubeconfig for a component of the plane (client certificate ``key_pair``)."""
-    user_entry = {"client-certificate-data": kubeconfig_data(key_pair.cert_pem)}
-    user_entry["client-key-data"] = kubeconfig_data(key_pair.key_pem)
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [
-            {"name": "local", "cluster": {"server": server_url, "certificate-authority-data": kubeconfig_data(ca_pem)}}
-        ],
-        "users": [{"name": user, "user": user_entry}],
-        "contexts": [{"name": "local", "context": {"cluster": "local", "user": user}}],
-        "current-context": "local",
-    }
 
 
 class ClusterComponents:
@@ -113,7 +115,7 @@ class ClusterComponents:
         self._echo = echo
         self._processes: list[ManagedProcess] = []
         self._ports: dict[str, int] = {}
-        self.node_names = [f"kwok-node-{index}" for index in range(nodes)]
+        self.node_names = kwok.node_names(nodes)
 
     @property
     def processes(self) -> list[ManagedProcess]:
@@ -129,8 +131,8 @@ class ClusterComponents:
         """Write the components' certificates, kubeconfigs and configuration; return extra apiserver flags."""
         pki = self._dir / "pki"
         serving = serving_ca.issue("localhost", dns_names=["localhost"], ip_addresses=["127.0.0.1"], server=True)
-        _write(pki / "components.crt", serving.cert_pem)
-        _write(pki / "components.key", serving.key_pem)
+        write_private(pki / "components.crt", serving.cert_pem)
+        write_private(pki / "components.key", serving.key_pem)
         users: dict[str, tuple[str, tuple[str, ...]]] = {
             "kube-controller-manager": (CONTROLLER_MANAGER_USER, ()),
             "kube-scheduler": (SCHEDULER_USER, ()),
@@ -138,15 +140,14 @@ class ClusterComponents:
             "kwok": (KWOK_USER, ("system:masters",)),
         }
         for name, (user, groups) in users.items():
-            config = component_kubeconfig(
-                server_url, serving_ca.cert_pem, user, client_ca.issue(user, organizations=groups)
-            )
-            _write(self._dir / f"{name}.kubeconfig", yaml.safe_dump(config).encode())
+            entry = certificate_user(client_ca.issue(user, organizations=groups))
+            config = kubeconfig(server_url, serving_ca.cert_pem, {name: (user, entry)})
+            write_private(self._dir / f"{name}.kubeconfig", yaml.safe_dump(config).encode())
         if not self._nodes:
             return []
         kubelet_client = client_ca.issue(KUBELET_CLIENT_USER, organizations=("system:masters",))
-        _write(pki / "kubelet-client.crt", kubelet_client.cert_pem)
-        _write(pki / "kubelet-client.key", kubelet_client.key_pem)
+        write_private(pki / "kubelet-client.crt", kubelet_client.cert_pem)
+        write_private(pki / "kubelet-client.key", kubelet_client.key_pem)
         return [
             # kwok's nodes have InternalIP 127.0.0.1; the default order tries the (unresolvable) Hostname first.
             "--kubelet-preferred-address-types=InternalIP",
@@ -220,7 +221,7 @@ class ClusterComponents:
             "leaderElection": {"leaderElect": False},
         }
         path = self._dir / "kube-scheduler.yaml"
-        _write(path, yaml.safe_dump(config).encode())
+        write_private(path, yaml.safe_dump(config).encode())
         return [str(self._binaries.path("kube-scheduler")), f"--config={path}", *self._serving_args("kube-scheduler")]
 
     def _start_kwok(self, api: AdminHTTP, apiserver: ManagedProcess) -> None:
@@ -231,7 +232,7 @@ class ClusterComponents:
         self._ports["kwok"] = port = free_port()
         pki = self._dir / "pki"
         config = kwok.kwok_configuration(port=port, cert_file=pki / "components.crt", key_file=pki / "components.key")
-        _write(self._dir / "kwok.yaml", yaml.safe_dump(config).encode())
+        write_private(self._dir / "kwok.yaml", yaml.safe_dump(config).encode())
         (self._dir / "kwok").mkdir(exist_ok=True)
         argv = [
             str(self._binaries.path("kwok")),
@@ -286,23 +287,4 @@ def _status(url: str, *, verify: str, headers: dict[str, str] | None = None) -> 
         return 0
 
 
-def kubeconfig_data(data: str | bytes) -> str:
-    """Return ``data`` base64-encoded, as kubeconfig ``*-data`` fields hold it.
-
-    >>> kubeconfig_data("CA")
-    'Q0E='
-    """
-    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path``, readable by this user only (keys, kubeconfigs)."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
-
-
-_write = write_private
-
-
-__all__ = ["AdminHTTP", "ClusterComponents", "component_kubeconfig", "kubeconfig_data", "write_private"]
+__all__ = ["AdminHTTP", "ClusterComponents"]

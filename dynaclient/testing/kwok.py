@@ -119,6 +119,15 @@ def resource_path(kind: str, namespace: str | None = None) -> str:
     return f"/apis/{KWOK_API_VERSION}/{scope}{plural}"
 
 
+def node_names(count: int) -> list[str]:
+    """Return the names of the rig's ``count`` kwok nodes.
+
+    >>> node_names(2)
+    ['kwok-node-0', 'kwok-node-1']
+    """
+    return [f"kwok-node-{index}" for index in range(count)]
+
+
 def node_manifest(name: str) -> dict[str, Any]:
     """Return a Node that kwok manages (no taints: ordinary pods schedule onto it).
 
@@ -245,6 +254,7 @@ __all__ = [
     "custom_resource_definitions",
     "kwok_configuration",
     "node_manifest",
+    "node_names",
     "pod_attach",
     "pod_exec",
     "pod_logs",

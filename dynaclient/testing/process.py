@@ -130,15 +130,11 @@ def wait_until(check: Callable[[], bool], process: ManagedProcess, what: str, ti
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.exit_code() is not None:
-            raise ControlPlaneError(
-                f"{process.name} exited with {process.exit_code()} ({process.log_path}):\n{process.log_tail()}"
-            )
+            raise ControlPlaneError(f"{process.name} exited with {process.exit_code()}:\n{process.log_tail()}")
         if check():
             return
         time.sleep(0.1)  # polling a child process's readiness; not test synchronisation
-    raise ControlPlaneError(
-        f"{what} not ready after {timeout:.0f}s ({process.name}, {process.log_path}):\n{process.log_tail()}"
-    )
+    raise ControlPlaneError(f"{what} not ready after {timeout:.0f}s ({process.name}):\n{process.log_tail()}")
 
 
 def _terminate_group(process: subprocess.Popen[bytes], timeout: float) -> None:

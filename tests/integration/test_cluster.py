@@ -5,9 +5,13 @@ Every test here shares the session's ``kube_cluster`` plane (controllers, schedu
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
 import re
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +21,7 @@ from typing import Any
 import pytest
 import requests
 
-from dynaclient.testing import ControlPlane
+from dynaclient.testing import ControlPlane, ControlPlaneError, resolve_binaries
 from dynaclient.testing.kwok import write_container_log
 from dynaclient.testing.pytest_plugin import ExistingCluster
 
@@ -213,6 +217,16 @@ def _kubectl(cluster: ControlPlane, *args: str, timeout: float = 30) -> subproce
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+@contextlib.contextmanager
+def _popen(cluster: ControlPlane, *args: str) -> Iterator[subprocess.Popen[str]]:
+    argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", *args]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            yield process
+        finally:
+            process.kill()
+
+
 def test_kubectl_logs_reads_the_file_the_test_writes(
     cluster: ControlPlane, kwok_pod: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -222,20 +236,41 @@ def test_kubectl_logs_reads_the_file_the_test_writes(
     cluster.serve_pod_logs(ns, pod, log)
     done = _kubectl(cluster, "-n", ns, "logs", pod)
     assert (done.returncode, done.stdout) == (0, "first line\nsecond line\n"), done.stderr
-    follow = subprocess.Popen(
-        [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", ns, "logs", "-f", "--tail=1", pod],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _popen(cluster, "-n", ns, "logs", "-f", "--tail=1", pod) as follow:
         assert follow.stdout is not None
         assert follow.stdout.readline() == "second line\n"
         write_container_log(log, ["appended while following"])
         assert follow.stdout.readline() == "appended while following\n"
-    finally:
-        follow.kill()
-        follow.wait(10)
+    other = tmp_path / "other.log"
+    write_container_log(other, ["from another file"], stream="stderr")
+    cluster.serve_pod_logs(ns, pod, other)  # serving again replaces what the pod serves
+    assert _kubectl(cluster, "-n", ns, "logs", pod).stdout == "from another file\n"
+
+
+def test_kubectl_attach_streams_lines_appended_after_attaching(
+    cluster: ControlPlane, kwok_pod: tuple[str, str], tmp_path: Path
+) -> None:
+    ns, pod = kwok_pod
+    output = tmp_path / "attach.log"
+    write_container_log(output, ["written before attaching"])
+    cluster.serve_pod_attach(ns, pod, output)
+    with _popen(cluster, "-n", ns, "attach", pod, "-c", "main") as attach:
+        assert attach.stdout is not None
+
+        def append_until_read() -> None:  # kwok streams only what is appended once the stream is open
+            for n in range(100):
+                if appended.is_set():
+                    return
+                write_container_log(output, [f"appended {n}"])
+                time.sleep(0.2)
+
+        appended = threading.Event()
+        writer = threading.Thread(target=append_until_read, daemon=True)
+        writer.start()
+        line = attach.stdout.readline()
+        appended.set()
+        writer.join(5)
+    assert line.startswith("appended "), line
 
 
 def test_kubectl_exec_runs_a_local_command_with_its_output_and_exit_code(
@@ -265,7 +300,11 @@ def test_kubectl_exec_uses_the_work_dir_and_environment_the_test_sets(
 @pytest.fixture
 def echo_server() -> Iterator[int]:
     server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
+
+    def echo(connection: socket.socket) -> None:
+        with connection:
+            while data := connection.recv(65536):
+                connection.sendall(data)
 
     def serve() -> None:
         while True:
@@ -273,15 +312,13 @@ def echo_server() -> Iterator[int]:
                 connection, _ = server.accept()
             except OSError:
                 return
-            with connection:
-                while data := connection.recv(65536):
-                    connection.sendall(data)
+            threading.Thread(target=echo, args=(connection,), daemon=True).start()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield port
+    accepting = threading.Thread(target=serve, daemon=True)
+    accepting.start()
+    yield server.getsockname()[1]
     server.close()
-    thread.join(5)
+    accepting.join(5)
 
 
 def test_kubectl_port_forward_round_trips_bytes_through_a_local_echo_server(
@@ -289,13 +326,7 @@ def test_kubectl_port_forward_round_trips_bytes_through_a_local_echo_server(
 ) -> None:
     ns, pod = kwok_pod
     cluster.serve_pod_port_forward(ns, pod, {8080: echo_server})
-    forward = subprocess.Popen(
-        [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", ns, "port-forward", f"pod/{pod}", ":8080"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _popen(cluster, "-n", ns, "port-forward", f"pod/{pod}", ":8080") as forward:
         assert forward.stdout is not None
         line = forward.stdout.readline()
         match = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 8080", line)
@@ -309,6 +340,60 @@ def test_kubectl_port_forward_round_trips_bytes_through_a_local_echo_server(
                 assert chunk, "the forwarded connection closed early"
                 received += chunk
         assert received == payload
-    finally:
-        forward.kill()
-        forward.wait(10)
+
+
+# -- life cycle ------------------------------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
+
+
+CLUSTER_NAMES = {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+
+
+def test_stop_ends_every_process_of_the_cluster() -> None:
+    plane = ControlPlane(controllers=True, nodes=1).start()
+    pids, work_dir = plane.pids, plane.work_dir
+    assert set(pids) == CLUSTER_NAMES
+    assert all(_alive(pid) for pid in pids.values())
+    plane.stop()
+    assert not any(_alive(pid) for pid in pids.values())
+    assert not work_dir.exists()
+
+
+def test_a_killed_test_process_leaves_no_cluster_process_behind() -> None:
+    script = (
+        "import json, sys\n"
+        "from dynaclient.testing import ControlPlane\n"
+        "plane = ControlPlane(controllers=True, nodes=1).start()\n"
+        "print(json.dumps(plane.pids), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdout is not None
+        pids = json.loads(child.stdout.readline())
+        assert set(pids) == CLUSTER_NAMES
+        child.kill()  # SIGKILL: only the kernel's parent-death signal can clean up
+        child.wait(10)
+    _wait_for(lambda: not any(_alive(pid) for pid in pids.values()), "every cluster process gone", timeout=15)
+
+
+def test_a_component_that_fails_to_start_is_named_with_its_log_tail(tmp_path: Path) -> None:
+    fake = tmp_path / "kube-controller-manager"
+    fake.write_text("#!/bin/sh\necho 'E0101 unknown flag: --something (a fake controller manager)' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    binaries = dataclasses.replace(resolve_binaries(), kube_controller_manager=fake, kube_scheduler=fake)
+    plane = ControlPlane(binaries=binaries, controllers=True)
+    with pytest.raises(ControlPlaneError) as error:
+        plane.start()
+    message = str(error.value)
+    assert message.startswith("kube-controller-manager exited with 3")
+    assert "a fake controller manager" in message
+    assert not plane.pids
