@@ -25,7 +25,10 @@ EXIT_INTERRUPTED = 130
 
 
 class _Parser(argparse.ArgumentParser):
-    """argparse with kubectl's exit code (1) for usage errors."""
+    """argparse with kubectl's exit code (1) for usage errors.
+
+    Thread-safety: not thread-safe (argparse parsers are not); built once per run.
+    """
 
     def error(self, message: str) -> NoReturn:
         self.print_usage(sys.stderr)

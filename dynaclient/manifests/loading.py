@@ -73,7 +73,10 @@ class Manifest:
 
 
 class _Loader(yaml.SafeLoader):
-    """SafeLoader without timestamps, refusing duplicate keys (sigs.k8s.io/yaml strict decoding)."""
+    """SafeLoader without timestamps, refusing duplicate keys (sigs.k8s.io/yaml strict decoding).
+
+    Thread-safety: one loader per text, used by one thread.
+    """
 
     yaml_implicit_resolvers = {  # noqa: RUF012 (PyYAML's own class attribute, replaced for this subclass)
         first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]

@@ -78,6 +78,11 @@ class PlannedObject:
 
 @dataclass(frozen=True, slots=True)
 class _DefinedKind:
+    """A kind a CRD of the set defines: the CRD's name, its served versions and its scope.
+
+    Thread-safety: immutable.
+    """
+
     crd: str
     versions: tuple[str, ...]
     namespaced: bool

@@ -34,7 +34,10 @@ WATCH_TIMEOUT_SECONDS = 300
 
 
 class WatchableResource(Protocol):
-    """What the stream needs of a :class:`~dynaclient.resource_client.ResourceClient`."""
+    """What the stream needs of a :class:`~dynaclient.resource_client.ResourceClient`.
+
+    Thread-safety: implementations are shared; each stream uses its own watch.
+    """
 
     def list_page(
         self, *, label_selector: LabelSelector = None, field_selector: FieldSelector = None, limit: int = ...
