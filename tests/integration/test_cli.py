@@ -203,3 +203,55 @@ def test_usage_errors_exit_1_and_help_everywhere() -> None:
     done = subprocess.run([sys.executable, "-m", "dynaclient.cli", "get"], capture_output=True, text=True, check=False)
     assert done.returncode == 1
     assert "error: the following arguments are required: RESOURCE" in done.stderr
+
+
+def test_watch_prints_the_list_then_changes_until_the_timeout(
+    kube_apiserver: Cluster, populated: str, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    import threading
+
+    path = tmp_path / "delta.yaml"
+    path.write_text("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: delta, labels: {tier: web}}\n")
+
+    def later() -> None:
+        time.sleep(0.5)  # while the watch runs
+        main(["apply", "-f", str(path), "-n", populated, "--kubeconfig", str(kube_apiserver.kubeconfig_path)])
+
+    thread = threading.Thread(target=later)
+    thread.start()
+    code = main(
+        [
+            "watch",
+            "configmaps",
+            "-n",
+            populated,
+            "-l",
+            "tier=web",
+            "--timeout=2s",
+            "--kubeconfig",
+            str(kube_apiserver.kubeconfig_path),
+        ]
+    )
+    thread.join()
+    out = capsys.readouterr().out.splitlines()
+    assert code == 0
+    assert "configmap/delta created" in out  # printed by the apply
+    events = [line for line in out if line.startswith(("ADDED", "MODIFIED", "DELETED"))]
+    assert events == ["ADDED    configmap/alpha", "ADDED    configmap/gamma", "ADDED    configmap/delta"]
+    code = main(
+        [
+            "watch",
+            "configmaps",
+            "delta",
+            "-n",
+            populated,
+            "-o",
+            "json",
+            "--timeout=1s",
+            "--kubeconfig",
+            str(kube_apiserver.kubeconfig_path),
+        ]
+    )
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert code == 0
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "delta")]
