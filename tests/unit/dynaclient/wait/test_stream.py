@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from dynaclient.discovery import APIResource
-from dynaclient.exceptions import NotFoundError, WaitTimeoutError
+from dynaclient.exceptions import ConnectError, NotFoundError, WaitTimeoutError
 from dynaclient.wait import await_condition, condition_true, is_deleted, resumed_watch
 from dynaclient.watch import WatchEvent
 
@@ -180,3 +180,33 @@ def test_a_resource_no_longer_served_means_the_object_is_gone() -> None:
     assert await_condition(fake(resource), "a", is_deleted("u-a"), 10, clock=clock) is None
     with pytest.raises(NotFoundError):
         await_condition(fake(resource), "a", condition_true("Ready"), 10, clock=clock)
+
+
+def test_unreachable_requests_are_retried_with_backoff_then_raised_at_the_deadline() -> None:
+    clock = FakeClock()
+    sleeps: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        sleeps.append(seconds)
+        clock.now += seconds
+
+    class Flaky(ScriptedResource):
+        failures = 2
+
+        def list_page(self, **options: Any) -> dict[str, Any]:
+            if self.failures:
+                self.failures -= 1
+                raise ConnectError("connection refused")
+            return super().list_page(**options)
+
+    resource = Flaky([page("1", cm("a", "1"))], [], clock, advance=100)
+    events = list(resumed_watch(fake(resource), timeout=10, clock=clock, sleep=sleep))
+    assert [e.type for e in events] == ["ADDED", "BOOKMARK"]
+    assert sleeps == [0.2, 0.4]
+
+    down = Flaky([], [], clock)
+    down.failures = 100
+    clock.now = 0.0
+    with pytest.raises(ConnectError):
+        list(resumed_watch(fake(down), timeout=3, clock=clock, sleep=sleep))
+    assert clock.now <= 3
