@@ -12,7 +12,9 @@ import pytest
 
 from dynaclient import DynamicClient, ResourceClient
 from dynaclient.exceptions import WaitTimeoutError
-from dynaclient.wait import condition_true, crd_established, is_created
+from dynaclient.testing import ControlPlane
+from dynaclient.testing.pytest_plugin import ExistingCluster
+from dynaclient.wait import condition_true, crd_established, is_created, stream
 
 
 def crd_body(group: str, kind: str = "Gadget") -> dict[str, Any]:
@@ -137,3 +139,41 @@ def test_wait_for_deletion_times_out_naming_the_object(dynamic_client: DynamicCl
     with pytest.raises(WaitTimeoutError, match="deletion on configmaps/stays") as caught:
         configmaps.wait_for_deletion("stays", 1)
     assert caught.value.last is not None
+
+
+def data_ready(obj: dict[str, Any] | None) -> bool:
+    return obj is not None and (obj.get("data") or {}).get("ready") == "yes"
+
+
+def test_the_wait_resumes_after_the_server_ends_its_watches(
+    dynamic_client: DynamicClient, namespace: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(stream, "WATCH_TIMEOUT_SECONDS", 1)  # the server ends every watch after a second
+    configmaps = dynamic_client.resource("configmaps").namespace(namespace)
+    configmaps.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    thread = later(2.5, lambda: configmaps.patch("c", {"data": {"ready": "yes"}}))
+    found = configmaps.wait_for("c", data_ready, 30)
+    thread.join()
+    assert found is not None
+    assert found["data"]["ready"] == "yes"
+
+
+def test_the_wait_survives_an_apiserver_restart_and_a_compacted_history(
+    kube_apiserver: ControlPlane | ExistingCluster, dynamic_client: DynamicClient, namespace: str
+) -> None:
+    if isinstance(kube_apiserver, ExistingCluster):
+        pytest.skip("restarts the local control plane's apiserver")
+    configmaps = dynamic_client.resource("configmaps").namespace(namespace)
+    configmaps.create({"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}})
+    results: list[dict[str, Any] | None] = []
+    waiter = threading.Thread(target=lambda: results.append(configmaps.wait_for("c", data_ready, 60)))
+    waiter.start()
+    time.sleep(0.5)  # the wait is watching
+    kube_apiserver.restart_apiserver()
+    configmaps.patch("c", {"data": {"other": "x"}})
+    kube_apiserver.compact_etcd()  # the wait's resourceVersion is now history
+    configmaps.patch("c", {"data": {"ready": "yes"}})
+    waiter.join(60)
+    assert not waiter.is_alive()
+    assert results[0] is not None
+    assert results[0]["data"] == {"other": "x", "ready": "yes"}
