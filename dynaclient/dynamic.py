@@ -5,7 +5,7 @@ scope for a cluster-scoped resource and *all namespaces* for list, watch and del
 one. The single-object verbs of a namespaced resource need a namespace: from :meth:`ResourceClient.namespace`, else
 from the body's ``metadata.namespace`` (create, update, apply), else they raise
 :class:`~dynaclient.exceptions.NamespaceScopeError` before any request is sent. The kubeconfig's default
-namespace (:attr:`DynamicClient.namespace`) is never applied implicitly, so a missing namespace never silently
+namespace (:attr:`DynamicClient.default_namespace`) is never applied implicitly, so a missing namespace never silently
 targets ``default``.
 """
 
