@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from dynaclient import DynamicClient, client_from_config, load_incluster_config
-from dynaclient.cli import build_parser, main
+from dynaclient.cli import build_parser
 from dynaclient.cli.connection import connect
 from dynaclient.testing.certs import TinyCA
 
@@ -63,10 +63,3 @@ def test_the_command_line_namespace(
     parsed = build_parser().parse_args([*args, "--kubeconfig", str(kubeconfig)])
     with connect(parsed) as client:
         assert client.default_namespace == expected
-
-
-def test_unreachable_server_is_one_line_and_exit_1(kubeconfig: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    assert main(["get", "pods", "--kubeconfig", str(kubeconfig)]) == 1
-    err = capsys.readouterr().err
-    assert err.startswith("error: ")
-    assert err.count("\n") == 1
