@@ -174,6 +174,12 @@ def test_wait_for_established_returns_as_soon_as_the_server_reports_it(
     assert err.startswith(
         f"error: timed out waiting for the condition on customresourcedefinition.apiextensions.k8s.io/things.{group}"
     )
+    code, out, err = run(capsys, kube_apiserver, "wait", f"crd/nope.{group}", "--for=condition=Established")
+    assert (code, out, err) == (
+        1,
+        "",
+        f'Error from server (NotFound): customresourcedefinitions.apiextensions.k8s.io "nope.{group}" not found\n',
+    )
     code, out, _ = run(capsys, kube_apiserver, "delete", "-f", str(path))
     assert (code, out) == (0, f"customresourcedefinition.apiextensions.k8s.io/things.{group} deleted\n")
     code, _, err = run(capsys, kube_apiserver, "delete", "-f", str(path))

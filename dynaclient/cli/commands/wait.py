@@ -65,6 +65,8 @@ def run(args: argparse.Namespace) -> int:
             resources = scoped(client, resource, args)
             api = resources.api_resource
             ref = f"{api.kind.lower()}{'.' + api.group if api.group else ''}/{name}"
+            if condition not in (None, is_created):
+                resources.get(name, metadata_only=True)  # as kubectl: a missing object is an error, not a wait
             try:
                 if condition is None:
                     resources.wait_for_deletion(name, args.timeout)
