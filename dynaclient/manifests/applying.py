@@ -5,14 +5,15 @@
 1. **Plan** (:func:`~dynaclient.manifests.plan.plan`): resolve every object; unknown kinds, wrong apiVersions,
    contradicting namespaces and duplicates fail here, before any request that writes.
 2. **Dry run**: every object the server can already judge is applied with ``dryRun=All``; a refusal (validation,
-   admission, a field-manager conflict) fails the whole call before anything is written. Objects in a namespace
-   the set creates, and custom resources whose CRD the set creates, cannot be judged yet; the server checks them
-   when they are applied.
-3. **ApplySet parent** (with ``applyset``): recorded with the superset of the old and new kinds and namespaces.
-4. **Apply**, in install order; a custom resource whose CRD is in the set first waits for it to be Established.
-5. **Prune** (with ``applyset``): members of the set that this apply did not touch are deleted, then the parent
+   admission, a field-manager conflict) fails the whole call before anything is written.
+3. **Foundation**: the set's Namespaces, then (with ``applyset``) the ApplySet parent with the superset of the old
+   and new kinds and namespaces, then the set's CustomResourceDefinitions, each waited for until Established.
+4. **Second dry run** of the objects the first could not judge (those in a namespace, or of a kind, the set
+   creates): a refusal now leaves only the foundation applied, none of the other objects.
+5. **Apply** the other objects in install order.
+6. **Prune** (with ``applyset``): members of the set that this apply did not touch are deleted, then the parent
    records the new kinds and namespaces only.
-6. **Wait** (with ``wait``): every object until it is ready by kstatus rules.
+7. **Wait** (with ``wait``): every object until it is ready by kstatus rules.
 """
 
 from __future__ import annotations
@@ -23,12 +24,11 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dynaclient._types import JSONObject
-from dynaclient.discovery import APIResource
 from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import APIError, ManifestError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
 from dynaclient.manifests.applyset import PART_OF_LABEL, ApplySet, group_kind
 from dynaclient.manifests.loading import Manifest
-from dynaclient.manifests.plan import PlannedObject, plan
+from dynaclient.manifests.plan import CRD_GROUP_KIND, PlannedObject, plan
 from dynaclient.objects import get_resource_version, get_uid
 from dynaclient.resource_client import ResourceClient
 from dynaclient.restmapper import RESTMapper
@@ -95,13 +95,14 @@ def apply_manifests(
             :func:`~dynaclient.manifests.load_manifests`).
         field_manager: the field manager of every object.
         force: take over fields other managers own instead of failing with a conflict.
-        dry_run: stop after the server-side dry run; nothing is written.
+        dry_run: stop after the server-side dry run; nothing is written. Objects the server cannot judge yet
+            (in a namespace, or of a kind, the set creates) are reported as they would be sent.
         namespace: the namespace of objects that name none (default: ``client.default_namespace``); when given,
             objects naming another namespace are refused, as with ``kubectl -n``.
         applyset: label the objects as members of this ApplySet and prune the members that left the set.
         wait: wait until every object is ready (kstatus rules).
         timeout: seconds for the waits (CRDs established, objects ready), in all.
-        progress: called with a line of progress text (which object is applied, waited for, pruned).
+        progress: called with a line of progress text (dry runs, what is waited for, what was pruned).
 
     Raises:
         ManifestError: an object is invalid, or the server refused it; the message names its file and document
@@ -109,77 +110,144 @@ def apply_manifests(
         WaitTimeoutError: an object was not ready (or a CRD not established) within ``timeout``.
         ObjectFailedError: an awaited object failed (kstatus Failed: a Job failed, a rollout's deadline passed).
     """
-    say = progress or (lambda _message: None)
-    deadline = time.monotonic() + timeout
+    run = _SetApply(client, field_manager, force=force, applyset=applyset, timeout=timeout, progress=progress)
     planned = plan(manifests, client.mapper, default_namespace=client.default_namespace, namespace=namespace)
     if applyset is not None:
         planned = [_as_member(item, applyset) for item in planned]
-    checked = _dry_run(client, planned, field_manager=field_manager, force=force, say=say)
+    checks = run.dry_run(planned, range(len(planned)))
     if dry_run:
-        return _dry_run_result(planned, checked)
-    result = ApplyResult()
-    kinds = {group_kind(item.gvk) for item in planned}
-    namespaces = {item.namespace for item in planned if item.namespace}
-    if applyset is not None:
-        old_kinds, old_namespaces = applyset.read_parent(client)
-        kinds, namespaces = kinds | old_kinds, namespaces | old_namespaces  # the superset, until the prune is done
-    parent_written = applyset is None
-    for item in planned:
-        if not parent_written and not (item.gvk.kind == "Namespace" and not item.gvk.group):
-            # before the first member, but after the Namespaces: the parent may live in one the set creates
-            _write_parent(client, applyset, kinds, namespaces, field_manager=field_manager)
-            parent_written = True
-        dry = checked.get(id(item))
-        if item.resource is None:
-            item = _resolve_when_established(client, item, deadline, say)
+        return _dry_run_result(planned, checks)
+    run.read_parent(planned)
+    split = next((index for index, item in enumerate(planned) if not _is_foundation(item)), len(planned))
+    for index in range(split):
+        run.apply(planned[index], checks.get(index))
+    planned[split:] = run.resolve_pending(planned[split:])
+    checks.update(run.dry_run(planned, [index for index in range(split, len(planned)) if index not in checks]))
+    for index in range(split, len(planned)):
+        run.apply(planned[index], checks.get(index))
+    run.prune()
+    if wait:
+        _wait_ready(client, run.result.applied, run.deadline, run.say)
+    return run.result
+
+
+def _is_foundation(item: PlannedObject) -> bool:
+    """Namespaces and CRDs: what other objects of a set may need before the server can judge them."""
+    return (item.gvk.group, item.gvk.kind) in (("", "Namespace"), CRD_GROUP_KIND)
+
+
+class _SetApply:
+    """The state of one :func:`apply_manifests` call: options, the ApplySet's kinds and namespaces, the result.
+
+    Thread-safety: confined to the calling thread.
+    """
+
+    def __init__(
+        self,
+        client: DynamicClient,
+        field_manager: str,
+        *,
+        force: bool,
+        applyset: ApplySet | None,
+        timeout: float,
+        progress: Progress | None,
+    ) -> None:
+        self.client, self.field_manager, self.force, self.applyset = client, field_manager, force, applyset
+        self.deadline = time.monotonic() + timeout
+        self.say: Progress = progress or (lambda _message: None)
+        self.result = ApplyResult()
+        self.kinds: set[str] = set()
+        self.namespaces: set[str] = set()
+        self.parent_pending = applyset is not None
+
+    def dry_run(self, planned: list[PlannedObject], indexes: Iterable[int]) -> dict[int, JSONObject]:
+        """Dry-run the objects at ``indexes`` that the server can judge now; return the answers by index."""
+        chosen = list(indexes)
+        created = {item.name for item in planned if (item.gvk.group, item.gvk.kind) == ("", "Namespace")}
+        missing = {ns for ns in created if not _exists(self.client, "namespaces", ns)}
+        answers: dict[int, JSONObject] = {}
+        for index in chosen:
+            item = planned[index]
+            if item.resource is None or item.namespace in missing:
+                continue
+            answers[index] = self._apply(item, dry_run=True)
+        if chosen:
+            self.say(f"server-side dry run passed for {len(answers)} of {len(chosen)} objects")
+        return answers
+
+    def read_parent(self, planned: list[PlannedObject]) -> None:
+        """Record the kinds and namespaces of the set, with those the ApplySet parent lists already."""
+        self.kinds = {group_kind(item.gvk) for item in planned}
+        self.namespaces = {item.namespace for item in planned if item.namespace}
+        if self.applyset is not None:
+            old_kinds, old_namespaces = self.applyset.read_parent(self.client)
+            self.kinds |= old_kinds  # the superset, until the prune is done
+            self.namespaces |= old_namespaces
+
+    def apply(self, item: PlannedObject, checked: JSONObject | None) -> None:
+        """Apply ``item`` (the ApplySet parent first, once the set's Namespaces are applied)."""
+        if self.parent_pending and (item.gvk.group, item.gvk.kind) != ("", "Namespace"):
+            self._write_parent(self.kinds, self.namespaces)  # the parent may live in a namespace the set creates
+            self.parent_pending = False
+        answer = self._apply(item, dry_run=False)
+        self.result.applied.append(AppliedObject(item, _action(checked, answer), answer))
+
+    def resolve_pending(self, items: list[PlannedObject]) -> list[PlannedObject]:
+        """Resolve the custom resources of the set's CRDs, once each CRD is Established and served."""
+        pending = sorted({item.crd for item in items if item.resource is None})
+        crds = self.client.resource("customresourcedefinitions.apiextensions.k8s.io")
+        for crd in pending:
+            self.say(f"waiting for customresourcedefinition.apiextensions.k8s.io/{crd} to be established")
+            crds.wait_for(crd, crd_established, self._remaining())
+        return [item if item.resource is not None else self._served(item) for item in items]
+
+    def prune(self) -> None:
+        """Delete the ApplySet members this apply did not touch, then record the current kinds and namespaces."""
+        if self.applyset is None:
+            return
+        keep = {get_uid(entry.object) for entry in self.result.applied}
+        for resource, obj in self.applyset.find_orphans(self.client, self.kinds, self.namespaces, keep):
+            try:
+                resource.delete(obj["metadata"]["name"], propagation_policy="Background")
+            except NotFoundError:
+                continue
+            self.result.pruned.append(_describe(resource, obj))
+        if self.result.pruned:
+            self.say(f"pruned {len(self.result.pruned)} object(s) that left ApplySet {self.applyset.id}")
+        current = [entry.planned for entry in self.result.applied]
+        self._write_parent({group_kind(i.gvk) for i in current}, {i.namespace for i in current if i.namespace})
+
+    def _apply(self, item: PlannedObject, *, dry_run: bool) -> JSONObject:
         try:
-            answer = _resource(client, item).apply(item.manifest.object, field_manager=field_manager, force=force)
+            return _resource(self.client, item).apply(
+                item.manifest.object, field_manager=self.field_manager, force=self.force, dry_run=dry_run
+            )
         except APIError as exc:
             raise item.manifest.error(f"{item.description}: {exc}") from exc
-        result.applied.append(AppliedObject(item, _action(dry, answer), answer))
-    if applyset is not None:
-        result.pruned = _prune(client, applyset, kinds, namespaces, applied=result.applied, say=say)
-        current = [entry.planned for entry in result.applied]
-        kinds = {group_kind(item.gvk) for item in current}
-        _write_parent(
-            client, applyset, kinds, {i.namespace for i in current if i.namespace}, field_manager=field_manager
-        )
-    if wait:
-        _wait_ready(client, result.applied, deadline, say)
-    return result
 
-
-def _write_parent(
-    client: DynamicClient, applyset: ApplySet | None, kinds: set[str], namespaces: set[str], *, field_manager: str
-) -> None:
-    assert applyset is not None  # called only with an ApplySet
-    try:
-        applyset.write_parent(client, kinds, namespaces, field_manager=field_manager)
-    except APIError as exc:
-        raise ManifestError(str(exc), source=applyset.description) from exc
-
-
-def _prune(
-    client: DynamicClient,
-    applyset: ApplySet,
-    kinds: set[str],
-    namespaces: set[str],
-    *,
-    applied: list[AppliedObject],
-    say: Progress,
-) -> list[str]:
-    """Delete the members of ``applyset`` that this apply did not touch; return their descriptions."""
-    pruned = []
-    keep = {get_uid(entry.object) for entry in applied}
-    for resource, obj in applyset.find_orphans(client, kinds, namespaces, keep):
+    def _write_parent(self, kinds: set[str], namespaces: set[str]) -> None:
+        assert self.applyset is not None  # called only with an ApplySet
         try:
-            resource.delete(obj["metadata"]["name"], propagation_policy="Background")
-        except NotFoundError:
-            continue
-        pruned.append(_describe(resource, obj))
-    if pruned:
-        say(f"pruned {len(pruned)} object(s) that left ApplySet {applyset.id}")
-    return pruned
+            self.applyset.write_parent(self.client, kinds, namespaces, field_manager=self.field_manager)
+        except APIError as exc:
+            raise ManifestError(str(exc), source=self.applyset.description) from exc
+
+    def _served(self, item: PlannedObject) -> PlannedObject:
+        """Resolve ``item`` through discovery, which can lag a moment behind Established (kube-rs notes it too)."""
+        while True:
+            if isinstance(self.client.mapper, RESTMapper):
+                self.client.mapper.reset()
+            try:
+                return item.with_resource(self.client.mapper.resource_for(item.gvk))
+            except ResourceNotFoundError:
+                if self._remaining() <= 0:
+                    raise item.manifest.error(
+                        f"{item.gvk.kind} is not served after {item.crd} was established"
+                    ) from None
+                time.sleep(0.2)
+
+    def _remaining(self) -> float:
+        return max(0.0, self.deadline - time.monotonic())
 
 
 def _as_member(item: PlannedObject, applyset: ApplySet) -> PlannedObject:
@@ -188,42 +256,21 @@ def _as_member(item: PlannedObject, applyset: ApplySet) -> PlannedObject:
     if PART_OF_LABEL in labels:
         raise item.manifest.error(f"{item.ref}: the ApplySet label {PART_OF_LABEL} is already set in the input")
     body = {**obj, "metadata": {**obj["metadata"], "labels": {**labels, **applyset.member_labels()}}}
-    manifest = Manifest(body, item.manifest.source, item.manifest.document)
+    manifest = Manifest(body, item.manifest.source, item.manifest.document, item.manifest.line)
     return PlannedObject(manifest, item.gvk, item.namespace, item.resource, item.crd)
 
 
 def _resource(client: DynamicClient, item: PlannedObject) -> ResourceClient:
-    assert item.resource is not None
+    assert item.resource is not None  # resolved before use
     resource = client.resource(item.resource)
     return resource.namespace(item.namespace) if item.namespace else resource
 
 
-def _dry_run(
-    client: DynamicClient, planned: list[PlannedObject], *, field_manager: str, force: bool, say: Progress
-) -> dict[int, JSONObject]:
-    """Dry-run every object the server can judge now; return the answers by ``id(item)``."""
-    created_namespaces = {item.name for item in planned if item.gvk.kind == "Namespace" and not item.gvk.group}
-    missing = {ns for ns in created_namespaces if not _exists(client, "namespaces", ns)}
-    answers: dict[int, JSONObject] = {}
-    for item in planned:
-        if item.resource is None or item.namespace in missing:
-            continue
-        try:
-            answer = _resource(client, item).apply(
-                item.manifest.object, field_manager=field_manager, force=force, dry_run=True
-            )
-        except APIError as exc:
-            raise item.manifest.error(f"{item.description}: {exc}") from exc
-        answers[id(item)] = answer
-    say(f"server-side dry run passed for {len(answers)} of {len(planned)} objects")
-    return answers
-
-
-def _dry_run_result(planned: list[PlannedObject], checked: dict[int, JSONObject]) -> ApplyResult:
+def _dry_run_result(planned: list[PlannedObject], checks: dict[int, JSONObject]) -> ApplyResult:
     """Report the dry run; unchecked objects (their namespace or CRD does not exist yet) as they would be sent."""
     result = ApplyResult()
-    for item in planned:
-        answer = checked.get(id(item), item.manifest.object)
+    for index, item in enumerate(planned):
+        answer = checks.get(index, item.manifest.object)
         action: Action = "configured" if get_resource_version(answer) else "created"
         result.applied.append(AppliedObject(item, action, answer))
     return result
@@ -242,24 +289,6 @@ def _action(dry_run: JSONObject | None, answer: JSONObject) -> Action:
     if dry_run is None or not get_resource_version(dry_run):
         return "created"
     return "unchanged" if get_resource_version(dry_run) == get_resource_version(answer) else "configured"
-
-
-def _resolve_when_established(
-    client: DynamicClient, item: PlannedObject, deadline: float, say: Progress
-) -> PlannedObject:
-    say(f"waiting for customresourcedefinition.apiextensions.k8s.io/{item.crd} to be established")
-    crds = client.resource("customresourcedefinitions.apiextensions.k8s.io")
-    crds.wait_for(item.crd, crd_established, max(0.0, deadline - time.monotonic()))
-    while True:  # discovery can lag a moment behind Established (kube-rs wait::conditions::is_crd_established)
-        if isinstance(client.mapper, RESTMapper):
-            client.mapper.reset()
-        try:
-            resource: APIResource = client.mapper.resource_for(item.gvk)
-            return item.with_resource(resource)
-        except ResourceNotFoundError:
-            if time.monotonic() > deadline:
-                raise item.manifest.error(f"{item.gvk.kind} is not served after {item.crd} was established") from None
-            time.sleep(0.2)
 
 
 def _wait_ready(client: DynamicClient, applied: list[AppliedObject], deadline: float, say: Progress) -> None:

@@ -4,9 +4,10 @@ Each object becomes a :class:`PlannedObject`: its served resource and namespace,
 written. A custom resource whose CustomResourceDefinition is in the same set may not be served yet; it is
 checked against that CRD (kind, served version, scope) and resolved once the CRD is established.
 
-The apply order follows Helm's install order (``pkg/release/util/kind_sorter.go``): Namespaces first, then
-policies, accounts, configuration and storage, CustomResourceDefinitions, RBAC, Services, workloads, and the
-webhook configurations; unknown kinds (custom resources) come last. Objects of equal rank keep their order.
+The apply order is Namespaces, then CustomResourceDefinitions (Helm installs its ``crds/`` before the rest),
+then Helm's install order (``pkg/release/util/kind_sorter.go``): policies, accounts, configuration and storage,
+RBAC, Services, workloads, and the webhook configurations; unknown kinds (custom resources) come last. Objects of
+equal rank keep their order.
 """
 
 from __future__ import annotations
@@ -24,12 +25,12 @@ CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
 
 # fmt: off
 INSTALL_ORDER = (
-    "Namespace", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy", "PodDisruptionBudget",
-    "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
-    "PersistentVolumeClaim", "CustomResourceDefinition", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding",
-    "ClusterRoleBindingList", "Role", "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod",
-    "ReplicationController", "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob",
-    "IngressClass", "Ingress", "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
+    "Namespace", "CustomResourceDefinition", "NetworkPolicy", "ResourceQuota", "LimitRange", "PodSecurityPolicy",
+    "PodDisruptionBudget", "ServiceAccount", "Secret", "SecretList", "ConfigMap", "StorageClass", "PersistentVolume",
+    "PersistentVolumeClaim", "ClusterRole", "ClusterRoleList", "ClusterRoleBinding", "ClusterRoleBindingList", "Role",
+    "RoleList", "RoleBinding", "RoleBindingList", "Service", "DaemonSet", "Pod", "ReplicationController",
+    "ReplicaSet", "Deployment", "HorizontalPodAutoscaler", "StatefulSet", "Job", "CronJob", "IngressClass", "Ingress",
+    "APIService", "MutatingWebhookConfiguration", "ValidatingWebhookConfiguration",
 )
 # fmt: on
 _RANK = {kind: rank for rank, kind in enumerate(INSTALL_ORDER)}

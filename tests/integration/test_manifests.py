@@ -142,8 +142,8 @@ def test_six_kinds_apply_in_one_call_idempotently_wait_and_delete(client: Dynami
     first = apply_manifests(client, manifests, wait=True, timeout=120, progress=lines.append)
     assert [(a.planned.ref, a.action) for a in first.applied] == [
         (f"namespace/{ns}", "created"),
-        ("configmap/settings", "created"),
         (f"customresourcedefinition.apiextensions.k8s.io/widgets.{group}", "created"),
+        ("configmap/settings", "created"),
         ("service/web", "created"),
         ("deployment.apps/web", "created"),
         (f"widget.{group}/gear", "created"),
@@ -270,8 +270,8 @@ def test_six_kinds_in_one_command(
     out, err = capsys.readouterr()
     assert out.splitlines() == [
         f"namespace/{ns} created",
-        "configmap/settings created",
         f"customresourcedefinition.apiextensions.k8s.io/widgets.{group} created",
+        "configmap/settings created",
         "service/web created",
         "deployment.apps/web created",
         f"widget.{group}/gear created",
@@ -283,3 +283,18 @@ def test_six_kinds_in_one_command(
     assert capsys.readouterr().out.splitlines()[-1] == f"namespace/{ns} deleted"
     assert main(["get", "namespace", ns, *kubeconfig]) == 1
     assert capsys.readouterr().err == f'Error from server (NotFound): namespaces "{ns}" not found\n'
+
+
+def test_objects_in_a_new_namespace_are_dry_run_before_any_of_them_is_written(
+    client: DynamicClient, tmp_path: Path
+) -> None:
+    path, ns, group = six_kinds(tmp_path)
+    broken = path.read_text().replace("replicas: 2", "replicas: -1")  # refused by validation, not by the plan
+    path.write_text(broken)
+    with pytest.raises(ManifestError, match=r"deployment.apps/web in namespace .*: 422 Invalid: .*replicas"):
+        apply_manifests(client, load_path(path), timeout=60)
+    # the foundation (namespace, CRD) had to exist for the server to judge the rest; nothing else was written
+    assert not gone(client, "namespaces", ns)
+    assert gone(client, "configmaps", "settings", ns)
+    assert gone(client, "services", "web", ns)
+    delete_manifests(client, load_path(path), timeout=120)

@@ -65,8 +65,8 @@ def test_install_order_namespaces_and_crds_first_custom_resources_last() -> None
     result = planned(text)
     assert [p.ref for p in result] == [
         "namespace/demo",
-        "configmap/c",
         "customresourcedefinition.apiextensions.k8s.io/widgets.example.com",
+        "configmap/c",
         "service/web",
         "deployment.apps/web",
         "widget.example.com/w",
