@@ -258,9 +258,9 @@ def test_watch_prints_the_list_then_changes_until_the_timeout(
             str(kube_apiserver.kubeconfig_path),
         ]
     )
-    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    frames = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert code == 0
-    assert [(e["type"], e["object"]["metadata"]["name"]) for e in events] == [("ADDED", "delta")]
+    assert [(e["type"], e["object"]["metadata"]["name"]) for e in frames] == [("ADDED", "delta")]
 
 
 def test_an_unreachable_server_is_one_line_and_exit_1(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

@@ -288,7 +288,7 @@ def test_six_kinds_in_one_command(
 def test_objects_in_a_new_namespace_are_dry_run_before_any_of_them_is_written(
     client: DynamicClient, tmp_path: Path
 ) -> None:
-    path, ns, group = six_kinds(tmp_path)
+    path, ns, _ = six_kinds(tmp_path)
     broken = path.read_text().replace("replicas: 2", "replicas: -1")  # refused by validation, not by the plan
     path.write_text(broken)
     with pytest.raises(ManifestError, match=r"deployment.apps/web in namespace .*: 422 Invalid: .*replicas"):
