@@ -94,7 +94,7 @@ def run_get(args: argparse.Namespace) -> int:
         else:
             rows, missing = _print_tables(client, resources, names, args)
             if not rows and not names:
-                print(_no_resources(resources, args), file=sys.stderr)  # noqa: T201
+                print(_no_resources(resources), file=sys.stderr)  # noqa: T201
         for error in missing:
             print(f"Error from server (NotFound): {error.message}", file=sys.stderr)  # noqa: T201
         return 1 if missing else 0
@@ -158,7 +158,7 @@ def name_age_table(answer: dict[str, Any]) -> dict[str, Any]:
     return {"kind": "Table", "columnDefinitions": columns, "rows": rows}
 
 
-def _no_resources(resources: ResourceClient, args: argparse.Namespace) -> str:
+def _no_resources(resources: ResourceClient) -> str:
     if resources.namespace_name:
         return f"No resources found in {resources.namespace_name} namespace."
     return "No resources found"

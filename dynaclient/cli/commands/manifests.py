@@ -31,9 +31,10 @@ def register_apply(subparsers: Any) -> argparse.ArgumentParser:
     parser: argparse.ArgumentParser = subparsers.add_parser(
         "apply",
         help="server-side apply manifests as one set",
-        description="Server-side apply every object of the files, Namespaces and CRDs first, after a server-side "
-        "dry run of them all; custom resources wait for their CRD. With --prune --applyset, objects that left "
-        "the set are deleted (kubectl's ApplySet labels and annotations).",
+        description="Server-side apply every object of the files as one set: a server-side dry run first, then "
+        "Namespaces and CRDs, then a dry run of what needed them, then the rest; custom resources wait for their "
+        "CRD to be Established. With --prune --applyset, objects that left the set are deleted (kubectl's "
+        "ApplySet labels and annotations).",
     )
     _add_files(parser)
     parser.add_argument("--field-manager", default=DEFAULT_FIELD_MANAGER, help="the field manager")
