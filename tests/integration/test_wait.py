@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from dynaclient import DynamicClient, ResourceClient
-from dynaclient.exceptions import WaitTimeoutError
+from dynaclient.exceptions import ResourceNotFoundError, WaitTimeoutError
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from dynaclient.wait import condition_true, crd_established, is_created, stream
@@ -53,6 +53,18 @@ def gadget_crd(crds: ResourceClient) -> Iterator[dict[str, Any]]:
     crds.delete(body["metadata"]["name"])
 
 
+def served(client: DynamicClient, resource: str) -> ResourceClient:
+    """Resolve ``resource``; discovery may lag a moment behind the CRD's Established condition."""
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return client.resource(resource)
+        except ResourceNotFoundError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.1)
+
+
 def later(seconds: float, action: Any) -> threading.Thread:
     def run() -> None:
         time.sleep(seconds)  # the action must happen while the wait is under way, not before it starts
@@ -82,7 +94,7 @@ def test_null_conditions_wait_until_a_condition_is_written(
     crds = dynamic_client.resource("customresourcedefinitions")
     crds.wait_for(gadget_crd["metadata"]["name"], crd_established, 30)
     group = gadget_crd["spec"]["group"]
-    gadgets = dynamic_client.resource(f"gadgets.{group}").namespace(namespace)
+    gadgets = served(dynamic_client, f"gadgets.{group}").namespace(namespace)
     gadget = gadgets.create({"apiVersion": f"{group}/v1", "kind": "Gadget", "metadata": {"name": "g"}})
     gadget["status"] = {"conditions": None}
     gadgets.update_status(gadget)
@@ -109,7 +121,7 @@ def test_observed_generation_behind_is_not_ready(
 ) -> None:
     dynamic_client.resource("customresourcedefinitions").wait_for(gadget_crd["metadata"]["name"], crd_established, 30)
     group = gadget_crd["spec"]["group"]
-    gadgets = dynamic_client.resource(f"gadgets.{group}").namespace(namespace)
+    gadgets = served(dynamic_client, f"gadgets.{group}").namespace(namespace)
     gadgets.create({"apiVersion": f"{group}/v1", "kind": "Gadget", "metadata": {"name": "g"}, "spec": {"size": 1}})
     current = gadgets.get("g")
     current["status"] = {"conditions": [{"type": "Ready", "status": "True", "observedGeneration": 1}]}
