@@ -9,6 +9,7 @@ from importlib.metadata import version as _version
 
 from dynaclient._types import (
     JSONObject,
+    ObjectT,
 )
 from dynaclient.auth import (
     AuthProvider,
@@ -226,6 +227,7 @@ __all__ = [
     "OIDCAuth",
     "ObjectFailedError",
     "ObjectList",
+    "ObjectT",
     "PatchType",
     "Preconditions",
     "PropagationPolicy",

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import NamespaceScopeError, NotFoundError, WaitTimeoutError
@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 
 def await_condition(
-    resource: ResourceClient,
+    resource: ResourceClient[Any],
     name: str,
     condition: Predicate,
     timeout: float | None = None,
@@ -64,7 +64,7 @@ def await_condition(
 
 
 def await_deletion(
-    resource: ResourceClient,
+    resource: ResourceClient[Any],
     name: str,
     timeout: float | None = None,
     *,
@@ -83,7 +83,7 @@ def await_deletion(
 
 
 def _timeout_message(
-    resource: ResourceClient, name: str, condition: Predicate, timeout: float | None, state: JSONObject | None
+    resource: ResourceClient[Any], name: str, condition: Predicate, timeout: float | None, state: JSONObject | None
 ) -> str:
     namespace = f" in namespace {resource.namespace_name}" if resource.namespace_name else ""
     what = str(condition) if hasattr(condition, "description") else getattr(condition, "__name__", "the condition")
