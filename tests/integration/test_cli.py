@@ -115,10 +115,6 @@ def test_all_namespaces_and_the_context_namespace(
     assert (code, capsys.readouterr().out) == (0, "configmap/beta\n")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="discovery over kubectl --raw refuses the aggregated Accept until sweep-client 9afbd57 reaches main",
-)
 def test_the_kubectl_transport_prints_the_same(
     kube_apiserver: Cluster, populated: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
