@@ -79,6 +79,7 @@ from dynaclient.exceptions import (
     UnauthorizedError,
     UnsupportedMediaTypeError,
     UnsupportedRequestError,
+    WatchFrameTooLargeError,
 )
 from dynaclient.gvr import (
     GroupResource,
@@ -247,6 +248,7 @@ __all__ = [
     "Watch",
     "WatchEvent",
     "WatchEventType",
+    "WatchFrameTooLargeError",
     "WriteOptions",
     "__version__",
     "auto_detect_client",
