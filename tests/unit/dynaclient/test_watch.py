@@ -247,7 +247,7 @@ def test_a_frame_without_newline_past_the_cap_raises_a_typed_error_and_keeps_no_
     with pytest.raises(WatchFrameTooLargeError, match="watch frame 2 is longer than the 1024-byte cap") as raised:
         decoder.feed(b"x" * 200)
     assert raised.value.limit == 1024
-    assert decoder._pending == 0 and not decoder._parts  # memory released at once
+    assert not decoder._parts  # memory released at once
     with pytest.raises(WatchFrameTooLargeError):  # the stream is unusable: never a silent end
         decoder.close()
 
@@ -269,5 +269,4 @@ def test_the_default_cap_is_client_gos_16_mib_and_a_frame_at_the_cap_passes() ->
     assert decoder.feed(frame[: MAX_FRAME_BYTES // 2]) == []
     assert len(decoder.feed(frame[MAX_FRAME_BYTES // 2 :] + b"\n")) == 1
     with pytest.raises(WatchFrameTooLargeError):
-        iter_events = iter_watch_events([frame, b"y"])
-        list(iter_events)
+        list(iter_watch_events([frame, b"y"]))
