@@ -242,7 +242,7 @@ class SharedIndexInformer:
             listener = Listener(
                 target,
                 name=f"informer[{self.name}]/handler-{self._handlers_added}",
-                upstream_synced=self._sink.synced.is_set,
+                upstream_synced=self._sink.synced,
                 requested_resync=requested,
             )
             self._set_resync_period_locked(listener)
