@@ -294,6 +294,43 @@ def test_a_transform_that_returns_no_object_is_a_clear_error() -> None:
         assert harness.informer.stop(WAIT)
 
 
+def with_uid(obj: JSONObject, uid: str) -> JSONObject:
+    obj["metadata"]["uid"] = uid
+    return obj
+
+
+def test_a_relist_that_finds_a_name_under_another_uid_notifies_a_tombstone_then_an_add(harness: Harness) -> None:
+    old = with_uid(obj("a", "1"), "uid-1")
+    harness.informer.on_replace([old, with_uid(obj("b", "1"), "uid-b")], "5")
+    new = with_uid(obj("a", "9"), "uid-2")
+    harness.informer.on_replace([new, with_uid(obj("b", "8"), "uid-b")], "9")
+
+    assert harness.calls() == [
+        ("add", "default/a", "1", True),
+        ("add", "default/b", "1", True),
+        ("delete", "default/a", "1", True),
+        ("add", "default/a", "9", False),
+        ("update", "default/b", "1", "8"),
+    ]
+    tombstone = harness.handler.objects[2]
+    assert isinstance(tombstone, DeletedFinalStateUnknown)
+    assert tombstone.obj is old
+    assert harness.handler.objects[3] is new
+
+
+def test_a_watch_event_for_a_name_under_another_uid_notifies_a_tombstone_then_an_add(harness: Harness) -> None:
+    harness.informer.on_replace([with_uid(obj("a", "1"), "uid-1")], "5")
+    harness.event("MODIFIED", with_uid(obj("a", "7"), "uid-2"))
+    harness.event("MODIFIED", with_uid(obj("a", "8"), "uid-2"))
+
+    assert harness.calls() == [
+        ("add", "default/a", "1", True),
+        ("delete", "default/a", "1", True),
+        ("add", "default/a", "7", False),
+        ("update", "default/a", "7", "8"),
+    ]
+
+
 # -- filtering -----------------------------------------------------------------------------------------------------
 
 
