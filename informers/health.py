@@ -29,6 +29,21 @@ class ReflectorStatusView(Protocol):
         """How many times a watch was reopened."""
         ...
 
+    @property
+    def consecutive_failures(self) -> int:
+        """Failures since the server last delivered a whole state, an event or a bookmark."""
+        ...
+
+    @property
+    def last_error_at(self) -> float | None:
+        """When :attr:`last_error` happened, in clock seconds."""
+        ...
+
+    @property
+    def last_progress_at(self) -> float | None:
+        """When the server last confirmed the state (a whole state, an event or a bookmark), in clock seconds."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class InformerHealth:
@@ -46,7 +61,14 @@ class InformerHealth:
         bookmarks: bookmarks recorded.
         resyncs: resyncs replayed to handlers.
         watching: whether the reflector has a watch open.
-        last_error: the reflector's last error as ``"Type: message"``, or ``None``.
+        last_error: the reflector's last error as ``"Type: message"``, or ``None``; kept after recovery.
+        current_error: the error the reflector has not got past yet (failures since its last progress), or
+            ``None`` once a whole state, an event or a bookmark came after it: recovered.
+        last_error_age: seconds since ``last_error``; ``None`` without one.
+        staleness: seconds since the server last confirmed the cache (the last event, bookmark or whole state);
+            ``None`` before the first. The server sends a bookmark about every minute to an open watch, so well
+            over a minute means the watch is dead or frozen: the reflector closes such a watch after its
+            ``stall_timeout`` (65 s by default) and says so in ``current_error``.
         watch_restarts: how many times the reflector reopened its watch.
         reflector: the reflector's own status snapshot, ``None`` before start.
         handlers: each handler's queue depth, deliveries and errors, in registration order.
@@ -69,6 +91,9 @@ class InformerHealth:
     watch_restarts: int
     reflector: ReflectorStatusView | None
     handlers: tuple[HandlerHealth, ...]
+    current_error: str | None = None
+    last_error_age: float | None = None
+    staleness: float | None = None
 
     @property
     def relists(self) -> int:

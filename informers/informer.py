@@ -190,6 +190,7 @@ class SharedIndexInformer:
         with self._lock:
             started, stopped, reflector = self._started, self._stopped, self._reflector
         status = reflector.status() if reflector is not None else None
+        now = self._clock.monotonic()
         lists, events, bookmarks, resyncs = self._sink.counts.snapshot()
         return InformerHealth(
             name=self.name,
@@ -207,6 +208,9 @@ class SharedIndexInformer:
             watch_restarts=status.watch_restarts if status is not None else 0,
             reflector=status,
             handlers=tuple(listener.health() for listener in self._processor.listeners()),
+            current_error=status.last_error if status is not None and status.consecutive_failures else None,
+            last_error_age=_age(now, status.last_error_at if status is not None else None),
+            staleness=_age(now, status.last_progress_at if status is not None else None),
         )
 
     # -- handlers ----------------------------------------------------------------------------------------------
@@ -360,6 +364,10 @@ class SharedIndexInformer:
     def on_resource_version(self, resource_version: str) -> None:
         """Record a bookmark's resourceVersion."""
         self._sink.on_resource_version(resource_version)
+
+
+def _age(now: float, at: float | None) -> float | None:
+    return None if at is None else max(now - at, 0.0)
 
 
 def _floored(period: float) -> float:

@@ -46,7 +46,7 @@ from informers.reflector_state import (
     StreamStalled,
     Watching,
 )
-from informers.reflector_status import ReflectorStatus, phase_name, record
+from informers.reflector_status import ReflectorStatus, phase_name, progressed, record
 from informers.reflector_transitions import advance, begin_list, describe, initial_state, list_request, watch_request
 
 logger = logging.getLogger(__name__)
@@ -275,10 +275,18 @@ class Reflector:
             error = sink_error
             relist = replace(new, synced=old.synced)
             new = self._schedule(replace(relist, phase=BackingOff(begin_list(relist))))
+        now = self._clock.monotonic()
         with self._lock:
+            failing = self._status.consecutive_failures > 0
             self._state = new
-            self._status = record(self._status, old=old, outcome=outcome, transition=transition, new=new, error=error)
+            self._status = record(
+                self._status, old=old, outcome=outcome, transition=transition, new=new, error=error, now=now
+            )
             status = self._status
+        if failing and error is None and progressed(outcome, transition, new):
+            # Recovered: the next failure starts again from the shortest delay (client-go's backoff manager resets
+            # after a quiet spell; without this a watch failing just after an outage waited up to the 60 s cap).
+            self._backoff.reset()
         old_stream = _stream_of(old.phase)
         if old_stream is not None and old_stream is not _stream_of(new.phase):
             self._release(old_stream)

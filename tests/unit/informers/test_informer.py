@@ -491,6 +491,33 @@ def test_health_reports_counts_reflector_status_and_handler_state(harness: Harne
     assert (health.handler_errors, health.handler_queue_depth) == (2, 0)
 
 
+def test_health_gives_the_current_error_only_until_recovery_and_the_staleness_on_the_informers_clock(
+    harness: Harness,
+) -> None:
+    reflector = harness.reflectors.built[0]
+    error = "ReflectorError: the watch sent no event and no bookmark for 65 s; reopening it"
+    reflector.set_status(
+        IdleReflectorStatus(last_error=error, consecutive_failures=1, last_error_at=1.0, last_progress_at=0.0)
+    )
+    harness.clock.advance(70.0)
+    stalled = harness.informer.health()
+    assert (stalled.current_error, stalled.last_error, stalled.last_error_age, stalled.staleness) == (
+        error,
+        error,
+        69.0,
+        70.0,
+    )
+    reflector.set_status(IdleReflectorStatus(watching=True, last_error=error, last_error_at=1.0, last_progress_at=70.0))
+    harness.clock.advance(2.0)
+    recovered = harness.informer.health()
+    assert (recovered.current_error, recovered.last_error, recovered.last_error_age, recovered.staleness) == (
+        None,
+        error,
+        71.0,
+        2.0,
+    )
+
+
 def test_health_before_start_has_no_reflector() -> None:
     health = SharedIndexInformer(NO_SERVER, name="idle", reflector_factory=IdleReflectorFactory()).health()
     assert (health.started, health.watching, health.last_error, health.reflector, health.relists) == (

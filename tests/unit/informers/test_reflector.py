@@ -441,6 +441,42 @@ def test_backoff_grows_while_failures_continue_and_starts_over_after_a_quiet_per
     assert harness.backoff_delay() == 0.8
 
 
+def test_backoff_starts_over_as_soon_as_the_reflector_recovers_not_after_a_quiet_period() -> None:
+    # An outage: five failed lists take the backoff to 12.8 s. The server comes back: the list succeeds, then the
+    # watch is refused (a 429 while the watch cache initializes). The retry comes after 0.8 s, not 25.6 s.
+    failure: Exception = ConnectError("connection refused")
+    refused = TooManyRequestsError({"reason": "TooManyRequests"}, code=429)
+    pages: list[ListPage | Exception] = [*([failure] * 5), ListPage([], "10")]
+    harness = Harness(pages=pages, watches=[refused, FakeWatchStream(keep_open=True)])
+    harness.step()
+    delays = []
+    for _ in range(4):
+        delays.append(harness.wait_out_backoff())
+        harness.step()
+    assert delays == [0.8, 1.6, 3.2, 6.4]
+    harness.wait_out_backoff()
+    harness.step(2)  # the list succeeds; the watch is refused
+    assert harness.backoff_delay() == 0.8
+
+
+def test_health_shows_recovery_the_age_of_the_last_error_and_the_staleness() -> None:
+    stream = FakeWatchStream(keep_open=True)
+    failure = ServerError({"reason": "ServiceUnavailable", "message": "etcd is down"}, code=503)
+    harness = Harness(pages=[failure, ListPage([], "10")], watches=[stream])
+    harness.step()
+    failing = harness.reflector.status()
+    assert (failing.consecutive_failures, failing.last_error_at, failing.last_progress_at) == (1, 1000.0, None)
+    harness.wait_out_backoff()
+    harness.step(2)  # list, open
+    harness.clock.advance(5.0)
+    stream.push(bookmark("12"))
+    harness.step()
+    recovered = harness.reflector.status()
+    assert recovered.consecutive_failures == 0
+    assert recovered.last_error == "ServerError: 503 ServiceUnavailable: etcd is down"  # history, not current
+    assert (recovered.last_error_at, recovered.last_progress_at) == (1000.0, 1005.8)
+
+
 def test_the_first_failure_logs_at_info_and_the_next_in_a_row_at_warning(caplog: pytest.LogCaptureFixture) -> None:
     failure = ServerError({"reason": "ServiceUnavailable", "message": "etcd is down"}, code=503)
     harness = Harness(pages=[failure, failure])
