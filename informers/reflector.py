@@ -3,8 +3,9 @@
 :class:`Reflector` performs the request that the state machine of :mod:`informers.reflector_transitions` asks for,
 one request or one watch event per :meth:`Reflector.step`, and delivers what it learns to a
 :class:`~informers.listwatch.ReflectorSink` (client-go tools/cache/reflector.go ``ListAndWatch``).
-:meth:`Reflector.run` steps until its stop event is set; a guard thread closes the open watch as soon as it is, and
-closes a watch that has sent nothing, not even a bookmark, for ``stall_timeout`` seconds.
+:meth:`Reflector.run` steps until its stop event is set. A guard thread cancels the list or watch request in flight and
+closes the open watch as soon as it is, closes a watch that has sent nothing, not even a bookmark, for
+``stall_timeout`` seconds, and cancels a watch request whose response has not come in that time.
 
 Logs go to the ``informers.reflector`` logger (under ``informers``): INFO when a whole state is delivered and on a
 first failure, WARNING on each failure that follows another; every failure line says what happens next. A reflector
@@ -19,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from random import Random
 
-from dynaclient import DynaclientError, WatchEvent
+from dynaclient import Cancellation, DynaclientError, WatchEvent
 from informers.backoff import Backoff
 from informers.clock import Clock, RealClock
 from informers.exceptions import AlreadyStartedError
@@ -56,10 +57,13 @@ MIN_WATCH_TIMEOUT = 300
 many reflectors do not re-watch together (client-go reflector.go ``defaultMinWatchTimeout``, ``minWatchTimeout *
 (rand + 1)``)."""
 
-DEFAULT_STALL_TIMEOUT = 180.0
-"""Seconds without an event or a bookmark after which a watch is taken for dead, closed and reopened. The API server
-sends a bookmark about every minute to watches that ask for them (apiserver cacher ``bookmarkFrequency``), so
-three missed bookmarks; kube-rs uses a comparable idle timeout (server timeout + 5 s)."""
+DEFAULT_STALL_TIMEOUT = 65.0
+"""Seconds without an event or a bookmark after which a watch is taken for dead or frozen, closed and reopened; also
+the longest a watch request may wait for its response. The API server sends a bookmark to each watch that asks for
+them a minute after the last one (apiserver storage/cacher ``cacheWatcher.nextBookmarkTime``:
+``now + bookmarkFrequency``, one minute), dispatched by a timer ticking every 1 to 1.25 s
+(``Cacher.dispatchEvents``): a live watch is never silent much past 61 s; 4 s more absorb a busy server. client-go
+notices a dead HTTP/2 connection by pings after 30 + 15 s; over HTTP/1.1 the bookmarks are the heartbeat."""
 
 
 class Reflector:
@@ -127,6 +131,9 @@ class Reflector:
         self._events: Iterator[WatchEvent] | None = None
         self._last_activity = 0.0
         self._stalled_for: float | None = None
+        self._call: tuple[Cancellation, float, bool] | None = None  # the request in flight: (its cancellation,
+        # when it started, whether it opens a watch)
+        self._stopping = False
         self._started = False
         self._finished = False
 
@@ -152,8 +159,8 @@ class Reflector:
     def run(self, stop: threading.Event) -> None:
         """Step until ``stop`` is set, then close the open watch and return.
 
-        A guard thread closes the open watch as soon as ``stop`` is set, so a blocked read returns; a list request
-        in flight finishes first (the ListerWatcher contract has no cancellation).
+        A guard thread closes the open watch and cancels the request in flight as soon as ``stop`` is set, so a
+        blocked read or a wait for a response returns promptly.
 
         Raises:
             AlreadyStartedError: the reflector was run before.
@@ -192,36 +199,47 @@ class Reflector:
         return False
 
     def check_stalled(self) -> bool:
-        """Close the open watch if it sent no event and no bookmark for ``stall_timeout`` seconds.
+        """Close a watch silent for ``stall_timeout`` seconds, or cancel a watch request unanswered that long.
 
-        :meth:`run`'s guard thread calls this; the next :meth:`step` then reopens the watch from the last
-        resourceVersion.
+        A watch is silent when it sent no event and no bookmark. :meth:`run`'s guard thread calls this; the next
+        :meth:`step` then reopens the watch from the last resourceVersion.
 
         Returns:
-            Whether the watch was closed.
+            Whether a watch was closed or cancelled.
         """
         now = self._clock.monotonic()
         with self._lock:
-            stream = self._stream
-            idle = now - self._last_activity
-            if stream is None or self._stalled_for is not None or idle < self._stall_timeout:
+            stream, call = self._stream, self._call
+            if self._stalled_for is not None:
                 return False
-            self._stalled_for = idle
-        _close(stream)
+            if stream is not None and now - self._last_activity >= self._stall_timeout:
+                self._stalled_for = now - self._last_activity
+            elif stream is None and call is not None and call[2] and now - call[1] >= self._stall_timeout:
+                self._stalled_for = now - call[1]
+            else:
+                return False
+        if stream is not None:
+            _close(stream)
+        elif call is not None:
+            call[0].cancel()
         return True
 
     def _perform(self, state: ReflectorState, phase: Phase, stop: threading.Event) -> Outcome:
         if isinstance(phase, Listing):
             request = list_request(phase)
+            cancellation = self._begin_call(opens_watch=False)
             try:
                 page = self._lister_watcher.list_page(
                     limit=request.limit,
                     continue_token=request.continue_token,
                     resource_version=request.resource_version,
                     resource_version_match=request.resource_version_match,
+                    cancellation=cancellation,
                 )
             except Exception as error:
                 return Failed(error)
+            finally:
+                self._end_call()
             return PageReceived(page)
         if isinstance(phase, StreamingList | Watching):
             return self._open(state) if phase.stream is None else self._read()
@@ -233,6 +251,7 @@ class Reflector:
 
     def _open(self, state: ReflectorState) -> Outcome:
         request = watch_request(state)
+        cancellation = self._begin_call(opens_watch=True)
         try:
             stream = self._lister_watcher.watch(
                 resource_version=request.resource_version,
@@ -240,9 +259,14 @@ class Reflector:
                 timeout_seconds=self._watch_timeout(),
                 send_initial_events=request.send_initial_events,
                 resource_version_match=request.resource_version_match,
+                cancellation=cancellation,
             )
         except Exception as error:
-            return Failed(error)
+            with self._lock:
+                stalled, self._stalled_for = self._stalled_for, None
+            return Failed(error) if stalled is None else StreamStalled(stalled, opening=True)
+        finally:
+            self._end_call()
         opened_at = self._clock.monotonic()
         events = iter(stream)
         with self._lock:
@@ -347,14 +371,38 @@ class Reflector:
                 if self._finished:
                     return
             self.check_stalled()
+        with self._lock:
+            self._stopping = True
+            call = self._call
+        if call is not None:
+            call[0].cancel()
         _close(self._held())
 
     def _until_stalled(self) -> float:
         now = self._clock.monotonic()
         with self._lock:
-            if self._stream is None or self._stalled_for is not None:
+            if self._stalled_for is not None:
                 return self._stall_timeout
-            return max(self._last_activity + self._stall_timeout - now, 0.0)
+            if self._stream is not None:
+                return max(self._last_activity + self._stall_timeout - now, 0.0)
+            if self._call is not None and self._call[2]:
+                return max(self._call[1] + self._stall_timeout - now, 0.0)
+            # Nothing to watch over yet: look again soon, as a watch request may start at any moment.
+            return min(self._stall_timeout, 1.0)
+
+    def _begin_call(self, *, opens_watch: bool) -> Cancellation:
+        cancellation = Cancellation()
+        with self._lock:
+            self._call = (cancellation, self._clock.monotonic(), opens_watch)
+            self._stalled_for = None if opens_watch else self._stalled_for
+            stopping = self._stopping
+        if stopping:
+            cancellation.cancel()
+        return cancellation
+
+    def _end_call(self) -> None:
+        with self._lock:
+            self._call = None
 
     def _touch(self) -> None:
         now = self._clock.monotonic()

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 
-from dynaclient import JSONObject, WatchEvent, get_resource_version, get_uid
+from dynaclient import Cancellation, JSONObject, WatchEvent, get_resource_version, get_uid
 from informers.handlers import DeletedFinalStateUnknown
 from informers.interning import intern_repeated_strings
 from informers.listwatch import ListerWatcher, ListPage, WatchStream
@@ -267,6 +267,7 @@ class PreparingListerWatcher:
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
         """Fetch one page from the wrapped lister-watcher and prepare its objects."""
         page = self._inner.list_page(
@@ -274,6 +275,7 @@ class PreparingListerWatcher:
             continue_token=continue_token,
             resource_version=resource_version,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )
         self._sink.prepare(page.items, first_page=not continue_token)
         return page
@@ -286,6 +288,7 @@ class PreparingListerWatcher:
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> WatchStream:
         """Open a watch on the wrapped lister-watcher (events are prepared when applied)."""
         return self._inner.watch(
@@ -294,4 +297,5 @@ class PreparingListerWatcher:
             timeout_seconds=timeout_seconds,
             send_initial_events=send_initial_events,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )

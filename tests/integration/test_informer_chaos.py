@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from dynaclient import (
+    Cancellation,
     ConflictError,
     Discovery,
     DynamicClient,
@@ -169,6 +170,7 @@ class CuttableListWatch:
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
         """List through the inner lister-watcher."""
         return self._inner.list_page(
@@ -176,6 +178,7 @@ class CuttableListWatch:
             continue_token=continue_token,
             resource_version=resource_version,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )
 
     def watch(
@@ -186,6 +189,7 @@ class CuttableListWatch:
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> WatchStream:
         """Open a watch through the inner lister-watcher and remember it."""
         stream = self._inner.watch(
@@ -194,6 +198,7 @@ class CuttableListWatch:
             timeout_seconds=timeout_seconds,
             send_initial_events=send_initial_events,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )
         with self._opened:
             self._stream, self._watches = stream, self._watches + 1

@@ -14,9 +14,11 @@ import pytest
 
 from dynaclient import (
     BadRequestError,
+    Cancellation,
     ConnectError,
     GoneError,
     JSONObject,
+    RequestCancelled,
     ServerError,
     TooManyRequestsError,
     WatchEvent,
@@ -75,6 +77,7 @@ class FakeListerWatcher:
         self.watch_calls: list[dict[str, Any]] = []
         self.on_watch: threading.Event | None = None
         self.watch_opened = threading.Event()
+        self.cancellations: list[Cancellation | None] = []
 
     def list_page(
         self,
@@ -83,7 +86,9 @@ class FakeListerWatcher:
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
+        self.cancellations.append(cancellation)
         self.lists.append(
             {"limit": limit, "continue": continue_token, "rv": resource_version, "rvm": resource_version_match}
         )
@@ -102,7 +107,9 @@ class FakeListerWatcher:
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> FakeWatchStream:
+        self.cancellations.append(cancellation)
         call = {"rv": resource_version, "bookmarks": allow_bookmarks, "timeout": timeout_seconds}
         self.watch_calls.append(call | {"initial": send_initial_events, "rvm": resource_version_match})
         if not self.watches:
@@ -568,3 +575,100 @@ def test_a_reflector_lists_in_pages_by_default() -> None:
 
 def test_a_streaming_reflector_starts_with_a_streaming_list() -> None:
     assert Harness(watch_list=None).reflector.state.phase == StreamingList("")
+
+
+class HangingListerWatcher(FakeListerWatcher):
+    """Its first ``hang_lists`` lists and ``hang_watches`` watch opens wait until cancelled (no response ever)."""
+
+    def __init__(self, *, hang_lists: int = 0, hang_watches: int = 0, **script: Any) -> None:
+        super().__init__(**script)
+        self.hang_lists, self.hang_watches = hang_lists, hang_watches
+        self.hanging = threading.Event()
+
+    def _hang(self, cancellation: Cancellation | None) -> None:
+        assert cancellation is not None, "the reflector passed no cancellation"
+        self.hanging.set()
+        assert cancellation.wait(10), "the call was never cancelled"
+        self.hanging.clear()
+        raise RequestCancelled("cancelled while waiting for the response")
+
+    def list_page(self, **options: Any) -> ListPage:
+        if self.hang_lists:
+            self.hang_lists -= 1
+            self._hang(options.get("cancellation"))
+        return super().list_page(**options)
+
+    def watch(self, **options: Any) -> FakeWatchStream:
+        if self.hang_watches:
+            self.hang_watches -= 1
+            self._hang(options.get("cancellation"))
+        return super().watch(**options)
+
+
+def running(harness: Harness, lister_watcher: FakeListerWatcher) -> threading.Thread:
+    harness.lister_watcher = lister_watcher
+    harness.reflector = Reflector(
+        lister_watcher, harness.sink, name="pods", clock=harness.clock, stall_timeout=DEFAULT_STALL_TIMEOUT
+    )
+    runner = threading.Thread(target=harness.reflector.run, args=(harness.stop,), daemon=True)
+    runner.start()
+    return runner
+
+
+def test_stop_cancels_a_list_waiting_for_its_response() -> None:
+    harness = Harness()
+    runner = running(harness, HangingListerWatcher(hang_lists=1, pages=[], watches=[]))
+    assert harness.lister_watcher.hanging.wait(10)
+    harness.stop.set()
+    runner.join(10)
+    assert not runner.is_alive()
+    assert harness.reflector.status().phase == "stopped"
+
+
+def test_stop_cancels_a_watch_request_waiting_for_its_response() -> None:
+    harness = Harness()
+    lister_watcher = HangingListerWatcher(hang_watches=1, pages=[ListPage([], "10")], watches=[])
+    runner = running(harness, lister_watcher)
+    assert lister_watcher.hanging.wait(10)
+    harness.stop.set()
+    runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_a_watch_request_without_a_response_is_cancelled_after_the_stall_timeout_and_retried() -> None:
+    reopened = FakeWatchStream(keep_open=True)
+    harness = Harness()
+    lister_watcher = HangingListerWatcher(hang_watches=1, pages=[ListPage([], "10")], watches=[reopened])
+    runner = running(harness, lister_watcher)
+    try:
+        assert lister_watcher.hanging.wait(10)
+        assert harness.clock.block_until_waiters(1)  # the guard
+        harness.clock.advance(DEFAULT_STALL_TIMEOUT - 1.0)
+        assert harness.clock.block_until_waiters(1)
+        assert lister_watcher.hanging.is_set(), "cancelled before the stall timeout"
+        harness.clock.advance(1.0)
+        assert lister_watcher.watch_opened.wait(10), "the watch was not requested again"
+        status = harness.reflector.status()
+        assert status.last_error == "ReflectorError: the watch request got no response for 65 s; reopening it"
+        assert lister_watcher.watch_versions() == ["10"]  # the hung request is not recorded; this is the retry
+        assert len(lister_watcher.lists) == 1
+    finally:
+        harness.stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_a_frozen_watch_is_noticed_within_the_default_stall_timeout_just_past_the_minute_bookmarks() -> None:
+    assert 61.25 < DEFAULT_STALL_TIMEOUT <= 65.0
+    frozen = FakeWatchStream(keep_open=True)
+    harness = Harness(pages=[ListPage([], "10")], watches=[frozen, FakeWatchStream(keep_open=True)])
+    harness.step(2)
+    harness.clock.advance(60.0)
+    frozen.push(bookmark("11"))  # a minute bookmark, then nothing: the connection froze
+    harness.step()
+    harness.clock.advance(DEFAULT_STALL_TIMEOUT - 0.5)
+    assert not harness.reflector.check_stalled()
+    harness.clock.advance(0.5)
+    assert harness.reflector.check_stalled()
+    harness.step(2)
+    assert harness.lister_watcher.watch_versions() == ["10", "11"]
