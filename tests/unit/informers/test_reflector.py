@@ -617,8 +617,9 @@ def running(harness: Harness, lister_watcher: FakeListerWatcher) -> threading.Th
 
 def test_stop_cancels_a_list_waiting_for_its_response() -> None:
     harness = Harness()
-    runner = running(harness, HangingListerWatcher(hang_lists=1, pages=[], watches=[]))
-    assert harness.lister_watcher.hanging.wait(10)
+    lister_watcher = HangingListerWatcher(hang_lists=1, pages=[], watches=[])
+    runner = running(harness, lister_watcher)
+    assert lister_watcher.hanging.wait(10)
     harness.stop.set()
     runner.join(10)
     assert not runner.is_alive()
