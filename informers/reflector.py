@@ -5,7 +5,7 @@ one request or one watch event per :meth:`Reflector.step`, and delivers what it 
 :class:`~informers.listwatch.ReflectorSink` (client-go tools/cache/reflector.go ``ListAndWatch``).
 :meth:`Reflector.run` steps until its stop event is set. A guard thread cancels the list or watch request in flight and
 closes the open watch as soon as it is, closes a watch that has sent nothing, not even a bookmark, for
-``stall_timeout`` seconds, and cancels a watch request whose response has not come in that time.
+``stall_timeout`` seconds, and cancels a list or watch request still unanswered after that time.
 
 Logs go to the ``informers.reflector`` logger (under ``informers``): INFO when a whole state is delivered and on a
 first failure, WARNING on each failure that follows another; every failure line says what happens next. A reflector
@@ -25,7 +25,7 @@ from informers.backoff import Backoff
 from informers.clock import Clock, RealClock
 from informers.exceptions import AlreadyStartedError
 from informers.listwatch import ListerWatcher, ReflectorSink, WatchStream
-from informers.reflector_errors import describe_error
+from informers.reflector_errors import ReflectorError, describe_error
 from informers.reflector_state import (
     DEFAULT_PAGE_SIZE,
     Apply,
@@ -59,8 +59,8 @@ many reflectors do not re-watch together (client-go reflector.go ``defaultMinWat
 
 DEFAULT_STALL_TIMEOUT = 65.0
 """Seconds without an event or a bookmark after which a watch is taken for dead or frozen, closed and reopened; also
-the longest a watch request may wait for its response. The API server sends a bookmark to each watch that asks for
-them a minute after the last one (apiserver storage/cacher ``cacheWatcher.nextBookmarkTime``:
+the longest a list or watch request may wait for its response (the API server ends a list after 60 s). The API
+server sends a bookmark to each watch that asks for them a minute after the last one (apiserver storage/cacher ``cacheWatcher.nextBookmarkTime``:
 ``now + bookmarkFrequency``, one minute), dispatched by a timer ticking every 1 to 1.25 s
 (``Cacher.dispatchEvents``): a live watch is never silent much past 61 s; 4 s more absorb a busy server. client-go
 notices a dead HTTP/2 connection by pings after 30 + 15 s; over HTTP/1.1 the bookmarks are the heartbeat."""
@@ -131,8 +131,7 @@ class Reflector:
         self._events: Iterator[WatchEvent] | None = None
         self._last_activity = 0.0
         self._stalled_for: float | None = None
-        self._call: tuple[Cancellation, float, bool] | None = None  # the request in flight: (its cancellation,
-        # when it started, whether it opens a watch)
+        self._call: tuple[Cancellation, float] | None = None  # the request in flight: its cancellation, its start
         self._stopping = False
         self._started = False
         self._finished = False
@@ -199,9 +198,11 @@ class Reflector:
         return False
 
     def check_stalled(self) -> bool:
-        """Close a watch silent for ``stall_timeout`` seconds, or cancel a watch request unanswered that long.
+        """Close a watch silent for ``stall_timeout`` seconds, or cancel a list or watch request unfinished that long.
 
-        A watch is silent when it sent no event and no bookmark. :meth:`run`'s guard thread calls this; the next
+        A watch is silent when it sent no event and no bookmark. A list page takes the API server at most its
+        request timeout (60 s by default) and a watch request's response comes at once: a request still waiting
+        past ``stall_timeout`` went to a dead or frozen connection. :meth:`run`'s guard thread calls this; the next
         :meth:`step` then reopens the watch from the last resourceVersion.
 
         Returns:
@@ -214,7 +215,7 @@ class Reflector:
                 return False
             if stream is not None and now - self._last_activity >= self._stall_timeout:
                 self._stalled_for = now - self._last_activity
-            elif stream is None and call is not None and call[2] and now - call[1] >= self._stall_timeout:
+            elif stream is None and call is not None and now - call[1] >= self._stall_timeout:
                 self._stalled_for = now - call[1]
             else:
                 return False
@@ -227,7 +228,7 @@ class Reflector:
     def _perform(self, state: ReflectorState, phase: Phase, stop: threading.Event) -> Outcome:
         if isinstance(phase, Listing):
             request = list_request(phase)
-            cancellation = self._begin_call(opens_watch=False)
+            cancellation = self._begin_call()
             try:
                 page = self._lister_watcher.list_page(
                     limit=request.limit,
@@ -237,7 +238,11 @@ class Reflector:
                     cancellation=cancellation,
                 )
             except Exception as error:
-                return Failed(error)
+                with self._lock:
+                    stalled, self._stalled_for = self._stalled_for, None
+                if stalled is None:
+                    return Failed(error)
+                return Failed(ReflectorError(f"the list request got no response for {stalled:.0f} s; cancelled it"))
             finally:
                 self._end_call()
             return PageReceived(page)
@@ -251,7 +256,7 @@ class Reflector:
 
     def _open(self, state: ReflectorState) -> Outcome:
         request = watch_request(state)
-        cancellation = self._begin_call(opens_watch=True)
+        cancellation = self._begin_call()
         try:
             stream = self._lister_watcher.watch(
                 resource_version=request.resource_version,
@@ -385,16 +390,15 @@ class Reflector:
                 return self._stall_timeout
             if self._stream is not None:
                 return max(self._last_activity + self._stall_timeout - now, 0.0)
-            if self._call is not None and self._call[2]:
+            if self._call is not None:
                 return max(self._call[1] + self._stall_timeout - now, 0.0)
             # Nothing to watch over yet: look again soon, as a watch request may start at any moment.
             return min(self._stall_timeout, 1.0)
 
-    def _begin_call(self, *, opens_watch: bool) -> Cancellation:
+    def _begin_call(self) -> Cancellation:
         cancellation = Cancellation()
         with self._lock:
-            self._call = (cancellation, self._clock.monotonic(), opens_watch)
-            self._stalled_for = None if opens_watch else self._stalled_for
+            self._call, self._stalled_for = (cancellation, self._clock.monotonic()), None
             stopping = self._stopping
         if stopping:
             cancellation.cancel()

@@ -673,3 +673,26 @@ def test_a_frozen_watch_is_noticed_within_the_default_stall_timeout_just_past_th
     assert harness.reflector.check_stalled()
     harness.step(2)
     assert harness.lister_watcher.watch_versions() == ["10", "11"]
+
+
+def test_a_list_request_without_a_response_is_cancelled_after_the_stall_timeout_and_retried() -> None:
+    harness = Harness()
+    lister_watcher = HangingListerWatcher(
+        hang_lists=1, pages=[ListPage([], "10")], watches=[FakeWatchStream(keep_open=True)]
+    )
+    runner = running(harness, lister_watcher)
+    try:
+        assert lister_watcher.hanging.wait(10)
+        assert harness.clock.block_until_waiters(1)  # the guard
+        harness.clock.advance(DEFAULT_STALL_TIMEOUT)
+        assert harness.clock.block_until_waiters(2)  # the guard, and the reflector backing off
+        assert not lister_watcher.hanging.is_set()
+        assert harness.reflector.status().last_error == (
+            "ReflectorError: the list request got no response for 65 s; cancelled it"
+        )
+        harness.clock.advance(2.0)  # the backoff
+        assert lister_watcher.watch_opened.wait(10), "the list was not retried"
+    finally:
+        harness.stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
