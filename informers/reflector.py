@@ -59,11 +59,13 @@ many reflectors do not re-watch together (client-go reflector.go ``defaultMinWat
 
 DEFAULT_STALL_TIMEOUT = 65.0
 """Seconds without an event or a bookmark after which a watch is taken for dead or frozen, closed and reopened; also
-the longest a list or watch request may wait for its response (the API server ends a list after 60 s). The API
-server sends a bookmark to each watch that asks for them a minute after the last one (apiserver storage/cacher ``cacheWatcher.nextBookmarkTime``:
-``now + bookmarkFrequency``, one minute), dispatched by a timer ticking every 1 to 1.25 s
-(``Cacher.dispatchEvents``): a live watch is never silent much past 61 s; 4 s more absorb a busy server. client-go
-notices a dead HTTP/2 connection by pings after 30 + 15 s; over HTTP/1.1 the bookmarks are the heartbeat."""
+the longest a list or watch request may wait for its response (the API server ends a list after 60 s).
+
+The API server sends a bookmark to each watch that asks for them a minute after the last one (apiserver
+storage/cacher ``cacheWatcher.nextBookmarkTime``: ``now + bookmarkFrequency``, one minute), dispatched by a timer
+ticking every 1 to 1.25 s (``Cacher.dispatchEvents``): a live watch is never silent much past 61 s; 4 s more absorb
+a busy server. client-go notices a dead HTTP/2 connection by pings after 30 + 15 s; over HTTP/1.1 the bookmarks are
+the heartbeat."""
 
 
 class Reflector:
