@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
-from urllib3.connection import HTTPConnection
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as URLLib3Error
 
@@ -141,15 +141,38 @@ class _CancellablePool(HTTPConnectionPool):
         cancellation: Cancellation | None = getattr(_sending, "cancellation", None)
         if cancellation is None:
             return super()._make_request(conn, method, url, *args, **kwargs)
-        unregister = cancellation.on_cancel(lambda: _shut_down(getattr(conn, "sock", None)))
+        unregister = cancellation.on_cancel(lambda: _shut_down_connection(conn))
         try:
             return super()._make_request(conn, method, url, *args, **kwargs)
         finally:
             unregister()
 
 
+class _HandshakeVisibleConnection(HTTPSConnection):
+    """Remembers its socket's descriptor: while TLS wraps it, ``sock`` is a detached socket no one can shut down."""
+
+    handshake_fd: int | None = None
+
+    def _new_conn(self) -> socket.socket:
+        sock = super()._new_conn()
+        self.handshake_fd = sock.fileno()
+        return sock
+
+
 class _CancellableHTTPSPool(_CancellablePool, HTTPSConnectionPool):
-    pass
+    ConnectionCls = _HandshakeVisibleConnection
+
+
+def _shut_down_connection(conn: Any) -> None:
+    """Shut a pooled connection's socket down, even in the middle of its TLS handshake."""
+    sock = getattr(conn, "sock", None)
+    if isinstance(sock, socket.socket) and sock.fileno() != -1:
+        _shut_down(sock)
+        return
+    descriptor = getattr(conn, "handshake_fd", None)
+    if descriptor is not None:  # the request is in flight, so the descriptor is still this connection's
+        with contextlib.suppress(OSError), socket.fromfd(descriptor, socket.AF_INET, socket.SOCK_STREAM) as duplicate:
+            duplicate.shutdown(socket.SHUT_RDWR)
 
 
 class _CancellableAdapter(requests.adapters.HTTPAdapter):

@@ -10,17 +10,23 @@ resourceVersions), which is also what the cache holds. Nothing lost, nothing pha
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import os
 import random
+import socket
+import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 
+import dynaclient.transport.http as http_transport
 from dynaclient import (
     Cancellation,
     ConflictError,
@@ -28,11 +34,13 @@ from dynaclient import (
     DynamicClient,
     JSONObject,
     NotFoundError,
+    RequestCancelled,
     ResourceClient,
     RESTMapper,
     ServerError,
     TooManyRequestsError,
     TransportError,
+    TransportTimeout,
     client_from_config,
     get_resource_version,
     get_uid,
@@ -43,6 +51,7 @@ from dynaclient.testing.pytest_plugin import ExistingCluster
 from informers import (
     Backoff,
     DeletedFinalStateUnknown,
+    InformerHealth,
     ListerWatcher,
     ListPage,
     Reflector,
@@ -148,6 +157,101 @@ def inconsistencies(call: HandlerCall, uid: str, last: Version | None, newest: i
     if not tombstone and newest is not None and int(version) <= newest:
         found.append(f"resourceVersion {version} is not newer than {newest}")
     return found
+
+
+class LoopbackProxy:
+    """A TCP proxy on 127.0.0.1 in front of the API server that cuts, freezes or swallows connections.
+
+    * :meth:`cut` resets every open connection (RST), as a dropped link or a restarted load balancer does;
+    * :meth:`freeze` black-holes every open connection for good: the sockets stay open and whatever either side
+      sends is dropped, as a hung middlebox or a half-dead peer does; later connections pass;
+    * ``swallowing`` makes new connections reach nothing: they are accepted and what the client sends is
+      dropped, so its request never gets response headers.
+
+    TLS passes through untouched (the client still verifies the server's certificate for 127.0.0.1).
+
+    Thread-safety: thread-safe.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        target = urlsplit(upstream)
+        self._upstream = (target.hostname or "127.0.0.1", target.port or 443)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._lock = threading.Lock()
+        self._links: list[tuple[socket.socket, socket.socket | None, threading.Event]] = []
+        self.swallowing = False
+        self.cuts = self.freezes = 0
+        threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
+
+    def cut(self) -> int:
+        """Reset every open connection; return how many there were."""
+        with self._lock:
+            links, self._links = self._links, []
+            self.cuts += 1
+        for client, server, _ in links:
+            for sock in (client, server):
+                if sock is not None:
+                    _reset(sock)
+        return len(links)
+
+    def freeze(self) -> int:
+        """Black-hole every open connection for good; return how many there were."""
+        with self._lock:
+            links = list(self._links)
+            self.freezes += 1
+        for _, _, frozen in links:
+            frozen.set()
+        return len(links)
+
+    def close(self) -> None:
+        """Stop accepting and reset every connection."""
+        self._listener.close()
+        self.cut()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            frozen = threading.Event()
+            server = None
+            if self.swallowing:
+                frozen.set()
+            else:
+                try:
+                    server = socket.create_connection(self._upstream, timeout=5)
+                    server.settimeout(None)
+                except OSError:
+                    client.close()  # the API server is restarting: refused, like it
+                    continue
+            with self._lock:
+                self._links.append((client, server, frozen))
+            threading.Thread(target=_pump, args=(client, server, frozen), daemon=True).start()
+            if server is not None:
+                threading.Thread(target=_pump, args=(server, client, frozen), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket | None, frozen: threading.Event) -> None:
+    """Copy ``source`` to ``sink`` until either closes; once ``frozen``, read and drop."""
+    try:
+        while data := source.recv(65536):
+            if sink is not None and not frozen.is_set():
+                sink.sendall(data)
+    except OSError:
+        pass
+    for sock in (source, sink):
+        if sock is not None:
+            _reset(sock)
+
+
+def _reset(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)  # wakes a pump blocked reading it
+    with contextlib.suppress(OSError):
+        sock.close()
 
 
 class CuttableListWatch:
@@ -381,6 +485,128 @@ def writer_client(plane: ControlPlane) -> Iterator[DynamicClient]:
     """A client of the writer's own: its connections break with the apiserver's, not the informer's."""
     with client_from_config(load_kubeconfig(plane.kubeconfig_path)) as api:
         yield DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False)))
+
+
+@pytest.fixture
+def writer_configmaps(kube_apiserver: ControlPlane | ExistingCluster, namespace: str) -> Iterator[ResourceClient]:
+    """The ConfigMaps of ``namespace`` through a direct client of their own."""
+    with client_from_config(load_kubeconfig(kube_apiserver.kubeconfig_path)) as api:
+        yield (
+            DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False))).resource("configmaps").namespace(namespace)
+        )
+
+
+@pytest.fixture
+def proxy(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[LoopbackProxy]:
+    """A loopback proxy in front of the session's API server."""
+    loopback = LoopbackProxy(load_kubeconfig(kube_apiserver.kubeconfig_path).server)
+    yield loopback
+    loopback.close()
+
+
+def client_through(proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster) -> DynamicClient:
+    """A client of its own whose every connection goes through ``proxy`` (close its ``api_client`` after)."""
+    config = load_kubeconfig(kube_apiserver.kubeconfig_path)
+    host = urlsplit(config.server).hostname
+    api = client_from_config(
+        dataclasses.replace(config, server=proxy.url, tls_server_name=config.tls_server_name or host)
+    )
+    return DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False)))
+
+
+@contextlib.contextmanager
+def proxied_informer(
+    proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster, namespace: str, stall_timeout: float
+) -> Iterator[tuple[SharedInformerFactory, SharedIndexInformer, RecordingHandler]]:
+    """A synced ConfigMap informer reading through ``proxy``, with a short stall timeout; shut down after."""
+    client = client_through(proxy, kube_apiserver)
+    reflector = functools.partial(Reflector, stall_timeout=stall_timeout, backoff=Backoff(cap=1.0))
+    factory = SharedInformerFactory(client, namespace=namespace, reflector_factory=reflector)
+    informer, handler = factory.for_resource("configmaps"), RecordingHandler()
+    informer.add_event_handler(handler)
+    try:
+        factory.start()
+        assert all(factory.wait_for_cache_sync(30).values())
+        yield factory, informer, handler
+    finally:
+        assert factory.shutdown(timeout=5.0), "the informer did not stop within 5 s"
+        client.api_client.close()
+
+
+def wait_for_health(informer: SharedIndexInformer, done: Callable[[InformerHealth], bool], timeout: float) -> float:
+    """Poll the informer's health until ``done`` holds; return the seconds it took, or fail after ``timeout``."""
+    started = time.monotonic()
+    while not done(informer.health()):
+        assert time.monotonic() - started < timeout, f"not within {timeout} s: {informer.health()}"
+        threading.Event().wait(0.05)  # polling a condition with a deadline
+    return time.monotonic() - started
+
+
+def test_a_watch_whose_response_headers_never_come_times_out(
+    proxy: LoopbackProxy,
+    kube_apiserver: ControlPlane | ExistingCluster,
+    namespace: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http_transport, "STREAM_HEADER_TIMEOUT", 1.0)
+    client = client_through(proxy, kube_apiserver)
+    configmaps = client.resource("configmaps").namespace(namespace)  # discovery before the proxy swallows
+    proxy.swallowing = True
+    proxy.cut()  # and the pooled connection goes
+    started = time.monotonic()
+    with pytest.raises(TransportTimeout, match=r"timed out after 1\.0s"):
+        configmaps.watch()
+    assert time.monotonic() - started < 10.0
+    client.api_client.close()
+
+
+def test_a_cancelled_list_or_watch_returns_while_it_waits_for_response_headers(
+    proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster, namespace: str
+) -> None:
+    client = client_through(proxy, kube_apiserver)
+    configmaps = client.resource("configmaps").namespace(namespace)
+    proxy.swallowing = True
+    proxy.cut()
+    for call in (lambda c: configmaps.list_page(cancellation=c), lambda c: configmaps.watch(cancellation=c)):
+        cancellation = Cancellation()
+        threading.Timer(0.5, cancellation.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(RequestCancelled):
+            call(cancellation)
+        assert time.monotonic() - started < 5.0
+    client.api_client.close()
+
+
+def test_an_informer_whose_watch_request_gets_no_response_says_so_and_still_shuts_down_at_once(
+    proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster, namespace: str
+) -> None:
+    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=2.0) as (factory, informer, _):
+        proxy.swallowing = True
+        proxy.cut()  # the watch breaks; every reconnection goes nowhere
+        took = wait_for_health(informer, lambda h: "got no response for 2 s" in (h.current_error or ""), 10.0)
+        assert took < 2.0 + 3.0
+        started = time.monotonic()
+        assert factory.shutdown(timeout=2.0)  # a request is waiting for its response right now
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_black_holed_watch_is_noticed_within_the_stall_timeout_and_the_informer_recovers(
+    proxy: LoopbackProxy,
+    kube_apiserver: ControlPlane | ExistingCluster,
+    namespace: str,
+    writer_configmaps: ResourceClient,
+) -> None:
+    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=2.0) as (_, informer, handler):
+        writer_configmaps.create({"metadata": {"name": "before"}})
+        handler.wait_for(1)
+        assert proxy.freeze() >= 1  # the watch's connection, and idle pooled ones
+        stale = "no event and no bookmark for 2 s"
+        took = wait_for_health(informer, lambda h: stale in (h.current_error or "") and h.staleness is not None, 10.0)
+        assert took < 2.0 + 3.0, "the frozen watch was not noticed within the stall timeout"
+        writer_configmaps.create({"metadata": {"name": "after"}})
+        assert [call[1] for call in handler.wait_for(2, timeout=30.0)][-1].endswith("/after")
+        wait_for_health(informer, lambda h: h.current_error is None and h.watching, 10.0)
+        assert informer.health().staleness is not None
 
 
 def run_chaos(
