@@ -310,11 +310,13 @@ class SharedIndexInformer:
         stop.wait()
         self.stop()
 
-    def stop(self, timeout: float | None = None) -> bool:
+    def stop(self, timeout: float | None = None, *, wait: bool = True) -> bool:
         """Stop every thread and wait up to ``timeout`` seconds in all for them to end; return whether they have.
 
         The reflector and the handlers are told to stop at once, so a reflector slow to stop does not keep the
-        handlers running: notifications still queued are dropped, a callback in progress finishes. Idempotent.
+        handlers running: notifications still queued are dropped, a callback in progress finishes; the list or
+        watch request in flight is cancelled. With ``wait=False`` it returns at once (whether the threads have
+        already ended), so that many informers can be told to stop before any is waited for. Idempotent.
         """
         # Threads end in real time: the deadline is real even when the informer's clock is fake.
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -327,6 +329,8 @@ class SharedIndexInformer:
             threads = list(self._threads)
         self._stop.set()
         self._processor.stop()
+        if not wait:
+            return not any(thread.is_alive() for thread in threads)
         running = [thread.name for thread in threads if not _joined(thread, remaining())]
         running += self._processor.join(remaining)
         if running:
