@@ -343,7 +343,7 @@ class SharedIndexInformer:
             return
         try:
             reflector.run(self._stop)
-        except Exception:
+        except BaseException:  # logged, never silent (a thread ends quietly on SystemExit)
             logger.exception("the reflector of informer %s failed; the cache no longer follows the server", self.name)
 
     def _run_resync(self) -> None:

@@ -339,9 +339,9 @@ class Reflector:
                     self._sink.on_event(effect.event)
                 else:
                     self._sink.on_resource_version(effect.resource_version)
-        except Exception as error:
+        except BaseException as error:  # a transform's SystemExit too: it would end the thread without a word
             logger.exception("reflector %s: the sink failed; relisting", self._name)
-            return error
+            return error if isinstance(error, Exception) else ReflectorError(f"the sink raised {error!r}")
         if effects:
             self._touch()
         return None

@@ -136,6 +136,7 @@ class RecordingSink:
         self.calls: list[tuple[str, ...]] = []
         self.replaced = threading.Event()
         self.fail_next_event = False
+        self.failure: BaseException = RuntimeError("the store rejected the event")
 
     def on_replace(self, items: list[JSONObject], resource_version: str) -> None:
         self.calls.append(("replace", ",".join(get_name(item) for item in items), resource_version))
@@ -144,7 +145,7 @@ class RecordingSink:
     def on_event(self, event: WatchEvent) -> None:
         if self.fail_next_event:
             self.fail_next_event = False
-            raise RuntimeError("the store rejected the event")
+            raise self.failure
         self.calls.append((event.type, get_name(event.object), event.resource_version))
 
     def on_resource_version(self, resource_version: str) -> None:
@@ -696,3 +697,16 @@ def test_a_list_request_without_a_response_is_cancelled_after_the_stall_timeout_
         harness.stop.set()
         runner.join(10)
     assert not runner.is_alive()
+
+
+def test_a_sink_raising_system_exit_makes_the_reflector_relist_instead_of_ending_its_thread() -> None:
+    stream = FakeWatchStream(event("ADDED", "b", "11"))
+    pages: list[ListPage | Exception] = [ListPage([], "10"), ListPage([pod("b", "11")], "11")]
+    harness = Harness(pages=pages, watches=[stream, FakeWatchStream(keep_open=True)])
+    harness.sink.fail_next_event, harness.sink.failure = True, SystemExit(2)
+    harness.step(3)
+    assert isinstance(harness.reflector.state.phase, BackingOff)
+    harness.wait_out_backoff()
+    harness.step()
+    assert harness.sink.calls == [("replace", "", "10"), ("replace", "b", "11")]
+    assert harness.reflector.status().last_error == "ReflectorError: the sink raised SystemExit(2)"
