@@ -23,8 +23,6 @@ from urllib.parse import urlsplit
 
 import requests
 import requests.adapters
-from urllib3.connection import HTTPConnection, HTTPSConnection
-from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as URLLib3Error
 
 from dynaclient.exceptions import (
@@ -35,7 +33,8 @@ from dynaclient.exceptions import (
     TransportError,
     TransportTimeout,
 )
-from dynaclient.request import Cancellation, Request, Response
+from dynaclient.request import Request, Response
+from dynaclient.transport._pools import CancellableAdapter, sending, shut_down
 from dynaclient.transport.base import BaseTransport
 
 if TYPE_CHECKING:
@@ -53,12 +52,6 @@ STREAM_HEADER_TIMEOUT = 30.0
 """Seconds a streamed request without a timeout of its own (a watch) waits to connect and for its response
 headers. The API server sends a watch's headers as soon as the watch starts; once they are in, body reads have no
 time limit (a quiet watch is legitimate; informers close one that misses the server's minute bookmarks)."""
-
-KEEPALIVE_IDLE, KEEPALIVE_INTERVAL, KEEPALIVE_PROBES = 30, 10, 3
-"""TCP keepalive on every connection: the first probe after 30 s without traffic, then every 10 s, and the
-connection fails after 3 unanswered probes. A peer that vanished (host down, NAT entry dropped) is noticed about
-60 s after it last sent anything, where an open watch read would otherwise wait forever (client-go's dialer keeps
-alive every 30 s)."""
 
 USER_AGENT = f"dynaclient/{version('dynaclient')} (python {platform.python_version()})"
 """Sent with every request; the apiserver records it as the field manager of updates made without one."""
@@ -119,77 +112,7 @@ def build_ssl_context(
     return context
 
 
-def _keepalive_options() -> list[tuple[int, int, int]]:
-    options = [*HTTPConnection.default_socket_options, (socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)]
-    idle = getattr(socket, "TCP_KEEPIDLE", None) or getattr(socket, "TCP_KEEPALIVE", None)  # Linux, macOS
-    for option, value in ((idle, KEEPALIVE_IDLE), (getattr(socket, "TCP_KEEPINTVL", None), KEEPALIVE_INTERVAL)):
-        if option is not None:
-            options.append((socket.IPPROTO_TCP, option, value))
-    if hasattr(socket, "TCP_KEEPCNT"):
-        options.append((socket.IPPROTO_TCP, socket.TCP_KEEPCNT, KEEPALIVE_PROBES))
-    return options
-
-
-_sending = threading.local()
-"""The cancellation of the request the current thread is sending, for the connection pools below."""
-
-
-class _CancellablePool(HTTPConnectionPool):
-    """Lets a request's cancellation reach the connection while the request waits for its response headers."""
-
-    def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        cancellation: Cancellation | None = getattr(_sending, "cancellation", None)
-        if cancellation is None:
-            return super()._make_request(conn, method, url, *args, **kwargs)
-        unregister = cancellation.on_cancel(lambda: _shut_down_connection(conn))
-        try:
-            return super()._make_request(conn, method, url, *args, **kwargs)
-        finally:
-            unregister()
-
-
-class _HandshakeVisibleConnection(HTTPSConnection):
-    """Remembers its socket's descriptor: while TLS wraps it, ``sock`` is a detached socket no one can shut down."""
-
-    handshake_fd: int | None = None
-
-    def _new_conn(self) -> socket.socket:
-        sock = super()._new_conn()
-        self.handshake_fd = sock.fileno()
-        return sock
-
-
-class _CancellableHTTPSPool(_CancellablePool, HTTPSConnectionPool):
-    ConnectionCls = _HandshakeVisibleConnection
-
-
-def _shut_down_connection(conn: Any) -> None:
-    """Shut a pooled connection's socket down, even in the middle of its TLS handshake."""
-    sock = getattr(conn, "sock", None)
-    if isinstance(sock, socket.socket) and sock.fileno() != -1:
-        _shut_down(sock)
-        return
-    descriptor = getattr(conn, "handshake_fd", None)
-    if descriptor is not None:  # the request is in flight, so the descriptor is still this connection's
-        with contextlib.suppress(OSError), socket.fromfd(descriptor, socket.AF_INET, socket.SOCK_STREAM) as duplicate:
-            duplicate.shutdown(socket.SHUT_RDWR)
-
-
-class _CancellableAdapter(requests.adapters.HTTPAdapter):
-    """Connections with TCP keepalive, whose wait for response headers a cancellation interrupts."""
-
-    def init_poolmanager(self, connections: int, maxsize: int, block: bool = False, **pool_kwargs: Any) -> None:
-        super().init_poolmanager(connections, maxsize, block, socket_options=_keepalive_options(), **pool_kwargs)
-        self.poolmanager.pool_classes_by_scheme = {"http": _CancellablePool, "https": _CancellableHTTPSPool}
-
-    def proxy_manager_for(self, proxy: str, **proxy_kwargs: Any) -> Any:
-        manager = super().proxy_manager_for(proxy, socket_options=_keepalive_options(), **proxy_kwargs)
-        if not proxy.lower().startswith("socks"):
-            manager.pool_classes_by_scheme = {"http": _CancellablePool, "https": _CancellableHTTPSPool}
-        return manager
-
-
-class _ContextAdapter(_CancellableAdapter):
+class _ContextAdapter(CancellableAdapter):
     """Uses our SSL context (not requests' defaults nor ``REQUESTS_CA_BUNDLE``) for every pool."""
 
     def __init__(self, context: Callable[[], ssl.SSLContext], verify: bool, server_name: str | None) -> None:
@@ -270,7 +193,7 @@ class HTTPTransport(BaseTransport):
             self._session.headers["Accept-Encoding"] = "identity"
         adapter = _ContextAdapter(self._current_context, not insecure_skip_tls_verify, tls_server_name)
         self._session.mount("https://", adapter)
-        self._session.mount("http://", _CancellableAdapter(pool_connections=4, pool_maxsize=32))
+        self._session.mount("http://", CancellableAdapter(pool_connections=4, pool_maxsize=32))
         self._proxies = self._resolve_proxies(proxy_url)
         if self.server.startswith("https://"):
             self._current_context()  # fail fast on unusable CA or certificate data
@@ -306,22 +229,19 @@ class HTTPTransport(BaseTransport):
         url = self.server + request.path
         started = time.monotonic()
         unbounded_stream = request.expect == "stream" and request.timeout is None
-        _sending.cancellation = cancellation
-        try:
-            with _mapped_errors(request, STREAM_HEADER_TIMEOUT if unbounded_stream else request.timeout):
-                answer = self._session.request(
-                    request.method,
-                    url,
-                    params=list(request.query),
-                    data=request.body,
-                    headers=headers,
-                    timeout=STREAM_HEADER_TIMEOUT if unbounded_stream else request.timeout,
-                    stream=True,
-                    proxies=self._proxies,
-                    allow_redirects=False,
-                )
-        finally:
-            _sending.cancellation = None
+        header_timeout = STREAM_HEADER_TIMEOUT if unbounded_stream else request.timeout
+        with sending(cancellation), _mapped_errors(request, header_timeout):
+            answer = self._session.request(
+                request.method,
+                url,
+                params=list(request.query),
+                data=request.body,
+                headers=headers,
+                timeout=header_timeout,
+                stream=True,
+                proxies=self._proxies,
+                allow_redirects=False,
+            )
         if unbounded_stream:
             _set_read_timeout(answer, None)  # the headers are in: the stream's body may be quiet for long
         elapsed = (time.monotonic() - started) * 1e3
@@ -357,16 +277,9 @@ def _wrap(answer: requests.Response, request: Request) -> Response:
 
 def _abort(answer: requests.Response) -> None:
     """Wake a thread blocked reading ``answer`` by shutting its socket down, then close it."""
-    _shut_down(getattr(getattr(answer.raw, "connection", None), "sock", None))
+    shut_down(getattr(getattr(answer.raw, "connection", None), "sock", None))
     with contextlib.suppress(Exception):
         answer.close()
-
-
-def _shut_down(sock: object) -> None:
-    """Shut a socket down, so that a thread blocked reading it returns at once."""
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
 
 
 def _set_read_timeout(answer: requests.Response, timeout: float | None) -> None:
@@ -420,9 +333,6 @@ def _reason(exc: BaseException) -> str:
 
 
 __all__ = [
-    "KEEPALIVE_IDLE",
-    "KEEPALIVE_INTERVAL",
-    "KEEPALIVE_PROBES",
     "STREAM_HEADER_TIMEOUT",
     "CertificateSource",
     "HTTPTransport",

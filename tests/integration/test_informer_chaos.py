@@ -67,6 +67,7 @@ from informers import (
     meta_namespace_key,
 )
 from informers.factory import Resource
+from informers.reflector import DEFAULT_STALL_TIMEOUT
 from informers.testing import HandlerCall, RecordingHandler
 
 NAMES = tuple(f"cm-{index:02d}" for index in range(30))
@@ -740,3 +741,23 @@ def test_chaos_100_rounds_leave_every_keys_handler_history_consistent_with_the_s
 ) -> None:
     seed = int(os.environ.get("DYNACLIENT_CHAOS_SEED", "1700"))
     run_chaos(plane, proxy, writer_client, namespace, rounds=100, seed=seed)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_with_the_default_stall_timeout_bookmarks_keep_a_quiet_watch_alive_and_a_black_hole_is_noticed_in_65_s(
+    proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster, namespace: str
+) -> None:
+    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=DEFAULT_STALL_TIMEOUT) as (_, informer, _):
+        quiet_until, stalest = time.monotonic() + 150.0, 0.0
+        while time.monotonic() < quiet_until:  # nothing changes: only the server's bookmarks keep the watch alive
+            health = informer.health()
+            assert health.current_error is None, f"a live quiet watch was taken for dead: {health}"
+            stalest = max(stalest, health.staleness or 0.0)
+            threading.Event().wait(0.5)  # sampling the health over time
+        assert informer.health().bookmarks >= 2
+        assert stalest < DEFAULT_STALL_TIMEOUT
+        proxy.freeze()
+        took = wait_for_health(informer, lambda h: _stalled(h.current_error), DEFAULT_STALL_TIMEOUT + 30.0)
+        print(f"\nquiet watch: stalest {stalest:.1f} s between bookmarks; black hole noticed in {took:.1f} s")  # noqa: T201
+        assert took <= DEFAULT_STALL_TIMEOUT + DETECTION_SLACK
