@@ -40,8 +40,8 @@ class ReflectorStatusView(Protocol):
         ...
 
     @property
-    def last_progress_at(self) -> float | None:
-        """When the server last confirmed the state (a whole state, an event or a bookmark), in clock seconds."""
+    def last_confirmed_at(self) -> float | None:
+        """When the server last confirmed the state (a list, an event, a bookmark, a watch opened), in clock seconds."""
         ...
 
 
@@ -65,10 +65,10 @@ class InformerHealth:
         current_error: the error the reflector has not got past yet (failures since its last progress), or
             ``None`` once a whole state, an event or a bookmark came after it: recovered.
         last_error_age: seconds since ``last_error``; ``None`` without one.
-        staleness: seconds since the server last confirmed the cache (the last event, bookmark or whole state);
-            ``None`` before the first. The server sends a bookmark about every minute to an open watch, so well
-            over a minute means the watch is dead or frozen: the reflector closes such a watch after its
-            ``stall_timeout`` (65 s by default) and says so in ``current_error``.
+        staleness: seconds since the server last confirmed the cache (the last event, bookmark, list, or watch
+            opened from the cache's resourceVersion); ``None`` before the first. The reflector renews a watch
+            silent for its ``stall_timeout`` (65 s by default), which replaces a dead or frozen connection, so well
+            over that means the server cannot be reached; ``current_error`` then says why.
         watch_restarts: how many times the reflector reopened its watch.
         reflector: the reflector's own status snapshot, ``None`` before start.
         handlers: each handler's queue depth, deliveries and errors, in registration order.

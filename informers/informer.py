@@ -210,7 +210,7 @@ class SharedIndexInformer:
             handlers=tuple(listener.health() for listener in self._processor.listeners()),
             current_error=status.last_error if status is not None and status.consecutive_failures else None,
             last_error_age=_age(now, status.last_error_at if status is not None else None),
-            staleness=_age(now, status.last_progress_at if status is not None else None),
+            staleness=_age(now, status.last_confirmed_at if status is not None else None),
         )
 
     # -- handlers ----------------------------------------------------------------------------------------------

@@ -58,14 +58,16 @@ many reflectors do not re-watch together (client-go reflector.go ``defaultMinWat
 (rand + 1)``)."""
 
 DEFAULT_STALL_TIMEOUT = 65.0
-"""Seconds without an event or a bookmark after which a watch is taken for dead or frozen, closed and reopened; also
-the longest a list or watch request may wait for its response (the API server ends a list after 60 s).
+"""Seconds without an event or a bookmark after which a watch is renewed (closed and reopened from its last
+resourceVersion, no error), and the longest a list or watch request may wait for its response (the API server ends
+a list after 60 s) before it is cancelled and retried as a failure.
 
-The API server sends a bookmark to each watch that asks for them a minute after the last one (apiserver
-storage/cacher ``cacheWatcher.nextBookmarkTime``: ``now + bookmarkFrequency``, one minute), dispatched by a timer
-ticking every 1 to 1.25 s (``Cacher.dispatchEvents``): a live watch is never silent much past 61 s; 4 s more absorb
-a busy server. client-go notices a dead HTTP/2 connection by pings after 30 + 15 s; over HTTP/1.1 the bookmarks are
-the heartbeat."""
+A dead or frozen connection gives no sign, and cannot be told from a quiet resource: the API server sends a watch a
+bookmark a minute after the last one (apiserver storage/cacher ``cacheWatcher.nextBookmarkTime``, dispatched by a
+timer ticking every 1 to 1.25 s) but only once its watch cache has moved past the watch's resourceVersion
+(``cacheWatcher.process``); a resource nothing writes gets none. So a watch silent just past the minute is renewed:
+a dead connection is replaced within 65 s, a quiet one costs a request a minute. client-go notices a dead HTTP/2
+connection by pings after 30 + 15 s; over HTTP/1.1 there is nothing to ping."""
 
 
 class Reflector:
@@ -318,6 +320,8 @@ class Reflector:
             # Recovered: the next failure starts again from the shortest delay (client-go's backoff manager resets
             # after a quiet spell; without this a watch failing just after an outage waited up to the 60 s cap).
             self._backoff.reset()
+        if isinstance(outcome, StreamStalled) and not outcome.opening:
+            logger.debug("reflector %s: the watch %s; renewing it", self._name, outcome.describe())
         old_stream = _stream_of(old.phase)
         if old_stream is not None and old_stream is not _stream_of(new.phase):
             self._release(old_stream)

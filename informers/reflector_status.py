@@ -17,6 +17,7 @@ from informers.reflector_state import (
     Stopped,
     StreamingList,
     StreamOpened,
+    StreamStalled,
     Transition,
     Watching,
 )
@@ -52,8 +53,12 @@ class ReflectorStatus:
         last_error: the last failure as ``"Type: message"``, kept after recovery (``consecutive_failures`` is then
             ``0``); ``None`` if there was none.
         last_error_at: when ``last_error`` happened (clock seconds); ``None`` if there was none.
-        last_progress_at: when the server last confirmed the state (clock seconds): a whole state delivered, or an
-            event or bookmark received; ``None`` before the first. The staleness of the cache is measured from it.
+        last_confirmed_at: when the server last confirmed the state (clock seconds): a whole state delivered, an
+            event or bookmark received, or a watch opened from the last synced resourceVersion; ``None`` before
+            the first. The staleness of the cache is measured from it.
+        renewals: watches closed after ``stall_timeout`` seconds without an event or bookmark, and reopened from
+            the last resourceVersion: a quiet resource (the server sends bookmarks only once its watch cache moved
+            past the watch's resourceVersion) or a dead or frozen connection, which cannot be told apart.
         lists: whole states delivered, the first included.
         relists: whole states delivered after the first.
         watch_starts: watches opened, streaming lists included.
@@ -81,7 +86,8 @@ class ReflectorStatus:
     errors: int = 0
     consecutive_failures: int = 0
     last_error_at: float | None = None
-    last_progress_at: float | None = None
+    last_confirmed_at: float | None = None
+    renewals: int = 0
 
 
 def progressed(outcome: Outcome, transition: Transition, new: ReflectorState) -> bool:
@@ -142,7 +148,8 @@ def record(
         errors=status.errors + (error is not None),
         consecutive_failures=status.consecutive_failures if consecutive is None else consecutive,
         last_error_at=now if error is not None else status.last_error_at,
-        last_progress_at=now if progress else status.last_progress_at,
+        last_confirmed_at=now if progress or (opened and isinstance(old.phase, Watching)) else status.last_confirmed_at,
+        renewals=status.renewals + (isinstance(outcome, StreamStalled) and not outcome.opening),
     )
 
 

@@ -187,9 +187,13 @@ def _advance_watching(state: ReflectorState, phase: Watching, outcome: Outcome) 
             return _watch_event(state, phase, event)
         case StreamEnded(at):
             return _watch_ended(state, phase, at)
+        case StreamStalled(opening=False):
+            # Silence is no failure: the server sends bookmarks only once its watch cache has moved past the
+            # watch's resourceVersion (apiserver cacheWatcher.process), so a quiet resource gets none. Renewing the
+            # watch replaces a dead or frozen connection and costs a quiet one a request.
+            return Transition(replace(state, phase=Watching(resumed=True)))
         case StreamStalled():
-            what = "request" if outcome.opening else ""
-            stalled = ReflectorError(f"the watch {what}{' ' if what else ''}{outcome.describe()}; reopening it")
+            stalled = ReflectorError(f"the watch request {outcome.describe()}; reopening it")
             return Transition(replace(state, phase=Watching(resumed=True)), error=stalled)
         case Failed(error):
             return _watch_failed(state, error)

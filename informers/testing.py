@@ -88,7 +88,7 @@ class IdleReflectorStatus:
     watch_restarts: int = 0
     consecutive_failures: int = 0
     last_error_at: float | None = None
-    last_progress_at: float | None = None
+    last_confirmed_at: float | None = None
 
 
 class IdleReflector:

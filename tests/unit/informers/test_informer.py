@@ -495,9 +495,9 @@ def test_health_gives_the_current_error_only_until_recovery_and_the_staleness_on
     harness: Harness,
 ) -> None:
     reflector = harness.reflectors.built[0]
-    error = "ReflectorError: the watch sent no event and no bookmark for 65 s; reopening it"
+    error = "ReflectorError: the watch request got no response for 65 s; reopening it"
     reflector.set_status(
-        IdleReflectorStatus(last_error=error, consecutive_failures=1, last_error_at=1.0, last_progress_at=0.0)
+        IdleReflectorStatus(last_error=error, consecutive_failures=1, last_error_at=1.0, last_confirmed_at=0.0)
     )
     harness.clock.advance(70.0)
     stalled = harness.informer.health()
@@ -507,7 +507,9 @@ def test_health_gives_the_current_error_only_until_recovery_and_the_staleness_on
         69.0,
         70.0,
     )
-    reflector.set_status(IdleReflectorStatus(watching=True, last_error=error, last_error_at=1.0, last_progress_at=70.0))
+    reflector.set_status(
+        IdleReflectorStatus(watching=True, last_error=error, last_error_at=1.0, last_confirmed_at=70.0)
+    )
     harness.clock.advance(2.0)
     recovered = harness.informer.health()
     assert (recovered.current_error, recovered.last_error, recovered.last_error_age, recovered.staleness) == (

@@ -423,9 +423,9 @@ def test_a_stalled_watch_is_closed_and_reopened_from_the_last_resource_version()
     harness.step()
     assert harness.lister_watcher.watch_versions() == ["10", "12"]
     status = harness.reflector.status()
-    assert (status.errors, status.watch_restarts, len(harness.lister_watcher.lists)) == (1, 1, 1)
-    assert status.last_error is not None
-    assert "no event and no bookmark for 90 s" in status.last_error
+    assert (status.errors, status.renewals, status.watch_restarts, len(harness.lister_watcher.lists)) == (0, 1, 1, 1)
+    assert status.last_error is None  # silence is no failure: a quiet resource gets no bookmarks
+    assert status.last_confirmed_at == 1000.0 + 50.0 + 90.0  # the renewed watch opened from resourceVersion 12
 
 
 def test_backoff_grows_while_failures_continue_and_starts_over_after_a_quiet_period() -> None:
@@ -473,7 +473,7 @@ def test_health_shows_recovery_the_age_of_the_last_error_and_the_staleness() -> 
     harness = Harness(pages=[failure, ListPage([], "10")], watches=[stream])
     harness.step()
     failing = harness.reflector.status()
-    assert (failing.consecutive_failures, failing.last_error_at, failing.last_progress_at) == (1, 1000.0, None)
+    assert (failing.consecutive_failures, failing.last_error_at, failing.last_confirmed_at) == (1, 1000.0, None)
     harness.wait_out_backoff()
     harness.step(2)  # list, open
     harness.clock.advance(5.0)
@@ -482,7 +482,7 @@ def test_health_shows_recovery_the_age_of_the_last_error_and_the_staleness() -> 
     recovered = harness.reflector.status()
     assert recovered.consecutive_failures == 0
     assert recovered.last_error == "ServerError: 503 ServiceUnavailable: etcd is down"  # history, not current
-    assert (recovered.last_error_at, recovered.last_progress_at) == (1000.0, 1005.8)
+    assert (recovered.last_error_at, recovered.last_confirmed_at) == (1000.0, 1005.8)
 
 
 def test_the_first_failure_logs_at_info_and_the_next_in_a_row_at_warning(caplog: pytest.LogCaptureFixture) -> None:
