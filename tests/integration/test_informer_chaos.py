@@ -765,7 +765,8 @@ def test_with_the_default_stall_timeout_a_quiet_watch_stays_fresh_and_a_black_ho
             stalest = max(stalest, health.staleness or 0.0)
             threading.Event().wait(0.5)  # sampling the health over time
         quiet = _status(informer.health())
-        assert quiet.renewals >= 2
+        # Bookmarks come only if the server's ConfigMap cache moved on; where they did not, renewals kept it fresh.
+        assert quiet.bookmarks + quiet.renewals >= 2
         assert stalest < DEFAULT_STALL_TIMEOUT + DETECTION_SLACK
         proxy.freeze()
         took = wait_for_health(informer, lambda h: _noticed(quiet, _status(h)), DEFAULT_STALL_TIMEOUT + 30.0)
