@@ -20,7 +20,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 from random import Random
 
-from dynaclient import Cancellation, DynaclientError, WatchEvent
+from dynaclient import DynaclientError, WatchEvent
 from informers.backoff import Backoff
 from informers.clock import Clock, RealClock
 from informers.exceptions import AlreadyStartedError
@@ -49,6 +49,7 @@ from informers.reflector_state import (
 )
 from informers.reflector_status import ReflectorStatus, phase_name, progressed, record
 from informers.reflector_transitions import advance, begin_list, describe, initial_state, list_request, watch_request
+from informers.reflector_watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -131,14 +132,9 @@ class Reflector:
         self._lock = threading.Lock()
         self._state = initial_state(page_size=page_size, watch_list=watch_list)
         self._status = ReflectorStatus(name=name, phase=phase_name(self._state.phase))
-        self._stream: WatchStream | None = None
-        self._events: Iterator[WatchEvent] | None = None
-        self._last_activity = 0.0
-        self._stalled_for: float | None = None
-        self._call: tuple[Cancellation, float] | None = None  # the request in flight: its cancellation, its start
-        self._stopping = False
+        self._watchdog = Watchdog(self._clock, stall_timeout)
+        self._events: Iterator[WatchEvent] | None = None  # the open watch's; the reflector's thread only
         self._started = False
-        self._finished = False
 
     def __repr__(self) -> str:
         return f"Reflector(name={self._name!r}, phase={self.status().phase!r})"
@@ -172,15 +168,16 @@ class Reflector:
             if self._started:
                 raise AlreadyStartedError(f"reflector {self._name!r} was already run; create another one")
             self._started = True
-        guard = threading.Thread(target=self._guard, args=(stop,), name=f"reflector-guard[{self._name}]", daemon=True)
+        guard = threading.Thread(
+            target=self._watchdog.run, args=(stop,), name=f"reflector-guard[{self._name}]", daemon=True
+        )
         guard.start()
         try:
             while self.step(stop):
                 pass
         finally:
-            with self._lock:
-                self._finished = True
-            self._release(self._held())
+            self._watchdog.finish()
+            self._release(self._watchdog.held())
         if stop.is_set():
             guard.join()
 
@@ -204,35 +201,18 @@ class Reflector:
     def check_stalled(self) -> bool:
         """Close a watch silent for ``stall_timeout`` seconds, or cancel a list or watch request unfinished that long.
 
-        A watch is silent when it sent no event and no bookmark. A list page takes the API server at most its
-        request timeout (60 s by default) and a watch request's response comes at once: a request still waiting
-        past ``stall_timeout`` went to a dead or frozen connection. :meth:`run`'s guard thread calls this; the next
-        :meth:`step` then reopens the watch from the last resourceVersion.
+        :meth:`run`'s guard thread calls this (see :meth:`Watchdog.check`); the next :meth:`step` then renews the
+        watch from the last resourceVersion, or retries the request.
 
         Returns:
-            Whether a watch was closed or cancelled.
+            Whether a watch was closed or a request cancelled.
         """
-        now = self._clock.monotonic()
-        with self._lock:
-            stream, call = self._stream, self._call
-            if self._stalled_for is not None:
-                return False
-            if stream is not None and now - self._last_activity >= self._stall_timeout:
-                self._stalled_for = now - self._last_activity
-            elif stream is None and call is not None and now - call[1] >= self._stall_timeout:
-                self._stalled_for = now - call[1]
-            else:
-                return False
-        if stream is not None:
-            _close(stream)
-        elif call is not None:
-            call[0].cancel()
-        return True
+        return self._watchdog.check()
 
     def _perform(self, state: ReflectorState, phase: Phase, stop: threading.Event) -> Outcome:
         if isinstance(phase, Listing):
             request = list_request(phase)
-            cancellation = self._begin_call()
+            cancellation = self._watchdog.begin_call()
             try:
                 page = self._lister_watcher.list_page(
                     limit=request.limit,
@@ -242,13 +222,12 @@ class Reflector:
                     cancellation=cancellation,
                 )
             except Exception as error:
-                with self._lock:
-                    stalled, self._stalled_for = self._stalled_for, None
+                stalled = self._watchdog.take_stall()
                 if stalled is None:
                     return Failed(error)
                 return Failed(ReflectorError(f"the list request got no response for {stalled:.0f} s; cancelled it"))
             finally:
-                self._end_call()
+                self._watchdog.end_call()
             return PageReceived(page)
         if isinstance(phase, StreamingList | Watching):
             return self._open(state) if phase.stream is None else self._read()
@@ -260,7 +239,7 @@ class Reflector:
 
     def _open(self, state: ReflectorState) -> Outcome:
         request = watch_request(state)
-        cancellation = self._begin_call()
+        cancellation = self._watchdog.begin_call()
         try:
             stream = self._lister_watcher.watch(
                 resource_version=request.resource_version,
@@ -271,16 +250,13 @@ class Reflector:
                 cancellation=cancellation,
             )
         except Exception as error:
-            with self._lock:
-                stalled, self._stalled_for = self._stalled_for, None
+            stalled = self._watchdog.take_stall()
             return Failed(error) if stalled is None else StreamStalled(stalled, opening=True)
         finally:
-            self._end_call()
+            self._watchdog.end_call()
         opened_at = self._clock.monotonic()
-        events = iter(stream)
-        with self._lock:
-            self._stream, self._events = stream, events
-            self._last_activity, self._stalled_for = opened_at, None
+        self._events = iter(stream)
+        self._watchdog.opened(stream, opened_at)
         return StreamOpened(stream, opened_at)
 
     def _read(self) -> Outcome:
@@ -294,10 +270,9 @@ class Reflector:
         except Exception as error:
             outcome = Failed(error)
         else:
-            self._touch()
+            self._watchdog.touch()
             return EventReceived(event)
-        with self._lock:
-            stalled, self._stalled_for = self._stalled_for, None
+        stalled = self._watchdog.take_stall()
         return StreamStalled(stalled) if stalled is not None else outcome
 
     def _apply(self, old: ReflectorState, outcome: Outcome) -> None:
@@ -347,7 +322,7 @@ class Reflector:
             logger.exception("reflector %s: the sink failed; relisting", self._name)
             return error if isinstance(error, Exception) else ReflectorError(f"the sink raised {error!r}")
         if effects:
-            self._touch()
+            self._watchdog.touch()
         return None
 
     def _log(
@@ -376,78 +351,21 @@ class Reflector:
     def _watch_timeout(self) -> int:
         return int(MIN_WATCH_TIMEOUT * (1.0 + self._random.random()))
 
-    def _guard(self, stop: threading.Event) -> None:
-        while not self._clock.wait(stop, self._until_stalled()):
-            with self._lock:
-                if self._finished:
-                    return
-            self.check_stalled()
-        with self._lock:
-            self._stopping = True
-            call = self._call
-        if call is not None:
-            call[0].cancel()
-        _close(self._held())
-
-    def _until_stalled(self) -> float:
-        now = self._clock.monotonic()
-        with self._lock:
-            if self._stalled_for is not None:
-                return self._stall_timeout
-            if self._stream is not None:
-                return max(self._last_activity + self._stall_timeout - now, 0.0)
-            if self._call is not None:
-                return max(self._call[1] + self._stall_timeout - now, 0.0)
-            # Nothing to watch over yet: look again soon, as a watch request may start at any moment.
-            return min(self._stall_timeout, 1.0)
-
-    def _begin_call(self) -> Cancellation:
-        cancellation = Cancellation()
-        with self._lock:
-            self._call, self._stalled_for = (cancellation, self._clock.monotonic()), None
-            stopping = self._stopping
-        if stopping:
-            cancellation.cancel()
-        return cancellation
-
-    def _end_call(self) -> None:
-        with self._lock:
-            self._call = None
-
-    def _touch(self) -> None:
-        now = self._clock.monotonic()
-        with self._lock:
-            self._last_activity = now
-
-    def _held(self) -> WatchStream | None:
-        with self._lock:
-            return self._stream
-
     def _release(self, stream: WatchStream | None) -> None:
-        with self._lock:
-            if self._stream is stream:
-                self._stream, self._events, self._stalled_for = None, None, None
-        _close(stream)
+        if self._watchdog.held() is stream:
+            self._events = None
+        self._watchdog.release(stream)
 
     def _halt(self) -> None:
         with self._lock:
             self._state = replace(self._state, phase=Stopped())
             self._status = replace(self._status, phase="stopped", watching=False)
-        self._release(self._held())
+        self._release(self._watchdog.held())
         logger.debug("reflector %s: stopped", self._name)
 
 
 def _stream_of(phase: Phase) -> WatchStream | None:
     return phase.stream if isinstance(phase, StreamingList | Watching) else None
-
-
-def _close(stream: WatchStream | None) -> None:
-    if stream is None:
-        return
-    try:
-        stream.close()
-    except Exception:
-        logger.debug("closing a watch failed", exc_info=True)
 
 
 __all__ = ["DEFAULT_STALL_TIMEOUT", "MIN_WATCH_TIMEOUT", "Reflector", "ReflectorStatus"]
