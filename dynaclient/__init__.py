@@ -85,6 +85,7 @@ from dynaclient.exceptions import (
     UnsupportedMediaTypeError,
     UnsupportedRequestError,
     WaitTimeoutError,
+    WatchFrameTooLargeError,
 )
 from dynaclient.gvr import (
     GroupResource,
@@ -263,6 +264,7 @@ __all__ = [
     "Watch",
     "WatchEvent",
     "WatchEventType",
+    "WatchFrameTooLargeError",
     "WriteOptions",
     "__version__",
     "auto_detect_client",
