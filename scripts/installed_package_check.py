@@ -83,7 +83,15 @@ def check_imports() -> None:
 
 
 def check_helps() -> None:
-    """Every command line of the wheel prints its help."""
+    """Every command line of the wheel prints its help, the console scripts included."""
+    for script in importlib.metadata.entry_points(group="console_scripts"):
+        if script.dist is None or script.dist.name != "dynaclient":
+            continue
+        path = Path(sys.executable).with_name(script.name)
+        done = subprocess.run([path, "--help"], capture_output=True, text=True, timeout=60, check=False)
+        if done.returncode != 0 or "usage:" not in done.stdout:
+            fail(f"{script.name} --help exited {done.returncode}:\n{done.stdout}{done.stderr}")
+        say(f"{script.name} --help: ok")
     for args in HELPS:
         module = args[1]
         if importlib.util.find_spec(module) is None:
