@@ -228,14 +228,15 @@ def no_go_toolchain_message(env: Mapping[str, str]) -> str:
     >>> print(no_go_toolchain_message({"HOME": "/h", "XDG_DATA_HOME": "/d"}))
     ... # doctest: +ELLIPSIS +NORMALIZE_WHITESPACE
     the Go toolchain ('go') is needed to build the control plane and was not found; or provide the binaries:
-    TEST_ASSET_KUBE_APISERVER and TEST_ASSET_ETCD (paths to the files), KUBEBUILDER_ASSETS (a directory holding
-    both), or the setup-envtest store (setup-envtest use 1.34.4 puts them in /d/kubebuilder-envtest/k8s/1.34.4-...)
+    TEST_ASSET_<NAME> per binary (TEST_ASSET_KUBE_APISERVER, TEST_ASSET_ETCD, ...), KUBEBUILDER_ASSETS (a directory
+    holding them), or the setup-envtest store (setup-envtest use 1.34.4 puts them in
+    /d/kubebuilder-envtest/k8s/1.34.4-...)
     """
+    examples = ", ".join(asset_variable(name) for name in ("kube-apiserver", "etcd"))
     return (
         "the Go toolchain ('go') is needed to build the control plane and was not found; or provide the binaries: "
-        f"{_NAMES['kube-apiserver']} and {_NAMES['etcd']} (paths to the files), KUBEBUILDER_ASSETS (a directory "
-        f"holding both), or the setup-envtest store (setup-envtest use {KUBERNETES_VERSION} puts them in "
-        f"{envtest_store_dir(env)})"
+        f"TEST_ASSET_<NAME> per binary ({examples}, ...), KUBEBUILDER_ASSETS (a directory holding them), "
+        f"or the setup-envtest store (setup-envtest use {KUBERNETES_VERSION} puts them in {envtest_store_dir(env)})"
     )
 
 
