@@ -30,7 +30,7 @@ def _build() -> int:
 
 def _up(watch_cache: bool, controllers: bool, nodes: int) -> int:
     # Imported here: a plane needs the testing extra (cryptography); --help and build do not.
-    from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane  # noqa: PLC0415
+    from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane
 
     stop = threading.Event()
     # SIGTERM ends the plane as cleanly as Ctrl-C does.
@@ -56,7 +56,7 @@ def _up(watch_cache: bool, controllers: bool, nodes: int) -> int:
 
 
 def _startup(controllers: bool, nodes: int, repeat: int) -> int:
-    from dynaclient.testing.controlplane import ControlPlane  # noqa: PLC0415 - as in _up
+    from dynaclient.testing.controlplane import ControlPlane  # lazily, as in _up
 
     binaries = resolve_binaries(components=ControlPlane(controllers=controllers, nodes=nodes).components)
     seconds: list[float] = []
