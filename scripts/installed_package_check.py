@@ -16,7 +16,9 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-# (module whose import needs the extra, the extra, its dependency's top-level module)
+# (module of an optional feature, the extra, its dependency's top-level module). Importing one without its extra
+# either works (the dependency is imported on use) or fails with the one line naming the extra, never with a bare
+# ModuleNotFoundError: modules should start with dynaclient.extras.require_extra(...).
 OPTIONAL_MODULES = [
     ("dynaclient.testing.controlplane", "testing", "cryptography"),
     ("dynaclient.testing.certs", "testing", "cryptography"),
@@ -121,8 +123,9 @@ def check_missing_extras() -> None:
         if not in_wheel(module):
             continue  # a capability this wheel does not have (yet)
         done = run(["-c", f"import {module}"])
-        if done.returncode == 0:
-            fail(f"import {module} succeeded without the {extra} extra")
+        if done.returncode == 0:  # it imports its dependency when used; its own tests check that message
+            say(f"import {module} works without the {extra} extra (the dependency is imported on use)")
+            continue
         check_one_line(f"import {module}", done.stderr, extra, command_line=False)
         say(f"import {module} without the {extra} extra: {done.stderr.strip().splitlines()[-1]}")
     done = run(["-m", "dynaclient.testing", "up"])
