@@ -1,0 +1,88 @@
+"""The finalizer flow: apply while an object lives, clean up once when it is deleted (kube-rs ``finalizer()``).
+
+Call :func:`finalizer` from a reconcile with the object read from the lister:
+
+======================  ==========  ==========================================================================
+has the finalizer       deleting    what happens
+======================  ==========  ==========================================================================
+no                      no          the finalizer is added, nothing else; the write's own event reconciles again
+yes                     no          ``apply(obj)``
+yes                     yes         ``cleanup(obj)``; only if it returns, the finalizer is removed
+no                      yes         nothing: apply never ran, so there is nothing to clean up
+======================  ==========  ==========================================================================
+
+So once ``apply`` has started, ``cleanup`` must succeed before the object can disappear. Both must be idempotent,
+and ``cleanup`` must cope with an ``apply`` that never finished. The writes are JSON patches that ``test`` the
+finalizer list first (kube-rs kube-runtime/src/finalizer.rs), so a concurrent change to the list fails the write
+(422) instead of dropping another controller's finalizer; the reconcile is then retried on the fresh object.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from dynaclient import JSONObject, ResourceClient
+
+R = TypeVar("R")
+
+
+def finalizer(
+    resource: ResourceClient,
+    name: str,
+    obj: JSONObject,
+    *,
+    apply: Callable[[JSONObject], R],
+    cleanup: Callable[[JSONObject], R],
+) -> R | None:
+    """Run ``apply`` or ``cleanup`` for ``obj`` under the finalizer ``name`` (see the module's table).
+
+    Args:
+        resource: the client of the object's resource (the object's namespace is used).
+        name: the finalizer, unique to this controller, e.g. ``sawtooths.example.com/cleanup``.
+        obj: the object as last read.
+        apply: brings the world in line with the living object; its result is returned.
+        cleanup: undoes what ``apply`` did outside the object; its result is returned.
+
+    Returns:
+        What ``apply`` or ``cleanup`` returned, or ``None`` when only the finalizer was added (or nothing done).
+
+    Raises:
+        Exception: whatever ``apply`` or ``cleanup`` raised (the finalizer stays), or the API error of the patch.
+    """
+    metadata = obj.get("metadata") or {}
+    finalizers = list(metadata.get("finalizers") or [])
+    deleting = bool(metadata.get("deletionTimestamp"))
+    namespace = str(metadata.get("namespace") or "")
+    client = resource.namespace(namespace) if namespace else resource
+    object_name = str(metadata.get("name") or "")
+    if name in finalizers and not deleting:
+        return apply(obj)
+    if name in finalizers:
+        result = cleanup(obj)
+        index = finalizers.index(name)
+        path = f"/metadata/finalizers/{index}"
+        client.patch(
+            object_name,
+            [{"op": "test", "path": path, "value": name}, {"op": "remove", "path": path}],
+            patch_type="json",
+        )
+        return result
+    if deleting:
+        return None
+    if finalizers:
+        patch = [
+            {"op": "test", "path": "/metadata/finalizers", "value": finalizers},
+            {"op": "add", "path": "/metadata/finalizers/-", "value": name},
+        ]
+    else:
+        # An absent list tests equal to null (kube-rs does the same); a list made empty by someone fails the test.
+        patch = [
+            {"op": "test", "path": "/metadata/finalizers", "value": None},
+            {"op": "add", "path": "/metadata/finalizers", "value": [name]},
+        ]
+    client.patch(object_name, patch, patch_type="json")
+    return None
+
+
+__all__ = ["finalizer"]
