@@ -27,13 +27,15 @@ from informers.controller.ratelimiter import RateLimiter, default_controller_rat
 
 K = TypeVar("K", bound=Hashable)
 
+_DELAY_POLL = 0.05
+
 
 class WorkQueue(Generic[K]):
     """A client-go work queue of hashable keys (``None`` is not a key).
 
-    Delayed keys are moved to the queue by a timer thread that waits on the queue's clock, so a test with a
-    :class:`~informers.FakeClock` releases them by advancing it; the thread starts with the first delayed add and
-    ends at shutdown.
+    Delayed keys join the queue when a worker looks for work and the queue's clock says they are due: a test with
+    a :class:`~informers.FakeClock` advances it and the next :meth:`get` hands the key out; the queue has no
+    thread of its own.
 
     Thread-safety: thread-safe; the metrics recorder is called without the queue's lock held.
     """
@@ -66,8 +68,6 @@ class WorkQueue(Generic[K]):
         self._delayed: list[tuple[float, int, K]] = []
         self._ready_at: dict[K, float] = {}
         self._sequence = itertools.count()
-        self._timer_wakeup = threading.Event()
-        self._timer: threading.Thread | None = None
         self._shutting_down = False
         self._draining = False
         self._adds = 0
@@ -83,7 +83,10 @@ class WorkQueue(Generic[K]):
     def __len__(self) -> int:
         """Return how many keys wait for a worker (held and delayed keys are not counted)."""
         with self._cond:
-            return len(self._queue)
+            released = self._release_due_locked()
+            depth = len(self._queue)
+        self._report_adds(released)
+        return depth
 
     # -- the queue ---------------------------------------------------------------------------------------------
 
@@ -121,16 +124,36 @@ class WorkQueue(Generic[K]):
             The key, which the worker must pass to :meth:`done`; ``None`` once the queue is shut down and empty,
             or when ``timeout`` passed.
         """
+        deadline = None if timeout is None else time.monotonic() + timeout
+        released = 0
         with self._cond:
-            if not self._cond.wait_for(lambda: self._queue or self._shutting_down, timeout) or not self._queue:
-                return None
-            key = self._queue.popleft()
-            now = self._clock.monotonic()
-            self._processing[key] = now
-            self._dirty.discard(key)
-            added_at = self._added_at.pop(key, now)
-        self._metrics.queue_latency(self.name, now - added_at)
+            while True:
+                released += self._release_due_locked()
+                if self._queue or self._shutting_down:
+                    break
+                wait = self._wait_locked(deadline)
+                if wait is not None and wait <= 0:
+                    break
+                self._cond.wait(wait)
+            key = self._queue.popleft() if self._queue else None
+            if key is not None:
+                now = self._clock.monotonic()
+                self._processing[key] = now
+                self._dirty.discard(key)
+                added_at = self._added_at.pop(key, now)
+        self._report_adds(released)
+        if key is not None:
+            self._metrics.queue_latency(self.name, now - added_at)
         return key
+
+    def _wait_locked(self, deadline: float | None) -> float | None:
+        # How long a getter sleeps: until its deadline, or until the next delayed key is due. A fake clock does not
+        # move by itself, so that second wait is capped and re-checked (a blocked getter notices an advance within
+        # _DELAY_POLL real seconds; a getter called after the advance releases the key at once).
+        waits = [] if deadline is None else [deadline - time.monotonic()]
+        if self._delayed:
+            waits.append(min(_DELAY_POLL, self._delayed[0][0] - self._clock.monotonic()))
+        return min(waits, default=None)
 
     def done(self, key: K) -> None:
         """Release ``key`` after processing; queue it again if it was added meanwhile."""
@@ -148,10 +171,8 @@ class WorkQueue(Generic[K]):
     def shut_down(self) -> None:
         """Drop further adds and delays; workers still get the waiting keys. Cancels a drain in progress."""
         with self._cond:
-            self._shutting_down = True
+            self._shut_down_locked()
             self._draining = False
-            self._cond.notify_all()
-        self._timer_wakeup.set()
 
     def shut_down_with_drain(self, timeout: float | None = None) -> bool:
         """Shut down, then wait until workers have handed back every key (client-go ``ShutDownWithDrain``).
@@ -166,15 +187,18 @@ class WorkQueue(Generic[K]):
             Whether every key was handed back.
         """
         with self._cond:
-            self._shutting_down = True
+            self._shut_down_locked()
             self._draining = True
-            self._cond.notify_all()
-        self._timer_wakeup.set()
-        with self._cond:
             self._cond.wait_for(lambda: not self._draining or (not self._processing and not self._queue), timeout)
             drained = not self._processing and not self._queue
             self._draining = False
             return drained
+
+    def _shut_down_locked(self) -> None:
+        self._shutting_down = True
+        self._delayed.clear()
+        self._ready_at.clear()
+        self._cond.notify_all()
 
     def shutting_down(self) -> bool:
         """Return whether the queue was shut down."""
@@ -222,26 +246,11 @@ class WorkQueue(Generic[K]):
             return  # client-go delaying_queue.go insert: the earlier time wins
         self._ready_at[key] = ready_at
         heapq.heappush(self._delayed, (ready_at, next(self._sequence), key))
-        if self._timer is None:
-            self._timer = threading.Thread(target=self._run_timer, name=f"workqueue[{self.name}]/delays", daemon=True)
-            self._timer.start()
-        if self._delayed[0][0] == ready_at:
-            self._timer_wakeup.set()
+        self._cond.notify_all()  # blocked getters recompute their wait
 
-    def _run_timer(self) -> None:
-        while True:
-            with self._cond:
-                if self._shutting_down:
-                    self._delayed.clear()
-                    self._ready_at.clear()
-                    return
-                added = self._release_due_locked()
-                wait = self._delayed[0][0] - self._clock.monotonic() if self._delayed else None
-                self._timer_wakeup.clear()
-            for _ in range(added):
-                self._metrics.queue_added(self.name)
-            if wait is None or wait > 0:
-                self._clock.wait(self._timer_wakeup, wait)
+    def _report_adds(self, count: int) -> None:
+        for _ in range(count):
+            self._metrics.queue_added(self.name)
 
     def _release_due_locked(self) -> int:
         now, added = self._clock.monotonic(), 0
@@ -255,11 +264,12 @@ class WorkQueue(Generic[K]):
     # -- metrics -----------------------------------------------------------------------------------------------
 
     def stats(self) -> QueueStats:
-        """Return a snapshot of the queue's levels and counters."""
+        """Return a snapshot of the queue's levels and counters (due delayed keys count as waiting)."""
         with self._cond:
+            released = self._release_due_locked()
             now = self._clock.monotonic()
             held = [now - started for started in self._processing.values()]
-            return QueueStats(
+            stats = QueueStats(
                 name=self.name,
                 depth=len(self._queue),
                 delayed=len(self._ready_at),
@@ -270,6 +280,8 @@ class WorkQueue(Generic[K]):
                 longest_running_seconds=max(held, default=0.0),
                 shutting_down=self._shutting_down,
             )
+        self._report_adds(released)
+        return stats
 
     def wait_until(self, condition: Callable[[QueueStats], bool], timeout: float = 10.0) -> bool:
         """Block until ``condition(self.stats())`` holds, or ``timeout`` real seconds pass; return whether it held.
