@@ -164,7 +164,8 @@ class Controller:
 
         Raises:
             AlreadyStartedError: the controller was started before.
-            TimeoutError: a cache did not sync within ``sync_timeout`` seconds (the controller is stopped again).
+            TimeoutError: a cache did not sync within ``sync_timeout`` seconds of the controller's clock (the
+                controller is stopped again).
             ResourceNotFoundError: a resource is not served (a CRD not installed yet, say).
         """
         with self._lock:
@@ -203,12 +204,13 @@ class Controller:
 
     def _wait_for_sync(self, timeout: float) -> list[str]:
         # controller-runtime source/kind.go: the cache first, then this controller's handler registration, so every
-        # object of the initial lists is in the queue before a worker starts.
-        deadline = time.monotonic() + timeout
+        # object of the initial lists is in the queue before a worker starts. The timeout is on the controller's
+        # clock, like the informers' waits.
+        deadline = self._clock.monotonic() + timeout
         unsynced = []
         for informer, registration in self._registrations:
-            synced = informer.wait_for_cache_sync(max(0.0, deadline - time.monotonic()))
-            synced = synced and registration.wait_until_idle(max(0.0, deadline - time.monotonic()))
+            synced = informer.wait_for_cache_sync(max(0.0, deadline - self._clock.monotonic()))
+            synced = synced and registration.wait_until_idle(max(0.0, deadline - self._clock.monotonic()))
             if not (synced and registration.has_synced()):
                 unsynced.append(informer.name)
         return unsynced
