@@ -5,13 +5,15 @@ Call :func:`finalizer` from a reconcile with the object read from the lister:
 ======================  ==========  ==========================================================================
 has the finalizer       deleting    what happens
 ======================  ==========  ==========================================================================
-no                      no          the finalizer is added, nothing else; the write's own event reconciles again
+no                      no          the finalizer is added, then ``apply`` runs on the object written
 yes                     no          ``apply(obj)``
 yes                     yes         ``cleanup(obj)``; only if it returns, the finalizer is removed
 no                      yes         nothing: apply never ran, so there is nothing to clean up
 ======================  ==========  ==========================================================================
 
-So once ``apply`` has started, ``cleanup`` must succeed before the object can disappear. Both must be idempotent,
+So once ``apply`` has started, ``cleanup`` must succeed before the object can disappear. kube-rs returns after
+adding the finalizer and waits for the write's own event; applying at once saves a reconcile per new object and
+works under predicates that skip metadata-only updates. Both must be idempotent,
 and ``cleanup`` must cope with an ``apply`` that never finished. The writes are JSON patches that ``test`` the
 finalizer list first (kube-rs kube-runtime/src/finalizer.rs), so a concurrent change to the list fails the write
 (422) instead of dropping another controller's finalizer; the reconcile is then retried on the fresh object.
@@ -45,7 +47,7 @@ def finalizer(
         cleanup: undoes what ``apply`` did outside the object; its result is returned.
 
     Returns:
-        What ``apply`` or ``cleanup`` returned, or ``None`` when only the finalizer was added (or nothing done).
+        What ``apply`` or ``cleanup`` returned; ``None`` for a deleting object that never had the finalizer.
 
     Raises:
         Exception: whatever ``apply`` or ``cleanup`` raised (the finalizer stays), or the API error of the patch.
@@ -81,8 +83,7 @@ def finalizer(
             {"op": "test", "path": "/metadata/finalizers", "value": None},
             {"op": "add", "path": "/metadata/finalizers", "value": [name]},
         ]
-    client.patch(object_name, patch, patch_type="json")
-    return None
+    return apply(client.patch(object_name, patch, patch_type="json"))
 
 
 __all__ = ["finalizer"]
