@@ -217,7 +217,8 @@ def demo(client: DynamicClient, operator: SawtoothOperator, namespace: str) -> N
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--demo", action="store_true", help="create, scale, break and delete Sawtooths, then stop")
-    parser.add_argument("--namespace", default="default", help="where the demo creates its Sawtooths")
+    parser.add_argument("--namespace", help="reconcile this namespace only (default: all; the demo's: default)")
+    parser.add_argument("--workers", type=int, default=4, help="reconciles at once (default 4)")
     parser.add_argument("--records", type=Path, help="directory of the external records (default: a temporary one)")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
