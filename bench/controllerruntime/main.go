@@ -3,7 +3,7 @@
 // data.size, status.observedSize through the status subresource), written the way controller-runtime users do:
 // a builder with For and Owns, an unstructured client that reads from the manager's cache.
 //
-// It runs until killed. Client-side rate limiting is lifted (QPS and burst 1e6) so that it measures the same thing
+// It runs until interrupted; the kubeconfig comes from --kubeconfig or $KUBECONFIG (controller-runtime's flag). Client-side rate limiting is lifted (QPS and burst 1e6) so that it measures the same thing
 // as the Python operators, which have none.
 package main
 
@@ -19,7 +19,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
-	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -85,19 +84,18 @@ func (r *reconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Resu
 }
 
 func main() {
-	kubeconfig := flag.String("kubeconfig", "", "kubeconfig path")
 	namespace := flag.String("namespace", "", "namespace to watch")
 	records := flag.String("records", "", "directory of the external records")
 	workers := flag.Int("workers", 8, "MaxConcurrentReconciles")
 	flag.Parse()
-	if err := run(*kubeconfig, *namespace, *records, *workers); err != nil {
+	if err := run(*namespace, *records, *workers); err != nil {
 		fmt.Fprintln(os.Stderr, strings.TrimSpace(err.Error()))
 		os.Exit(1)
 	}
 }
 
-func run(kubeconfig, namespace, records string, workers int) error {
-	config, err := clientcmd.BuildConfigFromFlags("", kubeconfig)
+func run(namespace, records string, workers int) error {
+	config, err := ctrl.GetConfig() // --kubeconfig or $KUBECONFIG, as every controller-runtime binary
 	if err != nil {
 		return err
 	}

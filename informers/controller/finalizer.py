@@ -16,15 +16,17 @@ adding the finalizer and waits for the write's own event; applying at once saves
 works under predicates that skip metadata-only updates. Both must be idempotent,
 and ``cleanup`` must cope with an ``apply`` that never finished. The writes are JSON patches that ``test`` the
 finalizer list first (kube-rs kube-runtime/src/finalizer.rs), so a concurrent change to the list fails the write
-(422) instead of dropping another controller's finalizer; the reconcile is then retried on the fresh object.
+(422) instead of dropping another controller's finalizer. The usual cause is a cache a write behind (the
+controller's own finalizer write not seen yet): the flow then reads the object from the server and runs once more
+on it, instead of failing the reconcile into a rate-limited retry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from dynaclient import JSONObject, ResourceClient
+from dynaclient import InvalidError, JSONObject, ResourceClient
 
 R = TypeVar("R")
 
@@ -52,6 +54,23 @@ def finalizer(
     Raises:
         Exception: whatever ``apply`` or ``cleanup`` raised (the finalizer stays), or the API error of the patch.
     """
+    try:
+        return _finalize(resource, name, obj, apply, cleanup)
+    except _StaleFinalizers:
+        # A JSON patch test failed: the finalizer list on the server is not the one read. Once more on the server's.
+        metadata = obj.get("metadata") or {}
+        namespace = str(metadata.get("namespace") or "")
+        client = resource.namespace(namespace) if namespace else resource
+        return _finalize(resource, name, client.get(str(metadata.get("name") or "")), apply, cleanup)
+
+
+def _finalize(
+    resource: ResourceClient,
+    name: str,
+    obj: JSONObject,
+    apply: Callable[[JSONObject], R],
+    cleanup: Callable[[JSONObject], R],
+) -> R | None:
     metadata = obj.get("metadata") or {}
     finalizers = list(metadata.get("finalizers") or [])
     deleting = bool(metadata.get("deletionTimestamp"))
@@ -64,14 +83,11 @@ def finalizer(
         result = cleanup(obj)
         index = finalizers.index(name)
         path = f"/metadata/finalizers/{index}"
-        client.patch(
-            object_name,
-            [{"op": "test", "path": path, "value": name}, {"op": "remove", "path": path}],
-            patch_type="json",
-        )
+        _patch(client, object_name, [{"op": "test", "path": path, "value": name}, {"op": "remove", "path": path}])
         return result
     if deleting:
         return None
+    patch: list[dict[str, Any]]
     if finalizers:
         patch = [
             {"op": "test", "path": "/metadata/finalizers", "value": finalizers},
@@ -83,7 +99,18 @@ def finalizer(
             {"op": "test", "path": "/metadata/finalizers", "value": None},
             {"op": "add", "path": "/metadata/finalizers", "value": [name]},
         ]
-    return apply(client.patch(object_name, patch, patch_type="json"))
+    return apply(_patch(client, object_name, patch))
+
+
+class _StaleFinalizers(Exception):
+    """The finalizer list on the server is not the one the patch tested."""
+
+
+def _patch(client: ResourceClient, name: str, patch: list[dict[str, Any]]) -> JSONObject:
+    try:
+        return client.patch(name, patch, patch_type="json")
+    except InvalidError as error:  # the server answers a failed JSON patch test with 422
+        raise _StaleFinalizers(str(error)) from error
 
 
 __all__ = ["finalizer"]
