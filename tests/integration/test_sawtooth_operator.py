@@ -147,3 +147,32 @@ def test_the_example_runs_its_demo_on_the_local_plane(
     assert done.returncode == 0, done.stderr
     assert "ok: it comes back" in done.stdout
     assert "ok: small is gone, its record cleaned" in done.stdout
+
+
+@pytest.fixture(scope="module")
+def cluster_client(kube_cluster: ControlPlane) -> Iterator[DynamicClient]:
+    with DynamicClient.from_kubeconfig(kube_cluster.kubeconfig_path) as client:
+        install_crd(client)
+        yield client
+
+
+def test_deleting_a_sawtooth_deletes_its_configmap_through_the_garbage_collector(
+    cluster_client: DynamicClient, cluster_namespace: str, tmp_path: Path
+) -> None:
+    # The plane with controllers: kube-controller-manager's garbage collector follows the owner reference.
+    operator = SawtoothOperator(cluster_client, ExternalRecords(tmp_path / "records"), namespace=cluster_namespace)
+    operator.controller.start(sync_timeout=30)
+    try:
+        _create(operator, cluster_namespace, "a", 3)
+        _eventually("created", lambda: _state(operator, cluster_namespace) == {"a": (3, "3")})
+        configmaps = operator.configmaps.namespace(cluster_namespace)
+        operator.sawtooths.namespace(cluster_namespace).delete("a")
+
+        def collected() -> bool:
+            return not any(cm["metadata"]["name"] == "a" for cm in configmaps.list())
+
+        _eventually("the ConfigMap collected", collected, timeout=60)
+        assert set(_state(operator, cluster_namespace)) == set()
+        assert operator.records.all() == {}
+    finally:
+        assert operator.controller.stop(30)

@@ -249,3 +249,26 @@ def test_a_controller_needs_workers_and_a_client_for_owns() -> None:
         Controller(None, for_="widgets", reconcile=reconcile, workers=0)
     with pytest.raises(TypeError, match="needs a client"):
         Controller(None, for_="widgets", reconcile=reconcile, owns=["configmaps"], factory=Rig().factory)
+
+
+def test_the_prometheus_exporter_reads_levels_at_scrape_time_and_counts_events(rig: Rig) -> None:
+    from prometheus_client import CollectorRegistry, generate_latest
+
+    from informers.controller.prometheus import PrometheusRecorder
+
+    registry = CollectorRegistry()
+    recorder = PrometheusRecorder(registry)
+    rig.reconcile.outcomes["b"] = [RuntimeError("boom"), None]
+    controller = rig.controller(metrics=recorder)
+    recorder.watch(controller)
+    rig.start(controller, {"widgets": [_object("a"), _object("b")]})
+    rig.reconcile.wait_for(2)
+    assert controller.queue.wait_until(lambda stats: stats.delayed == 1)
+    scraped = generate_latest(registry).decode()
+    assert 'controller_runtime_reconcile_total{controller="widgets",result="success"} 1.0' in scraped
+    assert 'controller_runtime_reconcile_errors_total{controller="widgets"} 1.0' in scraped
+    assert 'workqueue_adds_total{name="widgets"} 2.0' in scraped
+    assert 'workqueue_retries_total{name="widgets"} 1.0' in scraped
+    assert 'workqueue_depth{name="widgets"} 0.0' in scraped
+    assert 'informer_handler_pending_notifications{controller="widgets",informer="widgets"} 0.0' in scraped
+    assert 'controller_runtime_max_concurrent_reconciles{controller="widgets"} 1.0' in scraped
