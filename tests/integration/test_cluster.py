@@ -147,6 +147,16 @@ def test_deleting_a_deployment_removes_its_replica_set_and_pods(
     assert http("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/doomed").status_code == 404
 
 
+def test_a_job_completes_on_a_kwok_node(http: HTTP, cluster_namespace: str) -> None:
+    ns = cluster_namespace
+    template = {"spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "busybox"}]}}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once"}, "spec": {"template": template}}
+    http.ok("POST", f"/apis/batch/v1/namespaces/{ns}/jobs", job)
+    path = f"/apis/batch/v1/namespaces/{ns}/jobs/once"
+    # kwok's default pod stages complete a Job's pods; the job controller then records the success.
+    _wait_for(lambda: http.ok("GET", path).get("status", {}).get("succeeded") == 1, "the Job succeeded")
+
+
 def test_deleting_a_namespace_with_objects_in_it_completes(http: HTTP) -> None:
     ns = f"doomed-{time.monotonic_ns() % 10**8}"
     http.ok("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
