@@ -104,8 +104,6 @@ class ClusterComponents:
         stop_timeout: float,
         echo: bool,
     ) -> None:
-        if nodes < 0:
-            raise ValueError(f"nodes must be >= 0, not {nodes}")
         self._binaries = binaries
         self._dir = work_dir
         self._controllers = controllers
@@ -121,11 +119,6 @@ class ClusterComponents:
     def processes(self) -> list[ManagedProcess]:
         """The component processes, in start order."""
         return list(self._processes)
-
-    @property
-    def kwok_port(self) -> int | None:
-        """The port of kwok's kubelet-API server on 127.0.0.1 (``None`` without nodes)."""
-        return self._ports.get("kwok")
 
     def prepare(self, server_url: str, serving_ca: TinyCA, client_ca: TinyCA) -> list[str]:
         """Write the components' certificates, kubeconfigs and configuration; return extra apiserver flags."""
