@@ -176,8 +176,11 @@ class ClusterComponents:
 
     # -- internals ---------------------------------------------------------------------------------------------
 
-    def _launch(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
-        process = ManagedProcess(name, argv, self._dir / f"{name}.log", echo=self._echo, env=env)
+    def _launch(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None, *, guard_group: bool = False
+    ) -> ManagedProcess:
+        log = self._dir / f"{name}.log"
+        process = ManagedProcess(name, argv, log, echo=self._echo, env=env, guard_group=guard_group)
         self._processes.append(process)
         process.start()
         return process
@@ -232,8 +235,9 @@ class ClusterComponents:
             f"--kubeconfig={self._dir / 'kwok.kubeconfig'}",
             f"--config={self._dir / 'kwok.yaml'}",
         ]
-        # KWOK_WORKDIR keeps a ~/.kwok/kwok.yaml of this machine out (kwok loads it before --config).
-        self._launch("kwok", argv, env={"KWOK_WORKDIR": str(self._dir / "kwok")})
+        # KWOK_WORKDIR keeps a ~/.kwok/kwok.yaml of this machine out (kwok loads it before --config). kwok forks
+        # the commands pods exec: its group is guarded so that they die with a crashed test process too.
+        self._launch("kwok", argv, env={"KWOK_WORKDIR": str(self._dir / "kwok")}, guard_group=True)
 
     def _wait_ready(self, api: AdminHTTP) -> None:
         ca = str(self._dir / "pki" / "serving-ca.crt")
