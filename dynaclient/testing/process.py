@@ -89,7 +89,7 @@ class ManagedProcess:
 
     @property
     def pid(self) -> int | None:
-        """The process id while running."""
+        """The process id while running (with ``guard_group``, the guarding shell's, which leads the group)."""
         return self._process.pid if self._process else None
 
     def start(self) -> None:
