@@ -54,6 +54,10 @@ class AdminHTTP:
         """``POST body`` to the collection ``path``; an object that already exists is left as it is."""
         return self._call("POST", path, body, allow_conflict=True)
 
+    def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Apply the JSON merge patch ``patch`` to the object at ``path``."""
+        return self._call("PATCH", path, patch, content_type="application/merge-patch+json")
+
     def apply(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create or replace ``body`` in ``collection`` by server-side apply; return the object as stored."""
         path = f"{collection}/{body['metadata']['name']}?fieldManager=dynaclient-testing&force=true"
@@ -256,7 +260,15 @@ class ClusterComponents:
     def _nodes_ready(self, api: AdminHTTP) -> bool:
         nodes = api.get(f"/api/v1/nodes?labelSelector={kwok.NODE_LABEL}%3Dtrue")["items"]
         ready = [n for n in nodes if any(c["type"] == "Ready" and c["status"] == "True" for c in _conditions(n))]
-        return len(ready) >= self._nodes
+        # The TaintNodesByCondition admission plugin taints every new node not-ready:NoSchedule; kcm's node
+        # lifecycle controller lifts the taint once the node is Ready. Without kcm, the rig lifts it.
+        if not self._controllers:
+            for node in ready:
+                if node.get("spec", {}).get("taints"):
+                    api.merge_patch(f"/api/v1/nodes/{node['metadata']['name']}", {"spec": {"taints": None}})
+                    node["spec"]["taints"] = None
+        schedulable = [n for n in ready if not n.get("spec", {}).get("taints")]
+        return len(schedulable) >= self._nodes
 
     def _wait(self, check: Callable[[], bool], process: ManagedProcess, what: str) -> None:
         wait_until(check, process, what, self._start_timeout)

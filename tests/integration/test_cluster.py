@@ -368,10 +368,13 @@ def _alive(pid: int) -> bool:
 CLUSTER_NAMES = {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
 
 
-def test_stop_ends_every_process_of_the_cluster() -> None:
-    plane = ControlPlane(controllers=True, nodes=1).start()
+def test_nodes_without_controllers_run_pods_and_stop_ends_every_process() -> None:
+    plane = ControlPlane(nodes=1).start()
     pids, work_dir = plane.pids, plane.work_dir
-    assert set(pids) == CLUSTER_NAMES
+    assert set(pids) == CLUSTER_NAMES - {"kube-controller-manager"}
+    http = HTTP(plane)
+    http.ok("POST", "/api/v1/namespaces/default/pods", _pod("solo"))
+    _wait_for(lambda: _running([http.ok("GET", "/api/v1/namespaces/default/pods/solo")]), "the pod Running")
     assert all(_alive(pid) for pid in pids.values())
     plane.stop()
     assert not any(_alive(pid) for pid in pids.values())
