@@ -31,6 +31,7 @@ from informers.controller.sources import EnqueueHandler, MapFunc, request_for_ob
 from informers.exceptions import AlreadyStartedError
 from informers.factory import SharedInformerFactory
 from informers.informer import SharedIndexInformer
+from informers.lister import Lister
 from informers.processor import HandlerRegistration
 
 logger = logging.getLogger(__name__)
@@ -145,7 +146,7 @@ class Controller:
             return self._factory.for_resource(self._for, **self._scope(primary=True))
         return self._factory.for_resource(resource, **self._scope(primary=False))
 
-    def lister(self, resource: Resource | None = None) -> Any:
+    def lister(self, resource: Resource | None = None) -> Lister:
         """Return the lister of ``resource``'s informer (default: the primary's): what reconciles read."""
         return self.informer(resource).lister()
 

@@ -272,3 +272,28 @@ def test_the_prometheus_exporter_reads_levels_at_scrape_time_and_counts_events(r
     assert 'workqueue_depth{name="widgets"} 0.0' in scraped
     assert 'informer_handler_pending_notifications{controller="widgets",informer="widgets"} 0.0' in scraped
     assert 'controller_runtime_max_concurrent_reconciles{controller="widgets"} 1.0' in scraped
+
+
+def test_namespace_scopes_every_informer_and_the_label_selector_only_the_primary() -> None:
+    scopes: list[tuple[object, ...]] = []
+
+    def lister_watchers(*scope: object) -> ListerWatcher:
+        scopes.append(scope)
+        return cast(ListerWatcher, object())
+
+    factory = SharedInformerFactory(
+        None, lister_watcher_factory=lister_watchers, reflector_factory=IdleReflectorFactory()
+    )
+    controller = Controller(
+        None,
+        for_="widgets",
+        reconcile=lambda request: None,
+        watches=[("gadgets", lambda obj: [])],
+        namespace="prod",
+        label_selector="tier=web",
+        factory=factory,
+    )
+    controller.informer()
+    controller.informer("gadgets")
+    assert scopes == [("widgets", "prod", "tier=web", None), ("gadgets", "prod", None, None)]
+    factory.shutdown(WAIT)
