@@ -160,8 +160,8 @@ def test_a_result_of_the_wrong_type_is_an_error(rig: Rig) -> None:
     controller = rig.controller()
     rig.start(controller, {"widgets": [_object("a")]})
     rig.reconcile.wait_for(1)
-    assert controller.queue.wait_until(lambda stats: stats.delayed == 1)
-    assert controller.stats().reconciles["error"] == 1
+    assert controller.queue.wait_until(lambda stats: controller.stats().reconciles["error"] == 1)
+    assert controller.queue.stats().delayed == 1
 
 
 def test_watches_map_events_of_other_resources(rig: Rig) -> None:
