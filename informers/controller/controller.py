@@ -22,7 +22,7 @@ from typing import Any
 
 from dynaclient import DynamicClient, GroupVersionResource
 from informers.clock import Clock, RealClock
-from informers.controller.metrics import ControllerStats, MetricsRecorder, NullRecorder
+from informers.controller.metrics import ControllerStats, MetricsRecorder, NullRecorder, QueueStats
 from informers.controller.predicates import UpdatePredicate
 from informers.controller.queue import WorkQueue
 from informers.controller.ratelimiter import RateLimiter
@@ -297,14 +297,12 @@ class Controller:
 
         For tests and demos that need "the controller has converged".
         """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            stats = self.stats()
-            queue = stats.queue
-            if not (queue.depth or queue.delayed or queue.processing or any(stats.informer_lag.values())):
-                return True
-            time.sleep(0.01)  # polling the controller from outside: real time, not a test synchronisation
-        return False
+
+        def idle(queue: QueueStats) -> bool:
+            busy = queue.depth or queue.delayed or queue.processing
+            return not busy and not any(self.stats().informer_lag.values())
+
+        return self._queue.wait_until(idle, timeout)
 
 
 __all__ = ["Controller", "Reconcile"]
