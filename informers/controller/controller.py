@@ -23,7 +23,7 @@ from typing import Any
 from dynaclient import DynamicClient, GroupVersionResource
 from informers.clock import Clock, RealClock
 from informers.controller.metrics import ControllerStats, MetricsRecorder, NullRecorder, QueueStats
-from informers.controller.predicates import UpdatePredicate
+from informers.controller.predicates import UpdatePredicate, all_of
 from informers.controller.queue import WorkQueue
 from informers.controller.ratelimiter import RateLimiter
 from informers.controller.reconcile import RESULTS, Request, settle
@@ -194,10 +194,7 @@ class Controller:
         logger.info("controller %s started %d workers", self.name, self._workers)
 
     def _primary_predicate(self) -> UpdatePredicate | None:
-        if not self._predicates:
-            return None
-        predicates = self._predicates
-        return lambda old, new: all(predicate(old, new) for predicate in predicates)
+        return all_of(*self._predicates) if self._predicates else None
 
     def _register(self, informer: SharedIndexInformer, map_func: MapFunc, predicate: UpdatePredicate | None) -> None:
         registration = informer.add_event_handler(EnqueueHandler(map_func, self._queue.add, predicate=predicate))
