@@ -9,6 +9,7 @@ from importlib.metadata import version as _version
 
 from dynaclient._types import (
     JSONObject,
+    ObjectT,
 )
 from dynaclient.auth import (
     AuthProvider,
@@ -68,6 +69,8 @@ from dynaclient.exceptions import (
     ConfigError,
     ConflictError,
     ConnectError,
+    ConnectionLostError,
+    ContinueTokenLoopError,
     DecodeError,
     DiscoveryError,
     DynaclientError,
@@ -78,10 +81,12 @@ from dynaclient.exceptions import (
     InClusterConfigError,
     InvalidError,
     KubeconfigError,
+    ManifestError,
     MethodNotAllowedError,
     NamespaceScopeError,
     NoClientError,
     NotFoundError,
+    ObjectFailedError,
     OwnerReferenceError,
     RequestCancelled,
     ResourceNotFoundError,
@@ -95,6 +100,8 @@ from dynaclient.exceptions import (
     UnauthorizedError,
     UnsupportedMediaTypeError,
     UnsupportedRequestError,
+    WaitTimeoutError,
+    WatchFrameTooLargeError,
 )
 from dynaclient.gvr import (
     GroupResource,
@@ -135,6 +142,9 @@ from dynaclient.objects import (
     nested_string_list,
     nested_string_map,
     object_key,
+)
+from dynaclient.rate_limit import (
+    TokenBucketRateLimiter,
 )
 from dynaclient.request import (
     Cancellation,
@@ -203,6 +213,8 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConnectError",
+    "ConnectionLostError",
+    "ContinueTokenLoopError",
     "DecodeError",
     "DeleteOptions",
     "Discovery",
@@ -229,6 +241,7 @@ __all__ = [
     "KubeconfigError",
     "KubectlRawTransport",
     "ListOptions",
+    "ManifestError",
     "MethodNotAllowedError",
     "NamespaceScopeError",
     "NoAuth",
@@ -237,7 +250,9 @@ __all__ = [
     "NotFoundError",
     "NotIn",
     "OIDCAuth",
+    "ObjectFailedError",
     "ObjectList",
+    "ObjectT",
     "OwnerReferenceError",
     "PatchType",
     "Preconditions",
@@ -255,6 +270,7 @@ __all__ = [
     "ServerError",
     "StaticTokenAuth",
     "TLSError",
+    "TokenBucketRateLimiter",
     "TokenFileAuth",
     "TooManyRequestsError",
     "TransportError",
@@ -262,9 +278,11 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "UnsupportedRequestError",
+    "WaitTimeoutError",
     "Watch",
     "WatchEvent",
     "WatchEventType",
+    "WatchFrameTooLargeError",
     "WriteOptions",
     "__version__",
     "add_finalizer",

@@ -41,6 +41,8 @@ from informers.handlers import (
     EventHandler,
     FilteringEventHandler,
     FunctionHandler,
+    annotation_filter,
+    label_filter,
 )
 from informers.health import InformerHealth
 from informers.index import (
@@ -115,6 +117,7 @@ __all__ = [
     "WatchStream",
     "WorkQueue",
     "all_of",
+    "annotation_filter",
     "annotations_changed",
     "any_of",
     "chain_transforms",
@@ -122,6 +125,7 @@ __all__ = [
     "default_controller_rate_limiter",
     "finalizer",
     "generation_changed",
+    "label_filter",
     "label_index",
     "labels_changed",
     "labels_index",
