@@ -156,6 +156,9 @@ def cluster_client(kube_cluster: ControlPlane) -> Iterator[DynamicClient]:
         yield client
 
 
+# kube-controller-manager's garbage collector re-reads discovery every 30 s: a CRD installed by this module may
+# take that long to be followed, on top of the cluster's start.
+@pytest.mark.timeout(240)
 def test_deleting_a_sawtooth_deletes_its_configmap_through_the_garbage_collector(
     cluster_client: DynamicClient, cluster_namespace: str, tmp_path: Path
 ) -> None:
@@ -171,7 +174,7 @@ def test_deleting_a_sawtooth_deletes_its_configmap_through_the_garbage_collector
         def collected() -> bool:
             return not any(cm["metadata"]["name"] == "a" for cm in configmaps.list())
 
-        _eventually("the ConfigMap collected", collected, timeout=60)
+        _eventually("the ConfigMap collected", collected, timeout=120)
         assert set(_state(operator, cluster_namespace)) == set()
         assert operator.records.all() == {}
     finally:
