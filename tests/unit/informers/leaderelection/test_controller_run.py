@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
+from typing import Any
 
 from dynaclient import JSONObject
 from dynaclient.testing.fake import FakeDynamicClient
@@ -12,7 +13,7 @@ from informers import Controller, LeaderElection, Request, Shards
 from informers.leaderelection import LEASES, LeaderElectionRecord
 
 WAIT = 30.0
-TIMING = {"lease_duration": 2, "renew_deadline": 1.5, "retry_period": 0.25}
+TIMING: dict[str, Any] = {"lease_duration": 2, "renew_deadline": 1.5, "retry_period": 0.25}
 
 
 def _configmaps(count: int) -> list[JSONObject]:

@@ -72,7 +72,7 @@ def clock() -> FakeClock:
         ({"lease_duration": 15.5, "renew_deadline": 10, "retry_period": 2}, "whole number of seconds"),
     ],
 )
-def test_timing_is_validated(client: FakeDynamicClient, timing: dict[str, float], message: str) -> None:
+def test_timing_is_validated(client: FakeDynamicClient, timing: dict[str, Any], message: str) -> None:
     with pytest.raises(ValueError, match=message):
         LeaderElection(client, NAME, identity="a", **timing)
 
