@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import json
 import random
+import shutil
 import signal
 import subprocess
 import sys
@@ -22,9 +23,12 @@ from typing import Any
 
 import pytest
 
-from dynaclient import DynamicClient, NotFoundError
+from dynaclient import APIClient, ConflictError, Discovery, DynamicClient, NotFoundError, RESTMapper
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
+from dynaclient.transport.kubectl import KubectlRawTransport
+from informers import LeaderElection, Shards
+from informers.leaderelection import LEASES, RING_LABEL, LeaderElectionRecord
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -132,6 +136,33 @@ def test_two_candidates_one_leads_and_the_other_takes_over(
         print(f"graceful stop with release_on_cancel: c led {handover:.2f}s later")  # noqa: T201
         assert candidates.events("leading")[2]["replica"] == "c"
         assert handover < 2.0
+
+
+def test_leases_over_the_kubectl_transport(kube_apiserver: ControlPlane | ExistingCluster, namespace: str) -> None:
+    """kubectl can create, replace (conditionally), list and delete: election and membership work over it."""
+    transport = KubectlRawTransport(shutil.which("kubectl") or "kubectl", kubeconfig=kube_apiserver.kubeconfig_path)
+    api_client = APIClient(transport)
+    # kubectl cannot ask for aggregated discovery (an Accept with parameters): walk the groups instead.
+    discovery = Discovery(api_client, use_legacy_discovery=True, cache_dir=False)
+    with DynamicClient(api_client, RESTMapper(discovery)) as client:
+        timing: dict[str, Any] = {"lease_duration": 4, "renew_deadline": 3, "retry_period": 0.5}
+        a = LeaderElection(client, "over-kubectl", namespace=namespace, identity="a", **timing)
+        b = LeaderElection(client, "over-kubectl", namespace=namespace, identity="b", **timing)
+        assert a.try_acquire_or_renew()
+        assert not b.try_acquire_or_renew()  # held, unexpired
+        b._lock_object.get(None)
+        assert a.try_acquire_or_renew()  # renewed: b's copy is stale now
+        with pytest.raises(ConflictError):
+            b._lock_object.update(LeaderElectionRecord("b", 4), None)
+
+        shards = Shards(client, "over-kubectl", namespace=namespace, identity="x", **timing)
+        shards._refresh()
+        assert shards._write()
+        shards._refresh()
+        assert shards.owns(f"{namespace}/anything")
+        shards.stop()
+        shards._leave()
+        assert not list(client.resource(LEASES).namespace(namespace).list(label_selector={RING_LABEL: "over-kubectl"}))
 
 
 # -- shards ------------------------------------------------------------------------------------------------------
