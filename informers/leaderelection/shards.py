@@ -236,11 +236,13 @@ class Shards:
             self._refresh()
             while not self._closing_requested():
                 previous = self._snapshot()
-                self._write()
-                self._refresh()
+                wrote = self._write()
+                read = self._refresh()
                 current = self._snapshot()
                 if on_gained is not None and current != previous:
                     on_gained(functools.partial(_gained, self.identity, previous, current))
+                if wrote and read and self._publishable():
+                    continue  # a new view is ready: publish it now rather than a retry period later
                 self._clock.wait(self._wake, self.timing.retry_period)
                 self._wake.clear()
             self._leave()
@@ -274,12 +276,15 @@ class Shards:
         logger.debug("ring %s: %s: %s", self.ring, self.identity, error)
         return False
 
+    def _publishable(self) -> bool:
+        """Whether a new view waits and every key it gives up has finished its reconcile."""
+        with self._lock:
+            pending = self._pending
+            return pending is not None and all(owner(key, pending) == self.identity for key in self._in_flight)
+
     def _write(self) -> bool:
         """Renew this replica's Lease, publishing the pending view once its lost keys are done; return success."""
-        with self._lock:
-            view = self._published
-            if self._pending is not None and all(owner(key, self._pending) == self.identity for key in self._in_flight):
-                view = self._pending  # every key it gives up is done: publish the new view
+        view = self._pending if self._publishable() else self._published
         if view is None:
             return False  # members not read yet
         sent = self._clock.monotonic()
@@ -309,13 +314,12 @@ class Shards:
             self._failed = 0
         return True
 
-    def _refresh(self) -> None:
+    def _refresh(self) -> bool:
         """Read every member Lease; commit the view just written; choose the next view from the live members."""
         try:
             leases = self._lease.leases(self._timeout()).list(label_selector={RING_LABEL: self.ring})
         except DynaclientError as error:
-            self._failed_attempt(error)
-            return
+            return self._failed_attempt(error)
         now = self._clock.monotonic()
         others: dict[str, tuple[str, ...]] = {}
         seen: dict[str, Observation] = {}
@@ -345,6 +349,7 @@ class Shards:
             self._others = others
             self._members = desired
             self._pending = None if desired == self._published else desired
+        return True
 
     def _delete_stale(self, lease: dict[str, object]) -> None:
         metadata = lease.get("metadata") or {}
