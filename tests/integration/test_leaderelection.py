@@ -310,7 +310,7 @@ def test_three_replicas_split_300_sawtooths_and_hand_over_safely(
             f"reconciles, overlapping reconciles of one key: {len(overlaps)}"
         )
         assert not overlaps, overlaps[:5]
-        # Expected: lease + about two retry periods (observation lag, publish); the bound leaves room for a loaded machine.
+        # Expected: the lease + about two retry periods (observation lag, publish); the bound allows for a loaded host.
         assert handover <= 2 * LEASE_DURATION
         assert 50 <= len(moved_to_r4) <= 150  # about a third of the keys
         sawtooths.delete_all()
