@@ -42,6 +42,8 @@ from informers.handlers import (
     EventHandler,
     FilteringEventHandler,
     FunctionHandler,
+    annotation_filter,
+    label_filter,
 )
 from informers.health import InformerHealth
 from informers.index import (
@@ -122,6 +124,7 @@ __all__ = [
     "WatchStream",
     "WorkQueue",
     "all_of",
+    "annotation_filter",
     "annotations_changed",
     "any_of",
     "chain_transforms",
@@ -129,6 +132,7 @@ __all__ = [
     "default_controller_rate_limiter",
     "finalizer",
     "generation_changed",
+    "label_filter",
     "label_index",
     "labels_changed",
     "labels_index",

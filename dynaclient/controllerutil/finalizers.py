@@ -12,7 +12,7 @@ from typing import Any
 
 from dynaclient._types import JSONObject
 from dynaclient.controllerutil.conflicts import retry_on_conflict
-from dynaclient.exceptions import ConflictError
+from dynaclient.exceptions import ConflictError, NotFoundError
 from dynaclient.resource_client import ResourceClient
 
 
@@ -30,6 +30,8 @@ def has_finalizer(obj: Mapping[str, Any], finalizer: str) -> bool:
 def add_finalizer(resource: ResourceClient, obj: JSONObject, finalizer: str) -> JSONObject:
     """Add ``finalizer`` to ``obj`` on the server and return the object written (``obj`` itself if already there).
 
+    A deleting object takes no new finalizer (the server refuses them): it is returned unchanged.
+
     Args:
         resource: the client of the object's resource (namespaced or not: the object's namespace is used).
         obj: the object as last read; its ``resourceVersion`` makes the patch conditional.
@@ -45,13 +47,16 @@ def add_finalizer(resource: ResourceClient, obj: JSONObject, finalizer: str) -> 
 def remove_finalizer(resource: ResourceClient, obj: JSONObject, finalizer: str) -> JSONObject:
     """Remove every occurrence of ``finalizer`` from ``obj`` on the server and return the object written.
 
-    Removing the last finalizer of a deleting object lets the server delete it.
+    Removing the last finalizer of a deleting object lets the server delete it. An object already gone (a cache
+    a write behind) counts as done: ``obj`` is returned.
 
     Raises:
         ConflictError: the object kept changing through every retry.
-        NotFoundError: the object is gone.
     """
-    return _patch_finalizers(resource, obj, finalizer, add=False)
+    try:
+        return _patch_finalizers(resource, obj, finalizer, add=False)
+    except NotFoundError:
+        return obj  # already gone: nothing holds it any more
 
 
 def _patch_finalizers(resource: ResourceClient, obj: JSONObject, finalizer: str, *, add: bool) -> JSONObject:
@@ -66,6 +71,8 @@ def _patch_finalizers(resource: ResourceClient, obj: JSONObject, finalizer: str,
         wanted = [*finalizers, finalizer] if add else [f for f in finalizers if f != finalizer]
         if (finalizer in finalizers) == add:
             return latest
+        if add and (latest.get("metadata") or {}).get("deletionTimestamp"):
+            return latest  # the server refuses new finalizers on a deleting object (422)
         version = (latest.get("metadata") or {}).get("resourceVersion")
         patch = {"metadata": {"resourceVersion": version, "finalizers": wanted}}
         try:

@@ -22,8 +22,8 @@ from typing import TYPE_CHECKING, Any
 
 from dynaclient import DynamicClient, GroupVersionResource
 from informers.clock import Clock, RealClock
-from informers.controller.metrics import ControllerStats, MetricsRecorder, NullRecorder
-from informers.controller.predicates import UpdatePredicate
+from informers.controller.metrics import ControllerStats, MetricsRecorder, NullRecorder, QueueStats
+from informers.controller.predicates import UpdatePredicate, all_of
 from informers.controller.queue import WorkQueue
 from informers.controller.ratelimiter import RateLimiter
 from informers.controller.reconcile import RESULTS, Request, settle
@@ -31,6 +31,7 @@ from informers.controller.sources import EnqueueHandler, MapFunc, request_for_ob
 from informers.exceptions import AlreadyStartedError
 from informers.factory import SharedInformerFactory
 from informers.informer import SharedIndexInformer
+from informers.lister import Lister
 from informers.processor import HandlerRegistration
 
 if TYPE_CHECKING:
@@ -149,7 +150,7 @@ class Controller:
             return self._factory.for_resource(self._for, **self._scope(primary=True))
         return self._factory.for_resource(resource, **self._scope(primary=False))
 
-    def lister(self, resource: Resource | None = None) -> Any:
+    def lister(self, resource: Resource | None = None) -> Lister:
         """Return the lister of ``resource``'s informer (default: the primary's): what reconciles read."""
         return self.informer(resource).lister()
 
@@ -197,10 +198,7 @@ class Controller:
         logger.info("controller %s started %d workers", self.name, self._workers)
 
     def _primary_predicate(self) -> UpdatePredicate | None:
-        if not self._predicates:
-            return None
-        predicates = self._predicates
-        return lambda old, new: all(predicate(old, new) for predicate in predicates)
+        return all_of(*self._predicates) if self._predicates else None
 
     def _register(self, informer: SharedIndexInformer, map_func: MapFunc, predicate: UpdatePredicate | None) -> None:
         registration = informer.add_event_handler(EnqueueHandler(map_func, self._queue.add, predicate=predicate))
@@ -357,14 +355,12 @@ class Controller:
 
         For tests and demos that need "the controller has converged".
         """
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            stats = self.stats()
-            queue = stats.queue
-            if not (queue.depth or queue.delayed or queue.processing or any(stats.informer_lag.values())):
-                return True
-            time.sleep(0.01)  # polling the controller from outside: real time, not a test synchronisation
-        return False
+
+        def idle(queue: QueueStats) -> bool:
+            busy = queue.depth or queue.delayed or queue.processing
+            return not busy and not any(self.stats().informer_lag.values())
+
+        return self._queue.wait_until(idle, timeout)
 
 
 __all__ = ["Controller", "Reconcile"]

@@ -11,22 +11,24 @@ yes                     yes         ``cleanup(obj)``; only if it returns, the fi
 no                      yes         nothing: apply never ran, so there is nothing to clean up
 ======================  ==========  ==========================================================================
 
-So once ``apply`` has started, ``cleanup`` must succeed before the object can disappear. kube-rs returns after
-adding the finalizer and waits for the write's own event; applying at once saves a reconcile per new object and
-works under predicates that skip metadata-only updates. Both must be idempotent,
-and ``cleanup`` must cope with an ``apply`` that never finished. The writes are JSON patches that ``test`` the
-finalizer list first (kube-rs kube-runtime/src/finalizer.rs), so a concurrent change to the list fails the write
-(422) instead of dropping another controller's finalizer. The usual cause is a cache a write behind (the
-controller's own finalizer write not seen yet): the flow then reads the object from the server and runs once more
-on it, instead of failing the reconcile into a rate-limited retry.
+So once ``apply`` has started, ``cleanup`` must succeed before the object can disappear. Both must be idempotent,
+and ``cleanup`` must cope with an ``apply`` that never finished. kube-rs returns after adding the finalizer and
+waits for the write's own event; applying at once saves a reconcile per new object and works under predicates
+that skip metadata-only updates.
+
+The finalizer list is written with :func:`~dynaclient.add_finalizer` and :func:`~dynaclient.remove_finalizer`:
+merge patches carrying the object's resourceVersion, so a concurrent change is a 409, never a lost finalizer of
+another controller (kube-rs gets the same from JSON patch ``test`` operations). On a 409, usually a cache one write
+behind (the controller's own finalizer write not seen yet), the object is read from the server and the write
+retried, instead of failing the reconcile into a rate-limited retry.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
-from dynaclient import InvalidError, JSONObject, ResourceClient
+from dynaclient import JSONObject, ResourceClient, add_finalizer, has_finalizer, remove_finalizer
 
 R = TypeVar("R")
 
@@ -52,65 +54,22 @@ def finalizer(
         What ``apply`` or ``cleanup`` returned; ``None`` for a deleting object that never had the finalizer.
 
     Raises:
-        Exception: whatever ``apply`` or ``cleanup`` raised (the finalizer stays), or the API error of the patch.
+        Exception: whatever ``apply`` or ``cleanup`` raised (the finalizer stays), or the API error of the write.
     """
-    try:
-        return _finalize(resource, name, obj, apply, cleanup)
-    except _StaleFinalizers:
-        # A JSON patch test failed: the finalizer list on the server is not the one read. Once more on the server's.
-        metadata = obj.get("metadata") or {}
-        namespace = str(metadata.get("namespace") or "")
-        client = resource.namespace(namespace) if namespace else resource
-        return _finalize(resource, name, client.get(str(metadata.get("name") or "")), apply, cleanup)
-
-
-def _finalize(
-    resource: ResourceClient,
-    name: str,
-    obj: JSONObject,
-    apply: Callable[[JSONObject], R],
-    cleanup: Callable[[JSONObject], R],
-) -> R | None:
-    metadata = obj.get("metadata") or {}
-    finalizers = list(metadata.get("finalizers") or [])
-    deleting = bool(metadata.get("deletionTimestamp"))
-    namespace = str(metadata.get("namespace") or "")
-    client = resource.namespace(namespace) if namespace else resource
-    object_name = str(metadata.get("name") or "")
-    if name in finalizers and not deleting:
+    deleting = bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+    if has_finalizer(obj, name) and not deleting:
         return apply(obj)
-    if name in finalizers:
+    if has_finalizer(obj, name):
         result = cleanup(obj)
-        index = finalizers.index(name)
-        path = f"/metadata/finalizers/{index}"
-        _patch(client, object_name, [{"op": "test", "path": path, "value": name}, {"op": "remove", "path": path}])
+        remove_finalizer(resource, obj, name)
         return result
     if deleting:
         return None
-    patch: list[dict[str, Any]]
-    if finalizers:
-        patch = [
-            {"op": "test", "path": "/metadata/finalizers", "value": finalizers},
-            {"op": "add", "path": "/metadata/finalizers/-", "value": name},
-        ]
-    else:
-        # An absent list tests equal to null (kube-rs does the same); a list made empty by someone fails the test.
-        patch = [
-            {"op": "test", "path": "/metadata/finalizers", "value": None},
-            {"op": "add", "path": "/metadata/finalizers", "value": [name]},
-        ]
-    return apply(_patch(client, object_name, patch))
-
-
-class _StaleFinalizers(Exception):
-    """The finalizer list on the server is not the one the patch tested."""
-
-
-def _patch(client: ResourceClient, name: str, patch: list[dict[str, Any]]) -> JSONObject:
-    try:
-        return client.patch(name, patch, patch_type="json")
-    except InvalidError as error:  # the server answers a failed JSON patch test with 422
-        raise _StaleFinalizers(str(error)) from error
+    written = add_finalizer(resource, obj, name)
+    if (written.get("metadata") or {}).get("deletionTimestamp"):
+        # Deleted meanwhile (the write re-read the object on a conflict): decide again on the object as it is.
+        return finalizer(resource, name, written, apply=apply, cleanup=cleanup)
+    return apply(written)
 
 
 __all__ = ["finalizer"]

@@ -33,7 +33,35 @@ class RateLimiter(Protocol):
         ...
 
 
-class ItemExponentialFailureRateLimiter:
+class _FailureCounts:
+    """Per-key failure counts shared by the per-key limiters: :meth:`forget` and :meth:`num_requeues`.
+
+    Thread-safety: thread-safe.
+    """
+
+    def __init__(self) -> None:
+        self._failures: dict[Hashable, int] = {}
+        self._lock = threading.Lock()
+
+    def _count(self, key: Hashable) -> int:
+        """Count one more failure of ``key``; return how many were on record before it."""
+        with self._lock:
+            before = self._failures.get(key, 0)
+            self._failures[key] = before + 1
+            return before
+
+    def forget(self, key: Hashable) -> None:
+        """Clear the failures of ``key``."""
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def num_requeues(self, key: Hashable) -> int:
+        """Return the failures of ``key`` since it was last forgotten."""
+        with self._lock:
+            return self._failures.get(key, 0)
+
+
+class ItemExponentialFailureRateLimiter(_FailureCounts):
     """Per key: ``base * 2**failures`` seconds, capped at ``max_delay`` (``ItemExponentialFailureRateLimiter``).
 
     Thread-safety: thread-safe.
@@ -53,33 +81,20 @@ class ItemExponentialFailureRateLimiter:
         """
         if base < 0 or max_delay < base:
             raise ValueError(f"need 0 <= base <= max_delay, got base={base}, max_delay={max_delay}")
+        super().__init__()
         self._base = base
         self._max_delay = max_delay
-        self._failures: dict[Hashable, int] = {}
-        self._lock = threading.Lock()
 
     def when(self, key: Hashable) -> float:
         """Return ``base * 2**failures`` (at most ``max_delay``) and count the failure."""
-        with self._lock:
-            exponent = self._failures.get(key, 0)
-            self._failures[key] = exponent + 1
+        exponent = self._count(key)
         # Python integers do not overflow; a huge exponent simply exceeds the cap (client-go checks for overflow).
         if exponent > 1023:
             return self._max_delay
         return min(self._base * 2.0**exponent, self._max_delay)
 
-    def forget(self, key: Hashable) -> None:
-        """Reset ``key`` to ``base``."""
-        with self._lock:
-            self._failures.pop(key, None)
 
-    def num_requeues(self, key: Hashable) -> int:
-        """Return the failures of ``key`` since it was last forgotten."""
-        with self._lock:
-            return self._failures.get(key, 0)
-
-
-class ItemFastSlowRateLimiter:
+class ItemFastSlowRateLimiter(_FailureCounts):
     """Per key: ``fast`` seconds for the first ``max_fast_attempts`` failures, ``slow`` after (``ItemFastSlow``).
 
     Thread-safety: thread-safe.
@@ -91,28 +106,14 @@ class ItemFastSlowRateLimiter:
 
     def __init__(self, fast: float, slow: float, max_fast_attempts: int) -> None:
         """Wait ``fast`` for ``max_fast_attempts`` failures of a key, then ``slow``."""
+        super().__init__()
         self._fast = fast
         self._slow = slow
         self._max_fast_attempts = max_fast_attempts
-        self._failures: dict[Hashable, int] = {}
-        self._lock = threading.Lock()
 
     def when(self, key: Hashable) -> float:
         """Return ``fast`` or ``slow`` and count the failure."""
-        with self._lock:
-            failures = self._failures.get(key, 0) + 1
-            self._failures[key] = failures
-        return self._fast if failures <= self._max_fast_attempts else self._slow
-
-    def forget(self, key: Hashable) -> None:
-        """Clear the failures of ``key``."""
-        with self._lock:
-            self._failures.pop(key, None)
-
-    def num_requeues(self, key: Hashable) -> int:
-        """Return the failures of ``key``."""
-        with self._lock:
-            return self._failures.get(key, 0)
+        return self._fast if self._count(key) < self._max_fast_attempts else self._slow
 
 
 class BucketRateLimiter:

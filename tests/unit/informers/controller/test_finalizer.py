@@ -1,4 +1,4 @@
-"""The finalizer flow's four cases (kube-rs finalizer()), its JSON patches, and the stale-cache retry."""
+"""The finalizer flow's four cases (kube-rs finalizer()), its conditional writes, and a cache one write behind."""
 
 from __future__ import annotations
 
@@ -6,36 +6,36 @@ from typing import Any, cast
 
 import pytest
 
-from dynaclient import InvalidError, JSONObject, ResourceClient
+from dynaclient import ConflictError, JSONObject, ResourceClient
 from informers.controller import finalizer
 
 NAME = "demo.example.com/cleanup"
 
 
 class FakeResource:
-    def __init__(self, server: JSONObject | None = None, fail_tests: int = 0) -> None:
+    """Answers the merge patches of add_finalizer/remove_finalizer; a stale resourceVersion is a 409."""
+
+    def __init__(self, server: JSONObject) -> None:
         self.server = server
-        self.fail_tests = fail_tests
         self.patches: list[Any] = []
 
     def namespace(self, namespace: str) -> FakeResource:
         return self
 
     def get(self, name: str) -> JSONObject:
-        assert self.server is not None
         return self.server
 
     def patch(self, name: str, patch: Any, patch_type: str = "merge") -> JSONObject:
-        assert patch_type == "json"
         self.patches.append(patch)
-        if self.fail_tests:
-            self.fail_tests -= 1
-            raise InvalidError({"reason": "Invalid", "message": "test operation failed"}, code=422)
-        return {"metadata": {"name": name, "finalizers": [NAME]}, "patched": True}
+        if patch["metadata"]["resourceVersion"] != self.server["metadata"]["resourceVersion"]:
+            raise ConflictError({"reason": "Conflict"}, code=409)
+        metadata = {**self.server["metadata"], **patch["metadata"], "resourceVersion": "9"}
+        self.server = {**self.server, "metadata": metadata, "written": True}
+        return self.server
 
 
-def _obj(finalizers: list[str] | None, deleting: bool = False) -> JSONObject:
-    metadata: JSONObject = {"name": "a", "namespace": "prod", "finalizers": finalizers}
+def _obj(finalizers: list[str] | None, deleting: bool = False, rv: str = "7") -> JSONObject:
+    metadata: JSONObject = {"name": "a", "namespace": "prod", "resourceVersion": rv, "finalizers": finalizers}
     if deleting:
         metadata["deletionTimestamp"] = "2026-01-01T00:00:00Z"
     return {"metadata": metadata}
@@ -44,7 +44,7 @@ def _obj(finalizers: list[str] | None, deleting: bool = False) -> JSONObject:
 def _run(fake: FakeResource, obj: JSONObject, calls: list[str]) -> Any:
     def apply(written: JSONObject) -> Any:
         calls.append("apply")
-        return ("applied", written.get("patched", False))
+        return ("applied", written.get("written", False))
 
     def cleanup(deleting: JSONObject) -> Any:
         calls.append("cleanup")
@@ -54,41 +54,27 @@ def _run(fake: FakeResource, obj: JSONObject, calls: list[str]) -> Any:
 
 
 def test_without_the_finalizer_it_is_added_before_apply_runs() -> None:
-    fake, calls = FakeResource(), list[str]()
-    assert _run(fake, _obj(None), calls) == ("applied", True)  # apply saw the object as written
+    fake, calls = FakeResource(_obj(["other/x"])), list[str]()
+    assert _run(fake, _obj(["other/x"]), calls) == ("applied", True)  # apply saw the object as written
     assert calls == ["apply"]
-    assert fake.patches == [
-        [
-            {"op": "test", "path": "/metadata/finalizers", "value": None},
-            {"op": "add", "path": "/metadata/finalizers", "value": [NAME]},
-        ]
-    ]
-    fake.patches.clear()
-    _run(fake, _obj(["other/x"]), calls)
-    assert fake.patches[0][0] == {"op": "test", "path": "/metadata/finalizers", "value": ["other/x"]}
-    assert fake.patches[0][1] == {"op": "add", "path": "/metadata/finalizers/-", "value": NAME}
+    assert fake.patches == [{"metadata": {"resourceVersion": "7", "finalizers": ["other/x", NAME]}}]
 
 
 def test_with_the_finalizer_apply_runs_without_writes() -> None:
-    fake, calls = FakeResource(), list[str]()
+    fake, calls = FakeResource(_obj([NAME])), list[str]()
     assert _run(fake, _obj(["other/x", NAME]), calls) == ("applied", False)
     assert (calls, fake.patches) == (["apply"], [])
 
 
 def test_deleting_runs_cleanup_then_removes_only_its_finalizer() -> None:
-    fake, calls = FakeResource(), list[str]()
+    fake, calls = FakeResource(_obj(["other/x", NAME], deleting=True)), list[str]()
     assert _run(fake, _obj(["other/x", NAME], deleting=True), calls) == "cleaned"
     assert calls == ["cleanup"]
-    assert fake.patches == [
-        [
-            {"op": "test", "path": "/metadata/finalizers/1", "value": NAME},
-            {"op": "remove", "path": "/metadata/finalizers/1"},
-        ]
-    ]
+    assert fake.patches == [{"metadata": {"resourceVersion": "7", "finalizers": ["other/x"]}}]
 
 
 def test_a_failed_cleanup_keeps_the_finalizer() -> None:
-    fake = FakeResource()
+    fake = FakeResource(_obj([NAME], deleting=True))
 
     def failing(obj: JSONObject) -> None:
         raise RuntimeError("external system down")
@@ -99,14 +85,20 @@ def test_a_failed_cleanup_keeps_the_finalizer() -> None:
 
 
 def test_deleting_without_the_finalizer_does_nothing() -> None:
-    fake, calls = FakeResource(), list[str]()
+    fake, calls = FakeResource(_obj(None, deleting=True)), list[str]()
     assert _run(fake, _obj(None, deleting=True), calls) is None
     assert (calls, fake.patches) == ([], [])
 
 
-def test_a_stale_finalizer_list_is_read_again_from_the_server() -> None:
-    # The cache had no finalizer yet; the server has it: the add's test fails, the server's object is applied.
-    fake, calls = FakeResource(server=_obj([NAME]), fail_tests=1), list[str]()
+def test_a_cache_one_write_behind_is_read_again_from_the_server() -> None:
+    # The cache has no finalizer yet; the server has it (rv 8): the write conflicts, the server's object is applied.
+    fake, calls = FakeResource(_obj([NAME], rv="8")), list[str]()
     assert _run(fake, _obj(None), calls) == ("applied", False)
     assert calls == ["apply"]
     assert len(fake.patches) == 1
+
+
+def test_deleted_before_the_finalizer_landed_runs_no_apply() -> None:
+    fake, calls = FakeResource(_obj(None, deleting=True, rv="8")), list[str]()
+    assert _run(fake, _obj(None), calls) is None
+    assert calls == []
