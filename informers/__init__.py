@@ -33,6 +33,7 @@ from informers.exceptions import (
     IndexNotFoundError,
     InformerError,
     KeyFuncError,
+    LeaderElectionLostError,
     MutationDetectedError,
 )
 from informers.factory import InformerKey, ListerWatcherFactory, SharedInformerFactory, client_lister_watcher_factory
@@ -56,6 +57,7 @@ from informers.index import (
 )
 from informers.informer import ReflectorFactory, SharedIndexInformer
 from informers.keys import KeyFunc, meta_namespace_key, split_meta_namespace_key
+from informers.leaderelection import LeaderElection, LeaderElectionHealth, ShardHealth, Shards
 from informers.lister import Lister
 from informers.listwatch import ListerWatcher, ListPage, ReflectorSink, ResourceListWatch, WatchStream
 from informers.processor import MINIMUM_RESYNC_PERIOD, HandlerHealth, HandlerRegistration
@@ -91,6 +93,9 @@ __all__ = [
     "ItemFastSlowRateLimiter",
     "KeyFunc",
     "KeyFuncError",
+    "LeaderElection",
+    "LeaderElectionHealth",
+    "LeaderElectionLostError",
     "ListPage",
     "Lister",
     "ListerWatcher",
@@ -108,6 +113,8 @@ __all__ = [
     "Request",
     "Requeue",
     "ResourceListWatch",
+    "ShardHealth",
+    "Shards",
     "SharedIndexInformer",
     "SharedInformerFactory",
     "Store",

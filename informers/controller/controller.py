@@ -18,7 +18,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dynaclient import DynamicClient, GroupVersionResource
 from informers.clock import Clock, RealClock
@@ -33,6 +33,9 @@ from informers.factory import SharedInformerFactory
 from informers.informer import SharedIndexInformer
 from informers.lister import Lister
 from informers.processor import HandlerRegistration
+
+if TYPE_CHECKING:
+    from informers.leaderelection import LeaderElection, Shards
 
 logger = logging.getLogger(__name__)
 
@@ -124,6 +127,7 @@ class Controller:
         self._registrations: list[tuple[SharedIndexInformer, HandlerRegistration]] = []
         self._results = dict.fromkeys(RESULTS, 0)
         self._active = 0
+        self._shards: Shards | None = None
 
     def __repr__(self) -> str:
         return f"<Controller {self.name!r} workers={self._workers} queue={self._queue!r}>"
@@ -243,13 +247,70 @@ class Controller:
             logger.warning("controller %s: workers still running %.1fs after stop", self.name, timeout)
         return stopped
 
+    def run(
+        self,
+        leader_election: LeaderElection | None = None,
+        *,
+        shards: Shards | None = None,
+        stop: threading.Event | None = None,
+        sync_timeout: float = 120.0,
+    ) -> None:
+        """Reconcile until ``stop`` is set: alone, only while ``leader_election`` leads, or only this replica's keys.
+
+        With ``leader_election`` the controller starts when leadership is won and stops (abandoning its queue)
+        when it ends; leadership lost raises :class:`~informers.LeaderElectionLostError` (exit, as
+        controller-runtime does: a controller is started once). With ``shards`` the controller runs throughout and
+        reconciles only the keys the ring gives this replica (:class:`~informers.leaderelection.Shards`).
+
+        Raises:
+            TypeError: both ``leader_election`` and ``shards`` were given.
+            LeaderElectionLostError: leadership was lost.
+        """
+        if leader_election is not None and shards is not None:
+            raise TypeError("run takes leader_election or shards, not both")
+        stop = stop or threading.Event()
+        if leader_election is not None:
+            leader_election.run(lambda leading: self._run_until(leading, sync_timeout), stop=stop)
+            return
+        self._shards = shards
+        if shards is None:
+            self._run_until(stop, sync_timeout)
+            return
+        self.start(sync_timeout)
+        try:
+            shards.run(self._enqueue_matching, stop=stop)  # returns once no key of this replica is reconciling
+        finally:
+            self.stop(drain=False)
+
+    def _run_until(self, stop: threading.Event, sync_timeout: float) -> None:
+        self.start(sync_timeout)
+        try:
+            stop.wait()
+        finally:
+            self.stop(drain=False)
+
+    def _enqueue_matching(self, gained: Callable[[str], bool]) -> None:
+        for obj in self.lister().list():
+            request = Request.for_object(obj)
+            if gained(str(request)):
+                self._queue.add(request)
+
     # -- workers -----------------------------------------------------------------------------------------------
 
     def _work(self) -> None:
         while (request := self._queue.get()) is not None:
             try:
-                if not self._abandon.is_set():
+                if self._abandon.is_set():
+                    continue
+                if self._shards is None:
                     self._reconcile_one(request)
+                elif self._shards.begin(str(request)):
+                    try:
+                        self._reconcile_one(request)
+                    finally:
+                        self._shards.end(str(request))
+                else:
+                    self._queue.forget(request)  # another replica's key (its owner enqueues it when gained)
             finally:
                 self._queue.done(request)
 
