@@ -54,6 +54,10 @@ class AdminHTTP:
         """``POST body`` to the collection ``path``; an object that already exists is left as it is."""
         return self._call("POST", path, body, allow_conflict=True)
 
+    def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Apply the JSON merge patch ``patch`` to the object at ``path``."""
+        return self._call("PATCH", path, patch, content_type="application/merge-patch+json")
+
     def apply(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create or replace ``body`` in ``collection`` by server-side apply; return the object as stored."""
         path = f"{collection}/{body['metadata']['name']}?fieldManager=dynaclient-testing&force=true"
@@ -104,8 +108,6 @@ class ClusterComponents:
         stop_timeout: float,
         echo: bool,
     ) -> None:
-        if nodes < 0:
-            raise ValueError(f"nodes must be >= 0, not {nodes}")
         self._binaries = binaries
         self._dir = work_dir
         self._controllers = controllers
@@ -121,11 +123,6 @@ class ClusterComponents:
     def processes(self) -> list[ManagedProcess]:
         """The component processes, in start order."""
         return list(self._processes)
-
-    @property
-    def kwok_port(self) -> int | None:
-        """The port of kwok's kubelet-API server on 127.0.0.1 (``None`` without nodes)."""
-        return self._ports.get("kwok")
 
     def prepare(self, server_url: str, serving_ca: TinyCA, client_ca: TinyCA) -> list[str]:
         """Write the components' certificates, kubeconfigs and configuration; return extra apiserver flags."""
@@ -183,8 +180,11 @@ class ClusterComponents:
 
     # -- internals ---------------------------------------------------------------------------------------------
 
-    def _launch(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
-        process = ManagedProcess(name, argv, self._dir / f"{name}.log", echo=self._echo, env=env)
+    def _launch(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None, *, guard_group: bool = False
+    ) -> ManagedProcess:
+        log = self._dir / f"{name}.log"
+        process = ManagedProcess(name, argv, log, echo=self._echo, env=env, guard_group=guard_group)
         self._processes.append(process)
         process.start()
         return process
@@ -239,8 +239,9 @@ class ClusterComponents:
             f"--kubeconfig={self._dir / 'kwok.kubeconfig'}",
             f"--config={self._dir / 'kwok.yaml'}",
         ]
-        # KWOK_WORKDIR keeps a ~/.kwok/kwok.yaml of this machine out (kwok loads it before --config).
-        self._launch("kwok", argv, env={"KWOK_WORKDIR": str(self._dir / "kwok")})
+        # KWOK_WORKDIR keeps a ~/.kwok/kwok.yaml of this machine out (kwok loads it before --config). kwok forks
+        # the commands pods exec: its group is guarded so that they die with a crashed test process too.
+        self._launch("kwok", argv, env={"KWOK_WORKDIR": str(self._dir / "kwok")}, guard_group=True)
 
     def _wait_ready(self, api: AdminHTTP) -> None:
         ca = str(self._dir / "pki" / "serving-ca.crt")
@@ -259,7 +260,15 @@ class ClusterComponents:
     def _nodes_ready(self, api: AdminHTTP) -> bool:
         nodes = api.get(f"/api/v1/nodes?labelSelector={kwok.NODE_LABEL}%3Dtrue")["items"]
         ready = [n for n in nodes if any(c["type"] == "Ready" and c["status"] == "True" for c in _conditions(n))]
-        return len(ready) >= self._nodes
+        # The TaintNodesByCondition admission plugin taints every new node not-ready:NoSchedule; kcm's node
+        # lifecycle controller lifts the taint once the node is Ready. Without kcm, the rig lifts it.
+        if not self._controllers:
+            for node in ready:
+                if node.get("spec", {}).get("taints"):
+                    api.merge_patch(f"/api/v1/nodes/{node['metadata']['name']}", {"spec": {"taints": None}})
+                    node["spec"]["taints"] = None
+        schedulable = [n for n in ready if not n.get("spec", {}).get("taints")]
+        return len(schedulable) >= self._nodes
 
     def _wait(self, check: Callable[[], bool], process: ManagedProcess, what: str) -> None:
         wait_until(check, process, what, self._start_timeout)
