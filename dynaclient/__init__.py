@@ -104,6 +104,7 @@ from dynaclient.exceptions import (
     WaitTimeoutError,
     WatchFrameTooLargeError,
 )
+from dynaclient.extras import import_extra, require_extra
 from dynaclient.gvr import (
     GroupResource,
     GroupVersion,
@@ -308,6 +309,7 @@ __all__ = [
     "get_resource_version",
     "get_uid",
     "has_finalizer",
+    "import_extra",
     "is_controlled_by",
     "is_status_condition_true",
     "iter_watch_events",
@@ -339,6 +341,7 @@ __all__ = [
     "parse_resource_arg",
     "remove_finalizer",
     "remove_status_condition",
+    "require_extra",
     "retry_on_conflict",
     "set_controller_reference",
     "set_status_condition",

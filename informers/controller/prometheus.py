@@ -16,11 +16,15 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from dynaclient import require_extra
 
-from informers.controller.controller import Controller
+require_extra("prometheus_client", extra="metrics", feature="the Prometheus exporter of controller metrics")
+# The imports below come after the check, so a missing extra is one line naming it.
+from prometheus_client import REGISTRY, CollectorRegistry, Counter, Histogram  # noqa: E402
+from prometheus_client.core import GaugeMetricFamily, Metric  # noqa: E402
+from prometheus_client.registry import Collector  # noqa: E402
+
+from informers.controller.controller import Controller  # noqa: E402
 
 # client-go's ExponentialBuckets(10e-9, 10, 12) is nanosecond-grained; Python work starts near 10 microseconds.
 _LATENCY_BUCKETS = (1e-5, 1e-4, 1e-3, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 60.0, 600.0)

@@ -17,12 +17,16 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from prometheus_client import REGISTRY, CollectorRegistry
-from prometheus_client.core import GaugeMetricFamily, Metric
-from prometheus_client.registry import Collector
+from dynaclient import require_extra
 
-from informers.leaderelection.election import LeaderElection
-from informers.leaderelection.shards import Shards
+require_extra("prometheus_client", extra="metrics", feature="the Prometheus exporter of leader election and shards")
+# The imports below come after the check, so a missing extra is one line naming it.
+from prometheus_client import REGISTRY, CollectorRegistry  # noqa: E402
+from prometheus_client.core import GaugeMetricFamily, Metric  # noqa: E402
+from prometheus_client.registry import Collector  # noqa: E402
+
+from informers.leaderelection.election import LeaderElection  # noqa: E402
+from informers.leaderelection.shards import Shards  # noqa: E402
 
 
 def watch_leader_election(election: LeaderElection, registry: CollectorRegistry | None = None) -> None:

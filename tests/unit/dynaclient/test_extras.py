@@ -65,3 +65,11 @@ def test_importing_the_control_plane_without_cryptography_names_the_extra() -> N
         "MissingExtraError the local control plane needs the 'testing' extra (cryptography is not installed): "
         "pip install 'dynaclient[testing]'\n"
     )
+
+
+@pytest.mark.parametrize("module", ["informers.controller.prometheus", "informers.leaderelection.prometheus"])
+def test_the_prometheus_exporters_name_the_metrics_extra(module: str) -> None:
+    done = _python_without("prometheus_client", f"try:\n    import {module}\nexcept ImportError as e:\n    print(e)")
+    assert "needs the 'metrics' extra (prometheus_client is not installed): pip install 'dynaclient[metrics]'" in (
+        done.stdout
+    )
