@@ -9,6 +9,7 @@ from importlib.metadata import version as _version
 
 from dynaclient._types import (
     JSONObject,
+    ObjectT,
 )
 from dynaclient.auth import (
     AuthProvider,
@@ -53,6 +54,8 @@ from dynaclient.exceptions import (
     ConfigError,
     ConflictError,
     ConnectError,
+    ConnectionLostError,
+    ContinueTokenLoopError,
     DecodeError,
     DiscoveryError,
     DynaclientError,
@@ -63,10 +66,12 @@ from dynaclient.exceptions import (
     InClusterConfigError,
     InvalidError,
     KubeconfigError,
+    ManifestError,
     MethodNotAllowedError,
     NamespaceScopeError,
     NoClientError,
     NotFoundError,
+    ObjectFailedError,
     RequestCancelled,
     ResourceNotFoundError,
     ResourceRequestError,
@@ -79,6 +84,7 @@ from dynaclient.exceptions import (
     UnauthorizedError,
     UnsupportedMediaTypeError,
     UnsupportedRequestError,
+    WaitTimeoutError,
 )
 from dynaclient.gvr import (
     GroupResource,
@@ -119,6 +125,9 @@ from dynaclient.objects import (
     nested_string_list,
     nested_string_map,
     object_key,
+)
+from dynaclient.rate_limit import (
+    TokenBucketRateLimiter,
 )
 from dynaclient.request import (
     Cancellation,
@@ -186,6 +195,8 @@ __all__ = [
     "ConfigError",
     "ConflictError",
     "ConnectError",
+    "ConnectionLostError",
+    "ContinueTokenLoopError",
     "DecodeError",
     "DeleteOptions",
     "Discovery",
@@ -212,6 +223,7 @@ __all__ = [
     "KubeconfigError",
     "KubectlRawTransport",
     "ListOptions",
+    "ManifestError",
     "MethodNotAllowedError",
     "NamespaceScopeError",
     "NoAuth",
@@ -220,7 +232,9 @@ __all__ = [
     "NotFoundError",
     "NotIn",
     "OIDCAuth",
+    "ObjectFailedError",
     "ObjectList",
+    "ObjectT",
     "PatchType",
     "Preconditions",
     "PropagationPolicy",
@@ -237,6 +251,7 @@ __all__ = [
     "ServerError",
     "StaticTokenAuth",
     "TLSError",
+    "TokenBucketRateLimiter",
     "TokenFileAuth",
     "TooManyRequestsError",
     "TransportError",
@@ -244,6 +259,7 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "UnsupportedRequestError",
+    "WaitTimeoutError",
     "Watch",
     "WatchEvent",
     "WatchEventType",

@@ -5,7 +5,7 @@ scope for a cluster-scoped resource and *all namespaces* for list, watch and del
 one. The single-object verbs of a namespaced resource need a namespace: from :meth:`ResourceClient.namespace`, else
 from the body's ``metadata.namespace`` (create, update, apply), else they raise
 :class:`~dynaclient.exceptions.NamespaceScopeError` before any request is sent. The kubeconfig's default
-namespace (:attr:`DynamicClient.namespace`) is never applied implicitly, so a missing namespace never silently
+namespace (:attr:`DynamicClient.default_namespace`) is never applied implicitly, so a missing namespace never silently
 targets ``default``.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
@@ -24,6 +24,9 @@ from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.request import JSON_CONTENT_TYPE
 from dynaclient.resource_client import DEFAULT_TIMEOUT, ResourceClient
 from dynaclient.restmapper import RESTMapper
+
+TypedObject = TypeVar("TypedObject", bound=Mapping[str, Any])
+ResourceName = str | GroupVersionResource | GroupVersionKind | APIResource
 
 
 class ResourceMapper(Protocol):
@@ -62,8 +65,8 @@ class DynamicClient:
     def from_api_client(cls, api_client: APIClient, *, timeout: float | None = DEFAULT_TIMEOUT) -> DynamicClient:
         """Build a client that resolves resources through discovery (with its default caches), fetched on first use.
 
-        A name discovery does not know yet (a CRD created a moment ago) refreshes discovery, at most once per
-        :data:`~dynaclient.restmapper.DEFAULT_MIN_REFRESH_INTERVAL` seconds.
+        A name discovery does not know yet (a CRD created a moment ago) refreshes discovery at once (rate-limited:
+        see :class:`~dynaclient.restmapper.RESTMapper`).
         """
         return cls(api_client, RESTMapper(Discovery(api_client)), timeout=timeout)
 
@@ -80,16 +83,34 @@ class DynamicClient:
         return f"<DynamicClient {self.api_client!r}>"
 
     @property
-    def namespace(self) -> str:
-        """The default namespace of the configuration (kubeconfig context or service account)."""
+    def default_namespace(self) -> str:
+        """The namespace to use when none is given: the kubeconfig context's, or the pod's (in-cluster).
+
+        ``default`` when the configuration names none. It is what kubectl and ``dynaclient`` (the command line) use
+        without ``-n``; the library applies it only where a function says so (manifests without a namespace).
+        """
         return self.api_client.namespace
 
-    def resource(self, resource: str | GroupVersionResource | GroupVersionKind | APIResource) -> ResourceClient:
+    @property
+    def namespace(self) -> str:
+        """The same as :attr:`default_namespace` (the older name)."""
+        return self.api_client.namespace
+
+    @overload
+    def resource(self, resource: ResourceName) -> ResourceClient: ...
+
+    @overload
+    def resource(self, resource: ResourceName, object_type: type[TypedObject]) -> ResourceClient[TypedObject]: ...
+
+    def resource(self, resource: ResourceName, object_type: object = None) -> ResourceClient[Any]:
         """Return the verbs of ``resource``, without a namespace (see the module docstring).
 
         Args:
             resource: a resource name (``"deployments"``, ``"deployments.apps"``, ``"deployments.v1.apps"``), a
                 kind or short name, a GroupVersionResource, a GroupVersionKind, or an already resolved APIResource.
+            object_type: a generated ``TypedDict`` (``dynaclient.types.apps.v1.Deployment``): the client's objects
+                are typed with it for the type checker (``ResourceClient[Deployment]``); they are the same plain
+                dicts at run time, and the type is not checked against the resource.
 
         Raises:
             ResourceNotFoundError: the server serves nothing by that name.

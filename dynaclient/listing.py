@@ -7,6 +7,10 @@ server may return fewer items than ``limit``, even none. A continue token the se
 410 Expired; with ``restart_on_expired`` the pager then does what client-go's ``FullListIfExpired`` does: one
 unpaginated list with the original options.
 
+A continue token the server already returned during this list means the list would go round for ever (a broken
+aggregated API or proxy); it raises :class:`~dynaclient.exceptions.ContinueTokenLoopError` (client-go's pager
+would loop).
+
 Items are filled in place like apimachinery's ``unstructuredJSONScheme.decodeToList``: an item with neither
 ``kind`` nor ``apiVersion`` gets the list's ``apiVersion`` and the list kind without its ``List`` suffix.
 
@@ -23,11 +27,11 @@ import json
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol
 
 from dynaclient._list_bodies import ListDecoder, list_metadata
-from dynaclient._types import JSONObject
-from dynaclient.exceptions import DecodeError, GoneError
+from dynaclient._types import JSONObject, ObjectT
+from dynaclient.exceptions import ContinueTokenLoopError, DecodeError, GoneError
 from dynaclient.resource_options import ListOptions
 
 DEFAULT_PAGE_SIZE = 500
@@ -95,8 +99,8 @@ class StreamedPage:
         return decoded if decoded is not None else self._fallback(self._decoder.body)
 
 
-class ObjectList:
-    """A list request that fetches its pages as it is iterated, yielding the items as dicts.
+class ObjectList(Generic[ObjectT]):
+    """A list request that fetches its pages as it is iterated, yielding the items as dicts (typed ``ObjectT``).
 
     Iterate it once (``for obj in resource.list()``), or call :meth:`to_list` once for the whole list object.
     :attr:`resource_version` fetches the first page if needed, so it is known before the first item is read.
@@ -161,7 +165,7 @@ class ObjectList:
         value = self._metadata.get("resourceVersion")
         return value if isinstance(value, str) else ""
 
-    def __iter__(self) -> Generator[JSONObject, None, None]:
+    def __iter__(self) -> Generator[ObjectT, None, None]:
         for page, _ in self._pages():
             yield from page["items"]
 
@@ -191,12 +195,19 @@ class ObjectList:
             ahead = self._ahead(fetched)
             page = self._load_head(fetched, ahead)
             del fetched  # the body is not kept while the page is consumed
+        seen: set[str] = set()
         try:
             while True:
                 yield page, False
                 token = _continue_token(page)
                 if not token:
                     return
+                if token in seen:
+                    raise ContinueTokenLoopError(
+                        f"list of {self.kind or 'objects'}: the server returned a continue token it had returned "
+                        f"before (after {len(seen) + 1} pages); the list would never end"
+                    )
+                seen.add(token)
                 try:  # an expired token answers 410, or a 2xx Status with code 410 that decoding raises
                     if ahead is not None and ahead.token == token:
                         fetched = ahead.result()
