@@ -43,6 +43,7 @@ from dynaclient.resource_request import (
     watch_request,
 )
 from dynaclient.selectors import LabelSpec, NotEqual
+from dynaclient.streams.pods import PodStreams
 from dynaclient.watching import Watch
 
 DEFAULT_TIMEOUT = 120.0
@@ -54,10 +55,11 @@ LabelSelector = str | Mapping[str, LabelSpec] | None
 FieldSelector = str | Mapping[str, str | NotEqual] | None
 
 
-class ResourceClient:
+class ResourceClient(PodStreams):
     """The verbs on one resource, in one namespace or none; returned objects are plain dicts.
 
-    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace.
+    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace. For pods
+    it also reads logs, runs exec and attach, and forwards ports (:class:`~dynaclient.streams.PodStreams`).
 
     Attributes:
         api_resource: the resource addressed, as discovery describes it.
