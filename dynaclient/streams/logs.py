@@ -114,6 +114,16 @@ class PodLogs:
             self._response.close()
 
 
+def raise_if_not_running(error: BadRequestError, what: str) -> None:
+    """Raise :class:`PodNotRunningError` (from ``error``) when a 400 says the pod or container is not running.
+
+    Raises:
+        PodNotRunningError: the message is the kubelet's or the apiserver's for a container not running yet.
+    """
+    if any(words in error.message for words in _NOT_RUNNING):
+        raise PodNotRunningError(f"{what}: {error.message}") from error
+
+
 def open_logs(
     api_client: APIClient, namespace: str, name: str, options: LogOptions, *, timeout: float | None
 ) -> PodLogs:
@@ -138,8 +148,7 @@ def open_logs(
     try:
         response = api_client.send(request)
     except BadRequestError as exc:
-        if any(words in exc.message for words in _NOT_RUNNING):
-            raise PodNotRunningError(f"{what}: {exc.message}") from exc
+        raise_if_not_running(exc, what)
         raise
     if response.status == 204:
         # No node to read it from: the apiserver answers 204 with no body (pod/strategy.go LogLocation).
@@ -148,4 +157,4 @@ def open_logs(
     return PodLogs(response, cancellation, what)
 
 
-__all__ = ["PodLogs", "open_logs"]
+__all__ = ["PodLogs", "open_logs", "raise_if_not_running"]

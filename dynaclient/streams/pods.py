@@ -19,10 +19,15 @@ from dataclasses import replace
 
 from dynaclient.client import APIClient
 from dynaclient.discovery import APIResource
-from dynaclient.exceptions import ForbiddenError, KubectlProxyRefusedError, ResourceRequestError
+from dynaclient.exceptions import (
+    BadRequestError,
+    ForbiddenError,
+    KubectlProxyRefusedError,
+    ResourceRequestError,
+)
 from dynaclient.request import Request
 from dynaclient.streams.channels import EXEC_SUBPROTOCOLS, PORT_FORWARD_SUBPROTOCOLS
-from dynaclient.streams.logs import PodLogs, open_logs
+from dynaclient.streams.logs import PodLogs, open_logs, raise_if_not_running
 from dynaclient.streams.pod_requests import LogOptions, attach_request, exec_request, port_forward_request
 from dynaclient.streams.port_forward import PortForwarder, PortStream, parse_port_mappings
 from dynaclient.streams.remote_command import ExecResult, ExecStream, run_command
@@ -190,6 +195,9 @@ class PodStreams:
         request = replace(request, timeout=CONNECT_TIMEOUT)
         try:
             return self._api_client.open_websocket(request, subprotocols)
+        except BadRequestError as exc:
+            raise_if_not_running(exc, f"{request.path.rsplit('/', 1)[1]} in namespace {self._namespace}")
+            raise
         except ForbiddenError as exc:
             if self._api_client.transport.name == "kubectl-proxy" and _from_proxy_filter(exc):
                 raise KubectlProxyRefusedError(
