@@ -1,7 +1,9 @@
 """Command line for the local control plane.
 
-``python -m dynaclient.testing up``     start etcd + kube-apiserver, print the kubeconfig, run until Ctrl-C.
-``python -m dynaclient.testing build``  locate or build the binaries and print their paths and versions.
+``python -m dynaclient.testing up``     start etcd + kube-apiserver, print the kubeconfig, run until Ctrl-C;
+                                      ``--controllers`` adds kube-controller-manager and kube-scheduler,
+                                      ``--nodes N`` adds kwok with N Ready nodes.
+``python -m dynaclient.testing build``  locate or build every binary and print their paths and versions.
 """
 
 from __future__ import annotations
@@ -12,23 +14,28 @@ import sys
 import threading
 from collections.abc import Sequence
 
-from dynaclient.testing.binaries import binary_version, resolve_binaries
+from dynaclient.testing.binaries import ALL_COMPONENTS, binary_version, resolve_binaries
 from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane
 
 
 def _build() -> int:
-    binaries = resolve_binaries()
-    for name, path in (("kube-apiserver", binaries.kube_apiserver), ("etcd", binaries.etcd)):
+    binaries = resolve_binaries(components=ALL_COMPONENTS)
+    for name in ALL_COMPONENTS:
+        path = binaries.path(name)
         print(f"{name}: {path} ({binary_version(path)}; from {binaries.sources[name]})")
     return 0
 
 
-def _up(watch_cache: bool) -> int:
+def _up(watch_cache: bool, controllers: bool, nodes: int) -> int:
     stop = threading.Event()
     # SIGTERM ends the plane as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with ControlPlane(watch_cache=watch_cache) as plane:
+    with ControlPlane(watch_cache=watch_cache, controllers=controllers, nodes=nodes) as plane:
         print(f"kube-apiserver {plane.server_url} ready in {plane.startup_seconds:.1f}s")
+        for name, pid in plane.pids.items():
+            print(f"  {name} pid {pid}, log {plane.work_dir / (name + '.log')}")
+        if plane.nodes:
+            print(f"nodes: {', '.join(plane.node_names)}")
         print(f"kubeconfig: {plane.kubeconfig_path} (contexts {CERT_CONTEXT}, {TOKEN_CONTEXT})")
         print(f"export KUBECONFIG={plane.kubeconfig_path}")
         print("Press Ctrl-C to stop.", flush=True)
@@ -49,11 +56,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start a local control plane and run until Ctrl-C")
     up.add_argument("--no-watch-cache", action="store_true", help="serve watches from etcd (no apiserver cache)")
-    commands.add_parser("build", help="locate or build kube-apiserver and etcd; print paths and versions")
+    up.add_argument("--controllers", action="store_true", help="also run kube-controller-manager and kube-scheduler")
+    up.add_argument("--nodes", type=int, default=0, metavar="N", help="run kwok with N Ready nodes (default 0)")
+    commands.add_parser("build", help="locate or build every binary of the plane; print paths and versions")
     args = parser.parse_args(argv)
     if args.command == "build":
         return _build()
-    return _up(watch_cache=not args.no_watch_cache)
+    if args.nodes < 0:
+        parser.error(f"--nodes must be >= 0, not {args.nodes}")
+    return _up(watch_cache=not args.no_watch_cache, controllers=args.controllers, nodes=args.nodes)
 
 
 if __name__ == "__main__":
