@@ -1,0 +1,274 @@
+"""Pod stream throughput: follow a 100 MB log, and a 100 MB round trip through a forwarded port.
+
+Usage: ``python -m bench.streams [--megabytes 100] [--repeats 3]``. It starts a plane with one kwok node, a pod whose
+log is a file written here and whose port 8080 is a local echo server, then times, in alternating order:
+
+* logs: dynaclient ``pods.logs(follow=True)``, ``kubectl logs -f``, the official client's
+  ``read_namespaced_pod_log(follow=True, _preload_content=False)``, and ``requests`` streaming the same URL (the raw
+  limit: no client logic at all). Each stops once it has the whole log (kwok never ends a follow).
+* port-forward: dynaclient's socket-like ``connect_port`` and its local listener ``port_forward``,
+  ``kubectl port-forward``, the official client's ``portforward``, and a direct connection to the echo server (the
+  limit without Kubernetes). Each sends the payload while reading the echo back.
+
+Results (medians, MB/s of payload) go to stdout and ``bench/results/streams.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: bench/streams.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests
+
+from bench.peers import official, peer
+from dynaclient import DynamicClient, client_from_config, load_kubeconfig
+from dynaclient.resource_client import ResourceClient
+from dynaclient.testing import ControlPlane
+from dynaclient.testing.kwok import cri_log_line
+
+KUBECTL = "/usr/bin/kubectl"
+POD = "bench"
+RESULTS = Path(__file__).resolve().parent / "results" / "streams.md"
+MB = 1_000_000
+
+
+def write_log(path: Path, size: int) -> int:
+    """Write a CRI log of about ``size`` bytes of container output; return the exact count of output bytes."""
+    line = "x" * 99
+    record = cri_log_line(line)
+    count = size // (len(line) + 1)
+    with open(path, "w", encoding="ascii") as handle:
+        for _ in range(count // 1000):
+            handle.write(record * 1000)
+    return (count // 1000) * 1000 * (len(line) + 1)
+
+
+class EchoServer:
+    """A local TCP echo server, one thread per connection."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _echo(connection: socket.socket) -> None:
+        with connection:
+            while data := connection.recv(262144):
+                connection.sendall(data)
+
+
+def round_trip(send: Callable[[bytes], object], receive: Callable[[int], bytes], data: bytes) -> None:
+    """Send ``data`` from a thread while reading its echo; fail unless all of it comes back."""
+    sender = threading.Thread(target=send, args=(data,))
+    sender.start()
+    got = 0
+    while got < len(data):
+        chunk = receive(1 << 20)
+        if not chunk:
+            raise RuntimeError(f"the connection ended after {got} of {len(data)} bytes")
+        got += len(chunk)
+    sender.join()
+
+
+def read_exactly(chunks: Iterator[bytes], total: int) -> None:
+    got = 0
+    for chunk in chunks:
+        got += len(chunk)
+        if got >= total:
+            return
+    raise RuntimeError(f"the log ended after {got} of {total} bytes")
+
+
+@contextmanager
+def kubectl_port_forward(kubeconfig: str, namespace: str) -> Iterator[int]:
+    argv = [KUBECTL, f"--kubeconfig={kubeconfig}", "-n", namespace, "port-forward", POD, ":8080"]
+    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    try:
+        assert process.stdout is not None
+        match = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
+        assert match, "kubectl port-forward printed no port"
+        yield int(match.group(1))
+    finally:
+        process.kill()
+        process.wait()
+
+
+class Bench:
+    """The plane, the pod and one function per case."""
+
+    def __init__(self, plane: ControlPlane, pods: ResourceClient, log_bytes: int, echo: EchoServer) -> None:
+        self.kubeconfig = str(plane.kubeconfig_path)
+        self.namespace = pods.namespace_name
+        self.pods = pods
+        self.log_bytes = log_bytes
+        self.echo = echo
+        self.official = official(self.kubeconfig)
+        self.core = self.official.client.CoreV1Api()
+        self.server, self.token = plane.server_url, plane.token
+        self.ca = str(plane.ca_path)
+
+    # -- logs ----------------------------------------------------------------------------------------------------
+
+    def logs_dynaclient(self) -> None:
+        with self.pods.logs(POD, follow=True) as log:
+            read_exactly(log.iter_bytes(), self.log_bytes)
+
+    def logs_kubectl(self) -> None:
+        argv = [KUBECTL, f"--kubeconfig={self.kubeconfig}", "-n", self.namespace, "logs", "-f", POD]
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert process.stdout is not None
+        read_exactly(iter(lambda: os.read(process.stdout.fileno(), 1 << 20), b""), self.log_bytes)  # type: ignore[union-attr]
+        process.kill()
+        process.wait()
+
+    def logs_official(self) -> None:
+        response = self.core.read_namespaced_pod_log(POD, self.namespace, follow=True, _preload_content=False)
+        read_exactly(response.stream(1 << 20), self.log_bytes)
+        response.release_conn()
+
+    def logs_raw(self) -> None:
+        url = f"{self.server}/api/v1/namespaces/{self.namespace}/pods/{POD}/log?follow=true"
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with requests.get(url, headers=headers, verify=self.ca, stream=True, timeout=60) as response:
+            read_exactly(response.iter_content(None), self.log_bytes)
+
+    # -- port-forward --------------------------------------------------------------------------------------------
+
+    def forward_dynaclient_stream(self, data: bytes) -> None:
+        with self.pods.connect_port(POD, 8080) as stream:
+            round_trip(stream.sendall, stream.recv, data)
+
+    def forward_dynaclient_listener(self, data: bytes) -> None:
+        forwarder = self.pods.port_forward(POD, [":8080"])
+        with forwarder, socket.create_connection(("127.0.0.1", forwarder.ports[8080])) as connection:
+            round_trip(connection.sendall, connection.recv, data)
+
+    def forward_kubectl(self, data: bytes) -> None:
+        with kubectl_port_forward(self.kubeconfig, self.namespace) as port:
+            self._direct(port, data)
+
+    def forward_official(self, data: bytes) -> None:
+        stream = peer("kubernetes.stream")
+        forward = stream.portforward(
+            self.core.connect_get_namespaced_pod_portforward, POD, self.namespace, ports="8080"
+        )
+        connection = forward.socket(8080)
+        connection.setblocking(True)
+        try:
+            round_trip(connection.sendall, connection.recv, data)
+        finally:
+            connection.close()
+            forward.close()
+
+    def forward_direct(self, data: bytes) -> None:
+        self._direct(self.echo.port, data)
+
+    @staticmethod
+    def _direct(port: int, data: bytes) -> None:
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            round_trip(connection.sendall, connection.recv, data)
+
+
+def measure(cases: dict[str, Callable[[], None]], size: int, repeats: int) -> dict[str, list[float]]:
+    """Run every case ``repeats`` times, alternating the order each round; return MB/s per run."""
+    rates: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    for round_index in range(repeats):
+        for name in names if round_index % 2 == 0 else reversed(names):
+            started = time.perf_counter()
+            cases[name]()
+            rates[name].append(size / MB / (time.perf_counter() - started))
+            print(f"  {name}: {rates[name][-1]:.1f} MB/s", file=sys.stderr)
+    return rates
+
+
+def table(title: str, rates: dict[str, list[float]], reference: str) -> str:
+    base = statistics.median(rates[reference])
+    lines = [f"| {title} | MB/s (median) | min-max | vs {reference} |", "|---|---:|---:|---:|"]
+    for name, values in rates.items():
+        median = statistics.median(values)
+        lines.append(f"| {name} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {median / base:.2f}x |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--megabytes", type=int, default=100, help="log size and round-trip payload (default 100)")
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args(argv)
+    echo = EchoServer()
+    with ControlPlane(nodes=1) as plane:
+        api_client = client_from_config(load_kubeconfig(plane.kubeconfig_path))
+        dynamic = DynamicClient.from_api_client(api_client)
+        namespace = "bench-streams"
+        dynamic.request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+        pods = dynamic.resource("pods").namespace(namespace)
+        container = {"name": "main", "image": "registry.k8s.io/pause:3.10"}
+        pods.create({"metadata": {"name": POD}, "spec": {"nodeName": plane.node_names[0], "containers": [container]}})
+        while pods.get(POD).get("status", {}).get("phase") != "Running":
+            time.sleep(0.05)
+        log_bytes = write_log(plane.work_dir / "bench.log", args.megabytes * MB)
+        plane.serve_pod_logs(namespace, POD, plane.work_dir / "bench.log")
+        plane.serve_pod_port_forward(namespace, POD, {8080: echo.port})
+        bench = Bench(plane, pods, log_bytes, echo)
+        print(f"logs: follow {log_bytes / MB:.0f} MB", file=sys.stderr)
+        logs = measure(
+            {
+                "raw requests (limit)": bench.logs_raw,
+                "dynaclient": bench.logs_dynaclient,
+                "kubectl logs -f": bench.logs_kubectl,
+                "kubernetes (official)": bench.logs_official,
+            },
+            log_bytes,
+            args.repeats,
+        )
+        payload = os.urandom(MB) * args.megabytes
+        print(f"port-forward: {len(payload) / MB:.0f} MB round trip", file=sys.stderr)
+        forward = measure(
+            {
+                "direct to the echo server (limit)": lambda: bench.forward_direct(payload),
+                "dynaclient connect_port": lambda: bench.forward_dynaclient_stream(payload),
+                "dynaclient port_forward (listener)": lambda: bench.forward_dynaclient_listener(payload),
+                "kubectl port-forward": lambda: bench.forward_kubectl(payload),
+                "kubernetes (official)": lambda: bench.forward_official(payload),
+            },
+            len(payload),
+            args.repeats,
+        )
+        api_client.close()
+    report = "\n\n".join(
+        [
+            f"Pod streams, {args.megabytes} MB, {args.repeats} rounds, {os.cpu_count()} cores",
+            table("follow a log", logs, "kubectl logs -f"),
+            table("port-forward round trip", forward, "kubectl port-forward"),
+        ]
+    )
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(report + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()
