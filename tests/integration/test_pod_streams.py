@@ -9,6 +9,7 @@ so stdin is read by ``head -c N`` rather than to EOF.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime
 import hashlib
 import os
@@ -29,6 +30,7 @@ from dynaclient import (
     ExecError,
     PortForwardError,
     StreamClosedError,
+    TransportError,
     client_from_config,
     load_kubeconfig,
 )
@@ -414,3 +416,87 @@ def test_kubectl_port_forward_agrees(cluster: ControlPlane, pods: ResourceClient
     finally:
         forward.kill()
         forward.wait(10)
+
+
+# -- the connection dropped under a stream ---------------------------------------------------------------------
+
+
+class CuttingRelay:
+    """A TCP relay to the real API server whose connections the test can reset at will (no fake server)."""
+
+    def __init__(self, target: int) -> None:
+        self._target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._accept)]
+        self._threads[0].start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._target))
+            self._sockets += [downstream, upstream]
+            for source, sink in ((downstream, upstream), (upstream, downstream)):
+                thread = threading.Thread(target=self._pump, args=(source, sink))
+                self._threads.append(thread)
+                thread.start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+
+    def cut(self) -> None:
+        """Reset every relayed connection, as a dying server or network would."""
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self.cut()
+        for thread in self._threads:
+            thread.join(10)
+
+
+@pytest.fixture
+def relayed(cluster: ControlPlane, pods: ResourceClient) -> Iterator[tuple[CuttingRelay, ResourceClient]]:
+    config = load_kubeconfig(cluster.kubeconfig_path)
+    relay = CuttingRelay(int(config.server.rsplit(":", 1)[1]))
+    api_client = client_from_config(dataclasses.replace(config, server=f"https://127.0.0.1:{relay.port}"))
+    dynamic = DynamicClient.from_api_client(api_client)
+    yield relay, dynamic.resource("pods").namespace(pods.namespace_name)
+    relay.close()
+    api_client.close()
+
+
+def test_a_dropped_connection_ends_every_stream_with_a_typed_error(
+    relayed: tuple[CuttingRelay, ResourceClient], log_file: Path, echo_port: int
+) -> None:
+    relay, pods = relayed
+    with no_thread_left():
+        session = pods.exec_stream(POD, ["sleep", "30"])
+        stream = pods.connect_port(POD, 8080)
+        stream.sendall(b"ping")
+        assert stream.recv() == b"ping"
+        log = pods.logs(POD, follow=True, tail_lines=1)
+        lines = iter(log)
+        assert next(lines) == "new line 4"
+        relay.cut()
+        with pytest.raises(StreamClosedError, match="connection was lost"):
+            session.wait(timeout=30)
+        with pytest.raises(StreamClosedError, match="connection was lost"):
+            stream.recv()
+        with pytest.raises(TransportError):
+            next(lines)
+        session.close()
+        stream.close()
+        log.close()

@@ -80,6 +80,8 @@ def kubectl_proxy(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[st
     finally:
         process.terminate()
         process.wait(10)
+        if process.stdout is not None:
+            process.stdout.close()
 
 
 def test_kubectl_proxy_refuses_exec_and_attach_but_forwards_ports(
@@ -106,7 +108,8 @@ def test_kubectl_raw_carries_logs_but_not_websockets(
     _unscheduled_pod(pods, "raw")
     before = threading.active_count()
     with kubectl_raw_client(kube_apiserver.kubeconfig_path, kubectl=KUBECTL) as api_client:
-        raw = DynamicClient.from_api_client(api_client).resource("pods").namespace(pods.namespace_name)
+        # (Discovery over kubectl --raw is another matter: reuse the resource the main client discovered.)
+        raw = ResourceClient(api_client, pods.api_resource, namespace=pods.namespace_name)
         with pytest.raises(UnsupportedRequestError, match="cannot open WebSockets"):
             raw.exec("raw", ["true"])
         with pytest.raises(UnsupportedRequestError, match="cannot open WebSockets"):
