@@ -157,6 +157,7 @@ def open_websocket(
             close_timeout=CLOSE_TIMEOUT,
             max_size=MAX_MESSAGE,
             logger=logger,
+            legacy=True,  # the connection itself, closed by WebSocketConnection.close (not a context manager)
         )
     except InvalidStatus as exc:
         answer = exc.response

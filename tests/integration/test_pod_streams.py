@@ -174,6 +174,7 @@ def test_follow_of_a_growing_log_matches_kubectl(cluster: ControlPlane, pods: Re
         assert not log.ended
     follower.kill()
     follower.wait(10)
+    follower.stdout.close()
 
 
 def test_logs_of_a_missing_container_is_a_typed_error(
