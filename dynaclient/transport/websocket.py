@@ -7,7 +7,10 @@ as every other request. Library exceptions become dynaclient's at this boundary.
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import select
+import socket
 import ssl
 import threading
 from collections.abc import Mapping, Sequence
@@ -35,6 +38,13 @@ MAX_MESSAGE = 32 * 1024 * 1024
 CLOSE_TIMEOUT = 2.0
 """Seconds :meth:`WebSocketConnection.close` waits for the server's half of the closing handshake."""
 
+SEND_BUFFER = 1024 * 1024
+"""The socket's send buffer. The library writes a message while holding the lock its reader thread needs to take
+in received data; a write that blocked there would stop reading too, and a full-duplex stream (a port-forward to
+an echo server) would deadlock once every buffer on the way is full. So a message is sent only once the socket
+is writable, which on Linux means a third of this buffer is free: far more than a message (64 KiB)."""
+_POLL_MS = 500
+
 
 class WebSocketConnection:
     """One open WebSocket carrying binary messages.
@@ -50,7 +60,11 @@ class WebSocketConnection:
         self._connection = connection
         self._what = what
         self._closing = threading.Event()
+        self._lock = threading.Lock()
+        self._sending = 0  # guarded by _lock
         self.subprotocol = str(connection.subprotocol or "")
+        with contextlib.suppress(OSError):
+            connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
 
     def __repr__(self) -> str:
         return f"<WebSocketConnection {self._what} {self.subprotocol or 'no subprotocol'}>"
@@ -63,10 +77,28 @@ class WebSocketConnection:
         """
         from websockets.exceptions import ConnectionClosed
 
+        with self._lock:
+            if self._closing.is_set():
+                raise StreamClosedError(f"{self._what}: the stream is closed")
+            self._sending += 1
         try:
+            self._wait_writable()
             self._connection.send(data)
         except ConnectionClosed as exc:
             raise self._closed_error(exc) from None
+        finally:
+            with self._lock:
+                self._sending -= 1
+
+    def _wait_writable(self) -> None:
+        """Wait, without the library's lock, until the socket can take a message without blocking (SEND_BUFFER)."""
+        descriptor = self._connection.socket.fileno()
+        if descriptor < 0:
+            return  # closed: the send that follows says so
+        poller = select.poll()
+        poller.register(descriptor, select.POLLOUT)
+        while not poller.poll(_POLL_MS) and not self._closing.is_set():
+            pass
 
     def receive(self, timeout: float | None = None) -> bytes | None:
         """Return the next message; ``None`` once the connection has closed with a closing handshake.
@@ -96,8 +128,17 @@ class WebSocketConnection:
         return message
 
     def close(self) -> None:
-        """Close the connection (waiting at most :data:`CLOSE_TIMEOUT` for the server); safe to call twice."""
-        self._closing.set()
+        """Close the connection (waiting at most :data:`CLOSE_TIMEOUT` for the server); safe to call twice.
+
+        While another thread is sending, the socket is shut down first: that send may be blocked on a server
+        that stopped reading, holding the lock the closing handshake needs.
+        """
+        with self._lock:
+            self._closing.set()
+            sending = self._sending > 0
+        if sending:
+            with contextlib.suppress(OSError):
+                self._connection.socket.shutdown(socket.SHUT_RDWR)
         self._connection.close()
 
     def _closed_error(self, exc: Exception) -> StreamClosedError:
