@@ -4,12 +4,14 @@
                                       ``--controllers`` adds kube-controller-manager and kube-scheduler,
                                       ``--nodes N`` adds kwok with N Ready nodes.
 ``python -m dynaclient.testing build``  locate or build every binary and print their paths and versions.
+``python -m dynaclient.testing startup`` start and stop planes (same options as ``up``); print each start time.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import statistics
 import sys
 import threading
 from collections.abc import Sequence
@@ -50,20 +52,43 @@ def _up(watch_cache: bool, controllers: bool, nodes: int) -> int:
     return 0
 
 
+def _startup(controllers: bool, nodes: int, repeat: int) -> int:
+    binaries = resolve_binaries(components=ControlPlane(controllers=controllers, nodes=nodes).components)
+    seconds: list[float] = []
+    for _ in range(repeat):  # the binaries are resolved (or built) once, outside the timing
+        with ControlPlane(binaries=binaries, controllers=controllers, nodes=nodes) as plane:
+            assert plane.startup_seconds is not None
+            seconds.append(plane.startup_seconds)
+        print(f"ready in {seconds[-1]:.2f}s", flush=True)
+    print(
+        f"median {statistics.median(seconds):.2f}s, min {min(seconds):.2f}s, max {max(seconds):.2f}s ({repeat} starts)"
+    )
+    return 0
+
+
+def _plane_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--controllers", action="store_true", help="also run kube-controller-manager, kube-scheduler")
+    parser.add_argument("--nodes", type=int, default=0, metavar="N", help="run kwok with N Ready nodes (default 0)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m dynaclient.testing", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start a local control plane and run until Ctrl-C")
     up.add_argument("--no-watch-cache", action="store_true", help="serve watches from etcd (no apiserver cache)")
-    up.add_argument("--controllers", action="store_true", help="also run kube-controller-manager and kube-scheduler")
-    up.add_argument("--nodes", type=int, default=0, metavar="N", help="run kwok with N Ready nodes (default 0)")
+    _plane_options(up)
     commands.add_parser("build", help="locate or build every binary of the plane; print paths and versions")
+    startup = commands.add_parser("startup", help="measure start times: start and stop planes, print each time")
+    _plane_options(startup)
+    startup.add_argument("--repeat", type=int, default=5, metavar="K", help="planes to start (default 5)")
     args = parser.parse_args(argv)
     if args.command == "build":
         return _build()
     if args.nodes < 0:
         parser.error(f"--nodes must be >= 0, not {args.nodes}")
+    if args.command == "startup":
+        return _startup(args.controllers, args.nodes, max(1, args.repeat))
     return _up(watch_cache=not args.no_watch_cache, controllers=args.controllers, nodes=args.nodes)
 
 

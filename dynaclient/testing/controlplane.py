@@ -23,9 +23,10 @@ import requests
 import yaml
 
 from dynaclient.testing import kwok
-from dynaclient.testing.binaries import APISERVER_COMPONENTS, ControlPlaneBinaries, resolve_binaries
+from dynaclient.testing.binaries import ALL_COMPONENTS, APISERVER_COMPONENTS, ControlPlaneBinaries, resolve_binaries
 from dynaclient.testing.certs import KeyPair, TinyCA, service_account_key_pair
-from dynaclient.testing.cluster import AdminHTTP, ClusterComponents, kubeconfig_data, write_private
+from dynaclient.testing.cluster import AdminHTTP, ClusterComponents
+from dynaclient.testing.kubeconfigs import base64_text, certificate_user, kubeconfig, write_private
 from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, wait_until
 
 CERT_CONTEXT = "dynaclient"
@@ -137,7 +138,7 @@ class ControlPlane:
     @property
     def node_names(self) -> list[str]:
         """The names of the kwok nodes (empty without nodes)."""
-        return [f"kwok-node-{index}" for index in range(self.nodes)]
+        return kwok.node_names(self.nodes)
 
     def _processes(self) -> list[ManagedProcess | None]:
         return [self._etcd, self._apiserver, *(self._cluster.processes if self._cluster else [])]
@@ -165,7 +166,7 @@ class ControlPlane:
             if self._dir is not None:
                 return self
             started = time.monotonic()
-            binaries = self._binaries or resolve_binaries(components=self._components())
+            binaries = self._binaries or resolve_binaries(components=self.components)
             self._dir = Path(tempfile.mkdtemp(prefix="dynaclient-controlplane-"))
             try:
                 self._start_locked(binaries)
@@ -175,10 +176,12 @@ class ControlPlane:
             self.startup_seconds = time.monotonic() - started
             return self
 
-    def _components(self) -> tuple[str, ...]:
-        names: tuple[str, ...] = APISERVER_COMPONENTS
-        names += ("kube-controller-manager", "kube-scheduler") if self.controllers else ()
-        return names + (("kube-scheduler", "kwok") if self.nodes else ())
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The binaries this plane runs, in :data:`~dynaclient.testing.binaries.ALL_COMPONENTS` order."""
+        wanted = {"kube-controller-manager", "kube-scheduler"} if self.controllers else set()
+        wanted |= {"kube-scheduler", "kwok"} if self.nodes else set()
+        return tuple(name for name in ALL_COMPONENTS if name in wanted or name in APISERVER_COMPONENTS)
 
     def _start_locked(self, binaries: ControlPlaneBinaries) -> None:
         pki = self.work_dir / "pki"
@@ -255,7 +258,7 @@ class ControlPlane:
         :meth:`restart_apiserver`).
         """
         response = requests.post(
-            f"{self.etcd_url}/v3/kv/range", json={"key": kubeconfig_data("\0"), "limit": 1}, timeout=10
+            f"{self.etcd_url}/v3/kv/range", json={"key": base64_text("\0"), "limit": 1}, timeout=10
         )
         response.raise_for_status()
         revision = int(response.json()["header"]["revision"])
@@ -379,8 +382,7 @@ class ControlPlane:
     def _create_kwok(self, obj: dict[str, Any]) -> dict[str, Any]:
         if not self.nodes:
             raise ControlPlaneError("pods serve logs, exec, attach and port-forward only on kwok nodes: pass nodes=N")
-        path = kwok.resource_path(obj["kind"], obj["metadata"].get("namespace"))
-        return self.admin_http().create(path, obj) or obj
+        return self.admin_http().apply(kwok.resource_path(obj["kind"], obj["metadata"].get("namespace")), obj)
 
     def _wait_until(self, check: Callable[[], bool], process: ManagedProcess, what: str) -> None:
         wait_until(check, process, what, self._start_timeout)
@@ -399,22 +401,8 @@ def build_kubeconfig(server_url: str, ca_pem: bytes, admin: KeyPair, token: str)
     >>> config["current-context"], [c["name"] for c in config["contexts"]]
     ('dynaclient', ['dynaclient', 'dynaclient-token'])
     """
-    cluster = {"server": server_url, "certificate-authority-data": kubeconfig_data(ca_pem)}
-    cert_user = {
-        "client-certificate-data": kubeconfig_data(admin.cert_pem),
-        "client-key-data": kubeconfig_data(admin.key_pem),
-    }
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "dynaclient", "cluster": cluster}],
-        "users": [{"name": ADMIN_USER, "user": cert_user}, {"name": TOKEN_USER, "user": {"token": token}}],
-        "contexts": [
-            {"name": CERT_CONTEXT, "context": {"cluster": "dynaclient", "user": ADMIN_USER, "namespace": "default"}},
-            {"name": TOKEN_CONTEXT, "context": {"cluster": "dynaclient", "user": TOKEN_USER, "namespace": "default"}},
-        ],
-        "current-context": CERT_CONTEXT,
-    }
+    users = {CERT_CONTEXT: (ADMIN_USER, certificate_user(admin)), TOKEN_CONTEXT: (TOKEN_USER, {"token": token})}
+    return kubeconfig(server_url, ca_pem, users, namespace="default")
 
 
 def _get(url: str, *, verify: bool | str, headers: dict[str, str] | None = None) -> int:

@@ -5,9 +5,15 @@ Every test here shares the session's ``kube_cluster`` plane (controllers, schedu
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
+import json
+import os
 import re
+import signal
 import socket
 import subprocess
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -17,7 +23,7 @@ from typing import Any
 import pytest
 import requests
 
-from dynaclient.testing import ControlPlane
+from dynaclient.testing import ControlPlane, ControlPlaneError, resolve_binaries
 from dynaclient.testing.kwok import write_container_log
 from dynaclient.testing.pytest_plugin import ExistingCluster
 
@@ -143,6 +149,16 @@ def test_deleting_a_deployment_removes_its_replica_set_and_pods(
     assert http("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/doomed").status_code == 404
 
 
+def test_a_job_completes_on_a_kwok_node(http: HTTP, cluster_namespace: str) -> None:
+    ns = cluster_namespace
+    template = {"spec": {"restartPolicy": "Never", "containers": [{"name": "main", "image": "busybox"}]}}
+    job = {"apiVersion": "batch/v1", "kind": "Job", "metadata": {"name": "once"}, "spec": {"template": template}}
+    http.ok("POST", f"/apis/batch/v1/namespaces/{ns}/jobs", job)
+    path = f"/apis/batch/v1/namespaces/{ns}/jobs/once"
+    # kwok's default pod stages complete a Job's pods; the job controller then records the success.
+    _wait_for(lambda: http.ok("GET", path).get("status", {}).get("succeeded") == 1, "the Job succeeded")
+
+
 def test_deleting_a_namespace_with_objects_in_it_completes(http: HTTP) -> None:
     ns = f"doomed-{time.monotonic_ns() % 10**8}"
     http.ok("POST", "/api/v1/namespaces", {"metadata": {"name": ns}})
@@ -213,6 +229,16 @@ def _kubectl(cluster: ControlPlane, *args: str, timeout: float = 30) -> subproce
     return subprocess.run(argv, capture_output=True, text=True, timeout=timeout, check=False)
 
 
+@contextlib.contextmanager
+def _popen(cluster: ControlPlane, *args: str) -> Iterator[subprocess.Popen[str]]:
+    argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", *args]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
+        try:
+            yield process
+        finally:
+            process.kill()
+
+
 def test_kubectl_logs_reads_the_file_the_test_writes(
     cluster: ControlPlane, kwok_pod: tuple[str, str], tmp_path: Path
 ) -> None:
@@ -222,20 +248,41 @@ def test_kubectl_logs_reads_the_file_the_test_writes(
     cluster.serve_pod_logs(ns, pod, log)
     done = _kubectl(cluster, "-n", ns, "logs", pod)
     assert (done.returncode, done.stdout) == (0, "first line\nsecond line\n"), done.stderr
-    follow = subprocess.Popen(
-        [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", ns, "logs", "-f", "--tail=1", pod],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _popen(cluster, "-n", ns, "logs", "-f", "--tail=1", pod) as follow:
         assert follow.stdout is not None
         assert follow.stdout.readline() == "second line\n"
         write_container_log(log, ["appended while following"])
         assert follow.stdout.readline() == "appended while following\n"
-    finally:
-        follow.kill()
-        follow.wait(10)
+    other = tmp_path / "other.log"
+    write_container_log(other, ["from another file"], stream="stderr")
+    cluster.serve_pod_logs(ns, pod, other)  # serving again replaces what the pod serves
+    assert _kubectl(cluster, "-n", ns, "logs", pod).stdout == "from another file\n"
+
+
+def test_kubectl_attach_streams_lines_appended_after_attaching(
+    cluster: ControlPlane, kwok_pod: tuple[str, str], tmp_path: Path
+) -> None:
+    ns, pod = kwok_pod
+    output = tmp_path / "attach.log"
+    write_container_log(output, ["written before attaching"])
+    cluster.serve_pod_attach(ns, pod, output)
+    with _popen(cluster, "-n", ns, "attach", pod, "-c", "main") as attach:
+        assert attach.stdout is not None
+
+        def append_until_read() -> None:  # kwok streams only what is appended once the stream is open
+            for n in range(100):
+                if appended.is_set():
+                    return
+                write_container_log(output, [f"appended {n}"])
+                time.sleep(0.2)
+
+        appended = threading.Event()
+        writer = threading.Thread(target=append_until_read, daemon=True)
+        writer.start()
+        line = attach.stdout.readline()
+        appended.set()
+        writer.join(5)
+    assert line.startswith("appended "), line
 
 
 def test_kubectl_exec_runs_a_local_command_with_its_output_and_exit_code(
@@ -265,7 +312,11 @@ def test_kubectl_exec_uses_the_work_dir_and_environment_the_test_sets(
 @pytest.fixture
 def echo_server() -> Iterator[int]:
     server = socket.create_server(("127.0.0.1", 0))
-    port = server.getsockname()[1]
+
+    def echo(connection: socket.socket) -> None:
+        with connection:
+            while data := connection.recv(65536):
+                connection.sendall(data)
 
     def serve() -> None:
         while True:
@@ -273,15 +324,13 @@ def echo_server() -> Iterator[int]:
                 connection, _ = server.accept()
             except OSError:
                 return
-            with connection:
-                while data := connection.recv(65536):
-                    connection.sendall(data)
+            threading.Thread(target=echo, args=(connection,), daemon=True).start()
 
-    thread = threading.Thread(target=serve, daemon=True)
-    thread.start()
-    yield port
+    accepting = threading.Thread(target=serve, daemon=True)
+    accepting.start()
+    yield server.getsockname()[1]
     server.close()
-    thread.join(5)
+    accepting.join(5)
 
 
 def test_kubectl_port_forward_round_trips_bytes_through_a_local_echo_server(
@@ -289,13 +338,7 @@ def test_kubectl_port_forward_round_trips_bytes_through_a_local_echo_server(
 ) -> None:
     ns, pod = kwok_pod
     cluster.serve_pod_port_forward(ns, pod, {8080: echo_server})
-    forward = subprocess.Popen(
-        [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", ns, "port-forward", f"pod/{pod}", ":8080"],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
+    with _popen(cluster, "-n", ns, "port-forward", f"pod/{pod}", ":8080") as forward:
         assert forward.stdout is not None
         line = forward.stdout.readline()
         match = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 8080", line)
@@ -309,6 +352,111 @@ def test_kubectl_port_forward_round_trips_bytes_through_a_local_echo_server(
                 assert chunk, "the forwarded connection closed early"
                 received += chunk
         assert received == payload
-    finally:
-        forward.kill()
-        forward.wait(10)
+
+
+# -- life cycle ------------------------------------------------------------------------------------------------
+
+
+def _alive(pid: int) -> bool:
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "State:\tZ" not in status
+
+
+CLUSTER_NAMES = {"etcd", "kube-apiserver", "kube-controller-manager", "kube-scheduler", "kwok"}
+
+
+def test_nodes_without_controllers_run_pods_and_stop_ends_every_process() -> None:
+    plane = ControlPlane(nodes=1).start()
+    pids, work_dir = plane.pids, plane.work_dir
+    assert set(pids) == CLUSTER_NAMES - {"kube-controller-manager"}
+    http = HTTP(plane)
+    http.ok("POST", "/api/v1/namespaces/default/pods", _pod("solo"))
+    _wait_for(lambda: _running([http.ok("GET", "/api/v1/namespaces/default/pods/solo")]), "the pod Running")
+    assert all(_alive(pid) for pid in pids.values())
+    plane.stop()
+    assert not any(_alive(pid) for pid in pids.values())
+    assert not work_dir.exists()
+
+
+def _group_members(pgid: int) -> list[int]:
+    members = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            with contextlib.suppress(ProcessLookupError):
+                if os.getpgid(int(entry.name)) == pgid and _alive(int(entry.name)):
+                    members.append(int(entry.name))
+    return members
+
+
+def _sleep_in(pids: list[int]) -> int | None:
+    for pid in pids:
+        with contextlib.suppress(FileNotFoundError):
+            if Path(f"/proc/{pid}/cmdline").read_bytes() == b"sleep\x00600\x00":
+                return pid
+    return None
+
+
+def test_a_killed_test_process_leaves_no_cluster_process_behind() -> None:
+    script = (
+        "import json, subprocess, sys\n"
+        "from dynaclient.testing import ControlPlane\n"
+        "plane = ControlPlane(controllers=True, nodes=1).start()\n"
+        f"kubectl = ['{KUBECTL}', '--kubeconfig', str(plane.kubeconfig_path)]\n"
+        "subprocess.run([*kubectl, 'run', 'sleeper', '--image=busybox'], check=True, capture_output=True)\n"
+        "subprocess.run([*kubectl, 'wait', '--for=condition=Ready', 'pod/sleeper'], check=True, capture_output=True)\n"
+        "exec_ = subprocess.Popen([*kubectl, 'exec', 'sleeper', '--', 'sleep', '600'])\n"
+        "print(json.dumps({**plane.pids, 'kubectl': exec_.pid}), flush=True)\n"
+        "sys.stdin.read()\n"
+    )
+    with subprocess.Popen(
+        [sys.executable, "-c", script], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True
+    ) as child:
+        assert child.stdout is not None
+        pids = json.loads(child.stdout.readline())
+        kubectl = pids.pop("kubectl")
+        assert set(pids) == CLUSTER_NAMES
+        # kwok runs the exec'd command on this machine, in kwok's process group.
+        sleeper = _wait_for(lambda: _sleep_in(_group_members(pids["kwok"])), "the exec'd sleep running")
+        child.kill()  # SIGKILL: only the kernel's parent-death signal can clean up
+        child.wait(10)
+    os.kill(kubectl, signal.SIGKILL)  # the child's own client, not part of the plane
+    everything = [*pids.values(), sleeper]
+    _wait_for(lambda: not any(_alive(pid) for pid in everything), "every cluster process gone", timeout=15)
+
+
+def test_a_component_that_fails_to_start_is_named_with_its_log_tail(tmp_path: Path) -> None:
+    fake = tmp_path / "kube-controller-manager"
+    fake.write_text("#!/bin/sh\necho 'E0101 unknown flag: --something (a fake controller manager)' >&2\nexit 3\n")
+    fake.chmod(0o755)
+    binaries = dataclasses.replace(resolve_binaries(), kube_controller_manager=fake, kube_scheduler=fake)
+    plane = ControlPlane(binaries=binaries, controllers=True)
+    with pytest.raises(ControlPlaneError) as error:
+        plane.start()
+    message = str(error.value)
+    assert message.startswith("kube-controller-manager exited with 3")
+    assert "a fake controller manager" in message
+    assert not plane.pids
+
+
+def test_cli_up_with_controllers_and_nodes_serves_a_cluster_until_ctrl_c() -> None:
+    argv = [sys.executable, "-m", "dynaclient.testing", "up", "--controllers", "--nodes", "1"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as up:
+        assert up.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("export KUBECONFIG="):
+            line = up.stdout.readline()
+            assert line, f"up exited early: {up.stderr.read() if up.stderr else ''}"
+            lines.append(line.strip())
+        assert "nodes: kwok-node-0" in lines
+        assert any(line.startswith("kube-controller-manager pid ") for line in lines)
+        kubeconfig = lines[-1].split("=", 1)[1]
+        done = subprocess.run(
+            [KUBECTL, "--kubeconfig", kubeconfig, "get", "nodes", "--no-headers"], capture_output=True, text=True
+        )
+        assert done.stdout.split()[:2] == ["kwok-node-0", "Ready"], done.stderr
+        up.send_signal(signal.SIGINT)
+        assert up.wait(30) == 0
+    assert not os.path.exists(kubeconfig)

@@ -151,7 +151,12 @@ def test_an_unknown_binary_is_a_clear_error(home: dict[str, str]) -> None:
 
 def test_builds_only_what_is_missing_under_one_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     calls: list[str] = []
-    monkeypatch.setattr(binaries, "_build_one", lambda name, target, env, progress: calls.append(name) or _exe(target))
+
+    def fake_build(name: str, target: Path, env: dict[str, str], progress: object) -> None:
+        calls.append(name)
+        _exe(target)
+
+    monkeypatch.setattr(binaries, "_build_one", fake_build)
     target = tmp_path / "cache" / "1.34.4"
     _exe(target / "kube-scheduler")
     built = binaries.build_binaries(target, components=binaries.ALL_COMPONENTS)
