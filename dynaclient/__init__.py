@@ -9,6 +9,7 @@ from importlib.metadata import version as _version
 
 from dynaclient._types import (
     JSONObject,
+    ObjectT,
 )
 from dynaclient.auth import (
     AuthProvider,
@@ -240,6 +241,7 @@ __all__ = [
     "NotIn",
     "OIDCAuth",
     "ObjectList",
+    "ObjectT",
     "PatchType",
     "PodLogs",
     "PodNotRunningError",

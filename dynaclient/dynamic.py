@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping
-from typing import Protocol
+from typing import Any, Protocol, TypeVar, overload
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
@@ -24,6 +24,9 @@ from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.request import JSON_CONTENT_TYPE
 from dynaclient.resource_client import DEFAULT_TIMEOUT, ResourceClient
 from dynaclient.restmapper import RESTMapper
+
+TypedObject = TypeVar("TypedObject", bound=Mapping[str, Any])
+ResourceName = str | GroupVersionResource | GroupVersionKind | APIResource
 
 
 class ResourceMapper(Protocol):
@@ -84,12 +87,21 @@ class DynamicClient:
         """The default namespace of the configuration (kubeconfig context or service account)."""
         return self.api_client.namespace
 
-    def resource(self, resource: str | GroupVersionResource | GroupVersionKind | APIResource) -> ResourceClient:
+    @overload
+    def resource(self, resource: ResourceName) -> ResourceClient: ...
+
+    @overload
+    def resource(self, resource: ResourceName, object_type: type[TypedObject]) -> ResourceClient[TypedObject]: ...
+
+    def resource(self, resource: ResourceName, object_type: object = None) -> ResourceClient[Any]:
         """Return the verbs of ``resource``, without a namespace (see the module docstring).
 
         Args:
             resource: a resource name (``"deployments"``, ``"deployments.apps"``, ``"deployments.v1.apps"``), a
                 kind or short name, a GroupVersionResource, a GroupVersionKind, or an already resolved APIResource.
+            object_type: a generated ``TypedDict`` (``dynaclient.types.apps.v1.Deployment``): the client's objects
+                are typed with it for the type checker (``ResourceClient[Deployment]``); they are the same plain
+                dicts at run time, and the type is not checked against the resource.
 
         Raises:
             ResourceNotFoundError: the server serves nothing by that name.

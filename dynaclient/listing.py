@@ -23,10 +23,10 @@ import json
 import threading
 from collections.abc import Callable, Generator
 from dataclasses import replace
-from typing import Any, Protocol
+from typing import Any, Generic, Protocol
 
 from dynaclient._list_bodies import ListDecoder, list_metadata
-from dynaclient._types import JSONObject
+from dynaclient._types import JSONObject, ObjectT
 from dynaclient.exceptions import DecodeError, GoneError
 from dynaclient.resource_options import ListOptions
 
@@ -95,8 +95,8 @@ class StreamedPage:
         return decoded if decoded is not None else self._fallback(self._decoder.body)
 
 
-class ObjectList:
-    """A list request that fetches its pages as it is iterated, yielding the items as dicts.
+class ObjectList(Generic[ObjectT]):
+    """A list request that fetches its pages as it is iterated, yielding the items as dicts (typed ``ObjectT``).
 
     Iterate it once (``for obj in resource.list()``), or call :meth:`to_list` once for the whole list object.
     :attr:`resource_version` fetches the first page if needed, so it is known before the first item is read.
@@ -161,7 +161,7 @@ class ObjectList:
         value = self._metadata.get("resourceVersion")
         return value if isinstance(value, str) else ""
 
-    def __iter__(self) -> Generator[JSONObject, None, None]:
+    def __iter__(self) -> Generator[ObjectT, None, None]:
         for page, _ in self._pages():
             yield from page["items"]
 

@@ -18,10 +18,10 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Literal, TypeAlias
+from typing import TYPE_CHECKING, Generic, Literal, TypeAlias, cast, overload
 
 from dynaclient._json_decoding import loads
-from dynaclient._types import JSONObject
+from dynaclient._types import JSONObject, ObjectT
 from dynaclient.exceptions import DecodeError, api_error_from_status
 from dynaclient.objects import get_resource_version
 
@@ -39,7 +39,7 @@ _PREVIEW_BYTES = 64
 
 
 @dataclass(frozen=True, slots=True)
-class WatchEvent:
+class WatchEvent(Generic[ObjectT]):
     r"""One event of a watch stream.
 
     Attributes:
@@ -58,7 +58,18 @@ class WatchEvent:
     """
 
     type: WatchEventType
-    object: JSONObject
+    object: ObjectT
+
+    if TYPE_CHECKING:  # the dataclass writes __init__; these tell type checkers that a dict makes a plain event
+        # (without the first, WatchEvent("ADDED", {}) would leave ObjectT unsolved)
+
+        @overload
+        def __init__(self: WatchEvent[JSONObject], type: WatchEventType, object: JSONObject) -> None: ...
+
+        @overload
+        def __init__(self, type: WatchEventType, object: ObjectT) -> None: ...
+
+        def __init__(self, type: WatchEventType, object: ObjectT | JSONObject) -> None: ...
 
     @property
     def resource_version(self) -> str:
@@ -78,7 +89,7 @@ class WatchEvent:
         dynaclient.exceptions.GoneError: 410 Expired: too old
         """
         if self.type == "ERROR":
-            raise api_error_from_status(self.object)
+            raise api_error_from_status(cast(JSONObject, self.object))  # an ERROR event's object is a Status dict
 
     def encode(self) -> bytes:
         """Encode as one newline-terminated frame, as the API server writes it."""

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Generator
+from typing import Any, Generic
 
+from dynaclient._types import ObjectT
 from dynaclient.exceptions import TransportError
 from dynaclient.request import Cancellation, Response
 from dynaclient.watch import WatchEvent, iter_watch_events
 
 
-class Watch:
+class Watch(Generic[ObjectT]):
     """The events of one watch request, in server order, until the server ends the stream or :meth:`close`.
 
     ``ERROR`` frames are raised as their typed :class:`~dynaclient.exceptions.APIError` (``GoneError`` when the
@@ -45,10 +47,10 @@ class Watch:
         """Whether :meth:`close` was called."""
         return self._cancellation.cancelled
 
-    def __iter__(self) -> Watch:
+    def __iter__(self) -> Watch[ObjectT]:
         return self
 
-    def __next__(self) -> WatchEvent:
+    def __next__(self) -> WatchEvent[ObjectT]:
         if self._cancellation.cancelled:
             self._events.close()
             raise StopIteration
@@ -59,13 +61,14 @@ class Watch:
         self._cancellation.cancel()
         self._response.close()
 
-    def __enter__(self) -> Watch:
+    def __enter__(self) -> Watch[ObjectT]:
         return self
 
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _receive(self) -> Generator[WatchEvent, None, None]:
+    def _receive(self) -> Generator[WatchEvent[Any], None, None]:
+        # The decoded objects are plain dicts; ObjectT only types them for the caller.
         try:
             for event in iter_watch_events(self._response.iter_chunks()):
                 self.resource_version = event.resource_version or self.resource_version

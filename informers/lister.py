@@ -5,12 +5,13 @@ from __future__ import annotations
 import builtins
 import logging
 from collections.abc import Callable, Mapping
-from typing import Any
+from typing import Any, Generic, TypeVar, cast
 
 from dynaclient import (
     GroupResource,
     JSONObject,
     NotFoundError,
+    ObjectT,
     get_labels,
     label_selector,
     matches_labels,
@@ -22,15 +23,18 @@ from informers.store import StoreReader
 
 logger = logging.getLogger(__name__)
 
+TypedObject = TypeVar("TypedObject", bound=Mapping[str, Any])
+
 LabelSelector = str | Mapping[str, Any] | None
 """A label selector: a string (``"app=web,tier!=db"``), a mapping as :func:`dynaclient.label_selector` takes, or
 ``None`` for every object."""
 
 
-class Lister:
+class Lister(Generic[ObjectT]):
     """Read access to an informer's cache by name, namespace and labels (client-go tools/cache/listers.go).
 
-    Objects are shared with the cache: never modify them (deep-copy first).
+    Objects are shared with the cache: never modify them (deep-copy first). :meth:`typed` gives the same lister
+    typed with a generated ``TypedDict`` (``Lister[Pod]``); the objects stay the cached dicts.
 
     Thread-safety: thread-safe.
 
@@ -57,7 +61,17 @@ class Lister:
     def __repr__(self) -> str:
         return f"<Lister {self._resource or 'objects'} ({len(self._store)} cached)>"
 
-    def get(self, name: str, namespace: str | None = None) -> JSONObject:
+    def typed(self, object_type: type[TypedObject]) -> Lister[TypedObject]:
+        """Return this lister typed with ``object_type`` (a generated ``TypedDict``) for the type checker.
+
+        >>> from informers.store import Store
+        >>> lister = Lister(Store({}))
+        >>> lister.typed(dict) is lister
+        True
+        """
+        return cast("Lister[TypedObject]", self)
+
+    def get(self, name: str, namespace: str | None = None) -> ObjectT:
         """Return the cached object ``name`` in ``namespace`` (``None`` or ``""`` for a cluster-scoped object).
 
         Raises:
@@ -67,9 +81,9 @@ class Lister:
         obj = self._store.get_by_key(f"{namespace}/{name}" if namespace else name)
         if obj is None:
             raise NotFoundError(_not_found_status(self._resource, name), code=404)
-        return obj
+        return cast(ObjectT, obj)
 
-    def list(self, namespace: str | None = None, label_selector: LabelSelector = None) -> builtins.list[JSONObject]:
+    def list(self, namespace: str | None = None, label_selector: LabelSelector = None) -> builtins.list[ObjectT]:
         """Return the cached objects in ``namespace`` (``None`` or ``""``: every namespace) matching the selector.
 
         A namespace is looked up in the ``namespace`` index; without it the cache is scanned, with a warning
@@ -89,7 +103,7 @@ class Lister:
                     "%r has no %r index: listing namespace %r scans every object", self, NAMESPACE_INDEX, namespace
                 )
                 candidates = [obj for obj in self._store.list() if _namespace(obj) == namespace]
-        return candidates if matches is None else [obj for obj in candidates if matches(obj)]
+        return cast("builtins.list[ObjectT]", candidates if matches is None else [o for o in candidates if matches(o)])
 
 
 def _label_matcher(selector: LabelSelector) -> Callable[[JSONObject], bool] | None:

@@ -1,11 +1,20 @@
-"""Shared test configuration: everything under tests/integration is marked ``integration``."""
+"""Shared test configuration: everything under tests/integration is marked ``integration``.
+
+The ``api_client`` and ``dynamic_client`` fixtures serve the integration tests and the real-server runs of the
+conformance suite (tests/conformance).
+"""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from dynaclient import APIClient, Discovery, DynamicClient, RESTMapper, client_from_config, load_kubeconfig
+from dynaclient.testing import ControlPlane
+from dynaclient.testing.pytest_plugin import ExistingCluster
 
 _INTEGRATION = Path(__file__).parent / "integration"
 
@@ -14,6 +23,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if _INTEGRATION in Path(str(item.path)).parents:
             item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def api_client(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[APIClient]:
+    """An APIClient for the session's cluster, from its kubeconfig's current context."""
+    with client_from_config(load_kubeconfig(kube_apiserver.kubeconfig_path)) as client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def dynamic_client(api_client: APIClient) -> DynamicClient:
+    """A DynamicClient over ``api_client``; discovery uncached on disk and refreshed at once on a miss."""
+    return DynamicClient(api_client, RESTMapper(Discovery(api_client, cache_dir=False), min_refresh_interval=0))
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -31,6 +31,7 @@ CATALOG: tuple[CaseInfo, ...] = (
         "listing",
         [
             ("p1-dynaclient", "dynaclient ResourceClient.list (dicts)"),
+            ("p1-dynaclient-typed", "dynaclient ResourceClient[ConfigMap].list (typed dicts)"),
             ("p1-raw-requests", "raw limit: requests + json.loads"),
             ("p1-transfer-floor", "server floor: the same pages read, not decoded"),
             ("p1-official-typed", "kubernetes CoreV1Api typed models"),

@@ -12,7 +12,7 @@ import json
 import resource
 import subprocess
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
@@ -27,6 +27,9 @@ from bench.measure import (
 )
 from bench.peers import official, peer
 from bench.target import ID_LABEL, RESOURCE, BenchTarget
+
+if TYPE_CHECKING:
+    from dynaclient.types.core.v1 import ConfigMap
 
 PAGE = 500
 
@@ -79,6 +82,21 @@ def dynaclient_list(target: BenchTarget) -> Metrics:
     configmaps = client.resource(RESOURCE).namespace(target.namespace)
     configmaps.list_page(limit=1)
     return _measure(target, lambda: list(configmaps.list(limit=PAGE)), _dict_name)
+
+
+def dynaclient_typed_list(target: BenchTarget) -> Metrics:
+    """The same list through a client typed with the generated ConfigMap TypedDict (the types cost no run time)."""
+    from dynaclient import DynamicClient
+    from dynaclient.types.core.v1 import ConfigMap
+
+    client = DynamicClient.from_kubeconfig(target.kubeconfig)
+    configmaps = client.resource(RESOURCE, ConfigMap).namespace(target.namespace)
+    configmaps.list_page(limit=1)
+    return _measure(target, lambda: list(configmaps.list(limit=PAGE)), _configmap_name)
+
+
+def _configmap_name(obj: ConfigMap) -> str:
+    return obj["metadata"]["name"]
 
 
 def raw_requests_list(target: BenchTarget) -> Metrics:
@@ -219,6 +237,7 @@ def kubectl_list(target: BenchTarget) -> Metrics:
 
 CASES = {
     "p1-dynaclient": dynaclient_list,
+    "p1-dynaclient-typed": dynaclient_typed_list,
     "p1-raw-requests": raw_requests_list,
     "p1-transfer-floor": transfer_floor,
     "p1-official-typed": official_typed_list,

@@ -45,7 +45,7 @@ class Harness:
         self.informer.start()
 
     def event(self, event_type: str, obj: JSONObject) -> None:
-        self.informer.on_event(WatchEvent(event_type, obj))  # type: ignore[arg-type]
+        self.informer.on_event(WatchEvent(event_type, obj))  # type: ignore[call-overload]
 
     def calls(self, registration: HandlerRegistration | None = None) -> list[tuple[object, ...]]:
         assert (registration or self.registration).wait_until_idle(WAIT)

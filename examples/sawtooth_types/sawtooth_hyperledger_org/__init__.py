@@ -1,0 +1,1 @@
+"""The sawtooth_hyperledger_org types."""
