@@ -41,7 +41,7 @@ from dynaclient.testing.kwok import cri_log_line
 
 KUBECTL = "/usr/bin/kubectl"
 POD = "bench"
-RESULTS = Path(__file__).resolve().parent / "results" / "streams.md"
+RESULTS = Path(__file__).resolve().parent / "results"
 MB = 1_000_000
 
 
@@ -217,6 +217,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--megabytes", type=int, default=100, help="log size and round-trip payload (default 100)")
     parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cases", choices=["all", "logs", "forward"], default="all")
     args = parser.parse_args(argv)
     echo = EchoServer()
     with ControlPlane(nodes=1) as plane:
@@ -233,40 +234,32 @@ def main(argv: list[str] | None = None) -> None:
         plane.serve_pod_logs(namespace, POD, plane.work_dir / "bench.log")
         plane.serve_pod_port_forward(namespace, POD, {8080: echo.port})
         bench = Bench(plane, pods, log_bytes, echo)
-        print(f"logs: follow {log_bytes / MB:.0f} MB", file=sys.stderr)
-        logs = measure(
-            {
+        tables = [f"Pod streams, {args.megabytes} MB, {args.repeats} rounds, {os.cpu_count()} cores"]
+        if args.cases in ("all", "logs"):
+            print(f"logs: follow {log_bytes / MB:.0f} MB", file=sys.stderr)
+            logs = {
                 "raw requests (limit)": bench.logs_raw,
                 "dynaclient": bench.logs_dynaclient,
                 "kubectl logs -f": bench.logs_kubectl,
                 "kubernetes (official)": bench.logs_official,
-            },
-            log_bytes,
-            args.repeats,
-        )
-        payload = os.urandom(MB) * args.megabytes
-        print(f"port-forward: {len(payload) / MB:.0f} MB round trip", file=sys.stderr)
-        forward = measure(
-            {
+            }
+            tables.append(table("follow a log", measure(logs, log_bytes, args.repeats), "kubectl logs -f"))
+        if args.cases in ("all", "forward"):
+            payload = os.urandom(MB) * args.megabytes
+            print(f"port-forward: {len(payload) / MB:.0f} MB round trip", file=sys.stderr)
+            forward: dict[str, Callable[[], None]] = {
                 "direct to the echo server (limit)": lambda: bench.forward_direct(payload),
                 "dynaclient connect_port": lambda: bench.forward_dynaclient_stream(payload),
                 "dynaclient port_forward (listener)": lambda: bench.forward_dynaclient_listener(payload),
                 "kubectl port-forward": lambda: bench.forward_kubectl(payload),
                 "kubernetes (official)": lambda: bench.forward_official(payload),
-            },
-            len(payload),
-            args.repeats,
-        )
+            }
+            rates = measure(forward, len(payload), args.repeats)
+            tables.append(table("port-forward round trip", rates, "kubectl port-forward"))
         api_client.close()
-    report = "\n\n".join(
-        [
-            f"Pod streams, {args.megabytes} MB, {args.repeats} rounds, {os.cpu_count()} cores",
-            table("follow a log", logs, "kubectl logs -f"),
-            table("port-forward round trip", forward, "kubectl port-forward"),
-        ]
-    )
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(report + "\n")
+    report = "\n\n".join(tables)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"streams-{args.cases}.md").write_text(report + "\n")
     print(report)
 
 

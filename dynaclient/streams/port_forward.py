@@ -15,14 +15,16 @@ import threading
 from collections.abc import Callable, Iterable, Sequence
 
 from dynaclient.exceptions import DynaclientError, PortForwardError, StreamClosedError
-from dynaclient.streams.channels import PORT_DATA, PORT_ERROR, check_port, check_port_prefix, frame, port_forward_error
+from dynaclient.streams.channels import PORT_DATA, PORT_ERROR, check_port, check_port_prefix, port_forward_error
 from dynaclient.transport.websocket import WebSocketConnection
 
 logger = logging.getLogger("dynaclient")
 
-SEND_CHUNK = 64 * 1024
-"""Bytes per message sent: small messages keep the connection's send lock free for the reader."""
+SEND_CHUNK = 256 * 1024
+"""Bytes per message sent: well under a third of the socket's send buffer, so a send never blocks (see
+:data:`~dynaclient.transport.websocket.SEND_BUFFER`); 256 KiB moved 100 MB faster than 64 KiB."""
 _RECEIVE = 256 * 1024
+_DATA_PREFIX = bytes((PORT_DATA,))
 
 
 class PortStream:
@@ -54,7 +56,7 @@ class PortStream:
         """
         view = memoryview(data)
         for start in range(0, len(view), SEND_CHUNK):
-            self._socket.send(frame(PORT_DATA, bytes(view[start : start + SEND_CHUNK])))
+            self._socket.send(_DATA_PREFIX + view[start : start + SEND_CHUNK])
 
     def recv(self, bufsize: int = _RECEIVE) -> bytes:
         """Return up to ``bufsize`` bytes from the pod port, waiting for some; ``b""`` at the end.

@@ -42,7 +42,8 @@ SEND_BUFFER = 1024 * 1024
 """The socket's send buffer. The library writes a message while holding the lock its reader thread needs to take
 in received data; a write that blocked there would stop reading too, and a full-duplex stream (a port-forward to
 an echo server) would deadlock once every buffer on the way is full. So a message is sent only once the socket
-is writable, which on Linux means a third of this buffer is free: far more than a message (64 KiB)."""
+is writable, which on Linux means a third of this buffer (doubled by the kernel) is free: more than a message
+(256 KiB at most)."""
 _POLL_MS = 500
 
 

@@ -30,7 +30,7 @@ from dynaclient.streams.channels import (
     resize_message,
 )
 from dynaclient.streams.pod_requests import LogOptions, attach_request, exec_request, log_request
-from dynaclient.streams.port_forward import PortForwarder, PortStream, parse_port_mappings
+from dynaclient.streams.port_forward import SEND_CHUNK, PortForwarder, PortStream, parse_port_mappings
 from dynaclient.streams.remote_command import STDIN_CHUNK, ExecStream, run_command
 from dynaclient.transport.websocket import WebSocketConnection
 
@@ -300,9 +300,9 @@ def test_port_stream_strips_prefixes_and_buffers() -> None:
     assert stream.recv(5) == b"hello"
     assert stream.recv() == b" world"
     assert stream.recv() == b""
-    stream.sendall(b"x" * 70000)
+    stream.sendall(b"x" * (SEND_CHUNK + 1))
     assert [m[0] for m in sock.sent] == [0, 0]
-    assert sum(len(m) - 1 for m in sock.sent) == 70000
+    assert sum(len(m) - 1 for m in sock.sent) == SEND_CHUNK + 1
 
 
 def test_port_stream_error_channel_and_bad_prefix() -> None:
