@@ -6,7 +6,8 @@ log is a file written here and whose port 8080 is a local echo server, then time
 * logs: dynaclient ``pods.logs(follow=True)``, ``kubectl logs -f``, the official client's
   ``read_namespaced_pod_log(follow=True, _preload_content=False)``, and ``requests`` streaming the same URL (the raw
   limit: no client logic at all). Each stops once it has the whole log (kwok never ends a follow).
-* port-forward: dynaclient's socket-like ``connect_port`` and its local listener ``port_forward``,
+* port-forward: dynaclient's socket-like ``connect_port`` and its local listener ``port_forward`` (in this
+  process, and in a process of its own as kubectl runs in its own),
   ``kubectl port-forward``, the official client's ``portforward``, and a direct connection to the echo server (the
   limit without Kubernetes). Each sends the payload while reading the echo back.
 
@@ -16,6 +17,7 @@ Results (medians, MB/s of payload) go to stdout and ``bench/results/streams.md``
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import re
 import socket
@@ -101,10 +103,23 @@ def read_exactly(chunks: Iterator[bytes], total: int) -> None:
     raise RuntimeError(f"the log ended after {got} of {total} bytes")
 
 
+def serve_forward(kubeconfig: str, namespace: str) -> None:
+    """Run dynaclient's listener in this process, like ``kubectl port-forward``, until stdin closes."""
+    api_client = client_from_config(load_kubeconfig(kubeconfig))
+    pods = DynamicClient.from_api_client(api_client).resource("pods").namespace(namespace)
+    with pods.port_forward(POD, [":8080"]) as forwarder:
+        print(f"Forwarding from 127.0.0.1:{forwarder.ports[8080]} -> 8080", flush=True)
+        sys.stdin.read()
+
+
 @contextmanager
-def kubectl_port_forward(kubeconfig: str, namespace: str) -> Iterator[int]:
+def kubectl_port_forward(kubeconfig: str, namespace: str, *, dynaclient: bool = False) -> Iterator[int]:
     argv = [KUBECTL, f"--kubeconfig={kubeconfig}", "-n", namespace, "port-forward", POD, ":8080"]
-    process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    if dynaclient:
+        argv = [sys.executable, "-m", "bench.streams", "--serve-forward", kubeconfig, namespace]
+    process = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
     try:
         assert process.stdout is not None
         match = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
@@ -113,6 +128,9 @@ def kubectl_port_forward(kubeconfig: str, namespace: str) -> Iterator[int]:
     finally:
         process.kill()
         process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
 
 
 class Bench:
@@ -169,13 +187,17 @@ class Bench:
         with kubectl_port_forward(self.kubeconfig, self.namespace) as port:
             self._direct(port, data)
 
+    def forward_dynaclient_process(self, data: bytes) -> None:
+        with kubectl_port_forward(self.kubeconfig, self.namespace, dynaclient=True) as port:
+            self._direct(port, data)
+
     def forward_official(self, data: bytes) -> None:
         stream = peer("kubernetes.stream")
         forward = stream.portforward(
             self.core.connect_get_namespaced_pod_portforward, POD, self.namespace, ports="8080"
         )
         connection = forward.socket(8080)
-        connection.setblocking(True)
+        connection.settimeout(30)  # its proxy thread can block in a send while the echo waits to be read
         try:
             round_trip(connection.sendall, connection.recv, data)
         finally:
@@ -198,7 +220,12 @@ def measure(cases: dict[str, Callable[[], None]], size: int, repeats: int) -> di
     for round_index in range(repeats):
         for name in names if round_index % 2 == 0 else reversed(names):
             started = time.perf_counter()
-            cases[name]()
+            try:
+                cases[name]()
+            except (OSError, RuntimeError) as exc:  # a timeout: no byte moved for 30 s
+                rates[name].append(float("nan"))
+                print(f"  {name}: did not finish ({type(exc).__name__}: {exc})", file=sys.stderr)
+                continue
             rates[name].append(size / MB / (time.perf_counter() - started))
             print(f"  {name}: {rates[name][-1]:.1f} MB/s", file=sys.stderr)
     return rates
@@ -207,9 +234,15 @@ def measure(cases: dict[str, Callable[[], None]], size: int, repeats: int) -> di
 def table(title: str, rates: dict[str, list[float]], reference: str) -> str:
     base = statistics.median(rates[reference])
     lines = [f"| {title} | MB/s (median) | min-max | vs {reference} |", "|---|---:|---:|---:|"]
-    for name, values in rates.items():
+    for name, all_values in rates.items():
+        values = [value for value in all_values if not math.isnan(value)]
+        if not values:
+            lines.append(f"| {name} | did not finish ({len(all_values)} of {len(all_values)} runs) | | |")
+            continue
         median = statistics.median(values)
-        lines.append(f"| {name} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {median / base:.2f}x |")
+        failed = f" ({len(all_values) - len(values)} runs did not finish)" if len(values) < len(all_values) else ""
+        ratio = f"{median / base:.2f}x"
+        lines.append(f"| {name}{failed} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {ratio} |")
     return "\n".join(lines)
 
 
@@ -218,7 +251,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--megabytes", type=int, default=100, help="log size and round-trip payload (default 100)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--cases", choices=["all", "logs", "forward"], default="all")
+    parser.add_argument("--serve-forward", nargs=2, metavar=("KUBECONFIG", "NAMESPACE"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.serve_forward:
+        serve_forward(*args.serve_forward)
+        return
     echo = EchoServer()
     with ControlPlane(nodes=1) as plane:
         api_client = client_from_config(load_kubeconfig(plane.kubeconfig_path))
@@ -251,6 +288,7 @@ def main(argv: list[str] | None = None) -> None:
                 "direct to the echo server (limit)": lambda: bench.forward_direct(payload),
                 "dynaclient connect_port": lambda: bench.forward_dynaclient_stream(payload),
                 "dynaclient port_forward (listener)": lambda: bench.forward_dynaclient_listener(payload),
+                "dynaclient port_forward (own process)": lambda: bench.forward_dynaclient_process(payload),
                 "kubectl port-forward": lambda: bench.forward_kubectl(payload),
                 "kubernetes (official)": lambda: bench.forward_official(payload),
             }
