@@ -26,7 +26,7 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -81,8 +81,9 @@ class EchoServer:
                 connection.sendall(data)
 
 
-def round_trip(send: Callable[[bytes], object], receive: Callable[[int], bytes], data: bytes) -> None:
-    """Send ``data`` from a thread while reading its echo; fail unless all of it comes back."""
+def round_trip(send: Callable[[bytes], object], receive: Callable[[int], bytes], data: bytes) -> float:
+    """Send ``data`` from a thread while reading its echo; return the seconds it took (all of it must come back)."""
+    started = time.perf_counter()
     sender = threading.Thread(target=send, args=(data,))
     sender.start()
     got = 0
@@ -92,6 +93,7 @@ def round_trip(send: Callable[[bytes], object], receive: Callable[[int], bytes],
             raise RuntimeError(f"the connection ended after {got} of {len(data)} bytes")
         got += len(chunk)
     sender.join()
+    return time.perf_counter() - started
 
 
 def read_exactly(chunks: Iterator[bytes], total: int) -> None:
@@ -174,24 +176,24 @@ class Bench:
 
     # -- port-forward --------------------------------------------------------------------------------------------
 
-    def forward_dynaclient_stream(self, data: bytes) -> None:
+    def forward_dynaclient_stream(self, data: bytes) -> float:
         with self.pods.connect_port(POD, 8080) as stream:
-            round_trip(stream.sendall, stream.recv, data)
+            return round_trip(stream.sendall, stream.recv, data)
 
-    def forward_dynaclient_listener(self, data: bytes) -> None:
+    def forward_dynaclient_listener(self, data: bytes) -> float:
         forwarder = self.pods.port_forward(POD, [":8080"])
         with forwarder, socket.create_connection(("127.0.0.1", forwarder.ports[8080])) as connection:
-            round_trip(connection.sendall, connection.recv, data)
+            return round_trip(connection.sendall, connection.recv, data)
 
-    def forward_kubectl(self, data: bytes) -> None:
+    def forward_kubectl(self, data: bytes) -> float:
         with kubectl_port_forward(self.kubeconfig, self.namespace) as port:
-            self._direct(port, data)
+            return self._direct(port, data)
 
-    def forward_dynaclient_process(self, data: bytes) -> None:
+    def forward_dynaclient_process(self, data: bytes) -> float:
         with kubectl_port_forward(self.kubeconfig, self.namespace, dynaclient=True) as port:
-            self._direct(port, data)
+            return self._direct(port, data)
 
-    def forward_official(self, data: bytes) -> None:
+    def forward_official(self, data: bytes) -> float:
         stream = peer("kubernetes.stream")
         forward = stream.portforward(
             self.core.connect_get_namespaced_pod_portforward, POD, self.namespace, ports="8080"
@@ -199,34 +201,38 @@ class Bench:
         connection = forward.socket(8080)
         connection.settimeout(30)  # its proxy thread can block in a send while the echo waits to be read
         try:
-            round_trip(connection.sendall, connection.recv, data)
+            return round_trip(connection.sendall, connection.recv, data)
         finally:
             connection.close()
             forward.close()
 
-    def forward_direct(self, data: bytes) -> None:
-        self._direct(self.echo.port, data)
+    def forward_direct(self, data: bytes) -> float:
+        return self._direct(self.echo.port, data)
 
     @staticmethod
-    def _direct(port: int, data: bytes) -> None:
+    def _direct(port: int, data: bytes) -> float:
         with socket.create_connection(("127.0.0.1", port)) as connection:
-            round_trip(connection.sendall, connection.recv, data)
+            return round_trip(connection.sendall, connection.recv, data)
 
 
-def measure(cases: dict[str, Callable[[], None]], size: int, repeats: int) -> dict[str, list[float]]:
-    """Run every case ``repeats`` times, alternating the order each round; return MB/s per run."""
+def measure(cases: Mapping[str, Callable[[], float | None]], size: int, repeats: int) -> dict[str, list[float]]:
+    """Run every case ``repeats`` times, alternating the order each round; return MB/s per run.
+
+    A case returns the seconds of its transfer alone (port-forward: from the first byte sent, once the
+    forwarder, kubectl's included, is listening), or ``None`` to be timed whole.
+    """
     rates: dict[str, list[float]] = {name: [] for name in cases}
     names = list(cases)
     for round_index in range(repeats):
         for name in names if round_index % 2 == 0 else reversed(names):
             started = time.perf_counter()
             try:
-                cases[name]()
+                seconds = cases[name]()
             except (OSError, RuntimeError) as exc:  # a timeout: no byte moved for 30 s
                 rates[name].append(float("nan"))
                 print(f"  {name}: did not finish ({type(exc).__name__}: {exc})", file=sys.stderr)
                 continue
-            rates[name].append(size / MB / (time.perf_counter() - started))
+            rates[name].append(size / MB / (seconds or time.perf_counter() - started))
             print(f"  {name}: {rates[name][-1]:.1f} MB/s", file=sys.stderr)
     return rates
 
@@ -284,7 +290,7 @@ def main(argv: list[str] | None = None) -> None:
         if args.cases in ("all", "forward"):
             payload = os.urandom(MB) * args.megabytes
             print(f"port-forward: {len(payload) / MB:.0f} MB round trip", file=sys.stderr)
-            forward: dict[str, Callable[[], None]] = {
+            forward: dict[str, Callable[[], float | None]] = {
                 "direct to the echo server (limit)": lambda: bench.forward_direct(payload),
                 "dynaclient connect_port": lambda: bench.forward_dynaclient_stream(payload),
                 "dynaclient port_forward (listener)": lambda: bench.forward_dynaclient_listener(payload),
