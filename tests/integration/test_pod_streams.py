@@ -253,7 +253,8 @@ def _read_until(read: Callable[[], bytes], pattern: bytes) -> bytes:
 
 
 def test_exec_with_a_tty_follows_resizes(pods: ResourceClient) -> None:
-    command = ["sh", "-c", "read a; stty size; read b; stty size"]
+    # The last read keeps the shell alive until its output is read: kwok can drop a pty's last output at exit.
+    command = ["sh", "-c", "read a; stty size; read b; stty size; read c"]
     with no_thread_left(), pods.exec_stream(POD, command, stdin=True, tty=True) as session:
         session.resize(80, 24)
         session.write_stdin(b"go\n")
@@ -261,6 +262,7 @@ def test_exec_with_a_tty_follows_resizes(pods: ResourceClient) -> None:
         session.resize(132, 50)
         session.write_stdin(b"go\n")
         _read_until(lambda: session.read_stdout(timeout=30), b"50 132")
+        session.write_stdin(b"done\n")
         assert session.wait(timeout=30) == 0
         assert session.read_stderr() == b""
 
