@@ -15,6 +15,7 @@ from dynaclient.auth.base import NoAuth
 from dynaclient.client import APIClient
 from dynaclient.config import SERVICE_ACCOUNT_ROOT, ClientConfig, load_incluster_config, load_kubeconfig
 from dynaclient.exceptions import DynaclientError, NoClientError
+from dynaclient.rate_limit import TokenBucketRateLimiter
 from dynaclient.transport.http import HTTPTransport
 from dynaclient.transport.kubectl import KubectlRawTransport
 
@@ -27,8 +28,13 @@ PROBE_TIMEOUT = 5.0
 """Seconds each auto-detection candidate has to answer ``GET /api``."""
 
 
-def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> APIClient:
+def client_from_config(
+    config: ClientConfig, *, name: str = "kubeconfig", rate_limiter: TokenBucketRateLimiter | None = None
+) -> APIClient:
     """Return a client for ``config`` over the HTTP transport.
+
+    ``rate_limiter`` limits the requests per second, as client-go's ``QPS`` and ``Burst`` do
+    (``TokenBucketRateLimiter(qps=5, burst=10)`` are client-go's defaults); ``None`` sends without limit.
 
     The client certificate comes from the configuration or, when an exec plugin supplies one, from the auth
     provider at each connection (so a rotated certificate is used as soon as it is issued).
@@ -56,7 +62,7 @@ def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> API
         disable_compression=config.disable_compression,
         name=name,
     )
-    return APIClient(transport, auth=auth, namespace=config.namespace)
+    return APIClient(transport, auth=auth, namespace=config.namespace, rate_limiter=rate_limiter)
 
 
 def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
@@ -65,11 +71,19 @@ def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
 
 
 def kubectl_raw_client(
-    kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *, kubectl: str | None = None
+    kubeconfig: str | os.PathLike[str] | None = None,
+    context: str | None = None,
+    *,
+    kubectl: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> APIClient:
-    """Return a client that runs ``kubectl get/create/replace/delete --raw`` for every request."""
+    """Return a client that runs ``kubectl get/create/replace/delete --raw`` for every request.
+
+    ``env`` is kubectl's environment (``None``: this process's), so kubectl reads ``KUBECONFIG`` (every file of
+    it) and ``HOME`` from it as it would from a shell.
+    """
     transport = KubectlRawTransport(
-        kubectl=kubectl, kubeconfig=os.fspath(kubeconfig) if kubeconfig else None, context=context
+        kubectl=kubectl, kubeconfig=os.fspath(kubeconfig) if kubeconfig else None, context=context, env=env
     )
     return APIClient(transport)
 
@@ -87,14 +101,13 @@ def default_candidates(
     """Return the auto-detection candidates in the order they are tried: in-cluster, kubeconfig, proxy, kubectl.
 
     Args:
-        env: the environment to read (``KUBERNETES_SERVICE_*``, ``KUBECONFIG``, ``HOME``, ``KUBECTL``).
+        env: the environment to read (``KUBERNETES_SERVICE_*``, ``KUBECONFIG``, ``HOME``, ``KUBECTL``); kubectl runs
+            with exactly this environment. ``None`` reads this process's.
         serviceaccount_root: the service-account directory of a pod.
         proxy_url: where to look for a running ``kubectl proxy``.
         kubectl: the kubectl executable (default ``KUBECTL``, else ``kubectl`` on PATH).
     """
     environ = os.environ if env is None else env
-    kubeconfig = environ.get("KUBECONFIG") if env is not None else None
-    single = kubeconfig if kubeconfig and os.pathsep not in kubeconfig else None
     return [
         (
             "in-cluster",
@@ -102,7 +115,7 @@ def default_candidates(
         ),
         ("kubeconfig", lambda: client_from_config(load_kubeconfig(env=environ), name="kubeconfig")),
         ("kubectl-proxy", lambda: kubectl_proxy_client(proxy_url)),
-        ("kubectl-raw", lambda: kubectl_raw_client(single, kubectl=kubectl or environ.get("KUBECTL"))),
+        ("kubectl-raw", lambda: kubectl_raw_client(kubectl=kubectl, env=env)),
     ]
 
 

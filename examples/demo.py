@@ -24,9 +24,10 @@ from typing import TYPE_CHECKING
 
 from cluster import connect_with_plane
 
-from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, NotFoundError, ResourceNotFoundError, nested_get
+from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, nested_get
 from dynaclient.request import Request
 from dynaclient.testing.kwok import write_container_log
+from dynaclient.wait import crd_established, pod_running
 from informers import DeletedFinalStateUnknown, SharedInformerFactory, label_index
 
 if TYPE_CHECKING:
@@ -76,16 +77,9 @@ def custom_resource(client: DynamicClient) -> None:
         print("created CustomResourceDefinition sawtooths.sawtooth.hyperledger.org")
     except AlreadyExistsError:
         print("CustomResourceDefinition sawtooths.sawtooth.hyperledger.org exists already")
-    deadline = time.monotonic() + 30
-    while True:  # served once the server has Established it; the RESTMapper refreshes discovery on a miss
-        try:
-            sawtooths = client.resource("sawtooths").namespace("default")
-            sawtooths.list().to_list()
-            break
-        except (ResourceNotFoundError, NotFoundError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    crds.wait_for("sawtooths.sawtooth.hyperledger.org", crd_established, timeout=30)
+    # Served from the moment it is Established: the RESTMapper refreshes discovery at once on a miss.
+    sawtooths = client.resource("sawtooths").namespace("default")
     name = f"example-sawtooth-{uuid.uuid4().hex[:4]}"
     sawtooths.create(
         {
@@ -136,11 +130,8 @@ def running_pod(client: DynamicClient, plane: ControlPlane) -> None:
     name = f"hello-{uuid.uuid4().hex[:4]}"
     created = pods.create(pod(name, "hello"))
     print(f"pod default/{name}: {nested_get(created, 'status', 'phase')}")
-    with pods.watch(field_selector=f"metadata.name={name}", timeout_seconds=30) as events:
-        for event in events:
-            if nested_get(event.object, "status", "phase") == "Running":
-                print(f"pod default/{name}: Running on {nested_get(event.object, 'spec', 'nodeName')}")
-                break
+    running = pods.wait_for(name, pod_running, timeout=30)
+    print(f"pod default/{name}: Running on {nested_get(running or {}, 'spec', 'nodeName')}")
     with tempfile.TemporaryDirectory() as tmp:
         log = Path(tmp) / f"{name}.log"
         write_container_log(log, ["hello from a kwok pod", "its log is a file the demo wrote"])

@@ -7,6 +7,8 @@ conformance suite (tests/conformance).
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -36,6 +38,21 @@ def api_client(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[APICl
 def dynamic_client(api_client: APIClient) -> DynamicClient:
     """A DynamicClient over ``api_client``; discovery uncached on disk and refreshed at once on a miss."""
     return DynamicClient(api_client, RESTMapper(Discovery(api_client, cache_dir=False), min_refresh_interval=0))
+
+
+@pytest.fixture
+def kubectl_proxy(kube_apiserver: ControlPlane) -> Iterator[str]:
+    """Run ``kubectl proxy --port=0`` against the plane; yield its URL."""
+    command = ["kubectl", f"--kubeconfig={kube_apiserver.kubeconfig_path}", "proxy", "--port=0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proxy:
+        assert proxy.stdout is not None
+        line = proxy.stdout.readline()
+        match = re.search(r"Starting to serve on 127\.0\.0\.1:(\d+)", line)
+        assert match, f"unexpected kubectl proxy output: {line!r}"
+        try:
+            yield f"http://127.0.0.1:{match.group(1)}"
+        finally:
+            proxy.terminate()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

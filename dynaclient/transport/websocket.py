@@ -201,6 +201,8 @@ def open_websocket(
             logger=logger,
             legacy=True,  # the connection itself, closed by WebSocketConnection.close (not a context manager)
         )
+    except ImportError as exc:  # a socks5:// proxy needs python-socks, which websockets imports on demand
+        raise UnsupportedRequestError(f"{what}: this proxy needs a package that is not installed: {exc}") from None
     except InvalidStatus as exc:
         answer = exc.response
         return Response.from_bytes(answer.status_code, bytes(answer.body), dict(answer.headers.raw_items()))
