@@ -91,6 +91,7 @@ from dynaclient.exceptions import (
     UnsupportedMediaTypeError,
     UnsupportedRequestError,
     WaitTimeoutError,
+    WatchFrameTooLargeError,
 )
 from dynaclient.gvr import (
     GroupResource,
@@ -289,6 +290,7 @@ __all__ = [
     "Watch",
     "WatchEvent",
     "WatchEventType",
+    "WatchFrameTooLargeError",
     "WriteOptions",
     "__version__",
     "auto_detect_client",

@@ -35,7 +35,8 @@ The tree::
     │   ├── PortForwardError                          the pod could not connect to, or lost, the forwarded port
     │   └── PodNotRunningError                        the pod has no running container to stream from yet
     ├── DecodeError(DynaclientError, ValueError)      a body or watch frame that is not the JSON expected
-    │   └── ContinueTokenLoopError                    a list whose continue tokens go round in a loop
+    │   ├── ContinueTokenLoopError                    a list whose continue tokens go round in a loop
+    │   └── WatchFrameTooLargeError                   a watch frame longer than the 16 MiB cap
     ├── GroupVersionError(DynaclientError, ValueError)   a group/version or resource string that does not parse
     ├── SelectorError(DynaclientError, ValueError)    a label or field selector (or a key or value) is invalid
     ├── ResourceRequestError(DynaclientError, ValueError)   a request cannot be built (bad name, options)
@@ -303,6 +304,18 @@ class ContinueTokenLoopError(DecodeError):
     """A paginated list got a continue token it had already followed: the server's pages go round in a loop."""
 
 
+class WatchFrameTooLargeError(DecodeError):
+    """A watch frame grew past the size cap without ending (client-go's framer refuses frames over 16 MiB).
+
+    Attributes:
+        limit: the cap in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class GroupVersionError(DynaclientError, ValueError):
     """A string could not be parsed as a group/version or a fully qualified resource."""
 
@@ -523,6 +536,7 @@ __all__ = [
     "UnsupportedMediaTypeError",
     "UnsupportedRequestError",
     "WaitTimeoutError",
+    "WatchFrameTooLargeError",
     "api_error_from_status",
     "error_class_for",
 ]
