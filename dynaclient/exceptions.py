@@ -344,6 +344,22 @@ class FieldTypeError(DynaclientError, TypeError):
         super().__init__(message)
 
 
+class OwnerReferenceError(DynaclientError, ValueError):
+    """An owner reference cannot be set or removed: the owner is in another scope, incomplete, or not referenced."""
+
+
+class AlreadyOwnedError(OwnerReferenceError):
+    """The object already has another controller (controller-runtime ``AlreadyOwnedError``).
+
+    Attributes:
+        owner: the controller reference the object already has.
+    """
+
+    def __init__(self, message: str, *, owner: JSONObject) -> None:
+        self.owner = owner
+        super().__init__(message)
+
+
 class DiscoveryError(DynaclientError):
     """Discovery failed, or a resource name could not be resolved."""
 
@@ -495,6 +511,7 @@ def _as_int(value: Any) -> int | None:
 __all__ = [
     "APIError",
     "AlreadyExistsError",
+    "AlreadyOwnedError",
     "AmbiguousResourceError",
     "AuthError",
     "BadRequestError",
@@ -519,6 +536,7 @@ __all__ = [
     "NoClientError",
     "NotFoundError",
     "ObjectFailedError",
+    "OwnerReferenceError",
     "PodNotRunningError",
     "PortForwardError",
     "RequestCancelled",
