@@ -44,6 +44,7 @@ from dynaclient.resource_request import (
     watch_request,
 )
 from dynaclient.selectors import LabelSpec, NotEqual
+from dynaclient.streams.pods import PodStreams
 from dynaclient.wait.awaiting import await_condition, await_deletion
 from dynaclient.wait.conditions import Predicate
 from dynaclient.watching import Watch
@@ -57,10 +58,11 @@ LabelSelector = str | Mapping[str, LabelSpec] | None
 FieldSelector = str | Mapping[str, str | NotEqual] | None
 
 
-class ResourceClient(Generic[ObjectT]):
+class ResourceClient(PodStreams, Generic[ObjectT]):
     """The verbs on one resource, in one namespace or none; returned objects are plain dicts.
 
-    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace.
+    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace. For pods
+    it also reads logs, runs exec and attach, and forwards ports (:class:`~dynaclient.streams.PodStreams`).
 
     ``ResourceClient[Pod]`` (from ``client.resource("pods", Pod)``, with a generated ``TypedDict``) types the
     objects of ``get``, ``list``, ``watch``, ``create``, ``update``, ``patch`` and ``apply`` as ``Pod`` for the
@@ -147,6 +149,7 @@ class ResourceClient(Generic[ObjectT]):
         metadata_only: bool = False,
         restart_on_expired: bool = False,
         prefetch: bool = True,
+        cancellation: Cancellation | None = None,
     ) -> ObjectList[ObjectT]:
         """Return a lazy list: pages of ``limit`` items are fetched as it is iterated.
 
@@ -165,6 +168,8 @@ class ResourceClient(Generic[ObjectT]):
             metadata_only: list ``PartialObjectMetadata`` items.
             restart_on_expired: relist in full when a continue token expires.
             prefetch: fetch the next page in a background thread while the current one is decoded and consumed.
+            cancellation: cancelling it from another thread aborts the page request in flight, which raises
+                :class:`~dynaclient.exceptions.RequestCancelled`.
 
         Raises:
             SelectorError: a selector is invalid.
@@ -178,7 +183,7 @@ class ResourceClient(Generic[ObjectT]):
             timeout_seconds=timeout_seconds,
         )
         return ObjectList(
-            lambda page: self._fetch_list_page(page, metadata_only),
+            lambda page: self._fetch_list_page(page, metadata_only, cancellation),
             options,
             restart_on_expired=restart_on_expired,
             prefetch=prefetch,
@@ -194,8 +199,11 @@ class ResourceClient(Generic[ObjectT]):
         resource_version: str | None = None,
         resource_version_match: ResourceVersionMatch | None = None,
         metadata_only: bool = False,
+        cancellation: Cancellation | None = None,
     ) -> JSONObject:
         """Fetch one page of the list, for callers that follow continue tokens themselves (reflectors, pagers).
+
+        ``cancellation`` aborts the request from another thread (:class:`~dynaclient.exceptions.RequestCancelled`).
 
         Returns:
             The decoded list object; each item has ``apiVersion`` and ``kind``; ``metadata.continue`` is the next
@@ -212,13 +220,15 @@ class ResourceClient(Generic[ObjectT]):
             resource_version=resource_version,
             resource_version_match=resource_version_match,
         )
-        page = self._fetch_list_page(options, metadata_only).decode()
+        page = self._fetch_list_page(options, metadata_only, cancellation).decode()
         fill_list_items(page)
         return page
 
-    def _fetch_list_page(self, options: ListOptions, metadata_only: bool) -> StreamedPage:
+    def _fetch_list_page(
+        self, options: ListOptions, metadata_only: bool, cancellation: Cancellation | None = None
+    ) -> StreamedPage:
         """Send a list request and read its answer, decoding the items as the body arrives."""
-        request = self._timed(self._list_request(options, metadata_only))
+        request = replace(self._timed(self._list_request(options, metadata_only)), cancellation=cancellation)
         decoder = ListDecoder(loads)
         for chunk in self._api_client.send(request).iter_chunks():
             decoder.feed(chunk)
@@ -238,6 +248,7 @@ class ResourceClient(Generic[ObjectT]):
         send_initial_events: bool | None = None,
         timeout_seconds: int | None = None,
         metadata_only: bool = False,
+        cancellation: Cancellation | None = None,
     ) -> Watch[ObjectT]:
         """Start a watch and return its open event stream.
 
@@ -252,6 +263,8 @@ class ResourceClient(Generic[ObjectT]):
                 ``k8s.io/initial-events-end``.
             timeout_seconds: the server ends the stream after this many seconds.
             metadata_only: watch ``PartialObjectMetadata`` objects.
+            cancellation: the watch's cancellation, to abort it from another thread even before it is open (its
+                :meth:`~dynaclient.watching.Watch.close` cancels it too); a new one by default.
 
         Raises:
             APIError: the server refused the watch.
@@ -265,7 +278,7 @@ class ResourceClient(Generic[ObjectT]):
             send_initial_events=send_initial_events,
             timeout_seconds=timeout_seconds,
         )
-        cancellation = Cancellation()
+        cancellation = cancellation or Cancellation()
         request = watch_request(
             self.api_resource,
             namespace=self._namespace,

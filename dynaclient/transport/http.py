@@ -16,7 +16,7 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -39,7 +39,9 @@ from dynaclient.exceptions import (
 )
 from dynaclient.request import Request, Response
 from dynaclient.transport._deadlines import DEADLINES
+from dynaclient.transport._pools import CancellableAdapter, sending, shut_down
 from dynaclient.transport.base import BaseTransport
+from dynaclient.transport.websocket import WebSocketConnection, open_websocket
 
 if TYPE_CHECKING:
     from requests.adapters import _HostParams, _PoolKwargs
@@ -51,6 +53,11 @@ CertificateSource = Callable[[], "tuple[bytes, bytes] | None"]
 
 _CHUNK = 1024 * 1024
 """Bytes per read of a response body: 1 MiB reads of a gzipped 16 MB list took 30% less CPU than 64 KiB reads."""
+
+STREAM_HEADER_TIMEOUT = 30.0
+"""Seconds a streamed request without a timeout of its own (a watch) waits to connect and for its response
+headers. The API server sends a watch's headers as soon as the watch starts; once they are in, body reads have no
+time limit (a quiet watch is legitimate; informers close one that misses the server's minute bookmarks)."""
 
 USER_AGENT = f"dynaclient/{version('dynaclient')} (python {platform.python_version()})"
 """Sent with every request; the apiserver records it as the field manager of updates made without one."""
@@ -136,7 +143,7 @@ def build_ssl_context(
     return context
 
 
-class _ContextAdapter(requests.adapters.HTTPAdapter):
+class _ContextAdapter(CancellableAdapter):
     """Uses our SSL context (not requests' defaults nor ``REQUESTS_CA_BUNDLE``) for every pool."""
 
     def __init__(self, context: Callable[[], ssl.SSLContext], verify: bool, server_name: str | None) -> None:
@@ -207,6 +214,7 @@ class HTTPTransport(BaseTransport):
         self.server = server.rstrip("/")
         self._ca_data = ca_data
         self._insecure = insecure_skip_tls_verify
+        self._tls_server_name = tls_server_name
         self._certificate = _certificate_source(client_certificate)
         self._lock = threading.Lock()
         self._context_key: tuple[bytes, bytes] | bool | None = False
@@ -218,7 +226,7 @@ class HTTPTransport(BaseTransport):
             self._session.headers["Accept-Encoding"] = "identity"
         adapter = _ContextAdapter(self._current_context, not insecure_skip_tls_verify, tls_server_name)
         self._session.mount("https://", adapter)
-        self._session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
+        self._session.mount("http://", CancellableAdapter(pool_connections=4, pool_maxsize=32))
         self._proxies = self._resolve_proxies(proxy_url)
         if self.server.startswith("https://"):
             self._current_context()  # fail fast on unusable CA or certificate data
@@ -259,21 +267,48 @@ class HTTPTransport(BaseTransport):
             headers["Content-Type"] = request.effective_content_type
         url = self.server + request.path
         started = time.monotonic()
-        with _mapped_errors(request):
+        unbounded_stream = request.expect == "stream" and request.timeout is None
+        header_timeout = STREAM_HEADER_TIMEOUT if unbounded_stream else request.timeout
+        with sending(cancellation), _mapped_errors(request, timeout=header_timeout):
             answer = self._session.request(
                 request.method,
                 url,
                 params=list(request.query),
                 data=request.body,
                 headers=headers,
-                timeout=request.timeout,
+                timeout=header_timeout,
                 stream=True,
                 proxies=self._proxies,
                 allow_redirects=False,
             )
+        if unbounded_stream:
+            _set_read_timeout(answer, None)  # the headers are in: the stream's body may be quiet for long
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status_code, elapsed)
         return _wrap(answer, request, started)
+
+    def open_websocket(self, request: Request, subprotocols: Sequence[str]) -> WebSocketConnection | Response:
+        """Open a WebSocket with this transport's TLS settings, proxy and user agent; see the base class."""
+        if request.cancellation is not None:
+            request.cancellation.raise_if_cancelled()
+        secure = self.server.startswith("https://")
+        url = ("wss://" if secure else "ws://") + self.server.split("://", 1)[1] + request.url_path
+        started = time.monotonic()
+        answer = open_websocket(
+            url,
+            what=f"{request.method} {request.path}",
+            headers=request.headers,
+            subprotocols=subprotocols,
+            ssl_context=self._current_context() if secure else None,
+            server_hostname=self._tls_server_name,
+            proxy=self._proxies.get("https" if secure else "http"),
+            user_agent=USER_AGENT,
+            timeout=request.timeout,
+        )
+        status = answer.status if isinstance(answer, Response) else 101
+        elapsed = (time.monotonic() - started) * 1e3
+        logger.debug("%s %s%s (WebSocket) %d %.1fms", request.method, self.server, request.path, status, elapsed)
+        return answer
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -301,7 +336,7 @@ def _wrap(answer: requests.Response, request: Request, started: float) -> Respon
         unschedule = DEADLINES.schedule(started + request.timeout, expire)
 
     def chunks() -> Iterator[bytes]:
-        with _mapped_errors(request, expired):
+        with _mapped_errors(request, expired=expired):
             yield from answer.iter_content(chunk_size=None if request.expect == "stream" else _CHUNK)
 
     def close() -> None:
@@ -316,17 +351,21 @@ def _wrap(answer: requests.Response, request: Request, started: float) -> Respon
 
 def _abort(answer: requests.Response) -> None:
     """Wake a thread blocked reading ``answer`` by shutting its socket down, then close it."""
-    connection = getattr(answer.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    shut_down(getattr(getattr(answer.raw, "connection", None), "sock", None))
     with contextlib.suppress(Exception):
         answer.close()
 
 
+def _set_read_timeout(answer: requests.Response, timeout: float | None) -> None:
+    sock = getattr(getattr(answer.raw, "connection", None), "sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(timeout)
+
+
 @contextlib.contextmanager
-def _mapped_errors(request: Request, expired: threading.Event | None = None) -> Iterator[None]:
+def _mapped_errors(
+    request: Request, *, timeout: float | None = None, expired: threading.Event | None = None
+) -> Iterator[None]:
     """Translate ``requests``/``urllib3`` exceptions to the most specific :class:`TransportError`.
 
     Once the request is cancelled, any failure is :class:`RequestCancelled`; once its deadline aborted it,
@@ -344,18 +383,20 @@ def _mapped_errors(request: Request, expired: threading.Event | None = None) -> 
             message = f"{request.method} {request.path}: the response did not complete within {request.timeout}s"
             raise TransportTimeout(message) from None
         if isinstance(exc, requests.RequestException | URLLib3Error | OSError):
-            raise _translate(exc, request) from exc
+            raise _translate(exc, request, timeout) from exc
         raise
 
 
-def _translate(exc: BaseException, request: Request) -> TransportError:
+def _translate(exc: BaseException, request: Request, timeout: float | None = None) -> TransportError:
+    """Translate ``exc``; ``timeout`` is the limit that applied when it is not the request's own."""
     where = f"{request.method} {request.path}"
+    timeout = request.timeout if timeout is None else timeout
     if isinstance(exc, requests.exceptions.SSLError | ssl.SSLError):
         return TLSError(f"{where}: TLS failed: {_reason(exc)}")
     if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout) or _read_timed_out(exc):
         # requests reports a read timeout in the middle of a body as a ConnectionError wrapping urllib3's
         # ReadTimeoutError (models.py iter_content): the server stalled, it did not refuse.
-        return TransportTimeout(f"{where}: timed out after {request.timeout}s")
+        return TransportTimeout(f"{where}: timed out after {timeout}s")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError | URLLib3ProtocolError) or _lost(exc):
         # The server went away inside a response (an apiserver restart mid-watch); urllib3's own words for it
         # ("invalid literal for int() with base 16: b''") say nothing useful.
@@ -386,4 +427,10 @@ def _reason(exc: BaseException) -> str:
     return text[:300] if text else type(exc).__name__
 
 
-__all__ = ["CertificateSource", "HTTPTransport", "build_ssl_context", "certificate_authority_text"]
+__all__ = [
+    "STREAM_HEADER_TIMEOUT",
+    "CertificateSource",
+    "HTTPTransport",
+    "build_ssl_context",
+    "certificate_authority_text",
+]
