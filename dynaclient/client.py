@@ -105,10 +105,12 @@ class APIClient:
         attempt = 0
         while True:
             try:
-                response = self.transport.send(self._authenticated(request))
+                response = self.transport.send(self.authenticated(request, self.auth))
             except TransportError as exc:
-                if not self._retry_transport_error(request, exc, attempt):
+                wait = transport_retry_wait(request, exc, attempt, self.max_retries)
+                if wait is None:
                     raise
+                self._sleep(wait)
                 attempt += 1
                 continue
             if response.ok:
@@ -117,14 +119,12 @@ class APIClient:
                 response.close()
                 reauthenticated = True
                 continue
-            wait = _retry_after(response)
-            if wait is not None and attempt < self.max_retries and (response.status == 429 or response.status >= 500):
-                response.close()
-                logger.debug("%s %s: %d, retrying in %ss", request.method, request.path, response.status, wait)
-                self._sleep(wait)
-                attempt += 1
-                continue
-            raise error_from_response(response, request)
+            wait = response_retry_wait(request, response, attempt, self.max_retries)
+            if wait is None:
+                raise error_from_response(response, request)
+            response.close()
+            self._sleep(wait)
+            attempt += 1
 
     def request(
         self,
@@ -151,23 +151,50 @@ class APIClient:
         )
         return decode_json(self.send(request).read(), what=f"{method} {path}")
 
-    def _authenticated(self, request: Request) -> Request:
-        if self.auth is None:
+    @staticmethod
+    def authenticated(request: Request, auth: AuthProvider | None, headers: dict[str, str] | None = None) -> Request:
+        """Return ``request`` with the credential headers of ``auth`` (or the ``headers`` already obtained)."""
+        if auth is None:
             return request
-        headers = self.auth.headers()
+        if headers is None:
+            headers = auth.headers()
         return request.with_headers(headers) if headers else request
 
-    def _retry_transport_error(self, request: Request, exc: TransportError, attempt: int) -> bool:
-        # client-go retries a lost connection for GET only, as a synthetic 500 with Retry-After: 1; refused
-        # connections, TLS failures, timeouts and cancellations are final.
-        final = (ConnectError, TLSError, TransportTimeout, RequestCancelled)
-        if request.method != "GET" or request.expect == "stream" or isinstance(exc, final):
-            return False
-        if attempt >= self.max_retries:
-            return False
-        logger.debug("%s %s: %s, retrying in 1s", request.method, request.path, exc)
-        self._sleep(1.0)
-        return True
+
+def transport_retry_wait(request: Request, exc: TransportError, attempt: int, max_retries: int) -> float | None:
+    """Seconds to wait before retrying after ``exc``, or ``None`` when it is final (shared by sync and async clients).
+
+    client-go retries a lost connection for GET only, as a synthetic 500 with Retry-After: 1; refused connections,
+    TLS failures, timeouts and cancellations are final.
+
+    >>> transport_retry_wait(Request("GET", "/api"), TransportError("lost"), 0, 10)
+    1.0
+    >>> transport_retry_wait(Request("POST", "/api"), TransportError("lost"), 0, 10) is None
+    True
+    """
+    final = (ConnectError, TLSError, TransportTimeout, RequestCancelled)
+    if request.method != "GET" or request.expect == "stream" or isinstance(exc, final):
+        return None
+    if attempt >= max_retries:
+        return None
+    logger.debug("%s %s: %s, retrying in 1s", request.method, request.path, exc)
+    return 1.0
+
+
+def response_retry_wait(request: Request, response: Response, attempt: int, max_retries: int) -> int | None:
+    """Seconds to wait before retrying an error answer, or ``None`` when it is final.
+
+    429 and 5xx answers with an integer ``Retry-After`` are retried up to ``max_retries`` times (client-go
+    ``rest/with_retry.go``).
+
+    >>> response_retry_wait(Request("GET", "/api"), Response.from_bytes(429, b"", {"Retry-After": "2"}), 0, 10)
+    2
+    """
+    wait = _retry_after(response)
+    if wait is None or attempt >= max_retries or not (response.status == 429 or response.status >= 500):
+        return None
+    logger.debug("%s %s: %d, retrying in %ss", request.method, request.path, response.status, wait)
+    return wait
 
 
 def _retry_after(response: Response) -> int | None:
@@ -234,4 +261,12 @@ def with_query(request: Request, **params: str) -> Request:
     return replace(request, query=request.query + tuple(params.items()))
 
 
-__all__ = ["DEFAULT_MAX_RETRIES", "APIClient", "decode_json", "error_from_response", "with_query"]
+__all__ = [
+    "DEFAULT_MAX_RETRIES",
+    "APIClient",
+    "decode_json",
+    "error_from_response",
+    "response_retry_wait",
+    "transport_retry_wait",
+    "with_query",
+]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 from dynaclient.auth.base import NoAuth
 from dynaclient.client import APIClient
@@ -27,6 +28,17 @@ PROBE_TIMEOUT = 5.0
 """Seconds each auto-detection candidate has to answer ``GET /api``."""
 
 
+class TransportOptions(TypedDict):
+    """The keyword arguments of the HTTP transports (sync and asyncio) that come from a configuration."""
+
+    ca_data: bytes | None
+    insecure_skip_tls_verify: bool
+    tls_server_name: str | None
+    client_certificate: Callable[[], tuple[bytes, bytes] | None]
+    proxy_url: str | None
+    disable_compression: bool
+
+
 def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> APIClient:
     """Return a client for ``config`` over the HTTP transport.
 
@@ -35,6 +47,15 @@ def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> API
 
     Raises:
         ConfigError: the CA or client certificate data cannot be loaded, or the proxy scheme is unsupported.
+    """
+    transport = HTTPTransport(config.server, **transport_options(config), name=name)
+    return APIClient(transport, auth=config.auth, namespace=config.namespace)
+
+
+def transport_options(config: ClientConfig) -> TransportOptions:
+    """Return the TLS, proxy and compression settings of ``config`` as HTTP transport keyword arguments.
+
+    The client certificate comes from the configuration or, when an exec plugin supplies one, from the auth provider.
     """
     static = (
         (config.client_certificate_data, config.client_key_data)
@@ -46,17 +67,14 @@ def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> API
     def certificate() -> tuple[bytes, bytes] | None:
         return static or auth.client_certificate()
 
-    transport = HTTPTransport(
-        config.server,
-        ca_data=config.ca_data,
-        insecure_skip_tls_verify=config.insecure_skip_tls_verify,
-        tls_server_name=config.tls_server_name,
-        client_certificate=certificate,
-        proxy_url=config.proxy_url,
-        disable_compression=config.disable_compression,
-        name=name,
-    )
-    return APIClient(transport, auth=auth, namespace=config.namespace)
+    return {
+        "ca_data": config.ca_data,
+        "insecure_skip_tls_verify": config.insecure_skip_tls_verify,
+        "tls_server_name": config.tls_server_name,
+        "client_certificate": certificate,
+        "proxy_url": config.proxy_url,
+        "disable_compression": config.disable_compression,
+    }
 
 
 def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
@@ -131,9 +149,11 @@ def detect_api_client(candidates: list[Candidate] | None = None) -> APIClient:
 
 __all__ = [
     "KUBECTL_PROXY_URL",
+    "TransportOptions",
     "client_from_config",
     "default_candidates",
     "detect_api_client",
     "kubectl_proxy_client",
     "kubectl_raw_client",
+    "transport_options",
 ]
