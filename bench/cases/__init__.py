@@ -43,6 +43,17 @@ CATALOG: tuple[CaseInfo, ...] = (
         ],
     ),
     *_family(
+        "P1",
+        "async_listing",
+        [
+            ("p1-dynaclient-async", "dynaclient.aio AsyncResourceClient.list (dicts, aiohttp)"),
+            ("p1-raw-aiohttp", "raw async limit: aiohttp + json.loads"),
+            ("p1-raw-httpx", "raw async limit: httpx + json.loads"),
+            ("p1-lightkube-async", "lightkube AsyncClient.list (chunk_size=500)"),
+            ("p1-kr8s-async", "kr8s.asyncio get (APIObject, pages of 100)"),
+        ],
+    ),
+    *_family(
         "P2",
         "informing",
         [
