@@ -29,7 +29,7 @@ def _ssl_context(target: BenchTarget) -> ssl.SSLContext:
 def _run_measure(
     target: BenchTarget,
     runner: asyncio.Runner,
-    list_all: Callable[[], Awaitable[list[Any]]],
+    list_all: Callable[[], Coroutine[Any, Any, list[Any]]],
     name: Callable[[Any], str],
 ) -> Metrics:
     return _measure(target, lambda: runner.run(list_all()), name)
