@@ -80,6 +80,7 @@ from dynaclient.exceptions import (
     UnauthorizedError,
     UnsupportedMediaTypeError,
     UnsupportedRequestError,
+    WatchFrameTooLargeError,
 )
 from dynaclient.gvr import (
     GroupResource,
@@ -249,6 +250,7 @@ __all__ = [
     "Watch",
     "WatchEvent",
     "WatchEventType",
+    "WatchFrameTooLargeError",
     "WriteOptions",
     "__version__",
     "auto_detect_client",

@@ -28,6 +28,7 @@ The tree::
     │   ├── TooManyRequestsError       429, with ``retry_after``
     │   └── ServerError                5xx
     ├── DecodeError(DynaclientError, ValueError)      a body or watch frame that is not the JSON expected
+    │   └── WatchFrameTooLargeError                   a watch frame longer than the 16 MiB cap
     ├── GroupVersionError(DynaclientError, ValueError)   a group/version or resource string that does not parse
     ├── SelectorError(DynaclientError, ValueError)    a label or field selector (or a key or value) is invalid
     ├── ResourceRequestError(DynaclientError, ValueError)   a request cannot be built (bad name, options)
@@ -231,6 +232,18 @@ class DecodeError(DynaclientError, ValueError):
     """A response body or watch frame was not the JSON that was expected."""
 
 
+class WatchFrameTooLargeError(DecodeError):
+    """A watch frame grew past the size cap without ending (client-go's framer refuses frames over 16 MiB).
+
+    Attributes:
+        limit: the cap in bytes.
+    """
+
+    def __init__(self, message: str, *, limit: int) -> None:
+        super().__init__(message)
+        self.limit = limit
+
+
 class GroupVersionError(DynaclientError, ValueError):
     """A string could not be parsed as a group/version or a fully qualified resource."""
 
@@ -398,6 +411,7 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "UnsupportedRequestError",
+    "WatchFrameTooLargeError",
     "api_error_from_status",
     "error_class_for",
 ]

@@ -145,6 +145,7 @@ class ResourceClient(Generic[ObjectT]):
         metadata_only: bool = False,
         restart_on_expired: bool = False,
         prefetch: bool = True,
+        cancellation: Cancellation | None = None,
     ) -> ObjectList[ObjectT]:
         """Return a lazy list: pages of ``limit`` items are fetched as it is iterated.
 
@@ -163,6 +164,8 @@ class ResourceClient(Generic[ObjectT]):
             metadata_only: list ``PartialObjectMetadata`` items.
             restart_on_expired: relist in full when a continue token expires.
             prefetch: fetch the next page in a background thread while the current one is decoded and consumed.
+            cancellation: cancelling it from another thread aborts the page request in flight, which raises
+                :class:`~dynaclient.exceptions.RequestCancelled`.
 
         Raises:
             SelectorError: a selector is invalid.
@@ -176,7 +179,7 @@ class ResourceClient(Generic[ObjectT]):
             timeout_seconds=timeout_seconds,
         )
         return ObjectList(
-            lambda page: self._fetch_list_page(page, metadata_only),
+            lambda page: self._fetch_list_page(page, metadata_only, cancellation),
             options,
             restart_on_expired=restart_on_expired,
             prefetch=prefetch,
@@ -192,8 +195,11 @@ class ResourceClient(Generic[ObjectT]):
         resource_version: str | None = None,
         resource_version_match: ResourceVersionMatch | None = None,
         metadata_only: bool = False,
+        cancellation: Cancellation | None = None,
     ) -> JSONObject:
         """Fetch one page of the list, for callers that follow continue tokens themselves (reflectors, pagers).
+
+        ``cancellation`` aborts the request from another thread (:class:`~dynaclient.exceptions.RequestCancelled`).
 
         Returns:
             The decoded list object; each item has ``apiVersion`` and ``kind``; ``metadata.continue`` is the next
@@ -210,13 +216,15 @@ class ResourceClient(Generic[ObjectT]):
             resource_version=resource_version,
             resource_version_match=resource_version_match,
         )
-        page = self._fetch_list_page(options, metadata_only).decode()
+        page = self._fetch_list_page(options, metadata_only, cancellation).decode()
         fill_list_items(page)
         return page
 
-    def _fetch_list_page(self, options: ListOptions, metadata_only: bool) -> StreamedPage:
+    def _fetch_list_page(
+        self, options: ListOptions, metadata_only: bool, cancellation: Cancellation | None = None
+    ) -> StreamedPage:
         """Send a list request and read its answer, decoding the items as the body arrives."""
-        request = self._timed(self._list_request(options, metadata_only))
+        request = replace(self._timed(self._list_request(options, metadata_only)), cancellation=cancellation)
         decoder = ListDecoder(loads)
         for chunk in self._api_client.send(request).iter_chunks():
             decoder.feed(chunk)
@@ -236,6 +244,7 @@ class ResourceClient(Generic[ObjectT]):
         send_initial_events: bool | None = None,
         timeout_seconds: int | None = None,
         metadata_only: bool = False,
+        cancellation: Cancellation | None = None,
     ) -> Watch[ObjectT]:
         """Start a watch and return its open event stream.
 
@@ -250,6 +259,8 @@ class ResourceClient(Generic[ObjectT]):
                 ``k8s.io/initial-events-end``.
             timeout_seconds: the server ends the stream after this many seconds.
             metadata_only: watch ``PartialObjectMetadata`` objects.
+            cancellation: the watch's cancellation, to abort it from another thread even before it is open (its
+                :meth:`~dynaclient.watching.Watch.close` cancels it too); a new one by default.
 
         Raises:
             APIError: the server refused the watch.
@@ -263,7 +274,7 @@ class ResourceClient(Generic[ObjectT]):
             send_initial_events=send_initial_events,
             timeout_seconds=timeout_seconds,
         )
-        cancellation = Cancellation()
+        cancellation = cancellation or Cancellation()
         request = watch_request(
             self.api_resource,
             namespace=self._namespace,

@@ -9,6 +9,10 @@ The API server writes one ``{"type": ..., "object": {...}}`` JSON object per lin
 * An ``ERROR`` frame carries a ``Status``; consumers turn it into the typed
   :class:`~dynaclient.exceptions.APIError` (``GoneError`` for an expired resourceVersion) and stop, as
   client-go's reflector does with ``apierrors.FromObject``.
+* A frame may be at most :data:`MAX_FRAME_BYTES` (16 MiB) long, as client-go's framer allows
+  (apimachinery ``pkg/util/framer`` ``maxFrameSize``); a longer one raises
+  :class:`~dynaclient.exceptions.WatchFrameTooLargeError` as soon as its start passes the cap, so memory stays
+  bounded and the frame never vanishes unreported.
 * A stream that ends in the middle of a frame ends quietly (``StreamWatcher`` treats ``io.ErrUnexpectedEOF`` as a
   normal close): the partial frame is dropped and the caller re-watches from the last resourceVersion it saw.
 """
@@ -22,7 +26,7 @@ from typing import TYPE_CHECKING, Generic, Literal, TypeAlias, cast, overload
 
 from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject, ObjectT
-from dynaclient.exceptions import DecodeError, api_error_from_status
+from dynaclient.exceptions import DecodeError, WatchFrameTooLargeError, api_error_from_status
 from dynaclient.objects import get_resource_version
 
 WatchEventType: TypeAlias = Literal["ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"]
@@ -36,6 +40,10 @@ _EVENT_TYPES: dict[str, WatchEventType] = {
     "ERROR": "ERROR",
 }
 _PREVIEW_BYTES = 64
+
+MAX_FRAME_BYTES = 16 * 1024 * 1024
+"""The longest watch frame accepted, newline excluded: client-go's 16 MiB (apimachinery framer ``maxFrameSize``,
+used by ``rest/watch`` through the JSON serializer's framer)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,8 +126,11 @@ class WatchDecoder:
         truncated: whether :meth:`close` dropped a partial last frame.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, *, max_frame_bytes: int = MAX_FRAME_BYTES) -> None:
+        """Create a decoder that refuses frames longer than ``max_frame_bytes``."""
+        self._max_frame = max_frame_bytes
         self._parts: list[bytes] = []
+        self._pending = 0
         self._frames = 0
         self._error: DecodeError | None = None
         self.truncated = False
@@ -128,16 +139,28 @@ class WatchDecoder:
         """Add ``chunk`` and return the events of every frame it completes, in stream order.
 
         Raises:
+            WatchFrameTooLargeError: a frame is longer than the cap (raised once the events before it were returned).
             DecodeError: a frame is not a valid watch event (raised once the events before it were returned).
         """
         self._raise_if_broken()
         if b"\n" not in chunk:
             if chunk:
                 self._parts.append(chunk)
+                self._pending += len(chunk)
+                if self._pending > self._max_frame:
+                    self._parts, self._pending = [], 0
+                    self._error = self._too_large(self._frames + 1)
+                    raise self._error
             return []
         *lines, rest = (b"".join(self._parts) + chunk).split(b"\n")
-        self._parts = [rest] if rest else []
-        return self._decode_lines(lines)
+        self._parts, self._pending = ([rest], len(rest)) if rest else ([], 0)
+        events = self._decode_lines(lines)
+        if self._error is None and self._pending > self._max_frame:
+            self._parts, self._pending = [], 0
+            self._error = self._too_large(self._frames + 1)
+            if not events:
+                raise self._error
+        return events
 
     def close(self) -> list[WatchEvent]:
         """End the stream: return the event of a last frame without a newline, or drop it if it is cut short.
@@ -146,7 +169,7 @@ class WatchDecoder:
             DecodeError: an earlier frame was bad, or the last one is not a cut-short JSON object.
         """
         self._raise_if_broken()
-        rest, self._parts = b"".join(self._parts).strip(), []
+        rest, self._parts, self._pending = b"".join(self._parts).strip(), [], 0
         if not rest:
             return []
         try:
@@ -173,6 +196,8 @@ class WatchDecoder:
 
     def _decode(self, frame: bytes) -> WatchEvent:
         self._frames += 1
+        if len(frame) > self._max_frame:
+            raise self._too_large(self._frames)
         where = f"watch frame {self._frames}"
         try:
             decoded = loads(frame)
@@ -188,6 +213,10 @@ class WatchDecoder:
         if not isinstance(obj, dict):
             raise DecodeError(f"{where} ({event_type}) has no object map: got {type(obj).__name__}")
         return WatchEvent(event_type, obj)
+
+    def _too_large(self, frame: int) -> WatchFrameTooLargeError:
+        limit = self._max_frame
+        return WatchFrameTooLargeError(f"watch frame {frame} is longer than the {limit}-byte cap", limit=limit)
 
     def _raise_if_broken(self) -> None:
         if self._error is not None:
@@ -259,4 +288,11 @@ def _preview(data: bytes) -> str:
     return shown + f"... ({len(data)} bytes)" if len(data) > _PREVIEW_BYTES else shown
 
 
-__all__ = ["WatchDecoder", "WatchEvent", "WatchEventType", "decode_watch_events", "iter_watch_events"]
+__all__ = [
+    "MAX_FRAME_BYTES",
+    "WatchDecoder",
+    "WatchEvent",
+    "WatchEventType",
+    "decode_watch_events",
+    "iter_watch_events",
+]

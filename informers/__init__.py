@@ -18,6 +18,8 @@ from informers.handlers import (
     EventHandler,
     FilteringEventHandler,
     FunctionHandler,
+    annotation_filter,
+    label_filter,
 )
 from informers.health import InformerHealth
 from informers.index import (
@@ -79,8 +81,10 @@ __all__ = [
     "StoreReader",
     "Transform",
     "WatchStream",
+    "annotation_filter",
     "chain_transforms",
     "client_lister_watcher_factory",
+    "label_filter",
     "label_index",
     "labels_index",
     "meta_namespace_key",

@@ -6,7 +6,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from dynaclient import DynamicClient, GroupVersionResource, field_selector, label_selector
@@ -31,8 +31,10 @@ class InformerKey:
     """What makes informers distinct within a factory: the resource and the scope of its list and watch.
 
     Attributes:
-        resource: the resource, as given to :meth:`SharedInformerFactory.for_resource`.
-        namespace: the namespace, or ``None`` for all namespaces (and cluster-scoped resources).
+        resource: the resource, resolved by the factory's client to its GroupVersionResource (so ``"cm"``,
+            ``"configmaps"`` and ``GroupVersionResource("", "v1", "configmaps")`` are one key); as given to
+            :meth:`SharedInformerFactory.for_resource` when the factory has no client to resolve it with.
+        namespace: the namespace, or ``None`` for all namespaces (and always for cluster-scoped resources).
         label_selector: the label selector string, or ``None``.
         field_selector: the field selector string, or ``None``.
 
@@ -64,7 +66,8 @@ class SharedInformerFactory:
 
     client-go dynamic/dynamicinformer/informer.go ``dynamicSharedInformerFactory``: :meth:`for_resource` creates
     an informer on first use and returns the same one afterwards; :meth:`start` starts those not started yet, so it
-    is safe to call again after creating more. Unlike client-go, :meth:`shutdown` also stops the informers.
+    is safe to call again after creating more. Unlike client-go, :meth:`shutdown` also stops the informers, all at
+    once.
 
     The factory's namespace, selectors, resync and transform apply to every informer;
     :meth:`for_resource` may narrow the scope of one.
@@ -109,6 +112,7 @@ class SharedInformerFactory:
                 raise TypeError("SharedInformerFactory needs a client or a lister_watcher_factory")
             lister_watcher_factory = client_lister_watcher_factory(client)
         self._new_lister_watcher = lister_watcher_factory
+        self._client = client
         self._namespace = namespace or None
         self._label_selector = _label_selector(label_selector)
         self._field_selector = _field_selector(field_selector)
@@ -142,19 +146,23 @@ class SharedInformerFactory:
     ) -> SharedIndexInformer:
         """Return the shared informer of ``resource`` in the factory's scope, or in the one given, creating it.
 
-        Informers are shared by resource (as spelled: ``"deployments.apps"`` and a GVR are different keys),
-        namespace and selectors. An informer created after :meth:`start` runs once :meth:`start` is called again.
+        Informers are shared by resource, namespace and selectors. With a client, the resource is resolved first
+        (discovery): every spelling of one resource (``"cm"``, ``"configmaps"``, ``"configmaps.v1."``, its GVR)
+        gets the same informer, and a cluster-scoped resource ignores the namespace. Without one, spellings are
+        distinct keys. An informer created after :meth:`start` runs once :meth:`start` is called again.
 
         Raises:
             SelectorError: a selector is invalid.
-            ResourceNotFoundError: the default lister-watcher factory found no such resource on the server.
+            ResourceNotFoundError: the factory's client (or the default lister-watcher factory) found no such
+                resource on the server.
         """
-        key = InformerKey(
+        as_given = InformerKey(
             resource,
             self._namespace if namespace is _FACTORY_DEFAULT else namespace or None,
             self._label_selector if label_selector is _FACTORY_DEFAULT else _label_selector(label_selector),
             self._field_selector if field_selector is _FACTORY_DEFAULT else _field_selector(field_selector),
         )
+        key = self._resolved(as_given)
         with self._lock:
             existing = self._informers.get(key)
         if existing is not None:
@@ -162,8 +170,8 @@ class SharedInformerFactory:
         # Built outside the lock: the default lister-watcher factory may call discovery.
         informer = SharedIndexInformer(
             self._new_lister_watcher(key.resource, key.namespace, key.label_selector, key.field_selector),
-            name=key.name,
-            resource=resource.group_resource if isinstance(resource, GroupVersionResource) else resource,
+            name=replace(as_given, namespace=key.namespace).name,
+            resource=key.resource.group_resource if isinstance(key.resource, GroupVersionResource) else key.resource,
             indexers=self._indexers,
             resync=self._resync,
             transform=self._transform,
@@ -172,6 +180,13 @@ class SharedInformerFactory:
         )
         with self._lock:
             return self._informers.setdefault(key, informer)
+
+    def _resolved(self, key: InformerKey) -> InformerKey:
+        """Return ``key`` with its resource resolved by the client (discovery, outside the lock)."""
+        if self._client is None:
+            return key
+        served = self._client.mapper.resource_for(key.resource)
+        return replace(key, resource=served.gvr, namespace=key.namespace if served.namespaced else None)
 
     def informers(self) -> dict[InformerKey, SharedIndexInformer]:
         """Return every informer created so far, by key."""
@@ -205,13 +220,16 @@ class SharedInformerFactory:
     def shutdown(self, timeout: float | None = None) -> bool:
         """Stop every informer and wait up to ``timeout`` seconds in all for their threads; return whether they ended.
 
-        Idempotent. Afterwards :meth:`start` does nothing.
+        Every informer is told to stop first, then each is waited for: they stop together, so one slow to stop
+        delays none of the others. Idempotent. Afterwards :meth:`start` does nothing.
         """
         with self._lock:
             self._shutting_down = True
             informers = list(self._informers.values())
         # Threads end in real time: the deadline is real even when the factory's clock is fake.
         deadline = None if timeout is None else time.monotonic() + timeout
+        for informer in informers:
+            informer.stop(wait=False)
         stopped = True
         for informer in informers:
             remaining = None if deadline is None else max(0.0, deadline - time.monotonic())

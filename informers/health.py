@@ -29,6 +29,21 @@ class ReflectorStatusView(Protocol):
         """How many times a watch was reopened."""
         ...
 
+    @property
+    def consecutive_failures(self) -> int:
+        """Failures since the server last delivered a whole state, an event or a bookmark."""
+        ...
+
+    @property
+    def last_error_at(self) -> float | None:
+        """When :attr:`last_error` happened, in clock seconds."""
+        ...
+
+    @property
+    def last_confirmed_at(self) -> float | None:
+        """When the server last confirmed the state (a list, an event, a bookmark, a watch opened), in clock seconds."""
+        ...
+
 
 @dataclass(frozen=True, slots=True)
 class InformerHealth:
@@ -46,7 +61,14 @@ class InformerHealth:
         bookmarks: bookmarks recorded.
         resyncs: resyncs replayed to handlers.
         watching: whether the reflector has a watch open.
-        last_error: the reflector's last error as ``"Type: message"``, or ``None``.
+        last_error: the reflector's last error as ``"Type: message"``, or ``None``; kept after recovery.
+        current_error: the error the reflector has not got past yet (failures since its last progress), or
+            ``None`` once a whole state, an event or a bookmark came after it: recovered.
+        last_error_age: seconds since ``last_error``; ``None`` without one.
+        staleness: seconds since the server last confirmed the cache (the last event, bookmark, list, or watch
+            opened from the cache's resourceVersion); ``None`` before the first. The reflector renews a watch
+            silent for its ``stall_timeout`` (65 s by default), which replaces a dead or frozen connection, so well
+            over that means the server cannot be reached; ``current_error`` then says why.
         watch_restarts: how many times the reflector reopened its watch.
         reflector: the reflector's own status snapshot, ``None`` before start.
         handlers: each handler's queue depth, deliveries and errors, in registration order.
@@ -69,6 +91,9 @@ class InformerHealth:
     watch_restarts: int
     reflector: ReflectorStatusView | None
     handlers: tuple[HandlerHealth, ...]
+    current_error: str | None = None
+    last_error_age: float | None = None
+    staleness: float | None = None
 
     @property
     def relists(self) -> int:

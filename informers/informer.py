@@ -190,6 +190,7 @@ class SharedIndexInformer:
         with self._lock:
             started, stopped, reflector = self._started, self._stopped, self._reflector
         status = reflector.status() if reflector is not None else None
+        now = self._clock.monotonic()
         lists, events, bookmarks, resyncs = self._sink.counts.snapshot()
         return InformerHealth(
             name=self.name,
@@ -207,6 +208,9 @@ class SharedIndexInformer:
             watch_restarts=status.watch_restarts if status is not None else 0,
             reflector=status,
             handlers=tuple(listener.health() for listener in self._processor.listeners()),
+            current_error=status.last_error if status is not None and status.consecutive_failures else None,
+            last_error_age=_age(now, status.last_error_at if status is not None else None),
+            staleness=_age(now, status.last_confirmed_at if status is not None else None),
         )
 
     # -- handlers ----------------------------------------------------------------------------------------------
@@ -242,7 +246,7 @@ class SharedIndexInformer:
             listener = Listener(
                 target,
                 name=f"informer[{self.name}]/handler-{self._handlers_added}",
-                upstream_synced=self._sink.synced.is_set,
+                upstream_synced=self._sink.synced,
                 requested_resync=requested,
             )
             self._set_resync_period_locked(listener)
@@ -306,11 +310,13 @@ class SharedIndexInformer:
         stop.wait()
         self.stop()
 
-    def stop(self, timeout: float | None = None) -> bool:
+    def stop(self, timeout: float | None = None, *, wait: bool = True) -> bool:
         """Stop every thread and wait up to ``timeout`` seconds in all for them to end; return whether they have.
 
         The reflector and the handlers are told to stop at once, so a reflector slow to stop does not keep the
-        handlers running: notifications still queued are dropped, a callback in progress finishes. Idempotent.
+        handlers running: notifications still queued are dropped, a callback in progress finishes; the list or
+        watch request in flight is cancelled. With ``wait=False`` it returns at once (whether the threads have
+        already ended), so that many informers can be told to stop before any is waited for. Idempotent.
         """
         # Threads end in real time: the deadline is real even when the informer's clock is fake.
         deadline = None if timeout is None else time.monotonic() + timeout
@@ -323,6 +329,8 @@ class SharedIndexInformer:
             threads = list(self._threads)
         self._stop.set()
         self._processor.stop()
+        if not wait:
+            return not any(thread.is_alive() for thread in threads)
         running = [thread.name for thread in threads if not _joined(thread, remaining())]
         running += self._processor.join(remaining)
         if running:
@@ -335,7 +343,7 @@ class SharedIndexInformer:
             return
         try:
             reflector.run(self._stop)
-        except Exception:
+        except BaseException:  # logged, never silent (a thread ends quietly on SystemExit)
             logger.exception("the reflector of informer %s failed; the cache no longer follows the server", self.name)
 
     def _run_resync(self) -> None:
@@ -360,6 +368,10 @@ class SharedIndexInformer:
     def on_resource_version(self, resource_version: str) -> None:
         """Record a bookmark's resourceVersion."""
         self._sink.on_resource_version(resource_version)
+
+
+def _age(now: float, at: float | None) -> float | None:
+    return None if at is None else max(now - at, 0.0)
 
 
 def _floored(period: float) -> float:

@@ -11,7 +11,7 @@ from collections.abc import Generator, Iterator
 from dataclasses import dataclass
 from typing import Protocol, cast
 
-from dynaclient import JSONObject, ResourceClient, ResourceVersionMatch, WatchEvent
+from dynaclient import Cancellation, JSONObject, ResourceClient, ResourceVersionMatch, WatchEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,7 +47,13 @@ class WatchStream(Protocol):
 
 
 class ListerWatcher(Protocol):
-    """Lists and watches one resource in one scope (namespace, selectors already applied)."""
+    """Lists and watches one resource in one scope (namespace, selectors already applied).
+
+    Every call gets a ``cancellation`` (client-go passes a context): when another thread cancels it, the call
+    must return promptly, raising (for example :class:`~dynaclient.RequestCancelled`), whatever it is waiting for:
+    a connection, response headers, a body. The reflector cancels the call in flight when it is stopped, and a
+    watch that does not open within its stall timeout.
+    """
 
     def list_page(
         self,
@@ -56,6 +62,7 @@ class ListerWatcher(Protocol):
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
         """Fetch one page of the list.
 
@@ -74,8 +81,9 @@ class ListerWatcher(Protocol):
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> WatchStream:
-        """Open a watch from ``resource_version``.
+        """Open a watch from ``resource_version``; cancelling ``cancellation`` later also closes the watch.
 
         Raises:
             GoneError: the resourceVersion is too old (also possible later, as an ERROR frame).
@@ -110,7 +118,7 @@ class ResourceListWatch:
     The resource client carries the namespace (or none, for all namespaces); the selectors given here apply to
     every list and watch. A paginated list is read through one :class:`~dynaclient.ObjectList`, which fetches the
     next page while the reflector stores the current one: the call for the continue token the last page returned
-    takes that page; any other call starts afresh.
+    takes that page; any other call starts afresh. Cancelling a call cancels the list it reads, prefetch included.
 
     Thread-safety: thread-safe (the pending pager is taken and put back under a lock; calls may overlap).
     """
@@ -128,7 +136,8 @@ class ResourceListWatch:
         self._field_selector = field_selector
         self._metadata_only = metadata_only
         self._lock = threading.Lock()
-        self._pager: tuple[str, Generator[JSONObject, None, None]] | None = None  # (next token, its pages)
+        # (the next page's token, the list's pages, the list's own cancellation)
+        self._pager: tuple[str, Generator[JSONObject, None, None], Cancellation] | None = None
 
     def __repr__(self) -> str:
         return f"<ResourceListWatch {self.resource!r} labels={self._label_selector!r} fields={self._field_selector!r}>"
@@ -140,17 +149,21 @@ class ResourceListWatch:
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
         """Fetch one page; see :meth:`ListerWatcher.list_page`."""
         with self._lock:
             pager, self._pager = self._pager, None
         if pager is not None and continue_token and pager[0] == continue_token:
-            pages = pager[1]
+            _, pages, list_cancellation = pager
         else:
             if pager is not None:
+                pager[2].cancel()
                 pager[1].close()
             if continue_token:  # not the page this watcher is reading ahead: fetch just that page
-                return _list_page(self._page(limit, continue_token, resource_version, resource_version_match))
+                single = self._page(limit, continue_token, resource_version, resource_version_match, cancellation)
+                return _list_page(single)
+            list_cancellation = Cancellation()
             pages = self.resource.list(
                 label_selector=self._label_selector,
                 field_selector=self._field_selector,
@@ -158,17 +171,31 @@ class ResourceListWatch:
                 resource_version=resource_version or None,  # "" (a consistent read) is the same as none
                 resource_version_match=_match(resource_version_match),
                 metadata_only=self._metadata_only,
+                cancellation=list_cancellation,
             ).pages()
-        page = _list_page(next(pages))
+        unlink = cancellation.on_cancel(list_cancellation.cancel) if cancellation is not None else None
+        try:
+            page = _list_page(next(pages))
+        except BaseException:
+            pages.close()
+            raise
+        finally:
+            if unlink is not None:
+                unlink()
         if page.continue_token:
             with self._lock:
-                self._pager = (page.continue_token, pages)
+                self._pager = (page.continue_token, pages, list_cancellation)
         else:
             pages.close()
         return page
 
     def _page(
-        self, limit: int | None, continue_token: str, resource_version: str | None, match: str | None
+        self,
+        limit: int | None,
+        continue_token: str,
+        resource_version: str | None,
+        match: str | None,
+        cancellation: Cancellation | None,
     ) -> JSONObject:
         return self.resource.list_page(
             label_selector=self._label_selector,
@@ -178,6 +205,7 @@ class ResourceListWatch:
             resource_version=resource_version or None,
             resource_version_match=_match(match),
             metadata_only=self._metadata_only,
+            cancellation=cancellation,
         )
 
     def watch(
@@ -188,6 +216,7 @@ class ResourceListWatch:
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> WatchStream:
         """Open a watch; see :meth:`ListerWatcher.watch`."""
         return self.resource.watch(
@@ -199,6 +228,7 @@ class ResourceListWatch:
             send_initial_events=send_initial_events or None,
             timeout_seconds=timeout_seconds,
             metadata_only=self._metadata_only,
+            cancellation=cancellation,
         )
 
 

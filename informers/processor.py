@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections import deque
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -105,14 +106,16 @@ class Listener:
     :meth:`add` never blocks. Notifications added with ``initial=True`` are counted until the handler returns
     from them, which is what :meth:`has_synced` waits for (client-go tools/cache/synctrack ``SingleFileTracker``).
     A handler that raises is logged and counted; the next notification follows (client-go crashes by default).
+    That holds for ``SystemExit`` and every other ``BaseException`` too: in a thread they would otherwise end the
+    delivery thread without a word, and the handler would never be called again.
 
     Thread-safety: thread-safe; the handler is only ever called from the listener's thread.
     """
 
     def __init__(
-        self, handler: EventHandler, *, name: str, upstream_synced: Callable[[], bool], requested_resync: float
+        self, handler: EventHandler, *, name: str, upstream_synced: threading.Event, requested_resync: float
     ) -> None:
-        """Create a stopped listener; ``upstream_synced`` tells whether the informer has its initial list."""
+        """Create a stopped listener; ``upstream_synced`` is set once the informer has its initial list."""
         self.handler = handler
         self.name = name
         self.requested_resync = requested_resync
@@ -168,15 +171,32 @@ class Listener:
         return not thread.is_alive()
 
     def wait_until_idle(self, timeout: float | None) -> bool:
-        """Block until the queue is empty and no callback is running, or ``timeout`` seconds pass; return which."""
+        """Block until the handler has synced and caught up with its queue, or ``timeout`` seconds pass.
+
+        Returns:
+            Whether the handler has synced (see :meth:`has_synced`), its queue is empty and no callback runs:
+            ``False`` on timeout, and when the listener stopped before the handler synced.
+        """
+        # Real time, like Condition.wait_for: this waits for threads, whatever clock the informer uses.
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while not self._upstream_synced.wait(0.05 if deadline is None else min(0.05, _left(deadline))):
+            with self._condition:
+                if self._stopped:
+                    return False
+            if deadline is not None and _left(deadline) <= 0:
+                return False
         with self._condition:
-            return self._condition.wait_for(lambda: self._stopped or not (self._queue or self._busy), timeout)
+            self._condition.wait_for(
+                lambda: self._stopped or not (self._queue or self._busy),
+                None if deadline is None else _left(deadline),
+            )
+            return self._pending_initial == 0 and not (self._queue or self._busy)
 
     def has_synced(self) -> bool:
         """Return whether the informer has synced and the handler has returned from every initial notification."""
         with self._condition:
             pending = self._pending_initial
-        return pending == 0 and self._upstream_synced()
+        return pending == 0 and self._upstream_synced.is_set()
 
     def health(self) -> HandlerHealth:
         """Return a snapshot of this listener's delivery."""
@@ -221,10 +241,15 @@ class Listener:
                 self.handler.on_update(notification.old, notification.new)
             else:
                 self.handler.on_delete(notification.obj)
-        except Exception:
+        except BaseException as error:  # SystemExit included: it would end this thread silently
             callback = type(notification).__name__.removesuffix("Notification").lower()
-            logger.exception(
-                "event handler %s raised on %s of %s; delivery continues", self.name, callback, _key(notification)
+            logger.error(
+                "event handler %s raised %s on %s of %s; delivery continues",
+                self.name,
+                type(error).__name__,
+                callback,
+                _key(notification),
+                exc_info=error,
             )
             return False
         return True
@@ -357,6 +382,10 @@ class SharedProcessor:
         with self._lock:
             listeners = self._listeners + self._removed
         return [listener.name for listener in listeners if not listener.join(deadline())]
+
+
+def _left(deadline: float) -> float:
+    return max(deadline - time.monotonic(), 0.0)
 
 
 def _key(notification: Notification) -> str:

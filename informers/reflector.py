@@ -3,8 +3,9 @@
 :class:`Reflector` performs the request that the state machine of :mod:`informers.reflector_transitions` asks for,
 one request or one watch event per :meth:`Reflector.step`, and delivers what it learns to a
 :class:`~informers.listwatch.ReflectorSink` (client-go tools/cache/reflector.go ``ListAndWatch``).
-:meth:`Reflector.run` steps until its stop event is set; a guard thread closes the open watch as soon as it is, and
-closes a watch that has sent nothing, not even a bookmark, for ``stall_timeout`` seconds.
+:meth:`Reflector.run` steps until its stop event is set. A guard thread cancels the list or watch request in flight and
+closes the open watch as soon as it is, closes a watch that has sent nothing, not even a bookmark, for
+``stall_timeout`` seconds, and cancels a list or watch request still unanswered after that time.
 
 Logs go to the ``informers.reflector`` logger (under ``informers``): INFO when a whole state is delivered and on a
 first failure, WARNING on each failure that follows another; every failure line says what happens next. A reflector
@@ -24,7 +25,7 @@ from informers.backoff import Backoff
 from informers.clock import Clock, RealClock
 from informers.exceptions import AlreadyStartedError
 from informers.listwatch import ListerWatcher, ReflectorSink, WatchStream
-from informers.reflector_errors import describe_error
+from informers.reflector_errors import ReflectorError, describe_error
 from informers.reflector_state import (
     DEFAULT_PAGE_SIZE,
     Apply,
@@ -46,8 +47,9 @@ from informers.reflector_state import (
     StreamStalled,
     Watching,
 )
-from informers.reflector_status import ReflectorStatus, phase_name, record
+from informers.reflector_status import ReflectorStatus, phase_name, progressed, record
 from informers.reflector_transitions import advance, begin_list, describe, initial_state, list_request, watch_request
+from informers.reflector_watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
 
@@ -56,10 +58,17 @@ MIN_WATCH_TIMEOUT = 300
 many reflectors do not re-watch together (client-go reflector.go ``defaultMinWatchTimeout``, ``minWatchTimeout *
 (rand + 1)``)."""
 
-DEFAULT_STALL_TIMEOUT = 180.0
-"""Seconds without an event or a bookmark after which a watch is taken for dead, closed and reopened. The API server
-sends a bookmark about every minute to watches that ask for them (apiserver cacher ``bookmarkFrequency``), so
-three missed bookmarks; kube-rs uses a comparable idle timeout (server timeout + 5 s)."""
+DEFAULT_STALL_TIMEOUT = 65.0
+"""Seconds without an event or a bookmark after which a watch is renewed (closed and reopened from its last
+resourceVersion, no error), and the longest a list or watch request may wait for its response (the API server ends
+a list after 60 s) before it is cancelled and retried as a failure.
+
+A dead or frozen connection gives no sign, and cannot be told from a quiet resource: the API server sends a watch a
+bookmark a minute after the last one (apiserver storage/cacher ``cacheWatcher.nextBookmarkTime``, dispatched by a
+timer ticking every 1 to 1.25 s) but only once its watch cache has moved past the watch's resourceVersion
+(``cacheWatcher.process``); a resource nothing writes gets none. So a watch silent just past the minute is renewed:
+a dead connection is replaced within 65 s, a quiet one costs a request a minute. client-go notices a dead HTTP/2
+connection by pings after 30 + 15 s; over HTTP/1.1 there is nothing to ping."""
 
 
 class Reflector:
@@ -123,12 +132,9 @@ class Reflector:
         self._lock = threading.Lock()
         self._state = initial_state(page_size=page_size, watch_list=watch_list)
         self._status = ReflectorStatus(name=name, phase=phase_name(self._state.phase))
-        self._stream: WatchStream | None = None
-        self._events: Iterator[WatchEvent] | None = None
-        self._last_activity = 0.0
-        self._stalled_for: float | None = None
+        self._watchdog = Watchdog(self._clock, stall_timeout)
+        self._events: Iterator[WatchEvent] | None = None  # the open watch's; the reflector's thread only
         self._started = False
-        self._finished = False
 
     def __repr__(self) -> str:
         return f"Reflector(name={self._name!r}, phase={self.status().phase!r})"
@@ -152,8 +158,8 @@ class Reflector:
     def run(self, stop: threading.Event) -> None:
         """Step until ``stop`` is set, then close the open watch and return.
 
-        A guard thread closes the open watch as soon as ``stop`` is set, so a blocked read returns; a list request
-        in flight finishes first (the ListerWatcher contract has no cancellation).
+        A guard thread closes the open watch and cancels the request in flight as soon as ``stop`` is set, so a
+        blocked read or a wait for a response returns promptly.
 
         Raises:
             AlreadyStartedError: the reflector was run before.
@@ -162,15 +168,16 @@ class Reflector:
             if self._started:
                 raise AlreadyStartedError(f"reflector {self._name!r} was already run; create another one")
             self._started = True
-        guard = threading.Thread(target=self._guard, args=(stop,), name=f"reflector-guard[{self._name}]", daemon=True)
+        guard = threading.Thread(
+            target=self._watchdog.run, args=(stop,), name=f"reflector-guard[{self._name}]", daemon=True
+        )
         guard.start()
         try:
             while self.step(stop):
                 pass
         finally:
-            with self._lock:
-                self._finished = True
-            self._release(self._held())
+            self._watchdog.finish()
+            self._release(self._watchdog.held())
         if stop.is_set():
             guard.join()
 
@@ -192,36 +199,35 @@ class Reflector:
         return False
 
     def check_stalled(self) -> bool:
-        """Close the open watch if it sent no event and no bookmark for ``stall_timeout`` seconds.
+        """Close a watch silent for ``stall_timeout`` seconds, or cancel a list or watch request unfinished that long.
 
-        :meth:`run`'s guard thread calls this; the next :meth:`step` then reopens the watch from the last
-        resourceVersion.
+        :meth:`run`'s guard thread calls this (see :meth:`Watchdog.check`); the next :meth:`step` then renews the
+        watch from the last resourceVersion, or retries the request.
 
         Returns:
-            Whether the watch was closed.
+            Whether a watch was closed or a request cancelled.
         """
-        now = self._clock.monotonic()
-        with self._lock:
-            stream = self._stream
-            idle = now - self._last_activity
-            if stream is None or self._stalled_for is not None or idle < self._stall_timeout:
-                return False
-            self._stalled_for = idle
-        _close(stream)
-        return True
+        return self._watchdog.check()
 
     def _perform(self, state: ReflectorState, phase: Phase, stop: threading.Event) -> Outcome:
         if isinstance(phase, Listing):
             request = list_request(phase)
+            cancellation = self._watchdog.begin_call()
             try:
                 page = self._lister_watcher.list_page(
                     limit=request.limit,
                     continue_token=request.continue_token,
                     resource_version=request.resource_version,
                     resource_version_match=request.resource_version_match,
+                    cancellation=cancellation,
                 )
             except Exception as error:
-                return Failed(error)
+                stalled = self._watchdog.take_stall()
+                if stalled is None:
+                    return Failed(error)
+                return Failed(ReflectorError(f"the list request got no response for {stalled:.0f} s; cancelled it"))
+            finally:
+                self._watchdog.end_call()
             return PageReceived(page)
         if isinstance(phase, StreamingList | Watching):
             return self._open(state) if phase.stream is None else self._read()
@@ -233,6 +239,7 @@ class Reflector:
 
     def _open(self, state: ReflectorState) -> Outcome:
         request = watch_request(state)
+        cancellation = self._watchdog.begin_call()
         try:
             stream = self._lister_watcher.watch(
                 resource_version=request.resource_version,
@@ -240,14 +247,16 @@ class Reflector:
                 timeout_seconds=self._watch_timeout(),
                 send_initial_events=request.send_initial_events,
                 resource_version_match=request.resource_version_match,
+                cancellation=cancellation,
             )
         except Exception as error:
-            return Failed(error)
+            stalled = self._watchdog.take_stall()
+            return Failed(error) if stalled is None else StreamStalled(stalled, opening=True)
+        finally:
+            self._watchdog.end_call()
         opened_at = self._clock.monotonic()
-        events = iter(stream)
-        with self._lock:
-            self._stream, self._events = stream, events
-            self._last_activity, self._stalled_for = opened_at, None
+        self._events = iter(stream)
+        self._watchdog.opened(stream, opened_at)
         return StreamOpened(stream, opened_at)
 
     def _read(self) -> Outcome:
@@ -261,10 +270,9 @@ class Reflector:
         except Exception as error:
             outcome = Failed(error)
         else:
-            self._touch()
+            self._watchdog.touch()
             return EventReceived(event)
-        with self._lock:
-            stalled, self._stalled_for = self._stalled_for, None
+        stalled = self._watchdog.take_stall()
         return StreamStalled(stalled) if stalled is not None else outcome
 
     def _apply(self, old: ReflectorState, outcome: Outcome) -> None:
@@ -275,10 +283,20 @@ class Reflector:
             error = sink_error
             relist = replace(new, synced=old.synced)
             new = self._schedule(replace(relist, phase=BackingOff(begin_list(relist))))
+        now = self._clock.monotonic()
         with self._lock:
+            failing = self._status.consecutive_failures > 0
             self._state = new
-            self._status = record(self._status, old=old, outcome=outcome, transition=transition, new=new, error=error)
+            self._status = record(
+                self._status, old=old, outcome=outcome, transition=transition, new=new, error=error, now=now
+            )
             status = self._status
+        if failing and error is None and progressed(outcome, transition, new):
+            # Recovered: the next failure starts again from the shortest delay (client-go's backoff manager resets
+            # after a quiet spell; without this a watch failing just after an outage waited up to the 60 s cap).
+            self._backoff.reset()
+        if isinstance(outcome, StreamStalled) and not outcome.opening:
+            logger.debug("reflector %s: the watch %s; renewing it", self._name, outcome.describe())
         old_stream = _stream_of(old.phase)
         if old_stream is not None and old_stream is not _stream_of(new.phase):
             self._release(old_stream)
@@ -300,11 +318,11 @@ class Reflector:
                     self._sink.on_event(effect.event)
                 else:
                     self._sink.on_resource_version(effect.resource_version)
-        except Exception as error:
+        except BaseException as error:  # a transform's SystemExit too: it would end the thread without a word
             logger.exception("reflector %s: the sink failed; relisting", self._name)
-            return error
+            return error if isinstance(error, Exception) else ReflectorError(f"the sink raised {error!r}")
         if effects:
-            self._touch()
+            self._watchdog.touch()
         return None
 
     def _log(
@@ -333,55 +351,21 @@ class Reflector:
     def _watch_timeout(self) -> int:
         return int(MIN_WATCH_TIMEOUT * (1.0 + self._random.random()))
 
-    def _guard(self, stop: threading.Event) -> None:
-        while not self._clock.wait(stop, self._until_stalled()):
-            with self._lock:
-                if self._finished:
-                    return
-            self.check_stalled()
-        _close(self._held())
-
-    def _until_stalled(self) -> float:
-        now = self._clock.monotonic()
-        with self._lock:
-            if self._stream is None or self._stalled_for is not None:
-                return self._stall_timeout
-            return max(self._last_activity + self._stall_timeout - now, 0.0)
-
-    def _touch(self) -> None:
-        now = self._clock.monotonic()
-        with self._lock:
-            self._last_activity = now
-
-    def _held(self) -> WatchStream | None:
-        with self._lock:
-            return self._stream
-
     def _release(self, stream: WatchStream | None) -> None:
-        with self._lock:
-            if self._stream is stream:
-                self._stream, self._events, self._stalled_for = None, None, None
-        _close(stream)
+        if self._watchdog.held() is stream:
+            self._events = None
+        self._watchdog.release(stream)
 
     def _halt(self) -> None:
         with self._lock:
             self._state = replace(self._state, phase=Stopped())
             self._status = replace(self._status, phase="stopped", watching=False)
-        self._release(self._held())
+        self._release(self._watchdog.held())
         logger.debug("reflector %s: stopped", self._name)
 
 
 def _stream_of(phase: Phase) -> WatchStream | None:
     return phase.stream if isinstance(phase, StreamingList | Watching) else None
-
-
-def _close(stream: WatchStream | None) -> None:
-    if stream is None:
-        return
-    try:
-        stream.close()
-    except Exception:
-        logger.debug("closing a watch failed", exc_info=True)
 
 
 __all__ = ["DEFAULT_STALL_TIMEOUT", "MIN_WATCH_TIMEOUT", "Reflector", "ReflectorStatus"]

@@ -242,12 +242,27 @@ class StreamEnded:
 
 @dataclass(frozen=True, slots=True)
 class StreamStalled:
-    """The reflector closed a watch that sent no event and no bookmark for ``idle`` seconds.
+    """The reflector closed a watch silent for ``idle`` seconds, or (``opening``) cancelled an unanswered request.
+
+    Silent: no event and no bookmark. Unanswered: the watch request got no response in that time.
 
     Thread-safety: immutable.
     """
 
     idle: float
+    opening: bool = False
+
+    def describe(self) -> str:
+        """Say what stalled, for errors and logs.
+
+        >>> StreamStalled(65.2).describe(), StreamStalled(65.0, opening=True).describe()
+        ('sent no event and no bookmark for 65 s', 'got no response for 65 s')
+        """
+        return (
+            f"got no response for {self.idle:.0f} s"
+            if self.opening
+            else (f"sent no event and no bookmark for {self.idle:.0f} s")
+        )
 
 
 @dataclass(frozen=True, slots=True)

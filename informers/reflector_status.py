@@ -17,6 +17,7 @@ from informers.reflector_state import (
     Stopped,
     StreamingList,
     StreamOpened,
+    StreamStalled,
     Transition,
     Watching,
 )
@@ -49,7 +50,15 @@ class ReflectorStatus:
         last_synced_resource_version: the resourceVersion of the last list, event or bookmark; ``""`` before.
         watching: a watch is open and past its initial events.
         has_synced: the first whole state was delivered (``on_replace``).
-        last_error: the last failure as ``"Type: message"``, kept after recovery; ``None`` if there was none.
+        last_error: the last failure as ``"Type: message"``, kept after recovery (``consecutive_failures`` is then
+            ``0``); ``None`` if there was none.
+        last_error_at: when ``last_error`` happened (clock seconds); ``None`` if there was none.
+        last_confirmed_at: when the server last confirmed the state (clock seconds): a whole state delivered, an
+            event or bookmark received, or a watch opened from the last synced resourceVersion; ``None`` before
+            the first. The staleness of the cache is measured from it.
+        renewals: watches closed after ``stall_timeout`` seconds without an event or bookmark, and reopened from
+            the last resourceVersion: a quiet resource (the server sends bookmarks only once its watch cache moved
+            past the watch's resourceVersion) or a dead or frozen connection, which cannot be told apart.
         lists: whole states delivered, the first included.
         relists: whole states delivered after the first.
         watch_starts: watches opened, streaming lists included.
@@ -76,6 +85,22 @@ class ReflectorStatus:
     bookmarks: int = 0
     errors: int = 0
     consecutive_failures: int = 0
+    last_error_at: float | None = None
+    last_confirmed_at: float | None = None
+    renewals: int = 0
+
+
+def progressed(outcome: Outcome, transition: Transition, new: ReflectorState) -> bool:
+    """Return whether a step brought news from the server: a whole state, or a watch event or bookmark.
+
+    >>> from dynaclient import WatchEvent
+    >>> bookmark = EventReceived(WatchEvent("BOOKMARK", {"metadata": {"resourceVersion": "5"}}))
+    >>> state = ReflectorState(Watching())
+    >>> progressed(bookmark, Transition(state), state)
+    True
+    """
+    replaced = any(isinstance(effect, Replace) for effect in transition.effects)
+    return replaced or (isinstance(outcome, EventReceived) and isinstance(new.phase, Watching))
 
 
 def record(
@@ -86,6 +111,7 @@ def record(
     transition: Transition,
     new: ReflectorState,
     error: Exception | None,
+    now: float,
 ) -> ReflectorStatus:
     """Return ``status`` updated for one step: ``old`` met ``outcome`` and became ``new``.
 
@@ -96,6 +122,7 @@ def record(
         transition: what :func:`~informers.reflector_transitions.advance` made of it.
         new: the state after the step (the transition's, or a backoff if the sink failed).
         error: the failure the step handled, if any.
+        now: the clock time of the step.
 
     Returns:
         The new status.
@@ -103,8 +130,8 @@ def record(
     replaced = sum(isinstance(effect, Replace) for effect in transition.effects)
     opened = isinstance(outcome, StreamOpened)
     bookmark = isinstance(outcome, EventReceived) and outcome.event.type == "BOOKMARK"
-    progressed = replaced > 0 or (isinstance(outcome, EventReceived) and isinstance(new.phase, Watching))
-    consecutive = status.consecutive_failures + 1 if error is not None else 0 if progressed else None
+    progress = progressed(outcome, transition, new)
+    consecutive = status.consecutive_failures + 1 if error is not None else 0 if progress else None
     return replace(
         status,
         phase=phase_name(new.phase),
@@ -120,7 +147,10 @@ def record(
         bookmarks=status.bookmarks + bookmark,
         errors=status.errors + (error is not None),
         consecutive_failures=status.consecutive_failures if consecutive is None else consecutive,
+        last_error_at=now if error is not None else status.last_error_at,
+        last_confirmed_at=now if progress or (opened and isinstance(old.phase, Watching)) else status.last_confirmed_at,
+        renewals=status.renewals + (isinstance(outcome, StreamStalled) and not outcome.opening),
     )
 
 
-__all__ = ["ReflectorStatus", "phase_name", "record"]
+__all__ = ["ReflectorStatus", "phase_name", "progressed", "record"]

@@ -169,6 +169,9 @@ def _advance_streaming_list(state: ReflectorState, phase: StreamingList, outcome
             return Transition(replace(state, phase=replace(phase, stream=stream, opened_at=at)))
         case EventReceived(event):
             return _initial_event(state, phase, event)
+        case StreamStalled(opening=True):
+            error = ReflectorError(f"the streaming list request {outcome.describe()}; retrying")
+            return _back_off(state, begin_list(state), error)
         case StreamEnded() | StreamStalled():
             return _streaming_list_cut_short(state, outcome)
         case Failed(error):
@@ -184,8 +187,13 @@ def _advance_watching(state: ReflectorState, phase: Watching, outcome: Outcome) 
             return _watch_event(state, phase, event)
         case StreamEnded(at):
             return _watch_ended(state, phase, at)
-        case StreamStalled(idle):
-            stalled = ReflectorError(f"the watch sent no event and no bookmark for {idle:.0f} s; reopening it")
+        case StreamStalled(opening=False):
+            # Silence is no failure: the server sends bookmarks only once its watch cache has moved past the
+            # watch's resourceVersion (apiserver cacheWatcher.process), so a quiet resource gets none. Renewing the
+            # watch replaces a dead or frozen connection and costs a quiet one a request.
+            return Transition(replace(state, phase=Watching(resumed=True)))
+        case StreamStalled():
+            stalled = ReflectorError(f"the watch request {outcome.describe()}; reopening it")
             return Transition(replace(state, phase=Watching(resumed=True)), error=stalled)
         case Failed(error):
             return _watch_failed(state, error)
@@ -240,7 +248,7 @@ def _initial_event(state: ReflectorState, phase: StreamingList, event: WatchEven
 
 
 def _streaming_list_cut_short(state: ReflectorState, outcome: StreamEnded | StreamStalled) -> Transition:
-    how = "ended" if isinstance(outcome, StreamEnded) else f"sent nothing for {outcome.idle:.0f} s"
+    how = "ended" if isinstance(outcome, StreamEnded) else outcome.describe()
     error = ReflectorError(f"the streaming list {how} before the initial-events-end bookmark")
     if state.streaming_list == "unknown":
         # A server that ignores sendInitialEvents never sends the bookmark; stop asking it (client-go instead

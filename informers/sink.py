@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import threading
 
-from dynaclient import JSONObject, WatchEvent, get_resource_version
+from dynaclient import Cancellation, JSONObject, WatchEvent, get_resource_version, get_uid
 from informers.handlers import DeletedFinalStateUnknown
 from informers.interning import intern_repeated_strings
 from informers.listwatch import ListerWatcher, ListPage, WatchStream
@@ -138,6 +138,9 @@ class CacheSink:
         adds in list order; objects whose resourceVersion did not change are not notified. The notifications of
         the first replace count towards each handler's ``has_synced`` and its adds have ``is_initial=True``.
 
+        An object listed under a cached key but with another uid was deleted and created again while the watch
+        was down: it is notified as a tombstone of the cached object, then an add (see :func:`_recreated`).
+
         Raises:
             KeyFuncError: an object has no name; the cache is unchanged.
             Exception: whatever the transform raises; the cache is unchanged.
@@ -162,9 +165,11 @@ class CacheSink:
                 DeleteNotification(DeletedFinalStateUnknown(key, old)) for key, old in diff.deleted
             ]
             if diff.updated:
-                changes: dict[str, Notification] = {key: AddNotification(new, initial) for key, new in diff.added}
-                changes.update((key, UpdateNotification(old, new)) for key, old, new in diff.updated)
-                notifications.extend(notification for key in keyed if (notification := changes.get(key)) is not None)
+                changes: dict[str, tuple[Notification, ...]] = {
+                    key: (AddNotification(new, initial),) for key, new in diff.added
+                }
+                changes.update((key, _update_notifications(key, old, new, initial)) for key, old, new in diff.updated)
+                notifications.extend(notification for key in keyed for notification in changes.get(key, ()))
             else:  # diff.added follows the list order already
                 notifications.extend(AddNotification(new, initial) for _, new in diff.added)
             self._processor.distribute_all(notifications, initial=initial)
@@ -195,7 +200,8 @@ class CacheSink:
             elif (old := self.store.add(obj)) is None:
                 self._processor.distribute(AddNotification(obj))
             elif _changed(old, obj):
-                self._processor.distribute(UpdateNotification(old, obj))
+                key = self.store.key_of(obj)
+                self._processor.distribute_all(_update_notifications(key, old, obj, initial=False))
             self.counts.add(events=1)
 
     def on_resource_version(self, resource_version: str) -> None:
@@ -211,6 +217,24 @@ class CacheSink:
         if not isinstance(result, dict):
             raise TypeError(f"the transform of informer {self._name} returned a {type(result).__name__}, not an object")
         return intern_repeated_strings(result)
+
+
+def _recreated(old: JSONObject, new: JSONObject) -> bool:
+    """Whether ``new`` is another object than ``old`` under the same name: both have uids, and they differ.
+
+    A watch that resumes in time reports the delete and the create; a relist (after the resourceVersion expired)
+    sees only the new object under the old key. client-go then notifies an update from the old uid to the new one;
+    handlers that key external state by uid never see the delete, so it is notified as one here, with the
+    tombstone of the cached object (its final state is unknown), then the new object as an add.
+    """
+    old_uid, new_uid = get_uid(old), get_uid(new)
+    return bool(old_uid and new_uid and old_uid != new_uid)
+
+
+def _update_notifications(key: str, old: JSONObject, new: JSONObject, initial: bool) -> tuple[Notification, ...]:
+    if _recreated(old, new):
+        return DeleteNotification(DeletedFinalStateUnknown(key, old)), AddNotification(new, initial)
+    return (UpdateNotification(old, new),)
 
 
 def _changed(old: JSONObject, new: JSONObject) -> bool:
@@ -243,6 +267,7 @@ class PreparingListerWatcher:
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
         """Fetch one page from the wrapped lister-watcher and prepare its objects."""
         page = self._inner.list_page(
@@ -250,6 +275,7 @@ class PreparingListerWatcher:
             continue_token=continue_token,
             resource_version=resource_version,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )
         self._sink.prepare(page.items, first_page=not continue_token)
         return page
@@ -262,6 +288,7 @@ class PreparingListerWatcher:
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> WatchStream:
         """Open a watch on the wrapped lister-watcher (events are prepared when applied)."""
         return self._inner.watch(
@@ -270,4 +297,5 @@ class PreparingListerWatcher:
             timeout_seconds=timeout_seconds,
             send_initial_events=send_initial_events,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )

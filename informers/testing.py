@@ -86,6 +86,9 @@ class IdleReflectorStatus:
     watching: bool = False
     last_error: str | None = None
     watch_restarts: int = 0
+    consecutive_failures: int = 0
+    last_error_at: float | None = None
+    last_confirmed_at: float | None = None
 
 
 class IdleReflector:

@@ -34,6 +34,7 @@ from dynaclient.exceptions import (
     TransportTimeout,
 )
 from dynaclient.request import Request, Response
+from dynaclient.transport._pools import CancellableAdapter, sending, shut_down
 from dynaclient.transport.base import BaseTransport
 
 if TYPE_CHECKING:
@@ -46,6 +47,11 @@ CertificateSource = Callable[[], "tuple[bytes, bytes] | None"]
 
 _CHUNK = 1024 * 1024
 """Bytes per read of a response body: 1 MiB reads of a gzipped 16 MB list took 30% less CPU than 64 KiB reads."""
+
+STREAM_HEADER_TIMEOUT = 30.0
+"""Seconds a streamed request without a timeout of its own (a watch) waits to connect and for its response
+headers. The API server sends a watch's headers as soon as the watch starts; once they are in, body reads have no
+time limit (a quiet watch is legitimate; informers close one that misses the server's minute bookmarks)."""
 
 USER_AGENT = f"dynaclient/{version('dynaclient')} (python {platform.python_version()})"
 """Sent with every request; the apiserver records it as the field manager of updates made without one."""
@@ -106,7 +112,7 @@ def build_ssl_context(
     return context
 
 
-class _ContextAdapter(requests.adapters.HTTPAdapter):
+class _ContextAdapter(CancellableAdapter):
     """Uses our SSL context (not requests' defaults nor ``REQUESTS_CA_BUNDLE``) for every pool."""
 
     def __init__(self, context: Callable[[], ssl.SSLContext], verify: bool, server_name: str | None) -> None:
@@ -187,7 +193,7 @@ class HTTPTransport(BaseTransport):
             self._session.headers["Accept-Encoding"] = "identity"
         adapter = _ContextAdapter(self._current_context, not insecure_skip_tls_verify, tls_server_name)
         self._session.mount("https://", adapter)
-        self._session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=32))
+        self._session.mount("http://", CancellableAdapter(pool_connections=4, pool_maxsize=32))
         self._proxies = self._resolve_proxies(proxy_url)
         if self.server.startswith("https://"):
             self._current_context()  # fail fast on unusable CA or certificate data
@@ -222,18 +228,22 @@ class HTTPTransport(BaseTransport):
             headers["Content-Type"] = request.effective_content_type
         url = self.server + request.path
         started = time.monotonic()
-        with _mapped_errors(request):
+        unbounded_stream = request.expect == "stream" and request.timeout is None
+        header_timeout = STREAM_HEADER_TIMEOUT if unbounded_stream else request.timeout
+        with sending(cancellation), _mapped_errors(request, header_timeout):
             answer = self._session.request(
                 request.method,
                 url,
                 params=list(request.query),
                 data=request.body,
                 headers=headers,
-                timeout=request.timeout,
+                timeout=header_timeout,
                 stream=True,
                 proxies=self._proxies,
                 allow_redirects=False,
             )
+        if unbounded_stream:
+            _set_read_timeout(answer, None)  # the headers are in: the stream's body may be quiet for long
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status_code, elapsed)
         return _wrap(answer, request)
@@ -267,17 +277,19 @@ def _wrap(answer: requests.Response, request: Request) -> Response:
 
 def _abort(answer: requests.Response) -> None:
     """Wake a thread blocked reading ``answer`` by shutting its socket down, then close it."""
-    connection = getattr(answer.raw, "connection", None)
-    sock = getattr(connection, "sock", None)
-    if isinstance(sock, socket.socket):
-        with contextlib.suppress(OSError):
-            socket.socket.shutdown(sock, socket.SHUT_RDWR)
+    shut_down(getattr(getattr(answer.raw, "connection", None), "sock", None))
     with contextlib.suppress(Exception):
         answer.close()
 
 
+def _set_read_timeout(answer: requests.Response, timeout: float | None) -> None:
+    sock = getattr(getattr(answer.raw, "connection", None), "sock", None)
+    if isinstance(sock, socket.socket):
+        sock.settimeout(timeout)
+
+
 @contextlib.contextmanager
-def _mapped_errors(request: Request) -> Iterator[None]:
+def _mapped_errors(request: Request, timeout: float | None = None) -> Iterator[None]:
     """Translate ``requests``/``urllib3`` exceptions to the most specific :class:`TransportError`.
 
     Once the request is cancelled, any failure is :class:`RequestCancelled`.
@@ -291,16 +303,18 @@ def _mapped_errors(request: Request) -> Iterator[None]:
         if request.cancellation is not None and request.cancellation.cancelled:
             raise RequestCancelled(f"{request.method} {request.path} cancelled") from exc
         if isinstance(exc, requests.RequestException | URLLib3Error | OSError):
-            raise _translate(exc, request) from exc
+            raise _translate(exc, request, timeout) from exc
         raise
 
 
-def _translate(exc: BaseException, request: Request) -> TransportError:
+def _translate(exc: BaseException, request: Request, timeout: float | None = None) -> TransportError:
+    """Translate ``exc``; ``timeout`` is the limit that applied when it is not the request's own."""
     where = f"{request.method} {request.path}"
+    timeout = request.timeout if timeout is None else timeout
     if isinstance(exc, requests.exceptions.SSLError | ssl.SSLError):
         return TLSError(f"{where}: TLS failed: {_reason(exc)}")
     if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout):
-        return TransportTimeout(f"{where}: timed out after {request.timeout}s")
+        return TransportTimeout(f"{where}: timed out after {timeout}s")
     if isinstance(exc, requests.exceptions.ChunkedEncodingError):
         # The server went away inside a chunked body (an apiserver restart mid-watch); urllib3's own words for
         # it ("invalid literal for int() with base 16: b''") say nothing useful.
@@ -318,4 +332,9 @@ def _reason(exc: BaseException) -> str:
     return text[:300] if text else type(exc).__name__
 
 
-__all__ = ["CertificateSource", "HTTPTransport", "build_ssl_context"]
+__all__ = [
+    "STREAM_HEADER_TIMEOUT",
+    "CertificateSource",
+    "HTTPTransport",
+    "build_ssl_context",
+]

@@ -1,37 +1,50 @@
-"""Chaos: an informer under apiserver restarts, etcd compactions and cut watches, while a writer keeps writing.
+"""Chaos: an informer under apiserver restarts, etcd compactions, connection cuts and black holes, while a writer
+keeps writing; and the bounds on dead, frozen and unanswered connections (issue 10, item 4).
 
-A seeded schedule of disruptions runs against the session's control plane while a writer thread creates, updates
-and deletes ConfigMaps among a few names. Once the writer stops and the cache has caught up, the handler history
-must be consistent with the server, key by key: replaying it gives exactly the server's objects (names, uids and
-resourceVersions), which is also what the cache holds. Nothing lost, nothing phantom.
+The informer reaches the API server through a loopback TCP proxy (:class:`LoopbackProxy`) that resets connections
+(cuts) or freezes them for good (black holes). A seeded schedule of disruptions runs against the session's control
+plane while a writer thread, on a direct connection of its own, creates, updates and deletes ConfigMaps among a few
+names. Every black hole must be noticed within the reflector's stall timeout. Once the writer stops and the cache
+has caught up, the handler history must be consistent with the server, key by key: replaying it gives exactly the
+server's objects (names, uids and resourceVersions), which is also what the cache holds. Nothing lost, nothing
+phantom, and no object replaced by another of the same name without a delete in between.
 
 ``pytest -m slow -s`` runs 100 rounds (seed from ``DYNACLIENT_CHAOS_SEED``) and prints the figures.
 """
 
 from __future__ import annotations
 
+import contextlib
+import dataclasses
 import functools
 import os
 import random
+import socket
+import struct
 import threading
 import time
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import urlsplit
 
 import pytest
 
+import dynaclient.transport.http as http_transport
 from dynaclient import (
+    Cancellation,
     ConflictError,
     Discovery,
     DynamicClient,
     JSONObject,
     NotFoundError,
+    RequestCancelled,
     ResourceClient,
     RESTMapper,
     ServerError,
     TooManyRequestsError,
     TransportError,
+    TransportTimeout,
     client_from_config,
     get_resource_version,
     get_uid,
@@ -42,9 +55,11 @@ from dynaclient.testing.pytest_plugin import ExistingCluster
 from informers import (
     Backoff,
     DeletedFinalStateUnknown,
+    InformerHealth,
     ListerWatcher,
     ListPage,
     Reflector,
+    ReflectorStatus,
     SharedIndexInformer,
     SharedInformerFactory,
     WatchStream,
@@ -52,19 +67,30 @@ from informers import (
     meta_namespace_key,
 )
 from informers.factory import Resource
+from informers.reflector import DEFAULT_STALL_TIMEOUT
 from informers.testing import HandlerCall, RecordingHandler
 
 NAMES = tuple(f"cm-{index:02d}" for index in range(30))
 """The writer's key space: small, so that keys are created, updated and deleted many times over."""
 
-DISRUPTIONS = ("cut", "cut+cut", "restart", "compact", "compact+restart", "compact+cut")
-"""What a round does: ``cut`` closes the informer's open watch from outside (a connection cut); ``cut+cut`` also
-cuts the next one as soon as it opens (a very short watch); ``restart`` restarts kube-apiserver; ``compact``
-compacts etcd up to its current revision, which the watch cache hides until ``compact+restart``: then the
-watch's resourceVersion has expired (the new watch cache starts at the compacted revision), hence a relist."""
+DISRUPTIONS = ("cut", "cut+cut", "black-hole", "restart", "compact", "compact+restart", "compact+cut")
+"""What a round does: ``cut`` resets every connection of the informer at the proxy; ``cut+cut`` also cuts the next
+watch as soon as it opens (a very short watch); ``black-hole`` freezes every connection of the informer for good
+(the watch's among them: no byte passes either way, and no error comes) and waits until the informer notices;
+``restart`` restarts kube-apiserver; ``compact`` compacts etcd up to its current revision, which the watch cache
+hides until ``compact+restart``: then the watch's resourceVersion has expired (the new watch cache starts at the
+compacted revision), hence a relist."""
 
-WEIGHTS = (2.5, 1.5, 1.5, 1.5, 1.5, 1.5)
-"""Restarts in 30 % of the rounds: each takes about 3 s."""
+WEIGHTS = (2.0, 1.5, 1.5, 1.5, 1.0, 1.5, 1.0)
+"""Restarts in about 25 % of the rounds: each takes about 3 s."""
+
+CHAOS_STALL_TIMEOUT = 5.0
+"""The informer's stall timeout in the chaos runs. The default (65 s) waits out the server's minute bookmarks on a
+quiet watch; here the writer makes many events a second, so a watch silent for 5 s is as surely dead, and the
+rounds stay short. The rule and the code are the same (the slow default-bound test below covers 65 s)."""
+
+DETECTION_SLACK = 3.0
+"""Seconds a black hole may take to be noticed beyond the stall timeout: the guard's wake-up and a loaded machine."""
 
 TOLERATED = (TransportError, ServerError, TooManyRequestsError, ConflictError, NotFoundError)
 """What the writer shrugs off: the apiserver restarting (no connection, 5xx, 429 while it shuts down), and the
@@ -85,7 +111,8 @@ class Replay:
     Attributes:
         model: each key the history leaves present, with the version last delivered for it.
         violations: every notification inconsistent with the ones before it, described.
-        recreates: updates whose new object has another uid (a delete and a create both missed by the watch).
+        recreates: objects deleted and created again under one name that the handler saw only as a tombstone of
+            the old object then an add of the new one (both missed by the watch, found by a relist).
 
     Thread-safety: immutable.
     """
@@ -104,6 +131,7 @@ def replay(handler: RecordingHandler) -> Replay:
     newest: dict[str, int] = {}
     violations: list[str] = []
     recreates = 0
+    tombstoned: dict[str, str] = {}  # key -> the uid of the tombstone just delivered for it
     for index, (call, obj) in enumerate(zip(handler.calls, handler.objects, strict=True)):
         kind, key, version, extra = call
         uid = get_uid(obj.obj if isinstance(obj, DeletedFinalStateUnknown) else obj)
@@ -111,7 +139,10 @@ def replay(handler: RecordingHandler) -> Replay:
         last = model.get(key)
         found = inconsistencies(call, uid, last, newest.get(key))
         violations += [f"#{index} {call} uid={uid}: {what} (the handler had {last})" for what in found]
-        recreates += kind == "update" and last is not None and last[0] != uid
+        recreates += kind == "add" and key in tombstoned and tombstoned[key] != uid
+        tombstoned.pop(key, None)
+        if kind == "delete" and extra is True:
+            tombstoned[key] = uid
         newest[key] = max(newest.get(key, 0), int(new_version))
         if kind == "delete":
             model.pop(key, None)
@@ -140,6 +171,8 @@ def inconsistencies(call: HandlerCall, uid: str, last: Version | None, newest: i
         found.append("the update's old object is not the last one delivered")
     if kind == "update" and old_version == version:
         found.append("an update without a new resourceVersion")
+    if kind == "update" and last is not None and uid != last[0]:
+        found.append("an update from one object to another of the same name (a delete and a create)")
     if tombstone and last is not None and (uid, version) != last:
         found.append("a tombstone that is not the last version delivered")
     if kind == "delete" and not tombstone and last is not None and uid != last[0]:
@@ -149,18 +182,122 @@ def inconsistencies(call: HandlerCall, uid: str, last: Version | None, newest: i
     return found
 
 
-class CuttableListWatch:
-    """A ListerWatcher that remembers the last watch it opened so that a test can cut it from outside.
+class LoopbackProxy:
+    """A TCP proxy on 127.0.0.1 in front of the API server that cuts, freezes or swallows connections.
+
+    * :meth:`cut` resets every open connection (RST), as a dropped link or a restarted load balancer does;
+    * :meth:`freeze` black-holes every open connection for good: the sockets stay open and whatever either side
+      sends is dropped, as a hung middlebox or a half-dead peer does; later connections pass;
+    * ``swallowing`` makes new connections reach nothing: they are accepted and what the client sends is
+      dropped, so its request never gets response headers.
+
+    TLS passes through untouched (the client still verifies the server's certificate for 127.0.0.1).
+
+    Thread-safety: thread-safe.
+    """
+
+    def __init__(self, upstream: str) -> None:
+        target = urlsplit(upstream)
+        self._upstream = (target.hostname or "127.0.0.1", target.port or 443)
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"https://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._lock = threading.Lock()
+        self._links: list[tuple[socket.socket, socket.socket | None, threading.Event]] = []
+        self.swallowing = False
+        self.cuts = self.freezes = 0
+        threading.Thread(target=self._accept, name="proxy-accept", daemon=True).start()
+
+    def cut(self) -> int:
+        """Reset every open connection; return how many there were."""
+        with self._lock:
+            links, self._links = self._links, []
+            self.cuts += 1
+        for client, server, _ in links:
+            for sock in (client, server):
+                if sock is not None:
+                    _reset(sock)
+        return len(links)
+
+    def freeze(self) -> int:
+        """Black-hole every open connection for good; return how many there were."""
+        with self._lock:
+            links = list(self._links)
+            self.freezes += 1
+        for _, _, frozen in links:
+            frozen.set()
+        return len(links)
+
+    def close(self) -> None:
+        """Stop accepting and reset every connection."""
+        self._listener.close()
+        self.cut()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return  # closed
+            frozen = threading.Event()
+            server = None
+            if self.swallowing:
+                frozen.set()
+            else:
+                try:
+                    server = socket.create_connection(self._upstream, timeout=5)
+                    server.settimeout(None)
+                except OSError:
+                    client.close()  # the API server is restarting: refused, like it
+                    continue
+            with self._lock:
+                self._links.append((client, server, frozen))
+            threading.Thread(target=_pump, args=(client, server, frozen), daemon=True).start()
+            if server is not None:
+                threading.Thread(target=_pump, args=(server, client, frozen), daemon=True).start()
+
+
+def _pump(source: socket.socket, sink: socket.socket | None, frozen: threading.Event) -> None:
+    """Copy ``source`` to ``sink`` until either closes; once ``frozen``, read and drop."""
+    try:
+        while data := source.recv(65536):
+            if sink is not None and not frozen.is_set():
+                sink.sendall(data)
+    except OSError:
+        pass
+    for sock in (source, sink):
+        if sock is not None:
+            _reset(sock)
+
+
+def _reset(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        sock.shutdown(socket.SHUT_RD)  # wakes a pump blocked reading it
+    with contextlib.suppress(OSError):
+        sock.close()
+
+
+class CountingListWatch:
+    """A ListerWatcher that counts the watches it opened, so that a test can act when the next one opens.
 
     Thread-safety: thread-safe.
     """
 
     def __init__(self, inner: ListerWatcher) -> None:
         self._inner = inner
-        self._opened = threading.Condition()
-        self._stream: WatchStream | None = None
-        self._watches = 0
-        self.cuts = 0
+        self._condition = threading.Condition()
+        self._opened = 0
+
+    @property
+    def opened(self) -> int:
+        """How many watches were opened so far."""
+        with self._condition:
+            return self._opened
+
+    def wait_opened(self, count: int, timeout: float) -> bool:
+        """Block until ``count`` watches were opened, or ``timeout`` seconds pass; return which."""
+        with self._condition:
+            return self._condition.wait_for(lambda: self._opened >= count, timeout)
 
     def list_page(
         self,
@@ -169,6 +306,7 @@ class CuttableListWatch:
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
         """List through the inner lister-watcher."""
         return self._inner.list_page(
@@ -176,6 +314,7 @@ class CuttableListWatch:
             continue_token=continue_token,
             resource_version=resource_version,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )
 
     def watch(
@@ -186,37 +325,21 @@ class CuttableListWatch:
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> WatchStream:
-        """Open a watch through the inner lister-watcher and remember it."""
+        """Open a watch through the inner lister-watcher and count it."""
         stream = self._inner.watch(
             resource_version=resource_version,
             allow_bookmarks=allow_bookmarks,
             timeout_seconds=timeout_seconds,
             send_initial_events=send_initial_events,
             resource_version_match=resource_version_match,
+            cancellation=cancellation,
         )
-        with self._opened:
-            self._stream, self._watches = stream, self._watches + 1
-            self._opened.notify_all()
+        with self._condition:
+            self._opened += 1
+            self._condition.notify_all()
         return stream
-
-    def cut(self) -> None:
-        """Close the last watch opened, as a dropped connection would end it, unless it has ended already."""
-        with self._opened:
-            stream, self._stream = self._stream, None
-        # dynaclient's Watch says whether it was closed (the reflector closes the watches it leaves).
-        if stream is not None and not getattr(stream, "closed", False):
-            self.cuts += 1
-            stream.close()
-
-    def cut_twice(self, timeout: float) -> None:
-        """Cut the open watch, then the next one as soon as it opens (a very short watch), within ``timeout`` s."""
-        with self._opened:
-            watches = self._watches
-        self.cut()
-        with self._opened:
-            self._opened.wait_for(lambda: self._watches > watches, timeout)
-        self.cut()
 
 
 class Writer:
@@ -303,17 +426,26 @@ class Figures:
     phantom: int = 0
     violations: int = 0
     recreates: int = 0
+    black_holes: int = 0
+    detections: list[float] = field(default_factory=list)
     tombstones: int = 0
     cuts: int = 0
     relists: int = 0
     watch_restarts: int = 0
     seconds: float = 0.0
 
+    @property
+    def slowest_detection(self) -> float:
+        """The longest a black hole took to be noticed, in seconds; ``0`` without any."""
+        return max(self.detections, default=0.0)
+
     def __str__(self) -> str:
         return (
             f"seed={self.seed} rounds={self.rounds} events={self.events} lost={self.lost} phantom={self.phantom}"
             f" violations={self.violations} relists={self.relists} watch_restarts={self.watch_restarts}"
-            f" cuts={self.cuts} tombstones={self.tombstones} recreates_seen_by_relist={self.recreates}"
+            f" cuts={self.cuts} black_holes={self.black_holes} noticed_within_s={self.slowest_detection:.1f}"
+            f" (stall timeout {CHAOS_STALL_TIMEOUT:.0f} s) tombstones={self.tombstones}"
+            f" recreates_as_tombstone_then_add={self.recreates}"
             f" writes={self.writes} rejected={dict(self.rejected)} disruptions={dict(self.disruptions)}"
             f" seconds={self.seconds:.0f}"
         )
@@ -325,16 +457,49 @@ def schedule(rng: random.Random, rounds: int) -> list[str]:
     return (first + rng.choices(DISRUPTIONS, weights=WEIGHTS, k=max(0, rounds - len(first))))[:rounds]
 
 
-def disrupt(plane: ControlPlane, cuttable: CuttableListWatch, disruption: str) -> None:
-    """Perform one round's disruption."""
+def disrupt(
+    plane: ControlPlane,
+    proxy: LoopbackProxy,
+    watches: CountingListWatch,
+    informer: SharedIndexInformer,
+    disruption: str,
+) -> float | None:
+    """Perform one round's disruption; for a black hole, return the seconds it took the informer to notice it."""
     if disruption.startswith("compact"):
         plane.compact_etcd()
     if disruption.endswith("restart"):
         plane.restart_apiserver()
-    if disruption == "cut+cut":
-        cuttable.cut_twice(timeout=5.0)
-    elif disruption.endswith("cut"):
-        cuttable.cut()
+    if disruption.endswith("cut"):
+        opened = watches.opened
+        proxy.cut()
+        if disruption == "cut+cut":
+            watches.wait_opened(opened + 1, timeout=10.0)
+            proxy.cut()
+    if disruption == "black-hole":
+        return black_hole(proxy, informer)
+    return None
+
+
+def black_hole(proxy: LoopbackProxy, informer: SharedIndexInformer) -> float:
+    """Freeze the informer's connections while it watches; return the seconds until it noticed and renewed the
+    watch (or, when the renewal met a frozen pooled connection too, until it said so)."""
+    wait_for_health(informer, lambda h: h.watching and h.current_error is None, CONVERGENCE_TIMEOUT)
+    before = _status(informer.health())
+    proxy.freeze()
+    bound = CHAOS_STALL_TIMEOUT + DETECTION_SLACK
+    took = wait_for_health(informer, lambda h: _noticed(before, _status(h)), 4 * bound)
+    assert took <= bound, f"a black hole took {took:.1f} s to be noticed, more than {bound:.0f} s"
+    return took
+
+
+def _status(health: InformerHealth) -> ReflectorStatus:
+    assert isinstance(health.reflector, ReflectorStatus)
+    return health.reflector
+
+
+def _noticed(before: ReflectorStatus, now: ReflectorStatus) -> bool:
+    unanswered = now.errors > before.errors and "got no response" in (now.last_error or "")
+    return now.renewals > before.renewals or unanswered
 
 
 def versions(objects: list[JSONObject]) -> dict[str, Version]:
@@ -378,40 +543,161 @@ def writer_client(plane: ControlPlane) -> Iterator[DynamicClient]:
         yield DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False)))
 
 
-def run_chaos(
-    plane: ControlPlane,
-    informer_client: DynamicClient,
-    writer_client: DynamicClient,
+@pytest.fixture
+def writer_configmaps(kube_apiserver: ControlPlane | ExistingCluster, namespace: str) -> Iterator[ResourceClient]:
+    """The ConfigMaps of ``namespace`` through a direct client of their own."""
+    with client_from_config(load_kubeconfig(kube_apiserver.kubeconfig_path)) as api:
+        yield (
+            DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False))).resource("configmaps").namespace(namespace)
+        )
+
+
+@pytest.fixture
+def proxy(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[LoopbackProxy]:
+    """A loopback proxy in front of the session's API server."""
+    loopback = LoopbackProxy(load_kubeconfig(kube_apiserver.kubeconfig_path).server)
+    yield loopback
+    loopback.close()
+
+
+def client_through(proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster) -> DynamicClient:
+    """A client of its own whose every connection goes through ``proxy`` (close its ``api_client`` after)."""
+    config = load_kubeconfig(kube_apiserver.kubeconfig_path)
+    host = urlsplit(config.server).hostname
+    api = client_from_config(
+        dataclasses.replace(config, server=proxy.url, tls_server_name=config.tls_server_name or host)
+    )
+    return DynamicClient(api, RESTMapper(Discovery(api, cache_dir=False)))
+
+
+@contextlib.contextmanager
+def proxied_informer(
+    proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster, namespace: str, stall_timeout: float
+) -> Iterator[tuple[SharedInformerFactory, SharedIndexInformer, RecordingHandler]]:
+    """A synced ConfigMap informer reading through ``proxy``, with a short stall timeout; shut down after."""
+    client = client_through(proxy, kube_apiserver)
+    reflector = functools.partial(Reflector, stall_timeout=stall_timeout, backoff=Backoff(cap=1.0))
+    factory = SharedInformerFactory(client, namespace=namespace, reflector_factory=reflector)
+    informer, handler = factory.for_resource("configmaps"), RecordingHandler()
+    informer.add_event_handler(handler)
+    try:
+        factory.start()
+        assert all(factory.wait_for_cache_sync(30).values())
+        yield factory, informer, handler
+    finally:
+        assert factory.shutdown(timeout=5.0), "the informer did not stop within 5 s"
+        client.api_client.close()
+
+
+def wait_for_health(informer: SharedIndexInformer, done: Callable[[InformerHealth], bool], timeout: float) -> float:
+    """Poll the informer's health until ``done`` holds; return the seconds it took, or fail after ``timeout``."""
+    started = time.monotonic()
+    while not done(informer.health()):
+        assert time.monotonic() - started < timeout, f"not within {timeout} s: {informer.health()}"
+        threading.Event().wait(0.05)  # polling a condition with a deadline
+    return time.monotonic() - started
+
+
+def test_a_watch_whose_response_headers_never_come_times_out(
+    proxy: LoopbackProxy,
+    kube_apiserver: ControlPlane | ExistingCluster,
     namespace: str,
-    *,
-    rounds: int,
-    seed: int,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(http_transport, "STREAM_HEADER_TIMEOUT", 1.0)
+    client = client_through(proxy, kube_apiserver)
+    configmaps = client.resource("configmaps").namespace(namespace)  # discovery before the proxy swallows
+    proxy.swallowing = True
+    proxy.cut()  # and the pooled connection goes
+    started = time.monotonic()
+    with pytest.raises(TransportTimeout, match=r"timed out after 1\.0s"):
+        configmaps.watch()
+    assert time.monotonic() - started < 10.0
+    client.api_client.close()
+
+
+def test_a_cancelled_list_or_watch_returns_while_it_waits_for_response_headers(
+    proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster, namespace: str
+) -> None:
+    client = client_through(proxy, kube_apiserver)
+    configmaps = client.resource("configmaps").namespace(namespace)
+    proxy.swallowing = True
+    proxy.cut()
+    for call in (lambda c: configmaps.list_page(cancellation=c), lambda c: configmaps.watch(cancellation=c)):
+        cancellation = Cancellation()
+        threading.Timer(0.5, cancellation.cancel).start()
+        started = time.monotonic()
+        with pytest.raises(RequestCancelled):
+            call(cancellation)
+        assert time.monotonic() - started < 5.0
+    client.api_client.close()
+
+
+def test_an_informer_whose_watch_request_gets_no_response_says_so_and_still_shuts_down_at_once(
+    proxy: LoopbackProxy, kube_apiserver: ControlPlane | ExistingCluster, namespace: str
+) -> None:
+    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=2.0) as (factory, informer, _):
+        proxy.swallowing = True
+        proxy.cut()  # the watch breaks; every reconnection goes nowhere
+        took = wait_for_health(informer, lambda h: "got no response for 2 s" in (h.current_error or ""), 10.0)
+        assert took < 2.0 + 3.0
+        started = time.monotonic()
+        assert factory.shutdown(timeout=2.0)  # a request is waiting for its response right now
+        assert time.monotonic() - started < 2.0
+
+
+def test_a_black_holed_watch_is_noticed_within_the_stall_timeout_and_the_informer_recovers(
+    proxy: LoopbackProxy,
+    kube_apiserver: ControlPlane | ExistingCluster,
+    namespace: str,
+    writer_configmaps: ResourceClient,
+) -> None:
+    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=2.0) as (_, informer, handler):
+        writer_configmaps.create({"metadata": {"name": "before"}})
+        handler.wait_for(1)
+        before = _status(informer.health())
+        assert proxy.freeze() >= 1  # the watch's connection, and idle pooled ones
+        took = wait_for_health(informer, lambda h: _noticed(before, _status(h)), 10.0)
+        assert took < 2.0 + 3.0, "the frozen watch was not noticed within the stall timeout"
+        writer_configmaps.create({"metadata": {"name": "after"}})
+        assert [call[1] for call in handler.wait_for(2, timeout=30.0)][-1].endswith("/after")
+        wait_for_health(informer, lambda h: h.current_error is None and h.watching, 10.0)
+        assert informer.health().staleness is not None
+
+
+def run_chaos(
+    plane: ControlPlane, proxy: LoopbackProxy, writer_client: DynamicClient, namespace: str, *, rounds: int, seed: int
 ) -> Figures:
     """Run ``rounds`` seeded disruptions under a writer, then check the handler history against the server."""
     rng, figures, started = random.Random(seed), Figures(seed), time.monotonic()
-    cuttables: list[CuttableListWatch] = []
+    informer_client = client_through(proxy, plane)
+    counters: list[CountingListWatch] = []
     client_factory = client_lister_watcher_factory(informer_client)
 
-    def cuttable_factory(resource: Resource, ns: str | None, labels: str | None, fields: str | None) -> ListerWatcher:
-        cuttables.append(CuttableListWatch(client_factory(resource, ns, labels, fields)))
-        return cuttables[-1]
+    def counting_factory(resource: Resource, ns: str | None, labels: str | None, fields: str | None) -> ListerWatcher:
+        counters.append(CountingListWatch(client_factory(resource, ns, labels, fields)))
+        return counters[-1]
 
     # A lower backoff cap than client-go's 30 s keeps the rounds short; the rules are the same.
-    reflector = functools.partial(Reflector, backoff=Backoff(cap=2.0, rand=random.Random(seed).random))
+    reflector = functools.partial(
+        Reflector, backoff=Backoff(cap=2.0, rand=random.Random(seed).random), stall_timeout=CHAOS_STALL_TIMEOUT
+    )
     factory = SharedInformerFactory(
-        informer_client, namespace=namespace, lister_watcher_factory=cuttable_factory, reflector_factory=reflector
+        informer_client, namespace=namespace, lister_watcher_factory=counting_factory, reflector_factory=reflector
     )
     informer = factory.for_resource("configmaps")
     handler = RecordingHandler()
     informer.add_event_handler(handler)
     writer = Writer(writer_client.resource("configmaps").namespace(namespace), random.Random(seed + 1))
-    configmaps = informer_client.resource("configmaps").namespace(namespace)
+    configmaps = writer_client.resource("configmaps").namespace(namespace)
     try:
         writer.start()
         factory.start()
         assert factory.wait_for_cache_sync(CONVERGENCE_TIMEOUT), "the informer did not sync"
         for disruption in schedule(rng, rounds):
-            disrupt(plane, cuttables[0], disruption)
+            detection = disrupt(plane, proxy, counters[0], informer, disruption)
+            if detection is not None:
+                figures.detections.append(detection)
             figures.rounds += 1
             figures.disruptions[disruption] += 1
             threading.Event().wait(rng.uniform(0.2, 1.2))  # pacing the schedule, not synchronisation
@@ -423,6 +709,7 @@ def run_chaos(
     finally:
         writer.stop()
         stopped = factory.shutdown(timeout=30.0)
+        informer_client.api_client.close()
     health = informer.health()
     figures.writes, figures.rejected = writer.accepted, writer.rejected
     figures.events, figures.violations = len(handler.calls), len(history.violations)
@@ -431,27 +718,62 @@ def run_chaos(
     figures.phantom = sum(key not in server for key in history.model)
     figures.relists, figures.watch_restarts = health.lists - 1, health.watch_restarts
     figures.tombstones = sum(isinstance(obj, DeletedFinalStateUnknown) for obj in handler.objects)
-    figures.cuts = cuttables[0].cuts
+    figures.cuts, figures.black_holes = proxy.cuts, proxy.freezes
     figures.seconds = time.monotonic() - started
     print(f"\nchaos: {figures}")  # noqa: T201 - the figures, with -s
     problems = [*history.violations, *diff("handler", history.model, server), *diff("cache", cache, server)]
     assert not problems, f"chaos: {figures}\n" + "\n".join(problems[:50])
     assert stopped, f"informer threads still running after shutdown; chaos: {figures}"
     assert health.watch_restarts > 0, f"no watch was ever reopened: the chaos did nothing; {figures}"
+    assert figures.detections, f"no black hole in the schedule; chaos: {figures}"
     return figures
 
 
-@pytest.mark.timeout(180)
+@pytest.mark.timeout(240)
 def test_chaos_small_leaves_every_keys_handler_history_consistent_with_the_server(
-    plane: ControlPlane, dynamic_client: DynamicClient, writer_client: DynamicClient, namespace: str
+    plane: ControlPlane, proxy: LoopbackProxy, writer_client: DynamicClient, namespace: str
 ) -> None:
-    run_chaos(plane, dynamic_client, writer_client, namespace, rounds=7, seed=20240605)
+    run_chaos(plane, proxy, writer_client, namespace, rounds=len(DISRUPTIONS), seed=20240605)
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1500)
+@pytest.mark.timeout(2400)
 def test_chaos_100_rounds_leave_every_keys_handler_history_consistent_with_the_server(
-    plane: ControlPlane, dynamic_client: DynamicClient, writer_client: DynamicClient, namespace: str
+    plane: ControlPlane, proxy: LoopbackProxy, writer_client: DynamicClient, namespace: str
 ) -> None:
     seed = int(os.environ.get("DYNACLIENT_CHAOS_SEED", "1700"))
-    run_chaos(plane, dynamic_client, writer_client, namespace, rounds=100, seed=seed)
+    run_chaos(plane, proxy, writer_client, namespace, rounds=100, seed=seed)
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(600)
+def test_with_the_default_stall_timeout_a_quiet_watch_stays_fresh_and_a_black_hole_is_replaced_within_65_s(
+    proxy: LoopbackProxy,
+    kube_apiserver: ControlPlane | ExistingCluster,
+    namespace: str,
+    writer_configmaps: ResourceClient,
+) -> None:
+    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=DEFAULT_STALL_TIMEOUT) as (
+        _,
+        informer,
+        handler,
+    ):
+        quiet_until, stalest = time.monotonic() + 150.0, 0.0
+        while time.monotonic() < quiet_until:  # nothing changes: the server may send no bookmark at all
+            health = informer.health()
+            assert health.current_error is None, f"a live quiet watch was taken for a failure: {health}"
+            stalest = max(stalest, health.staleness or 0.0)
+            threading.Event().wait(0.5)  # sampling the health over time
+        quiet = _status(informer.health())
+        # Bookmarks come only if the server's ConfigMap cache moved on; where they did not, renewals kept it fresh.
+        assert quiet.bookmarks + quiet.renewals >= 2
+        assert stalest < DEFAULT_STALL_TIMEOUT + DETECTION_SLACK
+        proxy.freeze()
+        took = wait_for_health(informer, lambda h: _noticed(quiet, _status(h)), DEFAULT_STALL_TIMEOUT + 30.0)
+        writer_configmaps.create({"metadata": {"name": "after-the-black-hole"}})
+        assert handler.wait_for(1, timeout=90.0)[-1][1].endswith("/after-the-black-hole")
+        print(  # noqa: T201 - the figures, with -s
+            f"\nquiet watch: {quiet.bookmarks} bookmarks, {quiet.renewals} renewals in 150 s, stalest {stalest:.1f} s;"
+            f" black hole replaced in {took:.1f} s"
+        )
+        assert took <= DEFAULT_STALL_TIMEOUT + DETECTION_SLACK

@@ -184,7 +184,7 @@ class GatedListWatch:
 def test_changes_while_disconnected_arrive_as_tombstones_updates_and_adds_after_compaction(
     kube_apiserver: ControlPlane, dynamic_client: DynamicClient, namespace: str, configmaps: ResourceClient
 ) -> None:
-    for name in ("keep", "change", "vanish"):
+    for name in ("keep", "change", "vanish", "recreate"):
         configmaps.create({"metadata": {"name": name}, "data": {"v": "1"}})
     gate = GatedListWatch(ResourceListWatch(configmaps))
     recorder = Recorder()
@@ -193,7 +193,7 @@ def test_changes_while_disconnected_arrive_as_tombstones_updates_and_adds_after_
         informer.add_event_handler(on_add=recorder.on_add, on_update=recorder.on_update, on_delete=recorder.on_delete)
         factory.start()
         assert all(factory.wait_for_cache_sync(timeout=30).values())
-        recorder.wait_for(lambda calls: len(calls) == 3)  # the initial adds are delivered asynchronously
+        recorder.wait_for(lambda calls: len(calls) == 4)  # the initial adds are delivered asynchronously
         synced = len(recorder.calls)
 
         gate.open.clear()
@@ -202,17 +202,24 @@ def test_changes_while_disconnected_arrive_as_tombstones_updates_and_adds_after_
         configmaps.patch("change", {"data": {"v": "2"}})
         configmaps.delete("vanish")
         configmaps.create({"metadata": {"name": "new"}, "data": {"v": "1"}})
+        configmaps.delete("recreate")  # deleted and created again under the same name: another uid
+        configmaps.create({"metadata": {"name": "recreate"}, "data": {"v": "2"}})
         kube_apiserver.compact_etcd()
         gate.open.set()
 
-        recorder.wait_for(lambda calls: len(calls) >= synced + 3)
+        recorder.wait_for(lambda calls: len(calls) >= synced + 5)
         _wait_until_cache_equals_server(informer, configmaps)
-        after = sorted(recorder.calls[synced:])
-        assert after == [
+        after = recorder.calls[synced:]
+        assert sorted(after) == [
             ("add", "new", {"v": "1"}),
+            ("add", "recreate", {"v": "2"}),
+            ("tombstone", "recreate", {"v": "1"}),
             ("tombstone", "vanish", {"v": "1"}),
             ("update", "change", ({"v": "1"}, {"v": "2"})),
         ]
+        # The old object's delete comes first, as a tombstone, never an update from the old uid to the new one.
+        recreated = [call for call in after if call[1] == "recreate"]
+        assert recreated == [("tombstone", "recreate", {"v": "1"}), ("add", "recreate", {"v": "2"})]
         assert informer.health().lists >= 2, "the informer relisted after 410 Gone"
 
 

@@ -9,9 +9,16 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from dynaclient._types import JSONObject
-from dynaclient.exceptions import APIError, DecodeError, GoneError, NotFoundError, ServerError
+from dynaclient.exceptions import APIError, DecodeError, GoneError, NotFoundError, ServerError, WatchFrameTooLargeError
 from dynaclient.request import Response
-from dynaclient.watch import WatchDecoder, WatchEvent, WatchEventType, decode_watch_events, iter_watch_events
+from dynaclient.watch import (
+    MAX_FRAME_BYTES,
+    WatchDecoder,
+    WatchEvent,
+    WatchEventType,
+    decode_watch_events,
+    iter_watch_events,
+)
 
 _JSON_SCALARS = st.one_of(
     st.none(),
@@ -230,3 +237,36 @@ def test_watch_event_is_an_immutable_value() -> None:
     with pytest.raises(AttributeError):
         setattr(event, attribute, "DELETED")
     assert event == WatchEvent("ADDED", {"a": 1})
+
+
+def test_a_frame_without_newline_past_the_cap_raises_a_typed_error_and_keeps_no_more_bytes() -> None:
+    decoder = WatchDecoder(max_frame_bytes=1024)
+    first = decoder.feed(b'{"type":"ADDED","object":{}}\n{"type":"ADDED","object":{"data":"')
+    assert [event.type for event in first] == ["ADDED"]
+    decoder.feed(b"x" * 900)
+    with pytest.raises(WatchFrameTooLargeError, match="watch frame 2 is longer than the 1024-byte cap") as raised:
+        decoder.feed(b"x" * 200)
+    assert raised.value.limit == 1024
+    assert not decoder._parts  # memory released at once
+    with pytest.raises(WatchFrameTooLargeError):  # the stream is unusable: never a silent end
+        decoder.close()
+
+
+def test_a_complete_frame_past_the_cap_raises_after_the_events_before_it() -> None:
+    decoder = WatchDecoder(max_frame_bytes=64)
+    big = b'{"type":"ADDED","object":{"data":"' + b"x" * 100 + b'"}}'
+    events = decoder.feed(b'{"type":"DELETED","object":{}}\n' + big + b"\n")
+    assert [event.type for event in events] == ["DELETED"]
+    with pytest.raises(WatchFrameTooLargeError):
+        decoder.feed(b"")
+
+
+def test_the_default_cap_is_client_gos_16_mib_and_a_frame_at_the_cap_passes() -> None:
+    assert MAX_FRAME_BYTES == 16 * 1024 * 1024
+    head, tail = b'{"type":"ADDED","object":{"data":"', b'"}}'
+    frame = head + b"x" * (MAX_FRAME_BYTES - len(head) - len(tail)) + tail
+    decoder = WatchDecoder()
+    assert decoder.feed(frame[: MAX_FRAME_BYTES // 2]) == []
+    assert len(decoder.feed(frame[MAX_FRAME_BYTES // 2 :] + b"\n")) == 1
+    with pytest.raises(WatchFrameTooLargeError):
+        list(iter_watch_events([frame, b"y"]))

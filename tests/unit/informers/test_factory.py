@@ -7,7 +7,7 @@ from typing import Any, cast
 
 import pytest
 
-from dynaclient import DynamicClient, GroupVersionResource, NotFoundError
+from dynaclient import APIClient, APIResource, DynamicClient, GroupVersionResource, NotFoundError, ResourceNotFoundError
 from informers import (
     FakeClock,
     InformerKey,
@@ -17,7 +17,7 @@ from informers import (
     client_lister_watcher_factory,
     strip_managed_fields,
 )
-from informers.testing import IdleReflectorFactory, RecordingHandler, make_object
+from informers.testing import IdleReflector, IdleReflectorFactory, RecordingHandler, make_object
 
 WAIT = 10.0
 DEPLOYMENTS = GroupVersionResource("apps", "v1", "deployments")
@@ -216,3 +216,89 @@ def test_the_client_lister_watcher_factory_scopes_the_resource_client_and_applie
     assert isinstance(namespaced, ResourceListWatch)
     assert isinstance(everywhere, ResourceListWatch)
     assert "labels='app=web' fields='metadata.name=web'" in repr(namespaced)
+
+
+CONFIGMAPS = GroupVersionResource("", "v1", "configmaps")
+
+
+class FakeMapper:
+    """Resolves the spellings of ConfigMaps (namespaced) and Namespaces (cluster-scoped), as discovery would."""
+
+    def __init__(self) -> None:
+        self.lookups: list[object] = []
+
+    def resource_for(self, resource: object) -> APIResource:
+        self.lookups.append(resource)
+        if resource in ("cm", "configmaps", "configmaps.v1.", CONFIGMAPS):
+            return APIResource("", "v1", "configmaps", "ConfigMap", namespaced=True)
+        if resource in ("ns", "namespaces"):
+            return APIResource("", "v1", "namespaces", "Namespace", namespaced=False)
+        raise ResourceNotFoundError(f"no resource {resource!r}")
+
+
+def test_informers_are_keyed_by_the_resolved_resource_so_every_spelling_shares_one() -> None:
+    mapper = FakeMapper()
+    client = DynamicClient(cast(APIClient, object()), mapper)
+    lister_watchers = ListerWatchers()
+    factory = SharedInformerFactory(
+        client, namespace="prod", lister_watcher_factory=lister_watchers, reflector_factory=IdleReflectorFactory()
+    )
+    short = factory.for_resource("cm")
+    assert factory.for_resource("configmaps") is short
+    assert factory.for_resource(CONFIGMAPS) is short
+    assert factory.for_resource("configmaps.v1.", namespace="prod") is short
+    assert factory.for_resource("configmaps", namespace="dev") is not short
+    assert factory.for_resource("ns") is factory.for_resource("namespaces", namespace="other")  # cluster-scoped
+    assert lister_watchers.requests == [
+        (CONFIGMAPS, "prod", None, None),
+        (CONFIGMAPS, "dev", None, None),
+        (GroupVersionResource("", "v1", "namespaces"), None, None, None),
+    ]
+    assert short.name == "cm@prod"
+    assert set(factory.informers()) == {
+        InformerKey(CONFIGMAPS, "prod"),
+        InformerKey(CONFIGMAPS, "dev"),
+        InformerKey(GroupVersionResource("", "v1", "namespaces")),
+    }
+    with pytest.raises(ResourceNotFoundError):
+        factory.for_resource("nothing")
+    assert factory.shutdown(WAIT)
+
+
+class SlowToStopReflector(IdleReflector):
+    """Sees the stop at once, then keeps running until the test releases it."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.saw_stop = threading.Event()
+        self.release = threading.Event()
+
+    def run(self, stop: threading.Event) -> None:
+        self.running.set()
+        stop.wait()
+        self.saw_stop.set()
+        self.release.wait(WAIT)
+
+
+def test_shutdown_tells_every_informer_to_stop_before_waiting_for_any() -> None:
+    built: list[SlowToStopReflector] = []
+
+    def reflector_factory(*args: Any, **kwargs: Any) -> SlowToStopReflector:
+        built.append(SlowToStopReflector(*args, **kwargs))
+        return built[-1]
+
+    factory = SharedInformerFactory(None, lister_watcher_factory=ListerWatchers(), reflector_factory=reflector_factory)
+    factory.for_resource(PODS)
+    factory.for_resource(DEPLOYMENTS)
+    factory.start()
+    assert all(reflector.running.wait(WAIT) for reflector in built)
+    shutdown = threading.Thread(target=factory.shutdown)
+    shutdown.start()
+    try:
+        # The first informer is stuck stopping; the second was told to stop all the same.
+        assert all(reflector.saw_stop.wait(WAIT) for reflector in built)
+    finally:
+        for reflector in built:
+            reflector.release.set()
+        shutdown.join(WAIT)
+    assert not shutdown.is_alive()

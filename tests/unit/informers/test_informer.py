@@ -1,23 +1,27 @@
 from __future__ import annotations
 
+import queue
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any, cast
 
 import pytest
 
-from dynaclient import JSONObject, WatchEvent, get_labels
+from dynaclient import JSONObject, WatchEvent, get_labels, get_resource_version
 from informers import (
     AlreadyStartedError,
     DeletedFinalStateUnknown,
     FakeClock,
     FilteringEventHandler,
+    FunctionHandler,
     HandlerRegistration,
     IndexConflictError,
     InformerError,
     KeyFuncError,
     ListerWatcher,
     SharedIndexInformer,
+    annotation_filter,
+    label_filter,
     label_index,
     strip_managed_fields,
 )
@@ -290,15 +294,50 @@ def test_a_transform_that_returns_no_object_is_a_clear_error() -> None:
         assert harness.informer.stop(WAIT)
 
 
+def with_uid(obj: JSONObject, uid: str) -> JSONObject:
+    obj["metadata"]["uid"] = uid
+    return obj
+
+
+def test_a_relist_that_finds_a_name_under_another_uid_notifies_a_tombstone_then_an_add(harness: Harness) -> None:
+    old = with_uid(obj("a", "1"), "uid-1")
+    harness.informer.on_replace([old, with_uid(obj("b", "1"), "uid-b")], "5")
+    new = with_uid(obj("a", "9"), "uid-2")
+    harness.informer.on_replace([new, with_uid(obj("b", "8"), "uid-b")], "9")
+
+    assert harness.calls() == [
+        ("add", "default/a", "1", True),
+        ("add", "default/b", "1", True),
+        ("delete", "default/a", "1", True),
+        ("add", "default/a", "9", False),
+        ("update", "default/b", "1", "8"),
+    ]
+    tombstone = harness.handler.objects[2]
+    assert isinstance(tombstone, DeletedFinalStateUnknown)
+    assert tombstone.obj is old
+    assert harness.handler.objects[3] is new
+
+
+def test_a_watch_event_for_a_name_under_another_uid_notifies_a_tombstone_then_an_add(harness: Harness) -> None:
+    harness.informer.on_replace([with_uid(obj("a", "1"), "uid-1")], "5")
+    harness.event("MODIFIED", with_uid(obj("a", "7"), "uid-2"))
+    harness.event("MODIFIED", with_uid(obj("a", "8"), "uid-2"))
+
+    assert harness.calls() == [
+        ("add", "default/a", "1", True),
+        ("delete", "default/a", "1", True),
+        ("add", "default/a", "7", False),
+        ("update", "default/a", "7", "8"),
+    ]
+
+
 # -- filtering -----------------------------------------------------------------------------------------------------
 
 
 def test_a_filtering_handler_turns_updates_across_the_filter_into_adds_and_deletes(harness: Harness) -> None:
     web = RecordingHandler()
     registration = harness.informer.add_event_handler(
-        FilteringEventHandler(
-            lambda o: get_labels(o.obj if isinstance(o, DeletedFinalStateUnknown) else o) == {"app": "web"}, web
-        )
+        FilteringEventHandler(lambda o: get_labels(o) == {"app": "web"}, web)
     )
     harness.informer.on_replace([obj("a", "1"), obj("b", "1", app="web")], "5")
     harness.event("MODIFIED", obj("a", "2", app="web"))
@@ -316,6 +355,70 @@ def test_a_filtering_handler_turns_updates_across_the_filter_into_adds_and_delet
         ("delete", "default/b", "1", True),
     ]
     assert not isinstance(web.objects[3], DeletedFinalStateUnknown)
+    assert isinstance(web.objects[4], DeletedFinalStateUnknown)  # the predicate saw its object, the handler it
+
+
+@pytest.mark.parametrize(
+    "predicate",
+    [label_filter({"app": "web"}), label_filter("app in (web)"), annotation_filter({"team": "a"})],
+    ids=["label-mapping", "label-string", "annotation"],
+)
+def test_label_and_annotation_filters_pass_inferred_deletes_of_matching_objects(
+    harness: Harness, predicate: Callable[[JSONObject | DeletedFinalStateUnknown], bool]
+) -> None:
+    matching = obj("b", "1", app="web")
+    matching["metadata"]["annotations"] = {"team": "a"}
+    web = RecordingHandler()
+    registration = harness.informer.add_event_handler(FilteringEventHandler(predicate, web))
+    harness.informer.on_replace([obj("a", "1"), matching], "5")
+    harness.informer.on_replace([], "6")
+
+    assert registration.wait_until_idle(WAIT)
+    assert web.calls == [("add", "default/b", "1", True), ("delete", "default/b", "1", True)]
+    assert predicate(DeletedFinalStateUnknown("default/b", matching))
+    assert not predicate(DeletedFinalStateUnknown("default/a", obj("a", "1")))
+
+
+def test_function_handlers_taking_one_argument_get_the_object_so_queue_put_works(harness: Harness) -> None:
+    added: queue.Queue[JSONObject] = queue.Queue(maxsize=1)
+    updated: list[JSONObject] = []
+    deleted: queue.Queue[Any] = queue.Queue()
+    registration = harness.informer.add_event_handler(on_add=added.put, on_update=updated.append, on_delete=deleted.put)
+    harness.informer.on_replace([obj("a", "1")], "5")
+    assert added.get(timeout=WAIT)["metadata"]["name"] == "a"
+    harness.event("ADDED", obj("b", "2"))
+    harness.event("ADDED", obj("c", "3"))  # the queue holds one: put blocks until the test takes "b", as put does
+    assert [added.get(timeout=WAIT)["metadata"]["name"] for _ in range(2)] == ["b", "c"]
+    harness.event("MODIFIED", obj("a", "4"))
+    harness.event("DELETED", obj("a", "5"))
+
+    assert registration.wait_until_idle(WAIT)
+    assert registration.health().errors == 0
+    assert [get_resource_version(new) for new in updated] == ["4"]
+    assert get_resource_version(deleted.get_nowait()) == "5"
+
+
+def test_function_handlers_taking_two_arguments_or_is_initial_get_the_flag_and_both_objects() -> None:
+    seen: list[object] = []
+
+    def with_default(obj: JSONObject, is_initial: bool = False) -> None:
+        seen.append(("default", is_initial))
+
+    def variadic(*args: object) -> None:
+        seen.append(("variadic", len(args)))
+
+    FunctionHandler(on_add=lambda o, is_initial: seen.append(("lambda", is_initial))).on_add({}, True)
+    FunctionHandler(on_add=with_default).on_add({}, True)
+    FunctionHandler(on_add=variadic, on_update=variadic).on_add({}, True)
+    FunctionHandler(on_update=variadic).on_update({}, {})
+    FunctionHandler(on_update=lambda old, new: seen.append(("update", old, new))).on_update({"o": 1}, {"n": 2})
+    assert seen == [
+        ("lambda", True),
+        ("default", True),
+        ("variadic", 2),
+        ("variadic", 2),
+        ("update", {"o": 1}, {"n": 2}),
+    ]
 
 
 # -- indexes, lifecycle and health -------------------------------------------------------------------------------
@@ -386,6 +489,35 @@ def test_health_reports_counts_reflector_status_and_handler_state(harness: Harne
         ("informer[pods]/handler-2", 2, 4),
     ]
     assert (health.handler_errors, health.handler_queue_depth) == (2, 0)
+
+
+def test_health_gives_the_current_error_only_until_recovery_and_the_staleness_on_the_informers_clock(
+    harness: Harness,
+) -> None:
+    reflector = harness.reflectors.built[0]
+    error = "ReflectorError: the watch request got no response for 65 s; reopening it"
+    reflector.set_status(
+        IdleReflectorStatus(last_error=error, consecutive_failures=1, last_error_at=1.0, last_confirmed_at=0.0)
+    )
+    harness.clock.advance(70.0)
+    stalled = harness.informer.health()
+    assert (stalled.current_error, stalled.last_error, stalled.last_error_age, stalled.staleness) == (
+        error,
+        error,
+        69.0,
+        70.0,
+    )
+    reflector.set_status(
+        IdleReflectorStatus(watching=True, last_error=error, last_error_at=1.0, last_confirmed_at=70.0)
+    )
+    harness.clock.advance(2.0)
+    recovered = harness.informer.health()
+    assert (recovered.current_error, recovered.last_error, recovered.last_error_age, recovered.staleness) == (
+        None,
+        error,
+        71.0,
+        2.0,
+    )
 
 
 def test_health_before_start_has_no_reflector() -> None:

@@ -43,7 +43,10 @@ class RaisingOnFirstAdd(RecordingHandler):
 
 
 def listener(handler: RecordingHandler, name: str = "test/handler", synced: bool = True) -> Listener:
-    return Listener(handler, name=name, upstream_synced=lambda: synced, requested_resync=0.0)
+    upstream = threading.Event()
+    if synced:
+        upstream.set()
+    return Listener(handler, name=name, upstream_synced=upstream, requested_resync=0.0)
 
 
 def running_informer() -> SharedIndexInformer:
@@ -98,7 +101,7 @@ def test_a_handler_that_raises_is_logged_and_counted_and_keeps_receiving(
     assert handler.calls == [("add", "default/b", "1", False)]
     health = failing.health()
     assert (health.errors, health.delivered, health.queue_depth) == (1, 2, 0)
-    assert "informer[pods]/handler-1 raised on add of 'default/a'" in caplog.text
+    assert "informer[pods]/handler-1 raised RuntimeError on add of 'default/a'" in caplog.text
     assert "RuntimeError: handler bug" in caplog.text
 
 
@@ -245,7 +248,7 @@ def test_a_registration_removes_its_handler_and_removal_is_idempotent(informer: 
     informer.on_event(WatchEvent("ADDED", make_object("a")))
 
     assert kept.wait_for(1) == [("add", "default/a", "1", False)]
-    assert registration.wait_until_idle(WAIT)
+    assert not registration.wait_until_idle(WAIT)  # removed before the informer synced: it never will
     assert removed.calls == []
     assert [handler.name for handler in informer.health().handlers] == ["informer[pods]/handler-2"]
 
@@ -332,3 +335,58 @@ def test_a_handler_may_call_back_into_the_informer_because_no_lock_is_held_durin
     assert later.wait_for(1) == [("add", "default/a", "1", True)]
     assert [o["metadata"]["name"] for o in informer.by_index("name", "a")] == ["a"]
     assert [handler.name for handler in informer.health().handlers] == ["informer[pods]/handler-2"]
+
+
+class ExitingOnFirstAdd(RecordingHandler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.exited = False
+
+    def on_add(self, obj: JSONObject, is_initial: bool) -> None:
+        if not self.exited:
+            self.exited = True
+            raise SystemExit(3)
+        super().on_add(obj, is_initial)
+
+
+def test_a_handler_raising_system_exit_is_logged_and_its_thread_keeps_delivering(
+    processor: SharedProcessor, caplog: pytest.LogCaptureFixture
+) -> None:
+    handler = ExitingOnFirstAdd()
+    exiting = listener(handler, "informer[pods]/handler-1")
+    processor.add(exiting)
+    processor.start()
+    with caplog.at_level(logging.ERROR, logger="informers.processor"):
+        processor.distribute(AddNotification(make_object("a")))
+        processor.distribute(AddNotification(make_object("b")))
+        assert exiting.wait_until_idle(WAIT)
+
+    assert handler.calls == [("add", "default/b", "1", False)]
+    assert exiting.health().errors == 1
+    assert "raised SystemExit on add of 'default/a'" in caplog.text
+
+
+def test_wait_until_idle_waits_for_the_informer_to_sync_and_the_handler_to_take_the_initial_list() -> None:
+    informer = SharedIndexInformer(NO_SERVER, name="pods", reflector_factory=IdleReflector)
+    handler = BlockingHandler()
+    registration = informer.add_event_handler(handler)
+    informer.start()
+    try:
+        assert not registration.wait_until_idle(0.05)  # nothing listed yet: not synced, so not idle
+        informer.on_replace([make_object("a")], "1")
+        assert handler.entered.wait(WAIT)
+        assert not registration.wait_until_idle(0.05)  # the handler is still in its initial add
+        handler.gate.set()
+        assert registration.wait_until_idle(WAIT)
+        assert registration.has_synced()
+        assert handler.calls == [("add", "default/a", "1", True)]
+    finally:
+        handler.gate.set()
+        assert informer.stop(WAIT)
+
+
+def test_wait_until_idle_returns_false_when_the_informer_stops_before_syncing() -> None:
+    informer = running_informer()
+    registration = informer.add_event_handler(RecordingHandler())
+    assert informer.stop(WAIT)
+    assert not registration.wait_until_idle(WAIT)

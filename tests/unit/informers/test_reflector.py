@@ -14,9 +14,11 @@ import pytest
 
 from dynaclient import (
     BadRequestError,
+    Cancellation,
     ConnectError,
     GoneError,
     JSONObject,
+    RequestCancelled,
     ServerError,
     TooManyRequestsError,
     WatchEvent,
@@ -75,6 +77,7 @@ class FakeListerWatcher:
         self.watch_calls: list[dict[str, Any]] = []
         self.on_watch: threading.Event | None = None
         self.watch_opened = threading.Event()
+        self.cancellations: list[Cancellation | None] = []
 
     def list_page(
         self,
@@ -83,7 +86,9 @@ class FakeListerWatcher:
         continue_token: str | None,
         resource_version: str | None,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> ListPage:
+        self.cancellations.append(cancellation)
         self.lists.append(
             {"limit": limit, "continue": continue_token, "rv": resource_version, "rvm": resource_version_match}
         )
@@ -102,7 +107,9 @@ class FakeListerWatcher:
         timeout_seconds: int | None,
         send_initial_events: bool,
         resource_version_match: str | None,
+        cancellation: Cancellation | None = None,
     ) -> FakeWatchStream:
+        self.cancellations.append(cancellation)
         call = {"rv": resource_version, "bookmarks": allow_bookmarks, "timeout": timeout_seconds}
         self.watch_calls.append(call | {"initial": send_initial_events, "rvm": resource_version_match})
         if not self.watches:
@@ -129,6 +136,7 @@ class RecordingSink:
         self.calls: list[tuple[str, ...]] = []
         self.replaced = threading.Event()
         self.fail_next_event = False
+        self.failure: BaseException = RuntimeError("the store rejected the event")
 
     def on_replace(self, items: list[JSONObject], resource_version: str) -> None:
         self.calls.append(("replace", ",".join(get_name(item) for item in items), resource_version))
@@ -137,7 +145,7 @@ class RecordingSink:
     def on_event(self, event: WatchEvent) -> None:
         if self.fail_next_event:
             self.fail_next_event = False
-            raise RuntimeError("the store rejected the event")
+            raise self.failure
         self.calls.append((event.type, get_name(event.object), event.resource_version))
 
     def on_resource_version(self, resource_version: str) -> None:
@@ -415,9 +423,9 @@ def test_a_stalled_watch_is_closed_and_reopened_from_the_last_resource_version()
     harness.step()
     assert harness.lister_watcher.watch_versions() == ["10", "12"]
     status = harness.reflector.status()
-    assert (status.errors, status.watch_restarts, len(harness.lister_watcher.lists)) == (1, 1, 1)
-    assert status.last_error is not None
-    assert "no event and no bookmark for 90 s" in status.last_error
+    assert (status.errors, status.renewals, status.watch_restarts, len(harness.lister_watcher.lists)) == (0, 1, 1, 1)
+    assert status.last_error is None  # silence is no failure: a quiet resource gets no bookmarks
+    assert status.last_confirmed_at == 1000.0 + 50.0 + 90.0  # the renewed watch opened from resourceVersion 12
 
 
 def test_backoff_grows_while_failures_continue_and_starts_over_after_a_quiet_period() -> None:
@@ -439,6 +447,42 @@ def test_backoff_grows_while_failures_continue_and_starts_over_after_a_quiet_per
     stream.push(ConnectError("connection reset"))
     harness.step()
     assert harness.backoff_delay() == 0.8
+
+
+def test_backoff_starts_over_as_soon_as_the_reflector_recovers_not_after_a_quiet_period() -> None:
+    # An outage: five failed lists take the backoff to 12.8 s. The server comes back: the list succeeds, then the
+    # watch is refused (a 429 while the watch cache initializes). The retry comes after 0.8 s, not 25.6 s.
+    failure: Exception = ConnectError("connection refused")
+    refused = TooManyRequestsError({"reason": "TooManyRequests"}, code=429)
+    pages: list[ListPage | Exception] = [*([failure] * 5), ListPage([], "10")]
+    harness = Harness(pages=pages, watches=[refused, FakeWatchStream(keep_open=True)])
+    harness.step()
+    delays = []
+    for _ in range(4):
+        delays.append(harness.wait_out_backoff())
+        harness.step()
+    assert delays == [0.8, 1.6, 3.2, 6.4]
+    harness.wait_out_backoff()
+    harness.step(2)  # the list succeeds; the watch is refused
+    assert harness.backoff_delay() == 0.8
+
+
+def test_health_shows_recovery_the_age_of_the_last_error_and_the_staleness() -> None:
+    stream = FakeWatchStream(keep_open=True)
+    failure = ServerError({"reason": "ServiceUnavailable", "message": "etcd is down"}, code=503)
+    harness = Harness(pages=[failure, ListPage([], "10")], watches=[stream])
+    harness.step()
+    failing = harness.reflector.status()
+    assert (failing.consecutive_failures, failing.last_error_at, failing.last_confirmed_at) == (1, 1000.0, None)
+    harness.wait_out_backoff()
+    harness.step(2)  # list, open
+    harness.clock.advance(5.0)
+    stream.push(bookmark("12"))
+    harness.step()
+    recovered = harness.reflector.status()
+    assert recovered.consecutive_failures == 0
+    assert recovered.last_error == "ServerError: 503 ServiceUnavailable: etcd is down"  # history, not current
+    assert (recovered.last_error_at, recovered.last_confirmed_at) == (1000.0, 1005.8)
 
 
 def test_the_first_failure_logs_at_info_and_the_next_in_a_row_at_warning(caplog: pytest.LogCaptureFixture) -> None:
@@ -532,3 +576,137 @@ def test_a_reflector_lists_in_pages_by_default() -> None:
 
 def test_a_streaming_reflector_starts_with_a_streaming_list() -> None:
     assert Harness(watch_list=None).reflector.state.phase == StreamingList("")
+
+
+class HangingListerWatcher(FakeListerWatcher):
+    """Its first ``hang_lists`` lists and ``hang_watches`` watch opens wait until cancelled (no response ever)."""
+
+    def __init__(self, *, hang_lists: int = 0, hang_watches: int = 0, **script: Any) -> None:
+        super().__init__(**script)
+        self.hang_lists, self.hang_watches = hang_lists, hang_watches
+        self.hanging = threading.Event()
+
+    def _hang(self, cancellation: Cancellation | None) -> None:
+        assert cancellation is not None, "the reflector passed no cancellation"
+        self.hanging.set()
+        assert cancellation.wait(10), "the call was never cancelled"
+        self.hanging.clear()
+        raise RequestCancelled("cancelled while waiting for the response")
+
+    def list_page(self, **options: Any) -> ListPage:
+        if self.hang_lists:
+            self.hang_lists -= 1
+            self._hang(options.get("cancellation"))
+        return super().list_page(**options)
+
+    def watch(self, **options: Any) -> FakeWatchStream:
+        if self.hang_watches:
+            self.hang_watches -= 1
+            self._hang(options.get("cancellation"))
+        return super().watch(**options)
+
+
+def running(harness: Harness, lister_watcher: FakeListerWatcher) -> threading.Thread:
+    harness.lister_watcher = lister_watcher
+    harness.reflector = Reflector(
+        lister_watcher, harness.sink, name="pods", clock=harness.clock, stall_timeout=DEFAULT_STALL_TIMEOUT
+    )
+    runner = threading.Thread(target=harness.reflector.run, args=(harness.stop,), daemon=True)
+    runner.start()
+    return runner
+
+
+def test_stop_cancels_a_list_waiting_for_its_response() -> None:
+    harness = Harness()
+    lister_watcher = HangingListerWatcher(hang_lists=1, pages=[], watches=[])
+    runner = running(harness, lister_watcher)
+    assert lister_watcher.hanging.wait(10)
+    harness.stop.set()
+    runner.join(10)
+    assert not runner.is_alive()
+    assert harness.reflector.status().phase == "stopped"
+
+
+def test_stop_cancels_a_watch_request_waiting_for_its_response() -> None:
+    harness = Harness()
+    lister_watcher = HangingListerWatcher(hang_watches=1, pages=[ListPage([], "10")], watches=[])
+    runner = running(harness, lister_watcher)
+    assert lister_watcher.hanging.wait(10)
+    harness.stop.set()
+    runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_a_watch_request_without_a_response_is_cancelled_after_the_stall_timeout_and_retried() -> None:
+    reopened = FakeWatchStream(keep_open=True)
+    harness = Harness()
+    lister_watcher = HangingListerWatcher(hang_watches=1, pages=[ListPage([], "10")], watches=[reopened])
+    runner = running(harness, lister_watcher)
+    try:
+        assert lister_watcher.hanging.wait(10)
+        assert harness.clock.block_until_waiters(1)  # the guard
+        harness.clock.advance(DEFAULT_STALL_TIMEOUT - 1.0)
+        assert harness.clock.block_until_waiters(1)
+        assert lister_watcher.hanging.is_set(), "cancelled before the stall timeout"
+        harness.clock.advance(1.0)
+        assert lister_watcher.watch_opened.wait(10), "the watch was not requested again"
+        status = harness.reflector.status()
+        assert status.last_error == "ReflectorError: the watch request got no response for 65 s; reopening it"
+        assert lister_watcher.watch_versions() == ["10"]  # the hung request is not recorded; this is the retry
+        assert len(lister_watcher.lists) == 1
+    finally:
+        harness.stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_a_frozen_watch_is_noticed_within_the_default_stall_timeout_just_past_the_minute_bookmarks() -> None:
+    assert 61.25 < DEFAULT_STALL_TIMEOUT <= 65.0
+    frozen = FakeWatchStream(keep_open=True)
+    harness = Harness(pages=[ListPage([], "10")], watches=[frozen, FakeWatchStream(keep_open=True)])
+    harness.step(2)
+    harness.clock.advance(60.0)
+    frozen.push(bookmark("11"))  # a minute bookmark, then nothing: the connection froze
+    harness.step()
+    harness.clock.advance(DEFAULT_STALL_TIMEOUT - 0.5)
+    assert not harness.reflector.check_stalled()
+    harness.clock.advance(0.5)
+    assert harness.reflector.check_stalled()
+    harness.step(2)
+    assert harness.lister_watcher.watch_versions() == ["10", "11"]
+
+
+def test_a_list_request_without_a_response_is_cancelled_after_the_stall_timeout_and_retried() -> None:
+    harness = Harness()
+    lister_watcher = HangingListerWatcher(
+        hang_lists=1, pages=[ListPage([], "10")], watches=[FakeWatchStream(keep_open=True)]
+    )
+    runner = running(harness, lister_watcher)
+    try:
+        assert lister_watcher.hanging.wait(10)
+        assert harness.clock.block_until_waiters(1)  # the guard
+        harness.clock.advance(DEFAULT_STALL_TIMEOUT)
+        assert harness.clock.block_until_waiters(2)  # the guard, and the reflector backing off
+        assert not lister_watcher.hanging.is_set()
+        assert harness.reflector.status().last_error == (
+            "ReflectorError: the list request got no response for 65 s; cancelled it"
+        )
+        harness.clock.advance(2.0)  # the backoff
+        assert lister_watcher.watch_opened.wait(10), "the list was not retried"
+    finally:
+        harness.stop.set()
+        runner.join(10)
+    assert not runner.is_alive()
+
+
+def test_a_sink_raising_system_exit_makes_the_reflector_relist_instead_of_ending_its_thread() -> None:
+    stream = FakeWatchStream(event("ADDED", "b", "11"))
+    pages: list[ListPage | Exception] = [ListPage([], "10"), ListPage([pod("b", "11")], "11")]
+    harness = Harness(pages=pages, watches=[stream, FakeWatchStream(keep_open=True)])
+    harness.sink.fail_next_event, harness.sink.failure = True, SystemExit(2)
+    harness.step(3)
+    assert isinstance(harness.reflector.state.phase, BackingOff)
+    harness.wait_out_backoff()
+    harness.step()
+    assert harness.sink.calls == [("replace", "", "10"), ("replace", "b", "11")]
+    assert harness.reflector.status().last_error == "ReflectorError: the sink raised SystemExit(2)"
