@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping
 
 from dynaclient.request import Response
 
@@ -10,7 +10,8 @@ from dynaclient.request import Response
 class AsyncResponse:
     """A response whose body is read once, whole (:meth:`read`) or chunk by chunk (:meth:`iter_chunks`).
 
-    Thread-safety: confined to its event loop; :meth:`aclose` may be awaited from any task of that loop.
+    Thread-safety: confined to its event loop; :meth:`close` (or :meth:`aclose`) may be called from any task of
+    that loop, and a task waiting for the body then sees it end.
     """
 
     def __init__(
@@ -19,7 +20,7 @@ class AsyncResponse:
         headers: Mapping[str, str],
         chunks: AsyncIterator[bytes],
         *,
-        close: Callable[[], Awaitable[None]] | None = None,
+        close: Callable[[], None] | None = None,
     ) -> None:
         self.status = status
         self.headers: dict[str, str] = {k.lower(): v for k, v in headers.items()}
@@ -53,13 +54,17 @@ class AsyncResponse:
         """Read the whole body and return it as a complete synchronous :class:`Response` (for shared helpers)."""
         return Response.from_bytes(self.status, await self.read(), self.headers)
 
-    async def aclose(self) -> None:
-        """Release the connection; safe to await twice."""
+    def close(self) -> None:
+        """Release the connection (closing it when the body was not read to its end); safe to call twice."""
         if self._closed:
             return
         self._closed = True
         if self._close is not None:
-            await self._close()
+            self._close()
+
+    async def aclose(self) -> None:
+        """Release the connection; the awaitable form of :meth:`close`."""
+        self.close()
 
     def __repr__(self) -> str:
         return f"<AsyncResponse [{self.status}]>"

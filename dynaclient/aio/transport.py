@@ -151,11 +151,12 @@ def _wrap(answer: aiohttp.ClientResponse, request: Request) -> AsyncResponse:
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise _translate(exc, request) from exc
 
-    async def close() -> None:
+    def close() -> None:
         if answer.content.at_eof():
             answer.release()
-        else:
-            answer.close()  # a body left unread (a closed watch) would stall a reused connection
+            return
+        answer.close()  # a body left unread (a closed watch) would stall a reused connection
+        answer.content.feed_eof()  # wakes a task waiting for the next chunk: its iteration ends
 
     return AsyncResponse(answer.status, dict(answer.headers), chunks(), close=close)
 

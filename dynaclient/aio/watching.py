@@ -52,10 +52,14 @@ class AsyncWatch(Generic[ObjectT]):
             raise StopAsyncIteration
         return await self._events.__anext__()
 
-    async def aclose(self) -> None:
-        """Stop the watch and release its connection; safe to await twice and from any task."""
+    def close(self) -> None:
+        """Stop the watch and release its connection; safe to call twice and from any task of the loop."""
         self._closing = True
-        await self._response.aclose()
+        self._response.close()
+
+    async def aclose(self) -> None:
+        """Stop the watch; the awaitable form of :meth:`close`."""
+        self.close()
 
     async def __aenter__(self) -> AsyncWatch[ObjectT]:
         return self
