@@ -65,6 +65,10 @@ class AsyncDynamicClient:
             :class:`~dynaclient.discovery.Discovery` (default caches), fetched on first use.
         timeout: the default response timeout of every resource client (watches excepted).
 
+    Attributes:
+        bridge: the transport through which discovery, in a worker thread, sends its requests on this loop (give it
+            to an :class:`~dynaclient.client.APIClient` to build another mapper, for example without a disk cache).
+
     Thread-safety: confined to one event loop.
     """
 
@@ -77,8 +81,8 @@ class AsyncDynamicClient:
     ) -> None:
         self.api_client = api_client
         self.timeout = timeout
-        self._bridge = LoopBridgeTransport(api_client.transport, server=getattr(api_client.transport, "server", None))
-        self.mapper: ResourceMapper = mapper or RESTMapper(Discovery(APIClient(self._bridge, auth=api_client.auth)))
+        self.bridge = LoopBridgeTransport(api_client.transport, server=getattr(api_client.transport, "server", None))
+        self.mapper: ResourceMapper = mapper or RESTMapper(Discovery(APIClient(self.bridge, auth=api_client.auth)))
 
     @classmethod
     def from_config(cls, config: ClientConfig, *, name: str = "kubeconfig") -> AsyncDynamicClient:
@@ -125,7 +129,7 @@ class AsyncDynamicClient:
         if isinstance(resource, APIResource):
             api_resource = resource
         else:
-            self._bridge.loop = asyncio.get_running_loop()
+            self.bridge.loop = asyncio.get_running_loop()
             api_resource = await asyncio.to_thread(self.mapper.resource_for, resource)
         return AsyncResourceClient(self.api_client, api_resource, timeout=self.timeout)
 

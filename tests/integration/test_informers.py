@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -25,6 +25,8 @@ from informers import (
     WatchStream,
     label_index,
 )
+from informers.aio import AsyncSharedInformerFactory
+from tests.integration.flavours import BlockingClient, BlockingFactory
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -83,7 +85,15 @@ def configmaps(dynamic_client: DynamicClient, namespace: str) -> ResourceClient:
 
 
 @pytest.fixture
-def factory(dynamic_client: DynamicClient, namespace: str) -> Iterator[SharedInformerFactory]:
+def factory(
+    flavour: str, dynamic_client: DynamicClient, async_client: BlockingClient, namespace: str
+) -> Iterator[SharedInformerFactory]:
+    """The threaded factory, or the asyncio one seen from the test's thread (tests/integration/flavours.py)."""
+    if flavour == "async":
+        loop = async_client.loop
+        with BlockingFactory(loop, AsyncSharedInformerFactory(async_client.client, namespace=namespace)) as shared:
+            yield cast(SharedInformerFactory, shared)
+        return
     with SharedInformerFactory(dynamic_client, namespace=namespace) as shared:
         yield shared
 
