@@ -58,7 +58,8 @@ class BlockingList:
 
     @property
     def resource_version(self) -> str:
-        self._loop.run(self._listing.first_page())
+        if not self._listing.resource_version:  # not iterated yet: fetch the first page, as ObjectList does
+            self._loop.run(self._listing.first_page())
         return self._listing.resource_version
 
     @property
