@@ -4,17 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import replace
 from typing import Any
 
 from dynaclient import GroupVersionResource
 from dynaclient.aio import AsyncDynamicClient
 from informers.aio.informer import AsyncSharedIndexInformer
-from informers.aio.listwatch import AsyncResourceListWatch
+from informers.aio.listwatch import AsyncListerWatcher, AsyncResourceListWatch
 from informers.factory import _FACTORY_DEFAULT, InformerKey, Resource, _field_selector, _label_selector
 from informers.index import Indexers
 from informers.transform import Transform
+
+AsyncListerWatcherFactory = Callable[[Resource, str | None, str | None, str | None], AsyncListerWatcher]
+"""Build the lister-watcher of ``(resource, namespace, label_selector, field_selector)`` (tests, other sources)."""
 
 
 class AsyncSharedInformerFactory:
@@ -28,7 +31,7 @@ class AsyncSharedInformerFactory:
 
     def __init__(
         self,
-        client: AsyncDynamicClient,
+        client: AsyncDynamicClient | None,
         *,
         namespace: str | None = None,
         label_selector: str | Mapping[str, Any] | None = None,
@@ -36,9 +39,17 @@ class AsyncSharedInformerFactory:
         resync: float | None = None,
         transform: Transform | None = None,
         indexers: Indexers | None = None,
+        lister_watcher_factory: AsyncListerWatcherFactory | None = None,
     ) -> None:
-        """Create a factory; arguments as ``SharedInformerFactory``'s. No informer exists or runs yet."""
+        """Create a factory; arguments as ``SharedInformerFactory``'s. No informer exists or runs yet.
+
+        Raises:
+            TypeError: neither a client nor a lister-watcher factory was given.
+        """
+        if client is None and lister_watcher_factory is None:
+            raise TypeError("AsyncSharedInformerFactory needs a client or a lister_watcher_factory")
         self._client = client
+        self._new_lister_watcher = lister_watcher_factory
         self._namespace = namespace or None
         self._label_selector = _label_selector(label_selector)
         self._field_selector = _field_selector(field_selector)
@@ -72,17 +83,27 @@ class AsyncSharedInformerFactory:
             self._label_selector if label_selector is _FACTORY_DEFAULT else _label_selector(label_selector),
             self._field_selector if field_selector is _FACTORY_DEFAULT else _field_selector(field_selector),
         )
-        resource_client = await self._client.resource(resource)
-        served = resource_client.api_resource
-        key = replace(as_given, resource=served.gvr, namespace=as_given.namespace if served.namespaced else None)
+        key = as_given
+        resource_client = None
+        if self._client is not None:
+            resource_client = await self._client.resource(resource)
+            served = resource_client.api_resource
+            key = replace(as_given, resource=served.gvr, namespace=as_given.namespace if served.namespaced else None)
         existing = self._informers.get(key)
         if existing is not None:
             return existing
-        if key.namespace:
-            resource_client = resource_client.namespace(key.namespace)
-        lister_watcher = AsyncResourceListWatch(
-            resource_client, label_selector=key.label_selector, field_selector=key.field_selector
-        )
+        lister_watcher: AsyncListerWatcher
+        if self._new_lister_watcher is not None:
+            lister_watcher = self._new_lister_watcher(
+                key.resource, key.namespace, key.label_selector, key.field_selector
+            )
+        else:
+            assert resource_client is not None
+            if key.namespace:
+                resource_client = resource_client.namespace(key.namespace)
+            lister_watcher = AsyncResourceListWatch(
+                resource_client, label_selector=key.label_selector, field_selector=key.field_selector
+            )
         gvr = key.resource
         informer = AsyncSharedIndexInformer(
             lister_watcher,
@@ -127,4 +148,4 @@ class AsyncSharedInformerFactory:
         await self.shutdown()
 
 
-__all__ = ["AsyncSharedInformerFactory"]
+__all__ = ["AsyncListerWatcherFactory", "AsyncSharedInformerFactory"]
