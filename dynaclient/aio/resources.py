@@ -7,6 +7,7 @@ by the same :func:`~dynaclient.resource_client.decode_answer`; only sending is a
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Generic, cast
@@ -15,10 +16,10 @@ from dynaclient._json_decoding import loads
 from dynaclient._list_bodies import ListDecoder
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.aio.client import AsyncAPIClient
-from dynaclient.aio.listing import AsyncObjectList
+from dynaclient.aio.listing import AsyncObjectList, load_page
 from dynaclient.aio.watching import AsyncWatch
 from dynaclient.discovery import APIResource
-from dynaclient.listing import DEFAULT_PAGE_SIZE, StreamedPage, fill_list_items
+from dynaclient.listing import DEFAULT_PAGE_SIZE, StreamedPage
 from dynaclient.request import Request
 from dynaclient.resource_client import DEFAULT_TIMEOUT, FieldSelector, LabelSelector, decode_answer
 from dynaclient.resource_options import (
@@ -155,9 +156,7 @@ class AsyncResourceClient(Generic[ObjectT]):
             resource_version=resource_version,
             resource_version_match=resource_version_match,
         )
-        page = (await self._fetch_list_page(options, metadata_only)).decode()
-        fill_list_items(page)
-        return page
+        return await load_page(await self._fetch_list_page(options, metadata_only))
 
     async def _fetch_list_page(self, options: ListOptions, metadata_only: bool) -> StreamedPage:
         """Send a list request, decoding the items as the body arrives (between awaits, so the loop stays free)."""
@@ -167,6 +166,7 @@ class AsyncResourceClient(Generic[ObjectT]):
         decoder = ListDecoder(loads)
         async for chunk in (await self._api_client.send(request)).iter_chunks():
             decoder.feed(chunk)
+            await asyncio.sleep(0)  # chunks already buffered arrive without a pause: let other tasks run between them
         return StreamedPage(decoder, lambda body: decode_answer(body, request, pieces=False))
 
     async def watch(

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 
 from dynaclient import JSONObject, WatchEvent
 from informers.aio.listwatch import AsyncEventStream, AsyncListerWatcher
-from informers.aio.processor import AsyncListener
+from informers.aio.processor import AsyncListener, wake_on_loop
 from informers.aio.reflector import AsyncReflector
 from informers.exceptions import AlreadyStartedError
 from informers.informer import SharedIndexInformer
@@ -47,7 +47,8 @@ class _PreparingAsyncListerWatcher:
             resource_version=resource_version,
             resource_version_match=resource_version_match,
         )
-        self._sink.prepare(page.items, first_page=not continue_token)
+        # Transforms and interning of a page's objects take a worker thread, not the loop (the sink is thread-safe).
+        await asyncio.to_thread(self._sink.prepare, page.items, first_page=not continue_token)
         return page
 
     async def watch(
@@ -71,14 +72,15 @@ class _PreparingAsyncListerWatcher:
 class _SyncSignal:
     """The informer's sink, which also wakes the loop's waiters once the cache has synced."""
 
-    def __init__(self, sink: CacheSink, synced: asyncio.Event) -> None:
+    def __init__(self, sink: CacheSink, synced: asyncio.Event, loop: asyncio.AbstractEventLoop) -> None:
         self._sink = sink
         self._synced = synced
+        self._loop = loop
 
     def on_replace(self, items: list[JSONObject], resource_version: str) -> None:
-        self._sink.on_replace(items, resource_version)
+        self._sink.on_replace(items, resource_version)  # from a worker thread: see AsyncReflector
         if self._sink.synced.is_set():
-            self._synced.set()
+            wake_on_loop(self._loop, self._synced)
 
     def on_event(self, event: WatchEvent) -> None:
         self._sink.on_event(event)
@@ -127,7 +129,7 @@ class AsyncSharedIndexInformer(SharedIndexInformer):
             self._started = True
             reflector = AsyncReflector(
                 _PreparingAsyncListerWatcher(self._async_lister_watcher, self._sink),
-                _SyncSignal(self._sink, self._synced_event),
+                _SyncSignal(self._sink, self._synced_event, loop),
                 name=self.name,
                 clock=self._clock,
             )

@@ -21,26 +21,28 @@ _YIELD_EVERY = 64
 class AsyncListener(Listener):
     """Delivers notifications to one handler from a task of the running loop, awaiting ``async def`` callbacks.
 
-    Thread-safety: notifications are added from the loop's thread (the reflector's task, a resync); the health
-    and sync queries are thread-safe as in :class:`~informers.processor.Listener`.
+    Thread-safety: thread-safe as :class:`~informers.processor.Listener`: notifications may be added from any
+    thread (a relist's are, from the worker thread that applies it); the handler is only called on the loop.
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
 
     def add_all(self, notifications: Any, *, initial: bool = False) -> None:
-        """Queue ``notifications`` (see :meth:`Listener.add_all`) and wake the delivery task."""
+        """Queue ``notifications`` (see :meth:`Listener.add_all`) and wake the delivery task, from any thread."""
         super().add_all(notifications, initial=initial)
-        self._wake.set()
+        wake_on_loop(self._loop, self._wake)
 
     def start(self) -> None:
         """Start the delivery task on the running loop; a no-op if started or stopped."""
         with self._condition:
             if self._task is not None or self._stopped:
                 return
-            self._task = asyncio.get_running_loop().create_task(self._run_async(), name=self.name)
+            self._loop = asyncio.get_running_loop()
+            self._task = self._loop.create_task(self._run_async(), name=self.name)
 
     def stop(self) -> None:
         """Drop the queued notifications and cancel the delivery task (a callback in progress is cancelled)."""
@@ -101,4 +103,16 @@ class AsyncListener(Listener):
         return True
 
 
-__all__ = ["AsyncListener"]
+def wake_on_loop(loop: asyncio.AbstractEventLoop | None, event: asyncio.Event) -> None:
+    """Set ``event`` of ``loop`` from any thread (directly on the loop's own thread, else through the loop)."""
+    try:
+        running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+    except RuntimeError:
+        running = None
+    if loop is None or running is loop:
+        event.set()
+    elif not loop.is_closed():
+        loop.call_soon_threadsafe(event.set)
+
+
+__all__ = ["AsyncListener", "wake_on_loop"]

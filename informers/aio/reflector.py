@@ -57,7 +57,9 @@ class AsyncReflector(Reflector):
     Behaves as :class:`~informers.reflector.Reflector` (same arguments after the lister-watcher); run it with
     ``await reflector.run_async()`` in a task and cancel the task to stop it. The sink is called from that task.
 
-    Thread-safety: :meth:`status` and :attr:`state` are thread-safe; :meth:`run_async` runs in one task.
+    Thread-safety: :meth:`status` and :attr:`state` are thread-safe; :meth:`run_async` runs in one task. The sink is
+    called from that task, except for whole states (the last list page, a streaming list's end), which it gets
+    from a worker thread so that the loop is not held while thousands of objects are stored.
     """
 
     def __init__(self, lister_watcher: AsyncListerWatcher, sink: ReflectorSink, **options: object) -> None:
@@ -84,7 +86,12 @@ class AsyncReflector(Reflector):
             while True:
                 state = self._state
                 outcome = await self._perform_async(state, state.phase)
-                self._apply(state, outcome)
+                if _may_replace(state, outcome):
+                    # A whole state replaces the cache at once: thousands of objects stored, indexed and diffed
+                    # would hold the loop for a large part of a second; the sink is thread-safe.
+                    await asyncio.to_thread(self._apply, state, outcome)
+                else:
+                    self._apply(state, outcome)
         finally:
             guard.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -172,6 +179,17 @@ class AsyncReflector(Reflector):
         if self._watchdog.held() is stream:
             self._async_events = None
         super()._release(stream)
+
+
+def _may_replace(state: ReflectorState, outcome: Outcome) -> bool:
+    """Whether taking ``outcome`` may deliver a whole state: a list page, or a streaming list's closing bookmark."""
+    if isinstance(outcome, PageReceived):
+        return True
+    return (
+        isinstance(state.phase, StreamingList)
+        and isinstance(outcome, EventReceived)
+        and outcome.event.type == "BOOKMARK"
+    )
 
 
 async def _cancellable(awaitable: Awaitable[_T], cancellation: Cancellation) -> _T:
