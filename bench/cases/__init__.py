@@ -61,6 +61,7 @@ CATALOG: tuple[CaseInfo, ...] = (
             ("p2-official-informer", "kubernetes.informer.SharedInformer to all ADDED"),
         ],
     ),
+    *_family("P2", "async_listing", [("p2-dynaclient-async-informer", "informers.aio factory to wait_for_cache_sync")]),
     *_family("P2", "clientgo", [("p2-clientgo-informer", "client-go dynamic informer to HasSynced (Go)")]),
     *_family(
         "P3",

@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import json
 import ssl
+import time
 from collections.abc import Awaitable, Callable, Coroutine
 from typing import Any
 
 from bench.cases.listing import PAGE, _dict_name, _measure, _model_name
-from bench.measure import Metrics, case_main
+from bench.measure import Metrics, case_main, current_rss_bytes, expect_count, peak_rss_bytes, timed
 from bench.peers import peer
 from bench.target import ID_LABEL, RESOURCE, BenchTarget
 
@@ -139,7 +140,49 @@ def kr8s_async_list(target: BenchTarget) -> Metrics:
     return metrics
 
 
+def dynaclient_async_informer(target: BenchTarget) -> Metrics:
+    """P2 on the loop: an AsyncSharedInformerFactory to ``wait_for_cache_sync``, then every add handled."""
+    from dynaclient.aio import AsyncDynamicClient
+    from informers.aio import AsyncSharedInformerFactory
+
+    async def run() -> Metrics:
+        async with AsyncDynamicClient.from_kubeconfig(target.kubeconfig) as client:
+            await client.resource(RESOURCE)  # discovery before the clock starts, as in P1
+            rss_before = current_rss_bytes()
+            with timed() as timing:
+                async with AsyncSharedInformerFactory(client, namespace=target.namespace) as factory:
+                    informer = await factory.for_resource(RESOURCE)
+                    handled = asyncio.Event()
+                    left = [target.objects]
+
+                    def on_add(obj: Any) -> None:
+                        left[0] -= 1
+                        if left[0] == 0:
+                            handled.set()
+
+                    informer.add_event_handler(on_add=on_add)
+                    started = time.perf_counter()
+                    factory.start()
+                    if not all((await factory.wait_for_cache_sync(target.timeout)).values()):
+                        raise TimeoutError("the informer did not sync")
+                    synced = time.perf_counter() - started
+                    await asyncio.wait_for(handled.wait(), target.timeout)
+                    handler_seconds = time.perf_counter() - started
+                    expect_count("informer cache", len(informer.store.list_keys()), target.objects)
+        return {
+            "seconds": synced,
+            "handler_seconds": handler_seconds,
+            "cpu_seconds": timing.cpu_seconds,
+            "objects": target.objects,
+            "peak_rss_bytes": peak_rss_bytes(),
+            "rss_growth_per_json_byte": (peak_rss_bytes() - rss_before) / target.json_bytes,
+        }
+
+    return asyncio.run(run())
+
+
 CASES = {
+    "p2-dynaclient-async-informer": dynaclient_async_informer,
     "p1-dynaclient-async": dynaclient_async_list,
     "p1-raw-aiohttp": raw_aiohttp_list,
     "p1-raw-httpx": raw_httpx_list,
