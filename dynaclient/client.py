@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import replace
@@ -14,14 +15,14 @@ from dynaclient._types import JSONObject
 from dynaclient.auth.base import AuthProvider
 from dynaclient.exceptions import (
     APIError,
-    ConnectError,
+    ConnectionLostError,
     DecodeError,
     RequestCancelled,
-    TLSError,
     TransportError,
     TransportTimeout,
     api_error_from_status,
 )
+from dynaclient.rate_limit import TokenBucketRateLimiter
 from dynaclient.request import JSON_CONTENT_TYPE, Request, Response
 from dynaclient.transport.base import BaseTransport
 
@@ -29,6 +30,12 @@ logger = logging.getLogger("dynaclient")
 
 DEFAULT_MAX_RETRIES = 10
 """client-go's ``maxRetries`` for 429/5xx answers that carry ``Retry-After`` (rest/with_retry.go)."""
+
+DEFAULT_MAX_RETRY_WAIT = 60.0
+"""The longest ``Retry-After`` obeyed; a longer one is not waited for: the error is raised with its ``retry_after``."""
+
+_LOST_CONNECTION_WAIT = 1.0
+"""client-go retries a GET whose connection was lost as a synthetic 500 with ``Retry-After: 1``."""
 
 # The reason client-go synthesises for a non-Status error body, by code (apimachinery errors.NewGenericServerResponse).
 _SYNTHESISED_REASONS = {
@@ -47,21 +54,36 @@ _SYNTHESISED_REASONS = {
     504: "Timeout",
 }
 
+Waiter = Callable[[threading.Event, float], bool]
+"""Waits up to the given seconds for the event; returns whether it was set (``threading.Event.wait``)."""
+
 
 class APIClient:
-    """Sends requests through a transport, adding authentication, retries and typed errors.
+    """Sends requests through a transport, adding authentication, retries, rate limiting and typed errors.
 
     Every transport gets the same behaviour: the ``Authorization`` header from ``auth``; one retry after a 401
     when the credential could be refreshed (exec plugins, token files); up to ``max_retries`` retries of 429
     and 5xx answers that carry an integer ``Retry-After`` (client-go ``rest/with_retry.go``); retries of GETs
-    whose connection was lost; and a typed :class:`~dynaclient.exceptions.APIError` for every error Status.
+    whose connection was lost (:class:`~dynaclient.exceptions.ConnectionLostError`; nothing else that failed
+    without an answer is retried: it would fail again); and a typed :class:`~dynaclient.exceptions.APIError`
+    for every error Status.
+
+    A request read whole (not a stream) with a ``timeout`` gets that long in total: rate-limiter waits,
+    ``Retry-After`` waits and retries included. A wait that would end past that deadline, or a ``Retry-After``
+    above ``max_retry_wait``, is not started: the error is raised at once. Every wait ends early, with
+    :class:`~dynaclient.exceptions.RequestCancelled`, when the request's cancellation fires or :meth:`close` is
+    called.
 
     Args:
         transport: how requests reach the server.
         auth: supplies credentials per request; ``None`` when the transport authenticates (kubectl).
         namespace: the default namespace (from the kubeconfig context or the service account).
         max_retries: retries for throttled or failed requests.
-        sleep: waits between retries (injectable for tests).
+        max_retry_wait: the longest ``Retry-After`` (seconds) waited for.
+        rate_limiter: a client-side limit on requests per second, such as
+            :class:`~dynaclient.rate_limit.TokenBucketRateLimiter`; ``None`` sends without limit.
+        clock: monotonic seconds, for deadlines.
+        wait: blocks on an event for at most some seconds (injectable for tests).
 
     Thread-safety: thread-safe, if the transport and auth provider are (all of dynaclient's are).
     """
@@ -73,13 +95,22 @@ class APIClient:
         auth: AuthProvider | None = None,
         namespace: str = "default",
         max_retries: int = DEFAULT_MAX_RETRIES,
-        sleep: Callable[[float], None] = time.sleep,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
+        rate_limiter: TokenBucketRateLimiter | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        wait: Waiter = threading.Event.wait,
     ) -> None:
         self.transport = transport
         self.auth = auth
         self.namespace = namespace
         self.max_retries = max_retries
-        self._sleep = sleep
+        self.max_retry_wait = max_retry_wait
+        self.rate_limiter = rate_limiter
+        self._clock = clock
+        self._wait = wait
+        self._closing = threading.Event()
+        self._waiters_lock = threading.Lock()
+        self._waiters: set[threading.Event] = set()
 
     def __repr__(self) -> str:
         return f"<APIClient transport={self.transport.name} namespace={self.namespace}>"
@@ -91,7 +122,12 @@ class APIClient:
         self.close()
 
     def close(self) -> None:
-        """Close the transport."""
+        """Interrupt every wait between retries and close the transport."""
+        self._closing.set()
+        with self._waiters_lock:
+            waiters = list(self._waiters)
+        for woken in waiters:
+            woken.set()
         self.transport.close()
 
     def send(self, request: Request) -> Response:
@@ -99,16 +135,27 @@ class APIClient:
 
         Raises:
             APIError: the server answered with an error; the subclass follows the code and reason.
-            TransportError: no response could be obtained.
+            TransportError: no response could be obtained; :class:`TransportTimeout` when the deadline passed,
+                :class:`RequestCancelled` when cancelled or the client closed during a wait.
         """
+        deadline = None
+        if request.timeout is not None and request.expect != "stream":
+            deadline = self._clock() + request.timeout
         reauthenticated = False
         attempt = 0
         while True:
+            self._throttle(request, deadline)
             try:
+<<<<<<< HEAD
                 response = self.transport.send(self.authenticated(request, self.auth))
             except TransportError as exc:
                 wait = transport_retry_wait(request, exc, attempt, self.max_retries)
                 if wait is None:
+=======
+                response = self.transport.send(self._authenticated(self._remaining(request, deadline)))
+            except TransportError as exc:
+                if not self._retry_transport_error(request, exc, attempt, deadline):
+>>>>>>> main
                     raise
                 self._sleep(wait)
                 attempt += 1
@@ -119,12 +166,29 @@ class APIClient:
                 response.close()
                 reauthenticated = True
                 continue
+<<<<<<< HEAD
             wait = response_retry_wait(request, response, attempt, self.max_retries)
             if wait is None:
                 raise error_from_response(response, request)
             response.close()
             self._sleep(wait)
             attempt += 1
+=======
+            wait = _retry_after(response)
+            if (
+                wait is not None
+                and attempt < self.max_retries
+                and (response.status == 429 or response.status >= 500)
+                and wait <= self.max_retry_wait
+                and self._fits(wait, deadline)
+            ):
+                response.close()
+                logger.debug("%s %s: %d, retrying in %ss", request.method, request.path, response.status, wait)
+                self._pause(wait, request)
+                attempt += 1
+                continue
+            raise error_from_response(response, request)
+>>>>>>> main
 
     def request(
         self,
@@ -160,6 +224,7 @@ class APIClient:
             headers = auth.headers()
         return request.with_headers(headers) if headers else request
 
+<<<<<<< HEAD
 
 def transport_retry_wait(request: Request, exc: TransportError, attempt: int, max_retries: int) -> float | None:
     """Seconds to wait before retrying after ``exc``, or ``None`` when it is final (shared by sync and async clients).
@@ -195,11 +260,68 @@ def response_retry_wait(request: Request, response: Response, attempt: int, max_
         return None
     logger.debug("%s %s: %d, retrying in %ss", request.method, request.path, response.status, wait)
     return wait
+=======
+    def _retry_transport_error(
+        self, request: Request, exc: TransportError, attempt: int, deadline: float | None
+    ) -> bool:
+        # client-go retries a lost connection for GET only (rest/request.go IsRetryableError); a refused connection,
+        # a TLS failure, a timeout, a cancellation or a kubectl failure would only fail again.
+        if request.method != "GET" or request.expect == "stream" or not isinstance(exc, ConnectionLostError):
+            return False
+        if attempt >= self.max_retries or not self._fits(_LOST_CONNECTION_WAIT, deadline):
+            return False
+        logger.debug("%s %s: %s, retrying in 1s", request.method, request.path, exc)
+        self._pause(_LOST_CONNECTION_WAIT, request)
+        return True
+>>>>>>> main
+
+    def _throttle(self, request: Request, deadline: float | None) -> None:
+        if self.rate_limiter is None:
+            return
+        budget = None if deadline is None else max(0.0, deadline - self._clock())
+        wait = self.rate_limiter.reserve(budget)
+        if wait is None:
+            raise TransportTimeout(
+                f"{request.method} {request.path}: the client rate limit "
+                f"({self.rate_limiter.qps:g}/s) leaves no time within {request.timeout}s"
+            )
+        if wait > 0:
+            self._pause(wait, request)
+
+    def _fits(self, seconds: float, deadline: float | None) -> bool:
+        return deadline is None or self._clock() + seconds < deadline
+
+    def _remaining(self, request: Request, deadline: float | None) -> Request:
+        if deadline is None:
+            return request
+        remaining = deadline - self._clock()
+        if remaining <= 0:
+            raise TransportTimeout(f"{request.method} {request.path}: timed out after {request.timeout}s")
+        return replace(request, timeout=remaining)
+
+    def _pause(self, seconds: float, request: Request) -> None:
+        """Wait ``seconds``, ending early with RequestCancelled on the request's cancellation or :meth:`close`."""
+        woken = threading.Event()
+        cancellation = request.cancellation
+        unregister = cancellation.on_cancel(woken.set) if cancellation is not None else None
+        with self._waiters_lock:
+            self._waiters.add(woken)
+        try:
+            if self._closing.is_set() or self._wait(woken, seconds):
+                raise RequestCancelled(f"{request.method} {request.path}: cancelled while waiting to retry")
+        finally:
+            if unregister is not None:
+                unregister()
+            with self._waiters_lock:
+                self._waiters.discard(woken)
 
 
-def _retry_after(response: Response) -> int | None:
-    value = response.headers.get("retry-after", "")
-    return int(value) if value.isdigit() else None
+def _retry_after(response: Response) -> float | None:
+    """The integer seconds of ``Retry-After`` (client-go ``checkWait``); ``inf`` for absurdly many digits."""
+    value = response.headers.get("retry-after", "").strip()
+    if not value.isascii() or not value.isdigit():
+        return None
+    return float(value) if len(value) <= 12 else float("inf")
 
 
 def decode_json(data: bytes, *, what: str, pieces: bool = True) -> JSONObject:
@@ -263,10 +385,17 @@ def with_query(request: Request, **params: str) -> Request:
 
 __all__ = [
     "DEFAULT_MAX_RETRIES",
+<<<<<<< HEAD
     "APIClient",
     "decode_json",
     "error_from_response",
     "response_retry_wait",
     "transport_retry_wait",
+=======
+    "DEFAULT_MAX_RETRY_WAIT",
+    "APIClient",
+    "decode_json",
+    "error_from_response",
+>>>>>>> main
     "with_query",
 ]

@@ -16,6 +16,7 @@ from dynaclient.auth.base import NoAuth
 from dynaclient.client import APIClient
 from dynaclient.config import SERVICE_ACCOUNT_ROOT, ClientConfig, load_incluster_config, load_kubeconfig
 from dynaclient.exceptions import DynaclientError, NoClientError
+from dynaclient.rate_limit import TokenBucketRateLimiter
 from dynaclient.transport.http import HTTPTransport
 from dynaclient.transport.kubectl import KubectlRawTransport
 
@@ -28,6 +29,7 @@ PROBE_TIMEOUT = 5.0
 """Seconds each auto-detection candidate has to answer ``GET /api``."""
 
 
+<<<<<<< HEAD
 class TransportOptions(TypedDict):
     """The keyword arguments of the HTTP transports (sync and asyncio) that come from a configuration."""
 
@@ -40,7 +42,15 @@ class TransportOptions(TypedDict):
 
 
 def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> APIClient:
+=======
+def client_from_config(
+    config: ClientConfig, *, name: str = "kubeconfig", rate_limiter: TokenBucketRateLimiter | None = None
+) -> APIClient:
+>>>>>>> main
     """Return a client for ``config`` over the HTTP transport.
+
+    ``rate_limiter`` limits the requests per second, as client-go's ``QPS`` and ``Burst`` do
+    (``TokenBucketRateLimiter(qps=5, burst=10)`` are client-go's defaults); ``None`` sends without limit.
 
     The client certificate comes from the configuration or, when an exec plugin supplies one, from the auth
     provider at each connection (so a rotated certificate is used as soon as it is issued).
@@ -67,6 +77,7 @@ def transport_options(config: ClientConfig) -> TransportOptions:
     def certificate() -> tuple[bytes, bytes] | None:
         return static or auth.client_certificate()
 
+<<<<<<< HEAD
     return {
         "ca_data": config.ca_data,
         "insecure_skip_tls_verify": config.insecure_skip_tls_verify,
@@ -75,6 +86,19 @@ def transport_options(config: ClientConfig) -> TransportOptions:
         "proxy_url": config.proxy_url,
         "disable_compression": config.disable_compression,
     }
+=======
+    transport = HTTPTransport(
+        config.server,
+        ca_data=config.ca_data,
+        insecure_skip_tls_verify=config.insecure_skip_tls_verify,
+        tls_server_name=config.tls_server_name,
+        client_certificate=certificate,
+        proxy_url=config.proxy_url,
+        disable_compression=config.disable_compression,
+        name=name,
+    )
+    return APIClient(transport, auth=auth, namespace=config.namespace, rate_limiter=rate_limiter)
+>>>>>>> main
 
 
 def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
@@ -83,11 +107,19 @@ def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
 
 
 def kubectl_raw_client(
-    kubeconfig: str | os.PathLike[str] | None = None, context: str | None = None, *, kubectl: str | None = None
+    kubeconfig: str | os.PathLike[str] | None = None,
+    context: str | None = None,
+    *,
+    kubectl: str | None = None,
+    env: Mapping[str, str] | None = None,
 ) -> APIClient:
-    """Return a client that runs ``kubectl get/create/replace/delete --raw`` for every request."""
+    """Return a client that runs ``kubectl get/create/replace/delete --raw`` for every request.
+
+    ``env`` is kubectl's environment (``None``: this process's), so kubectl reads ``KUBECONFIG`` (every file of
+    it) and ``HOME`` from it as it would from a shell.
+    """
     transport = KubectlRawTransport(
-        kubectl=kubectl, kubeconfig=os.fspath(kubeconfig) if kubeconfig else None, context=context
+        kubectl=kubectl, kubeconfig=os.fspath(kubeconfig) if kubeconfig else None, context=context, env=env
     )
     return APIClient(transport)
 
@@ -105,14 +137,13 @@ def default_candidates(
     """Return the auto-detection candidates in the order they are tried: in-cluster, kubeconfig, proxy, kubectl.
 
     Args:
-        env: the environment to read (``KUBERNETES_SERVICE_*``, ``KUBECONFIG``, ``HOME``, ``KUBECTL``).
+        env: the environment to read (``KUBERNETES_SERVICE_*``, ``KUBECONFIG``, ``HOME``, ``KUBECTL``); kubectl runs
+            with exactly this environment. ``None`` reads this process's.
         serviceaccount_root: the service-account directory of a pod.
         proxy_url: where to look for a running ``kubectl proxy``.
         kubectl: the kubectl executable (default ``KUBECTL``, else ``kubectl`` on PATH).
     """
     environ = os.environ if env is None else env
-    kubeconfig = environ.get("KUBECONFIG") if env is not None else None
-    single = kubeconfig if kubeconfig and os.pathsep not in kubeconfig else None
     return [
         (
             "in-cluster",
@@ -120,7 +151,7 @@ def default_candidates(
         ),
         ("kubeconfig", lambda: client_from_config(load_kubeconfig(env=environ), name="kubeconfig")),
         ("kubectl-proxy", lambda: kubectl_proxy_client(proxy_url)),
-        ("kubectl-raw", lambda: kubectl_raw_client(single, kubectl=kubectl or environ.get("KUBECTL"))),
+        ("kubectl-raw", lambda: kubectl_raw_client(kubectl=kubectl, env=env)),
     ]
 
 

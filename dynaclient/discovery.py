@@ -15,8 +15,11 @@ import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Literal
+
+from cachetools import TLRUCache
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient, decode_json
@@ -32,7 +35,7 @@ from dynaclient.discovery_documents import (
     parse_aggregated,
     resources_from_resource_list,
 )
-from dynaclient.exceptions import APIError, DecodeError, NotFoundError, ResourceNotFoundError
+from dynaclient.exceptions import APIError, DecodeError, NotFoundError, ResourceNotFoundError, UnsupportedRequestError
 from dynaclient.gvr import GroupVersion
 from dynaclient.request import JSON_CONTENT_TYPE, Request
 
@@ -49,6 +52,20 @@ DISCOVERY_TIMEOUT = 32.0
 _LEGACY_WORKERS = 8
 
 
+_CURRENT = "current"
+
+
+@dataclass(frozen=True, slots=True)
+class _Fetched:
+    """A discovery result and when it was fetched (on the discovery clock).
+
+    Thread-safety: immutable.
+    """
+
+    snapshot: DiscoverySnapshot
+    at: float
+
+
 class Discovery:
     """The server's API groups and resources, fetched once and cached in memory (TTL) and on disk.
 
@@ -60,7 +77,8 @@ class Discovery:
         server: the server URL that names the disk cache directory; defaults to the transport's ``server``. Without
             one the disk cache is disabled.
         use_legacy_discovery: skip aggregated discovery and walk every group/version (client-go
-            ``UseLegacyDiscovery``).
+            ``UseLegacyDiscovery``). A transport that refuses the aggregated ``Accept`` (kubectl ``--raw``) gets the
+            legacy walk without asking.
         clock: monotonic seconds, for the memory TTL and :meth:`age`.
         wall_clock: epoch seconds, for the fetch time kept in the disk cache.
 
@@ -89,8 +107,10 @@ class Discovery:
             self._disk = DiscoveryDiskCache(cache_dir or default_cache_root(), server)
         self._lock = threading.Lock()
         self._counter_lock = threading.Lock()
-        self._snapshot: DiscoverySnapshot | None = None
-        self._fetched_at = 0.0  # on self.clock
+        # The current result, expiring ttl seconds after it was fetched (a result read from disk is older already).
+        self._memory: TLRUCache[str, _Fetched] = TLRUCache(
+            maxsize=1, ttu=lambda _key, fetched, _now: fetched.at + self.ttl, timer=clock
+        )
         self._skip_disk = False
         self._requests_made = 0
 
@@ -120,14 +140,14 @@ class Discovery:
             TransportError: the server could not be reached.
         """
         with self._lock:
-            if self._snapshot is not None and self.clock() - self._fetched_at < self.ttl:
-                return self._snapshot
-            return self._load_locked()
+            fetched = self._memory.get(_CURRENT)
+            return fetched.snapshot if fetched is not None else self._load_locked()
 
     def age(self) -> float:
-        """Return the seconds since the current result was fetched from the server (``inf`` before the first)."""
+        """Return the seconds since the current result was fetched from the server (``inf`` when there is none)."""
         with self._lock:
-            return float("inf") if self._snapshot is None else self.clock() - self._fetched_at
+            fetched = self._memory.get(_CURRENT)
+            return float("inf") if fetched is None else self.clock() - fetched.at
 
     def resources(self) -> list[APIResource]:
         """Return every resource at every served version, in group then version preference order."""
@@ -166,14 +186,28 @@ class Discovery:
     def invalidate(self) -> None:
         """Forget the cached result; the next read fetches from the server, ignoring the disk cache."""
         with self._lock:
-            self._snapshot = None
+            self._memory.clear()
             self._skip_disk = True
 
-    def refresh(self) -> DiscoverySnapshot:
-        """Fetch from the server now, replacing the memory and disk caches; return the new result."""
+    def refresh(self, *, unless_fetched_since: float | None = None) -> DiscoverySnapshot:
+        """Fetch from the server now, replacing the memory and disk caches; return the new result.
+
+        Args:
+            unless_fetched_since: a time on :attr:`clock`; when the current result was fetched at or after it
+                (another thread refreshed meanwhile), that result is returned without a request.
+        """
         with self._lock:
+            fetched = self._memory.get(_CURRENT)
+            if fetched is not None and unless_fetched_since is not None and fetched.at >= unless_fetched_since:
+                return fetched.snapshot
             self._skip_disk = True
             return self._load_locked()
+
+    def fetched_since(self, moment: float) -> bool:
+        """Whether the current result was fetched from the server at or after ``moment`` (on :attr:`clock`)."""
+        with self._lock:
+            fetched = self._memory.get(_CURRENT)
+            return fetched is not None and fetched.at >= moment
 
     # -- loading ---------------------------------------------------------------------------------------------
 
@@ -193,8 +227,7 @@ class Discovery:
         return self._keep_locked(snapshot, fetched_at=self.clock())
 
     def _keep_locked(self, snapshot: DiscoverySnapshot, *, fetched_at: float) -> DiscoverySnapshot:
-        self._snapshot = snapshot
-        self._fetched_at = fetched_at
+        self._memory[_CURRENT] = _Fetched(snapshot, fetched_at)
         return snapshot
 
     def _fetch(self) -> DiscoverySnapshot:
@@ -234,7 +267,7 @@ class Discovery:
     def _get_root(self, path: str) -> tuple[JSONObject, bool]:
         """GET /api or /apis asking for aggregated discovery; return the document and whether it is aggregated."""
         try:
-            response = self._send(Request("GET", path, accept=self._accept, timeout=DISCOVERY_TIMEOUT))
+            response = self._send_root(path)
         except NotFoundError:
             if path == "/apis":
                 raise
@@ -243,6 +276,18 @@ class Discovery:
             return {}, True
         document = decode_json(response[0], what=f"GET {path}")
         return document, is_aggregated(response[1])
+
+    def _send_root(self, path: str) -> tuple[bytes, str]:
+        request = Request("GET", path, accept=self._accept, timeout=DISCOVERY_TIMEOUT)
+        try:
+            return self._send(request)
+        except UnsupportedRequestError:
+            if self._accept == JSON_CONTENT_TYPE:
+                raise
+        # The transport carries only plain JSON (kubectl --raw): walk the legacy documents from now on.
+        logger.debug("discovery: the transport refuses aggregated discovery; using the legacy documents")
+        self._accept = JSON_CONTENT_TYPE
+        return self._send(replace(request, accept=JSON_CONTENT_TYPE))
 
     def _walk(self, group_versions: list[GroupVersion]) -> list[list[APIResource] | str]:
         if not group_versions:

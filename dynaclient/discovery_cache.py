@@ -73,7 +73,7 @@ class DiscoveryDiskCache:
             snapshot = _snapshot_from_json(data, self.server)
         except FileNotFoundError:
             return None
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+        except (OSError, ValueError, KeyError, TypeError, RecursionError) as exc:
             logger.warning("ignoring unreadable discovery cache %s: %s", self.path, exc)
             return None
         if not 0 <= now - snapshot.fetched_at < ttl:

@@ -5,7 +5,7 @@ scope for a cluster-scoped resource and *all namespaces* for list, watch and del
 one. The single-object verbs of a namespaced resource need a namespace: from :meth:`ResourceClient.namespace`, else
 from the body's ``metadata.namespace`` (create, update, apply), else they raise
 :class:`~dynaclient.exceptions.NamespaceScopeError` before any request is sent. The kubeconfig's default
-namespace (:attr:`DynamicClient.namespace`) is never applied implicitly, so a missing namespace never silently
+namespace (:attr:`DynamicClient.default_namespace`) is never applied implicitly, so a missing namespace never silently
 targets ``default``.
 """
 
@@ -65,8 +65,8 @@ class DynamicClient:
     def from_api_client(cls, api_client: APIClient, *, timeout: float | None = DEFAULT_TIMEOUT) -> DynamicClient:
         """Build a client that resolves resources through discovery (with its default caches), fetched on first use.
 
-        A name discovery does not know yet (a CRD created a moment ago) refreshes discovery, at most once per
-        :data:`~dynaclient.restmapper.DEFAULT_MIN_REFRESH_INTERVAL` seconds.
+        A name discovery does not know yet (a CRD created a moment ago) refreshes discovery at once (rate-limited:
+        see :class:`~dynaclient.restmapper.RESTMapper`).
         """
         return cls(api_client, RESTMapper(Discovery(api_client)), timeout=timeout)
 
@@ -83,8 +83,17 @@ class DynamicClient:
         return f"<DynamicClient {self.api_client!r}>"
 
     @property
+    def default_namespace(self) -> str:
+        """The namespace to use when none is given: the kubeconfig context's, or the pod's (in-cluster).
+
+        ``default`` when the configuration names none. It is what kubectl and ``dynaclient`` (the command line) use
+        without ``-n``; the library applies it only where a function says so (manifests without a namespace).
+        """
+        return self.api_client.namespace
+
+    @property
     def namespace(self) -> str:
-        """The default namespace of the configuration (kubeconfig context or service account)."""
+        """The same as :attr:`default_namespace` (the older name)."""
         return self.api_client.namespace
 
     @overload

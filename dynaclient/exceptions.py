@@ -10,6 +10,7 @@ The tree::
     ├── AuthError                                     credentials could not be obtained (exec plugin, token file)
     ├── TransportError                                no HTTP response was obtained
     │   ├── ConnectError                              connection refused, DNS, proxy, subprocess could not start
+    │   ├── ConnectionLostError                       the connection broke before the response was complete
     │   ├── TLSError                                  certificate verification or handshake failed
     │   ├── TransportTimeout(TransportError, TimeoutError)
     │   ├── RequestCancelled                          the request was cancelled from another thread
@@ -28,15 +29,20 @@ The tree::
     │   ├── TooManyRequestsError       429, with ``retry_after``
     │   └── ServerError                5xx
     ├── DecodeError(DynaclientError, ValueError)      a body or watch frame that is not the JSON expected
+    │   ├── ContinueTokenLoopError                    a list whose continue tokens go round in a loop
     │   └── WatchFrameTooLargeError                   a watch frame longer than the 16 MiB cap
     ├── GroupVersionError(DynaclientError, ValueError)   a group/version or resource string that does not parse
     ├── SelectorError(DynaclientError, ValueError)    a label or field selector (or a key or value) is invalid
     ├── ResourceRequestError(DynaclientError, ValueError)   a request cannot be built (bad name, options)
     │   └── NamespaceScopeError                       namespace given for a cluster-scoped resource, or missing
     ├── FieldTypeError(DynaclientError, TypeError)    a typed nested accessor met the wrong JSON type
-    └── DiscoveryError                                discovery failed or a resource cannot be resolved
-        └── ResourceNotFoundError(DiscoveryError, LookupError)
-            └── AmbiguousResourceError                several resources match; ``candidates`` lists them
+    ├── DiscoveryError                                discovery failed or a resource cannot be resolved
+    │   └── ResourceNotFoundError(DiscoveryError, LookupError)
+    │       └── AmbiguousResourceError                several resources match; ``candidates`` lists them
+    ├── WaitTimeoutError(DynaclientError, TimeoutError)   a wait ended before its condition held; ``last`` state
+    ├── ObjectFailedError                             kstatus says an awaited object failed (it will not get ready)
+    └── ManifestError(DynaclientError, ValueError)    a manifest cannot be loaded, resolved or applied; names the
+                                                      file and the document
 
 Messages start in lower case, state facts, and never contain a credential.
 """
@@ -50,10 +56,29 @@ from dynaclient._types import JSONObject
 
 
 class DynaclientError(Exception):
-    """Base class of every error raised by dynaclient and informers.
+    r"""Base class of every error raised by dynaclient and informers.
+
+    Text in a message may come from a server, a kubeconfig or an exec plugin; its terminal control characters are
+    escaped as kubectl escapes them (cli-runtime ``printers.EscapeTerminal``: ESC as ``^[``, CR as ``\r``), so an
+    ANSI sequence in a plugin's ``installHint`` or a server's message cannot rewrite the user's terminal.
 
     Thread-safety: immutable once raised.
     """
+
+    def __init__(self, *args: object) -> None:
+        super().__init__(*(escape_terminal(arg) if isinstance(arg, str) else arg for arg in args))
+
+
+def escape_terminal(text: str) -> str:
+    r"""Escape the terminal control characters kubectl escapes in what it prints (cli-runtime terminal.go).
+
+    >>> escape_terminal("hint\x1b[2J\x1b[31mred\rover")
+    'hint^[[2J^[[31mred\\rover'
+    """
+    return text.translate(_TERMINAL_ESCAPES)
+
+
+_TERMINAL_ESCAPES = str.maketrans({"\x1b": "^[", "\r": "\\r"})
 
 
 class ConfigError(DynaclientError):
@@ -102,6 +127,10 @@ class TransportError(DynaclientError):
 
 class ConnectError(TransportError):
     """The server could not be reached (refused, unresolvable, proxy failure, kubectl missing)."""
+
+
+class ConnectionLostError(TransportError):
+    """The connection was lost before the whole response arrived; a GET is retried, as client-go does."""
 
 
 class TLSError(TransportError):
@@ -232,6 +261,10 @@ class DecodeError(DynaclientError, ValueError):
     """A response body or watch frame was not the JSON that was expected."""
 
 
+class ContinueTokenLoopError(DecodeError):
+    """A paginated list got a continue token it had already followed: the server's pages go round in a loop."""
+
+
 class WatchFrameTooLargeError(DecodeError):
     """A watch frame grew past the size cap without ending (client-go's framer refuses frames over 16 MiB).
 
@@ -290,6 +323,50 @@ class AmbiguousResourceError(ResourceNotFoundError):
     def __init__(self, message: str, *, candidates: list[str]) -> None:
         self.candidates = candidates
         super().__init__(f"{message}: candidates are {', '.join(candidates)}")
+
+
+class WaitTimeoutError(DynaclientError, TimeoutError):
+    """A wait ended before its condition held.
+
+    Attributes:
+        last: the last state seen of the object (``None``: it did not exist).
+    """
+
+    def __init__(self, message: str, *, last: JSONObject | None) -> None:
+        self.last = last
+        super().__init__(message)
+
+
+class ObjectFailedError(DynaclientError):
+    """An awaited object reached a state kstatus calls Failed (a Job failed, a rollout exceeded its deadline).
+
+    Attributes:
+        object: the object in that state.
+    """
+
+    def __init__(self, message: str, *, obj: JSONObject) -> None:
+        self.object = obj
+        super().__init__(message)
+
+
+class ManifestError(DynaclientError, ValueError):
+    """A manifest cannot be loaded, resolved or applied; the message names the file and the document.
+
+    When the server refused the object, ``__cause__`` is its :class:`APIError`.
+
+    Attributes:
+        source: the file (or ``<string>``, ``<stdin>``) the object came from.
+        document: the 1-based index of the YAML document in that source (0 when the whole source is at fault).
+        line: the 1-based line where the document (or the syntax error) is, when known, else 0.
+    """
+
+    def __init__(self, message: str, *, source: str, document: int = 0, line: int = 0) -> None:
+        self.source = source
+        self.document = document
+        self.line = line
+        where = f"{source} document {document}" if document else source
+        at = f" (line {line})" if line else ""
+        super().__init__(f"{where}{at}: {message}")
 
 
 _BY_CODE: dict[int, type[APIError]] = {
@@ -395,10 +472,12 @@ __all__ = [
     "InClusterConfigError",
     "InvalidError",
     "KubeconfigError",
+    "ManifestError",
     "MethodNotAllowedError",
     "NamespaceScopeError",
     "NoClientError",
     "NotFoundError",
+    "ObjectFailedError",
     "RequestCancelled",
     "ResourceNotFoundError",
     "ResourceRequestError",
@@ -411,6 +490,7 @@ __all__ = [
     "UnauthorizedError",
     "UnsupportedMediaTypeError",
     "UnsupportedRequestError",
+    "WaitTimeoutError",
     "WatchFrameTooLargeError",
     "api_error_from_status",
     "error_class_for",

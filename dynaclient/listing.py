@@ -7,6 +7,10 @@ server may return fewer items than ``limit``, even none. A continue token the se
 410 Expired; with ``restart_on_expired`` the pager then does what client-go's ``FullListIfExpired`` does: one
 unpaginated list with the original options.
 
+A continue token the server already returned during this list means the list would go round for ever (a broken
+aggregated API or proxy); it raises :class:`~dynaclient.exceptions.ContinueTokenLoopError` (client-go's pager
+would loop).
+
 Items are filled in place like apimachinery's ``unstructuredJSONScheme.decodeToList``: an item with neither
 ``kind`` nor ``apiVersion`` gets the list's ``apiVersion`` and the list kind without its ``List`` suffix.
 
@@ -27,7 +31,7 @@ from typing import Any, Generic, Protocol
 
 from dynaclient._list_bodies import ListDecoder, list_metadata
 from dynaclient._types import JSONObject, ObjectT
-from dynaclient.exceptions import DecodeError, GoneError
+from dynaclient.exceptions import ContinueTokenLoopError, DecodeError, GoneError
 from dynaclient.resource_options import ListOptions
 
 DEFAULT_PAGE_SIZE = 500
@@ -191,12 +195,19 @@ class ObjectList(Generic[ObjectT]):
             ahead = self._ahead(fetched)
             page = self._load_head(fetched, ahead)
             del fetched  # the body is not kept while the page is consumed
+        seen: set[str] = set()
         try:
             while True:
                 yield page, False
                 token = _continue_token(page)
                 if not token:
                     return
+                if token in seen:
+                    raise ContinueTokenLoopError(
+                        f"list of {self.kind or 'objects'}: the server returned a continue token it had returned "
+                        f"before (after {len(seen) + 1} pages); the list would never end"
+                    )
+                seen.add(token)
                 try:  # an expired token answers 410, or a 2xx Status with code 410 that decoding raises
                     if ahead is not None and ahead.token == token:
                         fetched = ahead.result()

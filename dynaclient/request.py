@@ -89,7 +89,8 @@ class Request:
         body: the request body, or ``None``.
         accept: the ``Accept`` header.
         content_type: the ``Content-Type`` of ``body``; defaults to JSON when a body is present.
-        timeout: seconds to wait for the response headers and between body reads; ``None`` means no limit.
+        timeout: for a response read whole, the seconds the whole exchange may take (body, retries and waits
+            included); for a stream, the seconds to wait for the headers and between reads. ``None``: no limit.
         expect: how the caller will consume the body; ``"stream"`` keeps the connection open for a watch.
         cancellation: raised from another thread to abort the request promptly.
 

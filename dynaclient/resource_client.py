@@ -44,12 +44,14 @@ from dynaclient.resource_request import (
     watch_request,
 )
 from dynaclient.selectors import LabelSpec, NotEqual
+from dynaclient.wait.awaiting import await_condition, await_deletion
+from dynaclient.wait.conditions import Predicate
 from dynaclient.watching import Watch
 
 DEFAULT_TIMEOUT = 120.0
-"""Seconds to wait for a response (and between its body chunks), watches excepted. Longer than kube-apiserver's
-default ``--request-timeout`` (1m), so the server's own 504 normally comes first; it guards against a dead
-connection."""
+"""Seconds a response may take in total, body, retries and waits included (watches excepted). Longer than
+kube-apiserver's default ``--request-timeout`` (1m), which also bounds lists, so the server's own 504 normally comes
+first; it guards against a dead or dripping connection."""
 
 LabelSelector = str | Mapping[str, LabelSpec] | None
 FieldSelector = str | Mapping[str, str | NotEqual] | None
@@ -442,6 +444,22 @@ class ResourceClient(Generic[ObjectT]):
             self.api_resource, namespace=self._namespace, options=options, list_options=list_options
         )
         return self._send(request)
+
+    def wait_for(self, name: str, condition: Predicate, timeout: float | None = None) -> ObjectT | None:
+        """Wait until object ``name`` satisfies ``condition`` and return that state (see :mod:`dynaclient.wait`).
+
+        Raises:
+            WaitTimeoutError: ``timeout`` seconds passed first (``None``: no limit).
+        """
+        return cast("ObjectT | None", await_condition(self, name, condition, timeout))
+
+    def wait_for_deletion(self, name: str, timeout: float | None = None) -> None:
+        """Wait until object ``name`` is gone (or replaced by a new object of that name).
+
+        Raises:
+            WaitTimeoutError: ``timeout`` seconds passed first (``None``: no limit).
+        """
+        await_deletion(self, name, timeout)
 
     def _send(self, request: Request) -> JSONObject:
         return self._decode(self._read(request), request)

@@ -2,8 +2,10 @@
 
 Paths follow client-go ``dynamic/simple.go`` ``makeURLSegments``: ``/api/{version}`` for the core group, else
 ``/apis/{group}/{version}``; then ``/namespaces/{namespace}`` when a namespace is given; then the resource, the
-name and the subresource segments. Names and namespaces are checked first, like ``validateNamespaceWithOptionalName``
-(apimachinery ``pkg/api/validation/path`` ``IsValidPathSegmentName``). Query parameters carry their wire names
+name and the subresource segments. Every segment is checked like apimachinery ``pkg/api/validation/path``
+``IsValidPathSegmentName`` (client-go ``Request.Name``/``Namespace``/``SubResource``), then percent-escaped as Go's
+``url.URL.EscapedPath`` escapes a path: a name such as ``#`` or ``cm?resourceVersion=0`` addresses that object, never
+another URL. Query parameters carry their wire names
 (spelled only here and in :mod:`dynaclient.resource_options`), sorted by key as Go's ``url.Values.Encode`` sorts.
 
 Scope: with an :class:`~dynaclient.discovery.APIResource` the builders know whether the resource is namespaced.
@@ -26,6 +28,7 @@ from __future__ import annotations
 
 import json
 from typing import Any, TypeAlias
+from urllib.parse import quote
 
 from dynaclient._types import JSONObject
 from dynaclient.discovery import APIResource
@@ -68,6 +71,7 @@ def resource_path(resource: ResourceLike, namespace: str = "", name: str = "", s
 
     Raises:
         ResourceRequestError: a segment is ``.`` or ``..`` or holds ``/`` or ``%``, or a subresource has no name.
+            Any other character is escaped: ``#`` becomes ``%23``, ``?`` ``%3F``.
         NamespaceScopeError: ``namespace`` is given for a cluster-scoped :class:`APIResource`.
 
     >>> resource_path(GroupVersionResource("apps", "v1", "deployments"), "prod", "web", "scale")
@@ -77,22 +81,20 @@ def resource_path(resource: ResourceLike, namespace: str = "", name: str = "", s
     ...
     dynaclient.exceptions.ResourceRequestError: invalid resource name 'a/b': may not contain '/'
     """
-    _check_segment("namespace", namespace)
-    _check_segment("resource name", name)
     if isinstance(resource, APIResource) and namespace and not resource.namespaced:
         raise NamespaceScopeError(f"{_describe(resource)} is cluster-scoped: it takes no namespace (got {namespace!r})")
-    segments = ["/api", resource.version] if not resource.group else ["/apis", resource.group, resource.version]
+    namespace, name = _segment("namespace", namespace), _segment("resource name", name)
+    segments = ["/api"] if not resource.group else ["/apis", _segment("group", resource.group)]
+    segments.append(_segment("version", resource.version))
     if namespace:
         segments += ["namespaces", namespace]
-    segments.append(resource.resource)
+    segments.append(_segment("resource", resource.resource))
     if name:
         segments.append(name)
     if subresource:
         if not name:
             raise ResourceRequestError(f"subresource {subresource!r} of {_describe(resource)} needs an object name")
-        for part in subresource.split("/"):
-            _check_segment("subresource", part)
-        segments.append(subresource)
+        segments += [_segment("subresource", part) for part in subresource.split("/")]
     return "/".join(segments)
 
 
@@ -332,13 +334,21 @@ def _write_query(options: WriteOptions | None, *, verb: str) -> tuple[tuple[str,
     return options.query()
 
 
-def _check_segment(what: str, value: str) -> None:
-    # apimachinery pkg/api/validation/path/name.go IsValidPathSegmentName.
+def _segment(what: str, value: str) -> str:
+    """Check one path segment (apimachinery ``IsValidPathSegmentName``) and return it escaped for a URL path.
+
+    Escaping follows Go's ``url.URL.EscapedPath`` (``shouldEscape`` with ``encodePath``): letters, digits and
+    ``-._~$&+,:;=@`` stay as they are, every other byte becomes ``%XX``.
+
+    >>> _segment("resource name", "cm?resourceVersion=0"), _segment("namespace", "prod#x"), _segment("x", "a:b@c")
+    ('cm%3FresourceVersion=0', 'prod%23x', 'a:b@c')
+    """
     if value in (".", ".."):
         raise ResourceRequestError(f"invalid {what} {value!r}: may not be '.' or '..'")
     for character in "/%":
         if character in value:
             raise ResourceRequestError(f"invalid {what} {value!r}: may not contain {character!r}")
+    return quote(value, safe="$&+,:;=@")
 
 
 def _describe(resource: ResourceLike) -> str:

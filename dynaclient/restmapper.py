@@ -14,10 +14,12 @@ Resolution follows kubectl (cli-runtime ``resource/builder.go mappingFor``) over
    kubectl silently takes the one the server lists first, which for CRDs of equal priority is alphabetical, so
    this raises :class:`~dynaclient.exceptions.AmbiguousResourceError` and lets the caller qualify the name.
 
-A lookup that finds nothing refreshes discovery and tries again, unless the current discovery result is younger
-than ``min_refresh_interval``: a CRD created while the program runs is found, and a stream of unknown names costs
-at most one refresh per interval (client-go ``DeferredDiscoveryRESTMapper`` refreshes whenever its cache is not
-fresh). A deleted CRD disappears when discovery expires (its TTL) or on :meth:`RESTMapper.reset`.
+A lookup that finds nothing refreshes discovery at once and tries again, so a CRD is usable as soon as the server
+serves it (client-go ``DeferredDiscoveryRESTMapper`` refreshes whenever its cache is not fresh). Against storms of
+unknown names: misses that overlap share one refresh (a result fetched after a lookup began counts as fresh for
+it), and refreshes are rate-limited by a token bucket, ``refresh_burst`` at once then one per
+``min_refresh_interval`` seconds; a miss beyond that fails without a request. A deleted CRD disappears when
+discovery expires (its TTL) or on :meth:`RESTMapper.reset`.
 """
 
 from __future__ import annotations
@@ -28,9 +30,13 @@ from dataclasses import dataclass
 from dynaclient.discovery import APIResource, Discovery, DiscoverySnapshot
 from dynaclient.exceptions import AmbiguousResourceError, ResourceNotFoundError
 from dynaclient.gvr import GroupResource, GroupVersionKind, GroupVersionResource, parse_resource_arg
+from dynaclient.rate_limit import TokenBucketRateLimiter
 
-DEFAULT_MIN_REFRESH_INTERVAL = 5.0
-"""Seconds a discovery result must have lived before a lookup miss refreshes it."""
+DEFAULT_MIN_REFRESH_INTERVAL = 1.0
+"""Seconds between discovery refreshes caused by lookup misses, once the burst is spent."""
+
+DEFAULT_REFRESH_BURST = 3
+"""Discovery refreshes lookup misses may cause back to back."""
 
 ResourceArg = str | GroupVersionResource | GroupVersionKind | GroupResource
 """What :meth:`RESTMapper.resource_for` accepts."""
@@ -124,14 +130,27 @@ class RESTMapper:
 
     Args:
         discovery: where the resources come from.
-        min_refresh_interval: a lookup miss refreshes discovery only when its result is at least this old.
+        min_refresh_interval: once ``refresh_burst`` refreshes are spent, lookup misses refresh discovery at most
+            once per this many seconds; ``0`` refreshes on every miss.
+        refresh_burst: refreshes misses may cause back to back.
 
     Thread-safety: thread-safe (discovery serialises fetches; the index is rebuilt per discovery result).
     """
 
-    def __init__(self, discovery: Discovery, *, min_refresh_interval: float = DEFAULT_MIN_REFRESH_INTERVAL) -> None:
+    def __init__(
+        self,
+        discovery: Discovery,
+        *,
+        min_refresh_interval: float = DEFAULT_MIN_REFRESH_INTERVAL,
+        refresh_burst: int = DEFAULT_REFRESH_BURST,
+    ) -> None:
         self.discovery = discovery
         self.min_refresh_interval = min_refresh_interval
+        self._refreshes = (
+            TokenBucketRateLimiter(1 / min_refresh_interval, refresh_burst, clock=discovery.clock)
+            if min_refresh_interval > 0
+            else None
+        )
         self._index: _Index | None = None
 
     def __repr__(self) -> str:
@@ -156,9 +175,10 @@ class RESTMapper:
             TransportError: discovery could not reach the server.
         """
         queries = _queries(arg)
+        started = self.discovery.clock()
         found = self._lookup(queries)
-        if found is None and self.discovery.age() >= self.min_refresh_interval:
-            self.discovery.refresh()
+        if found is None and self._may_refresh(started):
+            self.discovery.refresh(unless_fetched_since=started)
             found = self._lookup(queries)
         if found is None:
             failed = self.discovery.failed_group_versions
@@ -177,6 +197,11 @@ class RESTMapper:
     def reset(self) -> None:
         """Drop the discovery result; the next lookup fetches anew (``DeferredDiscoveryRESTMapper.Reset``)."""
         self.discovery.invalidate()
+
+    def _may_refresh(self, started: float) -> bool:
+        if self.discovery.fetched_since(started):
+            return False  # fetched while this lookup ran: as fresh as a refresh would be
+        return self._refreshes is None or self._refreshes.reserve(max_wait=0) is not None
 
     def _lookup(self, queries: Iterable[_Query]) -> APIResource | None:
         snapshot = self.discovery.snapshot()
@@ -229,4 +254,4 @@ def _describe(arg: ResourceArg) -> str:
     return repr(arg) if isinstance(arg, str) else f"{type(arg).__name__} {arg}"
 
 
-__all__ = ["DEFAULT_MIN_REFRESH_INTERVAL", "RESTMapper", "ResourceArg"]
+__all__ = ["DEFAULT_MIN_REFRESH_INTERVAL", "DEFAULT_REFRESH_BURST", "RESTMapper", "ResourceArg"]

@@ -1,26 +1,37 @@
 """The dynaclient demo: the quick start of the README, run end to end.
 
 ``scripts/demo`` runs it against your cluster when one is configured (in-cluster, kubeconfig, kubectl proxy or
-kubectl), else against a local kube-apiserver + etcd that it starts and stops. It:
+kubectl), else against a local cluster that it starts and stops (kube-apiserver, etcd, controllers, scheduler and
+one kwok node). It:
 
 1. creates the seed's ``Sawtooth`` custom resource definition and an instance with ``spec.size: 3``;
 2. finds the new resource without a new client (discovery refreshes on a miss) and reads ``spec.size`` with
    ``nested_get``;
 3. lists pods in ``default``;
 4. runs a shared informer whose ``on_delete`` handler pushes deleted pods onto a queue;
-5. looks pods up by label through an index.
+5. looks pods up by label through an index;
+6. on the local cluster, watches a pod turn Running on a kwok node and reads its log.
 """
 
 from __future__ import annotations
 
 import queue
+import tempfile
 import time
 import uuid
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from cluster import connect
+from cluster import connect_with_plane
 
-from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, NotFoundError, ResourceNotFoundError, nested_get
+from dynaclient import AlreadyExistsError, DynamicClient, JSONObject, nested_get
+from dynaclient.request import Request
+from dynaclient.testing.kwok import write_container_log
+from dynaclient.wait import crd_established, pod_running
 from informers import DeletedFinalStateUnknown, SharedInformerFactory, label_index
+
+if TYPE_CHECKING:
+    from dynaclient.testing import ControlPlane  # needs the testing extra; only the local cluster has one
 
 CRD: JSONObject = {
     "apiVersion": "apiextensions.k8s.io/v1",
@@ -66,16 +77,9 @@ def custom_resource(client: DynamicClient) -> None:
         print("created CustomResourceDefinition sawtooths.sawtooth.hyperledger.org")
     except AlreadyExistsError:
         print("CustomResourceDefinition sawtooths.sawtooth.hyperledger.org exists already")
-    deadline = time.monotonic() + 30
-    while True:  # served once the server has Established it; the RESTMapper refreshes discovery on a miss
-        try:
-            sawtooths = client.resource("sawtooths").namespace("default")
-            sawtooths.list().to_list()
-            break
-        except (ResourceNotFoundError, NotFoundError):
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
+    crds.wait_for("sawtooths.sawtooth.hyperledger.org", crd_established, timeout=30)
+    # Served from the moment it is Established: the RESTMapper refreshes discovery at once on a miss.
+    sawtooths = client.resource("sawtooths").namespace("default")
     name = f"example-sawtooth-{uuid.uuid4().hex[:4]}"
     sawtooths.create(
         {
@@ -121,10 +125,30 @@ def informer(client: DynamicClient) -> None:
             pods.delete(name, grace_period_seconds=0)
 
 
+def running_pod(client: DynamicClient, plane: ControlPlane) -> None:
+    pods = client.resource("pods").namespace("default")
+    name = f"hello-{uuid.uuid4().hex[:4]}"
+    created = pods.create(pod(name, "hello"))
+    print(f"pod default/{name}: {nested_get(created, 'status', 'phase')}")
+    running = pods.wait_for(name, pod_running, timeout=30)
+    print(f"pod default/{name}: Running on {nested_get(running or {}, 'spec', 'nodeName')}")
+    with tempfile.TemporaryDirectory() as tmp:
+        log = Path(tmp) / f"{name}.log"
+        write_container_log(log, ["hello from a kwok pod", "its log is a file the demo wrote"])
+        plane.serve_pod_logs("default", name, log)  # kwok serves pods/log from this file
+        request = Request("GET", f"/api/v1/namespaces/default/pods/{name}/log", accept="*/*", expect="bytes")
+        text = b"".join(client.api_client.send(request).iter_chunks()).decode()
+    for line in text.splitlines():
+        print(f"log of {name}: {line}")
+    pods.delete(name)
+
+
 def main() -> None:
-    with connect() as client:
+    with connect_with_plane(nodes=1) as (client, plane):
         custom_resource(client)
         informer(client)
+        if plane is not None:
+            running_pod(client, plane)
 
 
 if __name__ == "__main__":

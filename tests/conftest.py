@@ -7,6 +7,8 @@ conformance suite (tests/conformance).
 from __future__ import annotations
 
 import os
+import re
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -61,6 +63,21 @@ def async_client(
 def flavour(request: pytest.FixtureRequest) -> str:
     """Which client a shared scenario runs against: the threaded one or the asyncio one."""
     return str(request.param)
+
+
+@pytest.fixture
+def kubectl_proxy(kube_apiserver: ControlPlane) -> Iterator[str]:
+    """Run ``kubectl proxy --port=0`` against the plane; yield its URL."""
+    command = ["kubectl", f"--kubeconfig={kube_apiserver.kubeconfig_path}", "proxy", "--port=0"]
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proxy:
+        assert proxy.stdout is not None
+        line = proxy.stdout.readline()
+        match = re.search(r"Starting to serve on 127\.0\.0\.1:(\d+)", line)
+        assert match, f"unexpected kubectl proxy output: {line!r}"
+        try:
+            yield f"http://127.0.0.1:{match.group(1)}"
+        finally:
+            proxy.terminate()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -3,8 +3,9 @@
 The protocol follows client-go plugin/pkg/client/auth/exec/exec.go: the command runs without a shell, with the
 kubeconfig ``env`` merged over the process environment and ``KUBERNETES_EXEC_INFO`` holding an ExecCredential
 whose ``spec.interactive`` is false (dynaclient never gives plugins a terminal) and, with ``provideClusterInfo``,
-whose ``spec.cluster`` describes the cluster. The plugin prints an ExecCredential of the same apiVersion whose
-``status`` holds a bearer token or a PEM client certificate and key, and optionally an ``expirationTimestamp``.
+whose ``spec.cluster`` describes the cluster. The plugin prints (JSON or YAML) an ExecCredential of the same
+apiVersion whose ``status`` holds a bearer token or a PEM client certificate and key, and optionally an
+``expirationTimestamp``.
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
+
+import yaml
 
 from dynaclient._types import JSONObject
 from dynaclient.auth.base import AuthProvider, CredentialCache
@@ -217,13 +220,15 @@ class ExecAuth(AuthProvider):
                 timeout=self._timeout,
                 check=False,
             )
-        except FileNotFoundError as exc:
+        # "from None" throughout: subprocess's exceptions carry the whole command line, and the arguments may hold
+        # secrets (ExecSpec hides them from its repr for the same reason).
+        except FileNotFoundError:
             hint = f"\n\n{spec.install_hint}" if spec.install_hint else ""
-            raise AuthError(f"exec: executable {spec.command} not found{hint}") from exc
-        except subprocess.TimeoutExpired as exc:
-            raise AuthError(f"exec: executable {spec.command} did not finish within {self._timeout} s") from exc
+            raise AuthError(f"exec: executable {spec.command} not found{hint}") from None
+        except subprocess.TimeoutExpired:
+            raise AuthError(f"exec: executable {spec.command} did not finish within {self._timeout} s") from None
         except OSError as exc:
-            raise AuthError(f"exec: executable {spec.command} could not be started: {exc.strerror}") from exc
+            raise AuthError(f"exec: executable {spec.command} could not be started: {exc.strerror}") from None
         if result.returncode != 0:
             # Only stderr is shown: stdout may hold a credential.
             stderr = result.stderr.decode("utf-8", "replace").strip()[-_STDERR_LIMIT:]
@@ -251,9 +256,11 @@ def parse_exec_credential(output: bytes, *, api_version: str, command: str) -> E
             never quotes the output.
     """
     try:
-        credential = json.loads(output)
-    except ValueError as exc:
-        raise AuthError(f"exec plugin {command} did not print valid JSON") from exc
+        # client-go decodes with the universal decoder, which reads YAML as well as JSON (YAML is a superset).
+        credential = json.loads(output) if output.lstrip().startswith(b"{") else yaml.safe_load(output)
+    except (ValueError, yaml.YAMLError, RecursionError):
+        # "from None": the decoder's exception keeps the whole output, credential included, as its document.
+        raise AuthError(f"exec plugin {command} did not print valid JSON or YAML") from None
     if not isinstance(credential, dict) or credential.get("kind") != "ExecCredential":
         raise AuthError(f"exec plugin {command} did not print an ExecCredential")
     returned = credential.get("apiVersion")
@@ -270,6 +277,9 @@ def parse_exec_credential(output: bytes, *, api_version: str, command: str) -> E
         raise AuthError(f"exec plugin {command} didn't return a token or cert/key pair")
     if bool(cert) != bool(key):
         raise AuthError(f"exec plugin {command} returned only certificate or key, not both")
+    for name, value in (("clientCertificateData", cert), ("clientKeyData", key)):
+        if value and "-----BEGIN " not in value:  # the TLS layer would only say "not usable", naming nothing
+            raise AuthError(f"exec plugin {command} returned a status.{name} that is not PEM")
     return ExecCredential(
         token=token,
         client_certificate=(cert.encode(), key.encode()) if cert and key else None,
@@ -287,6 +297,15 @@ def _status_string(status: JSONObject, name: str, command: str) -> str | None:
     raise AuthError(f"exec plugin {command} returned a non-string status.{name}")
 
 
+def _parse_time(value: object) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        return None
+
+
 def _expiration(value: object, command: str) -> float | None:
     """Parse an RFC 3339 ``expirationTimestamp`` into epoch seconds.
 
@@ -295,14 +314,10 @@ def _expiration(value: object, command: str) -> float | None:
     """
     if value is None:
         return None
-    try:
-        if not isinstance(value, str):
-            raise TypeError(value)
-        moment = datetime.fromisoformat(value)
-        if moment.tzinfo is None:
-            raise ValueError(value)
-    except (TypeError, ValueError) as exc:
-        raise AuthError(f"exec plugin {command} returned an invalid status.expirationTimestamp") from exc
+    # YAML output gives a timestamp already parsed; RFC 3339 requires an offset, which YAML writes as Z.
+    moment = value if isinstance(value, datetime) else _parse_time(value)
+    if moment is None or moment.tzinfo is None:
+        raise AuthError(f"exec plugin {command} returned an invalid status.expirationTimestamp")
     return moment.timestamp()
 
 

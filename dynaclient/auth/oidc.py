@@ -191,8 +191,8 @@ def id_token_expiry(id_token: str) -> float | None:
     encoded = parts[1] + "=" * (-len(parts[1]) % 4)
     try:
         claims = json.loads(base64.urlsafe_b64decode(encoded))
-    except (ValueError, binascii.Error) as exc:
-        raise AuthError("the oidc id-token payload is not base64url-encoded JSON") from exc
+    except (ValueError, binascii.Error, RecursionError):
+        raise AuthError("the oidc id-token payload is not base64url-encoded JSON") from None
     exp = claims.get("exp") if isinstance(claims, dict) else None
     return float(exp) if isinstance(exp, int | float) and not isinstance(exp, bool) else None
 
@@ -247,7 +247,7 @@ def _discovery_url(issuer_url: str) -> str:
 def _json(response: requests.Response, request: OIDCRefreshRequest) -> dict[str, Any]:
     try:
         body = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         body = None
     if response.status_code != 200 or not isinstance(body, dict):
         error = body.get("error") if isinstance(body, dict) else None

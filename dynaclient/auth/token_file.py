@@ -60,12 +60,19 @@ class TokenFileAuth(AuthProvider):
         *,
         now: Callable[[], float] = time.time,
         refresh_interval: float = DEFAULT_REFRESH_INTERVAL,
+        fallback: str | None = None,
     ) -> None:
+        """Read tokens from ``path``.
+
+        ``fallback`` (a kubeconfig ``token`` next to ``tokenFile``) is sent while the file has never been readable,
+        as client-go's ``NewBearerAuthWithRefreshRoundTripper`` does.
+        """
         self._path = os.fspath(path)
         self._now = now
         self._refresh_interval = refresh_interval
         self._lock = threading.Lock()
         self._token: str | None = None
+        self._fallback = fallback
         self._stamp: tuple[int, int] | None = None
         self._read_at = 0.0
 
@@ -120,8 +127,13 @@ class TokenFileAuth(AuthProvider):
         try:
             token = read_token_file(self._path)
         except AuthError as exc:
-            if self._token is None:
+            if self._token is None and self._fallback is None:
                 raise
+            if self._token is None:
+                self._stamp = stamp
+                logger.warning("%s; sending the kubeconfig's token instead", exc)
+                self._token = self._fallback
+                return
             self._stamp = stamp
             logger.warning("%s; keeping the token read before", exc)
             return

@@ -16,6 +16,7 @@ from collections.abc import Callable, Mapping
 from dynaclient.auth.token_file import TokenFileAuth, read_token_file
 from dynaclient.config.model import ClientConfig
 from dynaclient.exceptions import AuthError, ConfigError, InClusterConfigError
+from dynaclient.transport.http import build_ssl_context
 
 SERVICE_ACCOUNT_ROOT = "/var/run/secrets/kubernetes.io/serviceaccount"
 
@@ -46,8 +47,9 @@ def load_incluster_config(
         The configuration, authenticating with the token file.
 
     Raises:
-        InClusterConfigError: ``KUBERNETES_SERVICE_HOST`` or ``KUBERNETES_SERVICE_PORT`` is unset, or the token
-            or CA file is missing or unreadable; the message names the variable or the file.
+        InClusterConfigError: ``KUBERNETES_SERVICE_HOST`` or ``KUBERNETES_SERVICE_PORT`` is unset, the token or CA
+            file is missing, unreadable or empty, the CA is not PEM, or the namespace file is not text; the message
+            names the variable or the file.
     """
     environ = os.environ if env is None else env
     host, port = environ.get("KUBERNETES_SERVICE_HOST", ""), environ.get("KUBERNETES_SERVICE_PORT", "")
@@ -70,6 +72,10 @@ def load_incluster_config(
             ca_data = file.read()
     except OSError as exc:
         raise InClusterConfigError(f"cannot read the service-account CA {ca_path}: {exc.strerror}") from None
+    try:  # an empty ca.crt would otherwise trust the system roots
+        build_ssl_context(ca_data=ca_data)
+    except ConfigError as exc:
+        raise InClusterConfigError(f"the service-account CA {ca_path}: {exc}") from None
     try:
         server = "https://" + service_host_port(host, port)
         return ClientConfig(
@@ -84,11 +90,14 @@ def load_incluster_config(
 
 
 def _namespace(directory: str) -> str:
+    path = os.path.join(directory, "namespace")
     try:
-        with open(os.path.join(directory, "namespace"), encoding="utf-8") as file:
+        with open(path, encoding="utf-8") as file:
             return file.read().strip() or "default"
     except OSError:
         return "default"
+    except UnicodeDecodeError:
+        raise InClusterConfigError(f"the service-account namespace file {path} is not UTF-8 text") from None
 
 
 __all__ = ["SERVICE_ACCOUNT_ROOT", "load_incluster_config", "service_host_port"]

@@ -7,6 +7,7 @@ them (clientcmd loader.go ``ResolveLocalPaths``), so an entry keeps its meaning 
 
 from __future__ import annotations
 
+import codecs
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -172,6 +173,8 @@ def parse_kubeconfig(text: str, path: str) -> Kubeconfig:
         raise KubeconfigError(f"invalid YAML{where}: {exc.problem}", path=path) from None
     except yaml.YAMLError as exc:
         raise KubeconfigError(f"invalid YAML: {type(exc).__name__}", path=path) from None
+    except RecursionError:
+        raise KubeconfigError("invalid YAML: nested too deeply", path=path) from None
     top = Fields(document, path=path, key="")
     _check_header(top)
     base = os.path.dirname(path)
@@ -328,14 +331,30 @@ def read_kubeconfig_file(path: str | os.PathLike[str]) -> Kubeconfig:
     """
     absolute = os.path.abspath(os.path.expanduser(os.fspath(path)))
     try:
-        with open(absolute, encoding="utf-8") as file:
-            text = file.read()
+        with open(absolute, "rb") as file:
+            data = file.read()
     except FileNotFoundError:
         raise KubeconfigError("file does not exist", path=absolute) from None
-    except (OSError, UnicodeDecodeError) as exc:
-        reason = exc.strerror if isinstance(exc, OSError) else "not UTF-8 text"
-        raise KubeconfigError(f"cannot read file: {reason}", path=absolute) from None
+    except OSError as exc:
+        raise KubeconfigError(f"cannot read file: {exc.strerror}", path=absolute) from None
+    try:
+        text = decode_text(data)
+    except UnicodeDecodeError:
+        raise KubeconfigError(
+            "cannot read file: not UTF-8 (or UTF-16 with a byte-order mark) text", path=absolute
+        ) from None
     return parse_kubeconfig(text, absolute)
+
+
+def decode_text(data: bytes) -> str:
+    """Decode a kubeconfig as kubectl does: UTF-16 when it starts with a byte-order mark, else UTF-8 (BOM or not).
+
+    >>> decode_text("kind".encode("utf-16")), decode_text("kind".encode("utf-8-sig")), decode_text(b"kind")
+    ('kind', 'kind', 'kind')
+    """
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    return data.decode("utf-8-sig")
 
 
 def kubeconfig_paths(environ: Mapping[str, str] | None = None) -> list[str]:

@@ -31,15 +31,16 @@ def _split(url: str, schemes: tuple[str, ...]) -> SplitResult:
     return parts
 
 
-def normalize_server(server: str, *, default_tls: bool = True) -> str:
+def normalize_server(server: str) -> str:
     """Check an API server URL and return it without a trailing slash.
 
-    A server without a scheme gets ``https://`` when TLS is configured and ``http://`` otherwise, as client-go
-    rest/url_utils.go ``DefaultServerURL`` does. A path prefix (a proxy such as Rancher) is kept.
+    A server without a scheme is plain ``http://``, even next to a certificate authority or client certificate:
+    clientcmd (client_config.go ``ClientConfig``) decides whether the transport is TLS from the server alone
+    (rest/url_utils.go ``DefaultServerURL`` with no TLS settings read yet), and then reads no credentials. A path
+    prefix (a proxy such as Rancher) is kept.
 
     Args:
         server: the kubeconfig ``server`` value.
-        default_tls: whether to assume ``https`` when the scheme is missing.
 
     Returns:
         The URL.
@@ -50,13 +51,13 @@ def normalize_server(server: str, *, default_tls: bool = True) -> str:
 
     >>> normalize_server("https://[::1]:6443/")
     'https://[::1]:6443'
-    >>> normalize_server("10.0.0.1:6443"), normalize_server("kube.local", default_tls=False)
-    ('https://10.0.0.1:6443', 'http://kube.local')
+    >>> normalize_server("10.0.0.1:6443")
+    'http://10.0.0.1:6443'
     >>> normalize_server("https://rancher.example/k8s/clusters/c-1")
     'https://rancher.example/k8s/clusters/c-1'
     """
     if "://" not in server:
-        server = ("https://" if default_tls else "http://") + server
+        server = "http://" + server
     parts = _split(server, ("http", "https"))
     if parts.query or parts.fragment:
         raise ValueError("must not have a query or fragment")
@@ -96,7 +97,8 @@ class ClientConfig:
     """Everything a client needs to reach one API server, resolved from a kubeconfig or the pod environment.
 
     Attributes:
-        server: the API server URL, for example ``https://[::1]:6443``; no trailing slash.
+        server: the API server URL, for example ``https://[::1]:6443``; no trailing slash. An ``http://`` server
+            takes no credentials (:class:`ConfigError` otherwise): they would cross the network in clear.
         auth: the credential source applied to each request.
         ca_data: the PEM CA bundle that signs the server certificate; ``None`` trusts the system store.
         insecure_skip_tls_verify: do not verify the server certificate.
@@ -143,6 +145,8 @@ class ClientConfig:
             raise ConfigError(f"proxy_url: {exc}") from None
         if (self.client_certificate_data is None) != (self.client_key_data is None):
             raise ConfigError("client_certificate_data and client_key_data must be given together")
+        if self.server.startswith("http://") and (self.client_certificate_data or not isinstance(self.auth, NoAuth)):
+            raise ConfigError("server: credentials are never sent over plain HTTP; use an https:// server")
 
     @property
     def client_certificate(self) -> tuple[bytes, bytes] | None:

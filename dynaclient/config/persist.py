@@ -63,7 +63,7 @@ class AuthProviderPersister:
         with open(self.path, encoding="utf-8") as file:
             try:
                 document = yaml.safe_load(file)
-            except yaml.YAMLError:
+            except (yaml.YAMLError, RecursionError):
                 raise KubeconfigError("is no longer valid YAML", path=self.path) from None
         provider = self._provider(document)
         provider["config"] = dict(config)

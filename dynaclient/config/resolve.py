@@ -6,6 +6,7 @@ incomplete. Every error is a :class:`KubeconfigError` naming the file and the ke
 
 from __future__ import annotations
 
+import logging
 import os
 import time
 from collections.abc import Callable, Mapping
@@ -20,7 +21,10 @@ from dynaclient.config._fields import Fields
 from dynaclient.config.kubeconfig import AuthProviderEntry, ClusterEntry, ContextEntry, Kubeconfig, Location, UserEntry
 from dynaclient.config.model import ClientConfig, check_proxy_url, normalize_server
 from dynaclient.config.persist import AuthProviderPersister
-from dynaclient.exceptions import AuthError, KubeconfigError
+from dynaclient.exceptions import AuthError, ConfigError, KubeconfigError
+from dynaclient.transport.http import build_ssl_context
+
+logger = logging.getLogger("dynaclient")
 
 _V1 = "client.authentication.k8s.io/v1"
 _Entry = TypeVar("_Entry", ClusterEntry, UserEntry)
@@ -53,13 +57,26 @@ def resolve_kubeconfig(
     if cluster is None:
         raise selected.location.error("cluster", "missing")
     user = _referenced(kubeconfig.users, selected, "user")
-    settings = _cluster_settings(cluster)
+    server, settings = _cluster_settings(cluster)
     certificate, key = _client_certificate(user) if user else (None, None)
-    auth = _auth(user, settings, now, oidc_refresh) if user else NoAuth()
-    if user and user.exec and certificate:
-        raise user.location.error("exec", "cannot be combined with client-certificate")
+    auth = _auth(user, settings, certificate is not None, now, oidc_refresh) if user else NoAuth()
+    if server.startswith("http://"):
+        # clientcmd client_config.go ClientConfig: "only try to read the auth information if we are secure"
+        # (rest.IsConfigTransportTLS): over plain HTTP neither the user's credentials nor the cluster's TLS
+        # settings are used, and an exec plugin never runs.
+        if user and (certificate is not None or not isinstance(auth, NoAuth)):
+            logger.warning(
+                "%s: the server is plain HTTP (%s); the credentials of user %r are not sent, as with kubectl",
+                cluster.location.path,
+                server,
+                user.name,
+            )
+        auth, certificate, key = NoAuth(), None, None
+        settings = ClusterInfo(settings.server, proxy_url=settings.proxy_url, config=settings.config)
+    else:
+        _check_tls(cluster, user, settings.certificate_authority_data, certificate, key)
     return ClientConfig(
-        server=settings.server,
+        server=server,
         auth=auth,
         ca_data=settings.certificate_authority_data,
         insecure_skip_tls_verify=settings.insecure_skip_tls_verify,
@@ -98,7 +115,12 @@ def _referenced(entries: Mapping[str, _Entry], context: ContextEntry, kind: str)
     return entries[name]
 
 
-def _cluster_settings(cluster: ClusterEntry) -> ClusterInfo:
+def _cluster_settings(cluster: ClusterEntry) -> tuple[str, ClusterInfo]:
+    """Return the server URL to use, and the cluster as exec plugins see it.
+
+    The plugin's ``spec.cluster.server`` is the kubeconfig's ``server`` verbatim, as client-go passes
+    ``rest.Config.Host`` (exec.go ``ConfigToExecCluster``).
+    """
     where = cluster.location
     if cluster.server is None:
         raise where.error("server", "missing")
@@ -109,15 +131,15 @@ def _cluster_settings(cluster: ClusterEntry) -> ClusterInfo:
         # client-go transport/transport.go: "specifying a root certificates file with the insecure flag is not allowed"
         raise where.error("insecure-skip-tls-verify", "cannot be combined with a certificate authority")
     try:
-        server = normalize_server(cluster.server, default_tls=bool(ca_data or cluster.insecure_skip_tls_verify))
+        server = normalize_server(cluster.server)
     except ValueError as exc:
         raise where.error("server", str(exc)) from None
     try:
         proxy_url = check_proxy_url(cluster.proxy_url) if cluster.proxy_url else None
     except ValueError as exc:
         raise where.error("proxy-url", str(exc)) from None
-    return ClusterInfo(
-        server=server,
+    return server, ClusterInfo(
+        server=cluster.server,
         certificate_authority_data=ca_data,
         insecure_skip_tls_verify=cluster.insecure_skip_tls_verify,
         tls_server_name=cluster.tls_server_name,
@@ -127,15 +149,39 @@ def _cluster_settings(cluster: ClusterEntry) -> ClusterInfo:
     )
 
 
+def _check_tls(
+    cluster: ClusterEntry, user: UserEntry | None, ca_data: bytes | None, certificate: bytes | None, key: bytes | None
+) -> None:
+    """Load the CA and the client certificate once, so that an unusable one is reported with its file and key."""
+    if ca_data is not None:
+        name = "certificate-authority" if cluster.certificate_authority else "certificate-authority-data"
+        try:
+            build_ssl_context(ca_data=ca_data)
+        except ConfigError as exc:
+            origin = f" ({cluster.certificate_authority})" if cluster.certificate_authority else ""
+            raise cluster.location.error(name, f"{exc}{origin}") from None
+    if user is not None and certificate is not None and key is not None:
+        name = "client-certificate" if user.client_certificate else "client-certificate-data"
+        try:
+            build_ssl_context(ca_data=ca_data, client_certificate=(certificate, key))
+        except ConfigError as exc:
+            files = [path for path in (user.client_certificate, user.client_key) if path]
+            origin = f" ({', '.join(files)})" if files else ""
+            raise user.location.error(name, f"{exc}{origin}") from None
+
+
 def _read(where: Location, key: str, path: str | None) -> bytes | None:
     """Read a file a kubeconfig names; the error names the key and the file."""
     if path is None:
         return None
     try:
         with open(path, "rb") as file:
-            return file.read()
+            data = file.read()
     except OSError as exc:
         raise where.error(key, f"cannot read {path}: {exc.strerror}") from None
+    if not data.strip():
+        raise where.error(key, f"{path} is empty")
+    return data
 
 
 def _client_certificate(user: UserEntry) -> tuple[bytes | None, bytes | None]:
@@ -154,38 +200,50 @@ def _client_certificate(user: UserEntry) -> tuple[bytes | None, bytes | None]:
 
 
 def _auth(
-    user: UserEntry, cluster: ClusterInfo, now: Callable[[], float], oidc_refresh: RefreshFunction | None
+    user: UserEntry,
+    cluster: ClusterInfo,
+    has_certificate: bool,
+    now: Callable[[], float],
+    oidc_refresh: RefreshFunction | None,
 ) -> AuthProvider:
+    """Choose the user's credential as client-go does.
+
+    clientcmd validation.go ``validateAuthInfo`` counts only token and basic auth as competing methods, and
+    rejects an auth-provider next to exec. A token, basic auth or client certificate next to ``exec`` wins and the
+    plugin never runs (client-go exec.go ``UpdateTransportConfig``;
+    ``TestAuthorizationHeaderPresentCancelsExecAction``);
+    with ``token`` and ``tokenFile`` both set, the file's token goes on the wire while it is readable
+    (transport/round_trippers.go ``NewBearerAuthWithRefreshRoundTripper``).
+    """
     where = user.location
-    if user.impersonation:
-        raise where.error(user.impersonation[0], "impersonation is not supported")
-    methods = [
-        key
-        for key, present in (
-            ("token", user.token or user.token_file),
-            ("username", user.username or user.password),
-            ("exec", user.exec),
-            ("auth-provider", user.auth_provider),
-        )
-        if present
-    ]
-    if len(methods) > 1:
-        raise where.error(methods[1], f"more than one authentication method: {' and '.join(methods)}")
-    if user.token:  # a static token wins over tokenFile (client-go tools/clientcmd/client_config.go)
-        return StaticTokenAuth(user.token)
+    _check_methods(user)
     if user.token_file:
         try:
             read_token_file(user.token_file)
         except AuthError as exc:
-            raise where.error("tokenFile", str(exc)) from None
-        return TokenFileAuth(user.token_file, now=now)
+            if not user.token:
+                raise where.error("tokenFile", str(exc)) from None
+        return TokenFileAuth(user.token_file, now=now, fallback=user.token)
+    if user.token:
+        return StaticTokenAuth(user.token)
     if user.username or user.password:
         return BasicAuth(user.username or "", user.password or "")
     if user.exec:
-        return ExecAuth(_checked_exec(where, user.exec), cluster, now=now)
+        spec = _checked_exec(where, user.exec)
+        return NoAuth() if has_certificate else ExecAuth(spec, cluster, now=now)
     if user.auth_provider:
         return _oidc(user, user.auth_provider, now, oidc_refresh)
     return NoAuth()
+
+
+def _check_methods(user: UserEntry) -> None:
+    where = user.location
+    if user.impersonation:
+        raise where.error(user.impersonation[0], "impersonation is not supported")
+    if (user.token or user.token_file) and (user.username or user.password):
+        raise where.error("username", "more than one authentication method: token and basic auth")
+    if user.exec and user.auth_provider:
+        raise where.error("auth-provider", "cannot be combined with an exec plugin")
 
 
 def _checked_exec(where: Location, spec: ExecSpec) -> ExecSpec:

@@ -1,34 +1,43 @@
 """Command line for the local control plane.
 
-``python -m dynaclient.testing up``     start etcd + kube-apiserver, print the kubeconfig, run until Ctrl-C.
-``python -m dynaclient.testing build``  locate or build the binaries and print their paths and versions.
+``python -m dynaclient.testing up``     start etcd + kube-apiserver, print the kubeconfig, run until Ctrl-C;
+                                      ``--controllers`` adds kube-controller-manager and kube-scheduler,
+                                      ``--nodes N`` adds kwok with N Ready nodes.
+``python -m dynaclient.testing build``  locate or build every binary and print their paths and versions.
+``python -m dynaclient.testing startup`` start and stop planes (same options as ``up``); print each start time.
 """
 
 from __future__ import annotations
 
 import argparse
 import signal
+import statistics
 import sys
 import threading
 from collections.abc import Sequence
 
-from dynaclient.testing.binaries import binary_version, resolve_binaries
+from dynaclient.testing.binaries import ALL_COMPONENTS, binary_version, resolve_binaries
 from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane
 
 
 def _build() -> int:
-    binaries = resolve_binaries()
-    for name, path in (("kube-apiserver", binaries.kube_apiserver), ("etcd", binaries.etcd)):
+    binaries = resolve_binaries(components=ALL_COMPONENTS)
+    for name in ALL_COMPONENTS:
+        path = binaries.path(name)
         print(f"{name}: {path} ({binary_version(path)}; from {binaries.sources[name]})")
     return 0
 
 
-def _up(watch_cache: bool) -> int:
+def _up(watch_cache: bool, controllers: bool, nodes: int) -> int:
     stop = threading.Event()
     # SIGTERM ends the plane as cleanly as Ctrl-C does.
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
-    with ControlPlane(watch_cache=watch_cache) as plane:
+    with ControlPlane(watch_cache=watch_cache, controllers=controllers, nodes=nodes) as plane:
         print(f"kube-apiserver {plane.server_url} ready in {plane.startup_seconds:.1f}s")
+        for name, pid in plane.pids.items():
+            print(f"  {name} pid {pid}, log {plane.work_dir / (name + '.log')}")
+        if plane.nodes:
+            print(f"nodes: {', '.join(plane.node_names)}")
         print(f"kubeconfig: {plane.kubeconfig_path} (contexts {CERT_CONTEXT}, {TOKEN_CONTEXT})")
         print(f"export KUBECONFIG={plane.kubeconfig_path}")
         print("Press Ctrl-C to stop.", flush=True)
@@ -43,17 +52,44 @@ def _up(watch_cache: bool) -> int:
     return 0
 
 
+def _startup(controllers: bool, nodes: int, repeat: int) -> int:
+    binaries = resolve_binaries(components=ControlPlane(controllers=controllers, nodes=nodes).components)
+    seconds: list[float] = []
+    for _ in range(repeat):  # the binaries are resolved (or built) once, outside the timing
+        with ControlPlane(binaries=binaries, controllers=controllers, nodes=nodes) as plane:
+            assert plane.startup_seconds is not None
+            seconds.append(plane.startup_seconds)
+        print(f"ready in {seconds[-1]:.2f}s", flush=True)
+    print(
+        f"median {statistics.median(seconds):.2f}s, min {min(seconds):.2f}s, max {max(seconds):.2f}s ({repeat} starts)"
+    )
+    return 0
+
+
+def _plane_options(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--controllers", action="store_true", help="also run kube-controller-manager, kube-scheduler")
+    parser.add_argument("--nodes", type=int, default=0, metavar="N", help="run kwok with N Ready nodes (default 0)")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code."""
     parser = argparse.ArgumentParser(prog="python -m dynaclient.testing", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
     up = commands.add_parser("up", help="start a local control plane and run until Ctrl-C")
     up.add_argument("--no-watch-cache", action="store_true", help="serve watches from etcd (no apiserver cache)")
-    commands.add_parser("build", help="locate or build kube-apiserver and etcd; print paths and versions")
+    _plane_options(up)
+    commands.add_parser("build", help="locate or build every binary of the plane; print paths and versions")
+    startup = commands.add_parser("startup", help="measure start times: start and stop planes, print each time")
+    _plane_options(startup)
+    startup.add_argument("--repeat", type=int, default=5, metavar="K", help="planes to start (default 5)")
     args = parser.parse_args(argv)
     if args.command == "build":
         return _build()
-    return _up(watch_cache=not args.no_watch_cache)
+    if args.nodes < 0:
+        parser.error(f"--nodes must be >= 0, not {args.nodes}")
+    if args.command == "startup":
+        return _startup(args.controllers, args.nodes, max(1, args.repeat))
+    return _up(watch_cache=not args.no_watch_cache, controllers=args.controllers, nodes=args.nodes)
 
 
 if __name__ == "__main__":

@@ -1,13 +1,17 @@
-"""Locate, or build from Go modules, the ``kube-apiserver`` and ``etcd`` binaries of the local control plane.
+"""Locate, or build from Go modules, the binaries of the local control plane.
 
-Resolution order, per binary (the first hit wins):
+The binaries: ``kube-apiserver`` and ``etcd`` (always), ``kube-controller-manager`` and ``kube-scheduler`` (a
+plane with controllers), ``kwok`` (a plane with simulated nodes). Resolution order, per binary (the first hit wins):
 
-1. ``TEST_ASSET_KUBE_APISERVER`` / ``TEST_ASSET_ETCD`` (envtest's variables);
+1. ``TEST_ASSET_<NAME>``, e.g. ``TEST_ASSET_KUBE_APISERVER`` / ``TEST_ASSET_ETCD`` (envtest's variables);
 2. ``$KUBEBUILDER_ASSETS/<name>``;
 3. the setup-envtest store, ``${XDG_DATA_HOME:-~/.local/share}/kubebuilder-envtest/k8s/<version>-linux-amd64/``;
-4. dynaclient's own cache, ``${XDG_CACHE_HOME:-~/.cache}/dynaclient/controlplane/<version>/``;
-5. otherwise both are built into that cache from the wrapper Go module shipped in ``gomodule/`` beside this
-   file, which pins Kubernetes |version| and the etcd server that release was tested with.
+4. dynaclient's own cache, ``${XDG_CACHE_HOME:-~/.cache}/dynaclient/controlplane/<version>/`` (kwok as
+   ``kwok-v<kwok version>``);
+5. otherwise the missing ones are built into that cache, under one lock, from the wrapper Go modules shipped in
+   ``gomodule/`` beside this file: one pins Kubernetes |version| and the etcd server that release was tested
+   with, ``gomodule/kwok`` pins kwok on its own (sharing the first module would upgrade kube-apiserver's
+   dependencies).
 
 The lookup order and file names follow controller-runtime's ``pkg/internal/testing/process/bin_path_finder.go``
 and setup-envtest's store layout.
@@ -25,7 +29,7 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -35,10 +39,23 @@ KUBERNETES_VERSION = "1.34.4"
 ETCD_VERSION = "3.6.4"
 """The etcd server version ``k8s.io/apiserver v0.34.4`` requires, so the one the release was tested with."""
 
+KWOK_VERSION = "0.7.0"
+"""The kwok release ``gomodule/kwok`` pins (the newest one that builds with Go 1.24 module graphs)."""
+
 GO_MODULE_DIR = Path(__file__).with_name("gomodule")
 
-_NAMES = {"kube-apiserver": "TEST_ASSET_KUBE_APISERVER", "etcd": "TEST_ASSET_ETCD"}
-_GO_PACKAGES = {"etcd": "go.etcd.io/etcd/server/v3", "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver"}
+APISERVER_COMPONENTS = ("kube-apiserver", "etcd")
+"""The binaries of the plain control plane."""
+ALL_COMPONENTS = ("kube-apiserver", "etcd", "kube-controller-manager", "kube-scheduler", "kwok")
+"""Every binary the control plane can run, in build order."""
+
+_GO_PACKAGES = {
+    "kube-apiserver": "k8s.io/kubernetes/cmd/kube-apiserver",
+    "etcd": "go.etcd.io/etcd/server/v3",
+    "kube-controller-manager": "k8s.io/kubernetes/cmd/kube-controller-manager",
+    "kube-scheduler": "k8s.io/kubernetes/cmd/kube-scheduler",
+    "kwok": "sigs.k8s.io/kwok/cmd/kwok",
+}
 
 Progress = Callable[[str], None]
 
@@ -52,7 +69,7 @@ class BinaryNotFoundError(RuntimeError):
 
 @dataclass(frozen=True, slots=True)
 class ControlPlaneBinaries:
-    """Paths of the two binaries and where each came from.
+    """Paths of the binaries and where each came from; the optional ones are ``None`` when not resolved.
 
     Thread-safety: immutable.
     """
@@ -60,6 +77,20 @@ class ControlPlaneBinaries:
     kube_apiserver: Path
     etcd: Path
     sources: Mapping[str, str]
+    kube_controller_manager: Path | None = None
+    kube_scheduler: Path | None = None
+    kwok: Path | None = None
+
+    def path(self, name: str) -> Path:
+        """Return the path of binary ``name`` (``kube-scheduler``, ...).
+
+        Raises:
+            BinaryNotFoundError: that binary was not resolved.
+        """
+        path: Path | None = getattr(self, name.replace("-", "_"), None)
+        if path is None:
+            raise BinaryNotFoundError(f"{name} was not resolved; pass it to resolve_binaries(components=...)")
+        return path
 
 
 def _platform() -> str:
@@ -88,6 +119,24 @@ def cache_dir(env: Mapping[str, str], version: str = KUBERNETES_VERSION) -> Path
     return Path(cache) / "dynaclient" / "controlplane" / version
 
 
+def asset_variable(name: str) -> str:
+    """Return the environment variable that names binary ``name`` explicitly.
+
+    >>> asset_variable("kube-controller-manager")
+    'TEST_ASSET_KUBE_CONTROLLER_MANAGER'
+    """
+    return "TEST_ASSET_" + name.upper().replace("-", "_")
+
+
+def cached_name(name: str) -> str:
+    """Return the file name of binary ``name`` in dynaclient's cache (kwok's carries its own version).
+
+    >>> cached_name("etcd"), cached_name("kwok")
+    ('etcd', 'kwok-v0.7.0')
+    """
+    return f"kwok-v{KWOK_VERSION}" if name == "kwok" else name
+
+
 def candidates(name: str, env: Mapping[str, str], version: str = KUBERNETES_VERSION) -> list[tuple[str, Path]]:
     """Return the places looked at for binary ``name``, in order, as ``(source, path)`` pairs.
 
@@ -95,12 +144,13 @@ def candidates(name: str, env: Mapping[str, str], version: str = KUBERNETES_VERS
     ['TEST_ASSET_ETCD', 'KUBEBUILDER_ASSETS', 'setup-envtest', 'cache']
     """
     found: list[tuple[str, Path]] = []
-    if env.get(_NAMES[name]):
-        found.append((_NAMES[name], Path(env[_NAMES[name]])))
+    variable = asset_variable(name)
+    if env.get(variable):
+        found.append((variable, Path(env[variable])))
     if env.get("KUBEBUILDER_ASSETS"):
         found.append(("KUBEBUILDER_ASSETS", Path(env["KUBEBUILDER_ASSETS"]) / name))
     found.append(("setup-envtest", envtest_store_dir(env, version) / name))
-    found.append(("cache", cache_dir(env, version) / name))
+    found.append(("cache", cache_dir(env, version) / cached_name(name)))
     return found
 
 
@@ -119,36 +169,49 @@ def locate(name: str, env: Mapping[str, str]) -> tuple[str, Path] | None:
     for source, path in candidates(name, env):
         if _executable(path):
             return source, path
-        if source == _NAMES[name]:
+        if source == asset_variable(name):
             raise BinaryNotFoundError(f"{source}={path} is not an executable file")
     return None
 
 
 def resolve_binaries(
-    env: Mapping[str, str] | None = None, *, build: bool = True, progress: Progress | None = None
+    env: Mapping[str, str] | None = None,
+    *,
+    build: bool = True,
+    progress: Progress | None = None,
+    components: Iterable[str] = APISERVER_COMPONENTS,
 ) -> ControlPlaneBinaries:
-    """Find both binaries, building the missing ones into the cache when ``build`` is true.
+    """Find the binaries, building the missing ones into the cache when ``build`` is true.
 
     Args:
         env: the environment to read (default ``os.environ``).
         build: whether to build from Go modules when a binary is found nowhere.
         progress: receives progress lines during a build (default: print to stderr).
+        components: the binaries wanted, from :data:`ALL_COMPONENTS`; kube-apiserver and etcd always are.
 
     Raises:
-        BinaryNotFoundError: a binary is missing and could not be built.
+        BinaryNotFoundError: a binary is missing and could not be built, or ``components`` names an unknown one.
     """
     env = os.environ if env is None else env
-    found = {name: locate(name, env) for name in _NAMES}
+    wanted = _ordered([*APISERVER_COMPONENTS, *components])
+    found = {name: locate(name, env) for name in wanted}
     missing = [name for name, hit in found.items() if hit is None]
     if missing:
         if not build:
             raise BinaryNotFoundError(f"not found: {', '.join(missing)} (looked at {_looked_at(missing, env)})")
-        built = build_binaries(cache_dir(env), env=env, progress=progress or _stderr)
+        built = build_binaries(cache_dir(env), env=env, progress=progress or _stderr, components=missing)
         found.update({name: ("cache", built[name]) for name in missing})
-    api, etcd = found["kube-apiserver"], found["etcd"]
-    assert api is not None
-    assert etcd is not None
-    return ControlPlaneBinaries(api[1], etcd[1], {"kube-apiserver": api[0], "etcd": etcd[0]})
+    paths = {name.replace("-", "_"): hit[1] for name, hit in found.items() if hit is not None}
+    sources = {name: hit[0] for name, hit in found.items() if hit is not None}
+    return ControlPlaneBinaries(sources=sources, **paths)
+
+
+def _ordered(components: Iterable[str]) -> list[str]:
+    wanted = set(components)
+    unknown = wanted - set(ALL_COMPONENTS)
+    if unknown:
+        raise BinaryNotFoundError(f"unknown binaries {sorted(unknown)}; known: {', '.join(ALL_COMPONENTS)}")
+    return [name for name in ALL_COMPONENTS if name in wanted]
 
 
 def _looked_at(names: list[str], env: Mapping[str, str]) -> str:
@@ -182,11 +245,21 @@ def _go_command(name: str, output: Path) -> list[str]:
     if go is None:
         raise BinaryNotFoundError("the Go toolchain ('go') is needed to build the control plane and was not found")
     command = [go, "build", "-trimpath", "-v", "-o", str(output)]
-    if name == "kube-apiserver":
+    if name.startswith("kube-"):
         command += ["-ldflags", _ldflags()]
-    else:
+    elif name == "etcd":
         command += ["-ldflags", f"-X go.etcd.io/etcd/api/v3/version.GitSHA=v{ETCD_VERSION}"]
+    else:  # kwok reads its version from the module's build info
+        command += ["-ldflags", "-s -w"]
     return [*command, _GO_PACKAGES[name]]
+
+
+def _module_dir(name: str) -> Path:
+    return GO_MODULE_DIR / "kwok" if name == "kwok" else GO_MODULE_DIR
+
+
+def _release(name: str) -> str:
+    return {"etcd": ETCD_VERSION, "kwok": KWOK_VERSION}.get(name, KUBERNETES_VERSION)
 
 
 @contextlib.contextmanager
@@ -201,17 +274,21 @@ def _build_lock(directory: Path) -> Iterator[None]:
 
 
 def build_binaries(
-    directory: Path, *, env: Mapping[str, str] | None = None, progress: Progress = _stderr
+    directory: Path,
+    *,
+    env: Mapping[str, str] | None = None,
+    progress: Progress = _stderr,
+    components: Iterable[str] = APISERVER_COMPONENTS,
 ) -> dict[str, Path]:
-    """Build both binaries into ``directory`` (once; concurrent callers wait on a lock file).
+    """Build the missing binaries of ``components`` into ``directory`` (once; concurrent callers wait on a lock).
 
     Returns:
-        The path of each binary.
+        The path of each binary asked for.
 
     Raises:
         BinaryNotFoundError: Go is missing or the build failed (the output tail is in the message).
     """
-    targets = {name: directory / name for name in _NAMES}
+    targets = {name: directory / cached_name(name) for name in _ordered(components)}
     with _build_lock(directory):
         if all(_executable(path) for path in targets.values()):
             return targets
@@ -223,7 +300,7 @@ def build_binaries(
 
 
 def _build_one(name: str, target: Path, env: dict[str, str], progress: Progress) -> None:
-    version = f"v{KUBERNETES_VERSION}" if name == "kube-apiserver" else f"v{ETCD_VERSION}"
+    version = f"v{_release(name)}"
     progress(f"building {name} {version} from Go modules (first run only; several minutes on 2 cores)...")
     env.update(CGO_ENABLED="0", GOFLAGS="-mod=readonly", GOWORK="off")
     started = time.monotonic()
@@ -231,7 +308,7 @@ def _build_one(name: str, target: Path, env: dict[str, str], progress: Progress)
         output = Path(tmp) / name
         process = subprocess.Popen(
             _go_command(name, output),
-            cwd=GO_MODULE_DIR,
+            cwd=_module_dir(name),
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -271,13 +348,18 @@ def binary_version(path: Path) -> str:
 
 
 __all__ = [
+    "ALL_COMPONENTS",
+    "APISERVER_COMPONENTS",
     "ETCD_VERSION",
     "KUBERNETES_VERSION",
+    "KWOK_VERSION",
     "BinaryNotFoundError",
     "ControlPlaneBinaries",
+    "asset_variable",
     "binary_version",
     "build_binaries",
     "cache_dir",
+    "cached_name",
     "candidates",
     "envtest_store_dir",
     "locate",

@@ -2,28 +2,32 @@
 
 Flags follow controller-runtime's ``pkg/internal/testing/controlplane/{apiserver,etcd}.go`` plus
 ``--advertise-address=127.0.0.1`` (without it the apiserver needs a default route) and a static token file.
-There is no controller-manager: no garbage collection, no namespace deletion, no default service account.
+The plain plane has no controller-manager: no garbage collection, no namespace deletion, no default service
+account. ``controllers=True`` and ``nodes=N`` add kube-controller-manager, kube-scheduler and kwok nodes
+(:mod:`dynaclient.testing.cluster`).
 """
 
 from __future__ import annotations
 
-import base64
 import os
 import secrets
 import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import requests
 import yaml
 
-from dynaclient.testing.binaries import ControlPlaneBinaries, resolve_binaries
+from dynaclient.testing import kwok
+from dynaclient.testing.binaries import APISERVER_COMPONENTS, ControlPlaneBinaries, resolve_binaries
 from dynaclient.testing.certs import KeyPair, TinyCA, service_account_key_pair
-from dynaclient.testing.process import ManagedProcess, free_port
+from dynaclient.testing.cluster import AdminHTTP, ClusterComponents
+from dynaclient.testing.kubeconfigs import base64_text, certificate_user, kubeconfig, write_private
+from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, wait_until
 
 CERT_CONTEXT = "dynaclient"
 """Kubeconfig context of the admin user authenticated by client certificate (the current context)."""
@@ -32,13 +36,6 @@ TOKEN_CONTEXT = "dynaclient-token"
 ADMIN_USER = "admin"
 TOKEN_USER = "token-admin"
 ADMIN_GROUPS = ("system:masters",)
-
-
-class ControlPlaneError(RuntimeError):
-    """The control plane could not start, or an operation on it failed; the message has the log tail.
-
-    Thread-safety: immutable once raised.
-    """
 
 
 class ControlPlane:
@@ -52,6 +49,11 @@ class ControlPlane:
     The kubeconfig has two contexts for two users of group ``system:masters``: :data:`CERT_CONTEXT` (client
     certificate, current) and :data:`TOKEN_CONTEXT` (bearer token).
 
+    ``ControlPlane(controllers=True, nodes=2)`` is a whole cluster: kube-controller-manager (garbage collection,
+    namespace deletion, Deployments, ReplicaSets, Jobs, ...), kube-scheduler, and kwok with two Ready nodes on which
+    pods become Running; what those pods serve for logs, exec, attach and port-forward is set with
+    :meth:`serve_pod_logs` and its siblings.
+
     Args:
         binaries: the binaries to run (default: :func:`~dynaclient.testing.binaries.resolve_binaries`).
         watch_cache: keep the apiserver's watch cache on (as in real clusters). With it off every watch is
@@ -60,6 +62,8 @@ class ControlPlane:
         stop_timeout: seconds between SIGTERM and SIGKILL.
         apiserver_args: extra kube-apiserver flags.
         echo_output: send the processes' output to stderr instead of log files in the work directory.
+        controllers: also run kube-controller-manager and kube-scheduler.
+        nodes: run kwok with this many Ready nodes (and kube-scheduler); 0 for none.
 
     Thread-safety: thread-safe; lifecycle methods serialise on an internal lock.
     """
@@ -73,7 +77,13 @@ class ControlPlane:
         stop_timeout: float = 10.0,
         apiserver_args: Sequence[str] = (),
         echo_output: bool | None = None,
+        controllers: bool = False,
+        nodes: int = 0,
     ) -> None:
+        if nodes < 0:
+            raise ValueError(f"nodes must be >= 0, not {nodes}")
+        self.controllers = controllers
+        self.nodes = nodes
         self._binaries = binaries
         self._watch_cache = watch_cache
         self._start_timeout = start_timeout
@@ -85,13 +95,16 @@ class ControlPlane:
         self._etcd: ManagedProcess | None = None
         self._apiserver: ManagedProcess | None = None
         self._client_ca: TinyCA | None = None
+        self._serving_ca: TinyCA | None = None
+        self._cluster: ClusterComponents | None = None
         self.token = secrets.token_urlsafe(32)
         self.startup_seconds: float | None = None
         self.etcd_url = ""
         self.server_url = ""
 
     def __repr__(self) -> str:
-        return f"<ControlPlane {self.server_url or 'stopped'}>"
+        extras = (" controllers" if self.controllers else "") + (f" nodes={self.nodes}" if self.nodes else "")
+        return f"<ControlPlane {self.server_url or 'stopped'}{extras}>"
 
     # -- paths -------------------------------------------------------------------------------------------------
 
@@ -123,15 +136,22 @@ class ControlPlane:
         return self.work_dir / "pki" / "admin.key"
 
     @property
+    def node_names(self) -> list[str]:
+        """The names of the kwok nodes (empty without nodes)."""
+        return kwok.node_names(self.nodes)
+
+    def _processes(self) -> list[ManagedProcess | None]:
+        return [self._etcd, self._apiserver, *(self._cluster.processes if self._cluster else [])]
+
+    @property
     def pids(self) -> dict[str, int]:
-        """The process ids of the running processes, by name (``etcd``, ``kube-apiserver``)."""
-        processes = (self._etcd, self._apiserver)
-        return {p.name: p.pid for p in processes if p is not None and p.pid is not None}
+        """The process ids of the running processes, by name (``etcd``, ``kube-apiserver``, ``kwok``, ...)."""
+        return {p.name: p.pid for p in self._processes() if p is not None and p.pid is not None}
 
     @property
     def running(self) -> bool:
-        """Whether both processes are running."""
-        return all(p is not None and p.exit_code() is None for p in (self._etcd, self._apiserver))
+        """Whether every process of the plane is running."""
+        return all(p is not None and p.exit_code() is None for p in self._processes())
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 
@@ -146,7 +166,7 @@ class ControlPlane:
             if self._dir is not None:
                 return self
             started = time.monotonic()
-            binaries = self._binaries or resolve_binaries()
+            binaries = self._binaries or resolve_binaries(components=self.components)
             self._dir = Path(tempfile.mkdtemp(prefix="dynaclient-controlplane-"))
             try:
                 self._start_locked(binaries)
@@ -156,6 +176,13 @@ class ControlPlane:
             self.startup_seconds = time.monotonic() - started
             return self
 
+    @property
+    def components(self) -> tuple[str, ...]:
+        """The binaries this plane runs (``kube-apiserver``, ``etcd``, then those its options add)."""
+        names: tuple[str, ...] = APISERVER_COMPONENTS
+        names += ("kube-controller-manager", "kube-scheduler") if self.controllers else ()
+        return names + (("kube-scheduler", "kwok") if self.nodes else ())
+
     def _start_locked(self, binaries: ControlPlaneBinaries) -> None:
         pki = self.work_dir / "pki"
         pki.mkdir(mode=0o700)
@@ -163,20 +190,39 @@ class ControlPlane:
         etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
         self.etcd_url = f"http://127.0.0.1:{etcd_port}"
         self.server_url = f"https://127.0.0.1:{api_port}"
+        cluster_args: list[str] = []
+        if self.controllers or self.nodes:
+            self._cluster = ClusterComponents(
+                binaries=binaries,
+                work_dir=self.work_dir,
+                controllers=self.controllers,
+                nodes=self.nodes,
+                start_timeout=self._start_timeout,
+                stop_timeout=self._stop_timeout,
+                echo=self._echo,
+            )
+            assert self._serving_ca is not None
+            assert self._client_ca is not None
+            cluster_args = self._cluster.prepare(self.server_url, self._serving_ca, self._client_ca)
         self._etcd = ManagedProcess(
             "etcd", self._etcd_args(binaries, peer_port), self.work_dir / "etcd.log", echo=self._echo
         )
         self._etcd.start()
         self._wait_until(lambda: _get(f"{self.etcd_url}/health", verify=False) == 200, self._etcd, "etcd /health")
-        argv = self._apiserver_args(binaries, api_port, pki)
+        argv = [*self._apiserver_args(binaries, api_port, pki), *cluster_args]
         self._apiserver = ManagedProcess("kube-apiserver", argv, self.work_dir / "kube-apiserver.log", echo=self._echo)
         self._apiserver.start()
         self._wait_ready()
         self._write_kubeconfig()
+        if self._cluster is not None:
+            self._cluster.start(self.admin_http(), self._apiserver)
 
     def stop(self) -> None:
-        """Stop both processes (SIGTERM, then SIGKILL) and remove the work directory. Safe to call twice."""
+        """Stop every process (SIGTERM, then SIGKILL) and remove the work directory. Safe to call twice."""
         with self._lock:
+            if self._cluster is not None:
+                self._cluster.stop()
+                self._cluster = None
             for process in (self._apiserver, self._etcd):
                 if process is not None:
                     process.stop(self._stop_timeout)
@@ -211,7 +257,9 @@ class ControlPlane:
         keeps serving watches from its in-memory window until it relists (for example after
         :meth:`restart_apiserver`).
         """
-        response = requests.post(f"{self.etcd_url}/v3/kv/range", json={"key": _b64("\0"), "limit": 1}, timeout=10)
+        response = requests.post(
+            f"{self.etcd_url}/v3/kv/range", json={"key": base64_text("\0"), "limit": 1}, timeout=10
+        )
         response.raise_for_status()
         revision = int(response.json()["header"]["revision"])
         # etcd's gRPC-gateway: POST /v3/kv/compaction (api/etcdserverpb/rpc.proto CompactionRequest).
@@ -232,7 +280,8 @@ class ControlPlane:
     # -- internals ---------------------------------------------------------------------------------------------
 
     def _write_pki(self, pki: Path) -> None:
-        serving_ca, self._client_ca = TinyCA("dynaclient-serving-ca"), TinyCA("dynaclient-client-ca")
+        self._serving_ca, self._client_ca = TinyCA("dynaclient-serving-ca"), TinyCA("dynaclient-client-ca")
+        serving_ca = self._serving_ca
         serving = serving_ca.issue("localhost", dns_names=["localhost"], ip_addresses=["127.0.0.1", "::1"], server=True)
         admin = self._client_ca.issue(ADMIN_USER, organizations=ADMIN_GROUPS)
         signer = service_account_key_pair()
@@ -249,7 +298,7 @@ class ControlPlane:
             "tokens.csv": f'{self.token},{TOKEN_USER},{TOKEN_USER}-uid,"{",".join(ADMIN_GROUPS)}"\n'.encode(),
         }
         for name, data in files.items():
-            _write_private(pki / name, data)
+            write_private(pki / name, data)
 
     def _etcd_args(self, binaries: ControlPlaneBinaries, peer_port: int) -> list[str]:
         return [
@@ -294,25 +343,55 @@ class ControlPlane:
         ca = str(self.ca_path)
         self._wait_until(lambda: _get(f"{self.server_url}/readyz", verify=ca) == 200, self._apiserver, "/readyz")
         # The apiserver creates the default namespace shortly after it is ready (envtest waitForDefaultNamespace).
-        headers = {"Authorization": f"Bearer {self.token}"}
-        url = f"{self.server_url}/api/v1/namespaces/default"
-        self._wait_until(lambda: _get(url, verify=ca, headers=headers) == 200, self._apiserver, "namespace default")
+        api = self.admin_http()
+        self._wait_until(lambda: api.status("/api/v1/namespaces/default") == 200, self._apiserver, "namespace default")
 
-    def _wait_until(self, check: Any, process: ManagedProcess, what: str) -> None:
-        deadline = time.monotonic() + self._start_timeout
-        while time.monotonic() < deadline:
-            if process.exit_code() is not None:
-                raise ControlPlaneError(f"{process.name} exited with {process.exit_code()}:\n{process.log_tail()}")
-            if check():
-                return
-            time.sleep(0.1)  # polling a child process's readiness; not test synchronisation
-        raise ControlPlaneError(f"{what} not ready after {self._start_timeout:.0f}s:\n{process.log_tail()}")
+    def admin_http(self) -> AdminHTTP:
+        """Return plain HTTP access to the apiserver as the token administrator (for the rig's own requests)."""
+        return AdminHTTP(self.server_url, self.ca_path, self.token)
+
+    # -- what pods on kwok nodes serve -------------------------------------------------------------------------
+
+    def serve_pod_logs(
+        self, namespace: str, pod: str, logs_file: Path, *, containers: Sequence[str] = ()
+    ) -> dict[str, Any]:
+        """Make ``pods/log`` of the kwok pod ``namespace/pod`` read ``logs_file``; return the kwok ``Logs`` object.
+
+        The file holds CRI log lines: :func:`~dynaclient.testing.kwok.write_container_log` writes them.
+        """
+        return self._create_kwok(kwok.pod_logs(namespace, pod, logs_file, containers=containers))
+
+    def serve_pod_exec(
+        self, namespace: str, pod: str, *, work_dir: Path | None = None, env: dict[str, str] | None = None
+    ) -> dict[str, Any]:
+        """Make ``pods/exec`` of the kwok pod run commands in ``work_dir`` with ``env``; return the ``Exec`` object.
+
+        Without one, every kwok pod runs exec'd commands in the plane's work directory.
+        """
+        return self._create_kwok(kwok.pod_exec(namespace, pod, work_dir=work_dir, env=env))
+
+    def serve_pod_attach(self, namespace: str, pod: str, logs_file: Path) -> dict[str, Any]:
+        """Make ``pods/attach`` of the kwok pod stream lines appended to ``logs_file`` (created if missing)."""
+        logs_file.touch()
+        return self._create_kwok(kwok.pod_attach(namespace, pod, logs_file))
+
+    def serve_pod_port_forward(self, namespace: str, pod: str, ports: dict[int, int]) -> dict[str, Any]:
+        """Make ``pods/portforward`` of the kwok pod connect each pod port to a TCP port on 127.0.0.1."""
+        return self._create_kwok(kwok.pod_port_forward(namespace, pod, ports))
+
+    def _create_kwok(self, obj: dict[str, Any]) -> dict[str, Any]:
+        if not self.nodes:
+            raise ControlPlaneError("pods serve logs, exec, attach and port-forward only on kwok nodes: pass nodes=N")
+        return self.admin_http().apply(kwok.resource_path(obj["kind"], obj["metadata"].get("namespace")), obj)
+
+    def _wait_until(self, check: Callable[[], bool], process: ManagedProcess, what: str) -> None:
+        wait_until(check, process, what, self._start_timeout)
 
     def _write_kubeconfig(self) -> None:
         pki = self.work_dir / "pki"
         admin = KeyPair((pki / "admin.crt").read_bytes(), (pki / "admin.key").read_bytes())
         config = build_kubeconfig(self.server_url, self.ca_path.read_bytes(), admin, self.token)
-        _write_private(self.kubeconfig_path, yaml.safe_dump(config, sort_keys=False).encode())
+        write_private(self.kubeconfig_path, yaml.safe_dump(config, sort_keys=False).encode())
 
 
 def build_kubeconfig(server_url: str, ca_pem: bytes, admin: KeyPair, token: str) -> dict[str, Any]:
@@ -322,19 +401,8 @@ def build_kubeconfig(server_url: str, ca_pem: bytes, admin: KeyPair, token: str)
     >>> config["current-context"], [c["name"] for c in config["contexts"]]
     ('dynaclient', ['dynaclient', 'dynaclient-token'])
     """
-    cluster = {"server": server_url, "certificate-authority-data": _b64(ca_pem)}
-    cert_user = {"client-certificate-data": _b64(admin.cert_pem), "client-key-data": _b64(admin.key_pem)}
-    return {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "dynaclient", "cluster": cluster}],
-        "users": [{"name": ADMIN_USER, "user": cert_user}, {"name": TOKEN_USER, "user": {"token": token}}],
-        "contexts": [
-            {"name": CERT_CONTEXT, "context": {"cluster": "dynaclient", "user": ADMIN_USER, "namespace": "default"}},
-            {"name": TOKEN_CONTEXT, "context": {"cluster": "dynaclient", "user": TOKEN_USER, "namespace": "default"}},
-        ],
-        "current-context": CERT_CONTEXT,
-    }
+    users = {CERT_CONTEXT: (ADMIN_USER, certificate_user(admin)), TOKEN_CONTEXT: (TOKEN_USER, {"token": token})}
+    return kubeconfig(server_url, ca_pem, users, namespace="default")
 
 
 def _get(url: str, *, verify: bool | str, headers: dict[str, str] | None = None) -> int:
@@ -342,16 +410,6 @@ def _get(url: str, *, verify: bool | str, headers: dict[str, str] | None = None)
         return requests.get(url, verify=verify, headers=headers, timeout=2).status_code
     except requests.RequestException:
         return 0
-
-
-def _b64(data: str | bytes) -> str:
-    return base64.b64encode(data.encode() if isinstance(data, str) else data).decode()
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(data)
 
 
 __all__ = [

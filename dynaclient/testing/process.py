@@ -17,8 +17,9 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 import weakref
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
@@ -33,6 +34,13 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+class ControlPlaneError(RuntimeError):
+    """The control plane could not start, or an operation on it failed; the message has the log tail.
+
+    Thread-safety: immutable once raised.
+    """
+
+
 def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
@@ -44,11 +52,20 @@ class ManagedProcess:
     Thread-safety: thread-safe; ``start``/``stop`` serialise on an internal lock.
     """
 
-    def __init__(self, name: str, argv: Sequence[str], log_path: Path, *, echo: bool = False) -> None:
+    def __init__(
+        self,
+        name: str,
+        argv: Sequence[str],
+        log_path: Path,
+        *,
+        echo: bool = False,
+        env: Mapping[str, str] | None = None,
+    ) -> None:
         self.name = name
         self.argv = list(argv)
         self.log_path = log_path
         self._echo = echo
+        self._env = None if env is None else {**os.environ, **env}
         self._lock = threading.Lock()
         self._process: subprocess.Popen[bytes] | None = None
         self._log: IO[bytes] | None = None
@@ -70,6 +87,7 @@ class ManagedProcess:
                 stdin=subprocess.DEVNULL,
                 stdout=self._log or sys.stderr,
                 stderr=subprocess.STDOUT,
+                env=self._env,
                 start_new_session=True,
                 preexec_fn=_die_with_parent if in_main and sys.platform == "linux" else None,
             )
@@ -102,6 +120,23 @@ class ManagedProcess:
         return f"<ManagedProcess {self.name} pid={self.pid}>"
 
 
+def wait_until(check: Callable[[], bool], process: ManagedProcess, what: str, timeout: float) -> None:
+    """Poll ``check`` every 0.1 s until it is true; fail early, with the log tail, if ``process`` exits.
+
+    Raises:
+        ControlPlaneError: the process exited, or ``check`` stayed false for ``timeout`` seconds; the message
+            names the process and ends with the tail of its log.
+    """
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.exit_code() is not None:
+            raise ControlPlaneError(f"{process.name} exited with {process.exit_code()}:\n{process.log_tail()}")
+        if check():
+            return
+        time.sleep(0.1)  # polling a child process's readiness; not test synchronisation
+    raise ControlPlaneError(f"{what} not ready after {timeout:.0f}s ({process.name}):\n{process.log_tail()}")
+
+
 def _terminate_group(process: subprocess.Popen[bytes], timeout: float) -> None:
     for sig, wait in ((signal.SIGTERM, timeout), (signal.SIGKILL, 5.0)):
         with contextlib.suppress(ProcessLookupError, PermissionError):
@@ -122,4 +157,4 @@ def _stop_all() -> None:
         process.stop(timeout=5.0)
 
 
-__all__ = ["ManagedProcess", "free_port"]
+__all__ = ["ControlPlaneError", "ManagedProcess", "free_port", "wait_until"]

@@ -11,6 +11,7 @@ import os
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from dynaclient.exceptions import UnsupportedRequestError
 from dynaclient.request import JSON_CONTENT_TYPE, Request
@@ -42,7 +43,7 @@ def build_command(request: Request, prefix: Sequence[str]) -> tuple[list[str], b
     if content_type is not None and not _is_json(content_type):
         # kubectl --raw sends bodies without a Content-Type, which the apiserver reads as JSON.
         raise UnsupportedRequestError(f"kubectl --raw sends only JSON bodies, not {content_type}")
-    argv = [*prefix, verb, "--raw", request.url_path]
+    argv = [*prefix, verb, f"--raw={request.url_path}"]
     if request.method in ("POST", "PUT") or request.body is not None:
         return [*argv, "-f", "-"], request.body or b""
     return argv, None
@@ -89,8 +90,10 @@ class _ObjectPath:
         _ObjectPath(group='', version='v1', namespace=None, resource='namespaces', name='default', subresource='status')
         >>> _ObjectPath.parse("/apis/apps/v1/namespaces/ns/deployments/web/scale").subresource
         'scale'
+        >>> _ObjectPath.parse("/api/v1/namespaces/ns/configmaps/%23").name
+        '#'
         """
-        parts = path.strip("/").split("/")
+        parts = [unquote(part) for part in path.strip("/").split("/")]
         if parts[0] == "api" and len(parts) >= 2:
             group, version, rest = "", parts[1], parts[2:]
         elif parts[0] == "apis" and len(parts) >= 3:
@@ -113,14 +116,15 @@ def _patch_command(request: Request, prefix: Sequence[str]) -> tuple[list[str], 
     body = request.body or b""
     try:
         json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         raise UnsupportedRequestError("kubectl patch needs a JSON patch body; the body is not JSON") from None
     target = _ObjectPath.parse(request.path)
-    argv = [*prefix, "patch", f"{target.resource}.{target.version}.{target.group}", target.name]
+    # Values go in --flag=value form and the object after "--", so that no name or namespace is read as a flag
+    # (a name "--field-manager" must patch that object, not set an option).
+    argv = [*prefix, "patch", f"--type={patch_type}"]
     if target.namespace is not None:
-        argv += ["-n", target.namespace]
-    argv.append(f"--type={patch_type}")
-    argv += ["--patch-file=/dev/stdin"] if PATCH_FROM_STDIN else ["-p", body.decode()]
+        argv.append(f"--namespace={target.namespace}")
+    argv += ["--patch-file=/dev/stdin"] if PATCH_FROM_STDIN else [f"--patch={body.decode()}"]
     if target.subresource is not None:
         argv.append(f"--subresource={target.subresource}")
     for name, value in request.query:
@@ -130,8 +134,8 @@ def _patch_command(request: Request, prefix: Sequence[str]) -> tuple[list[str], 
             argv.append(f"--field-manager={value}")
         else:
             raise UnsupportedRequestError(f"kubectl patch cannot send the query parameter {name}={value}")
-    # kubectl hides managedFields when it prints an object; the server's answer has them.
-    return [*argv, "--show-managed-fields", "-o", "json"], body if PATCH_FROM_STDIN else None
+    argv += ["--show-managed-fields", "-o", "json", "--", f"{target.resource}.{target.version}.{target.group}"]
+    return [*argv, target.name], body if PATCH_FROM_STDIN else None
 
 
 def loggable_command(argv: Sequence[str]) -> str:

@@ -78,7 +78,7 @@ def diagnose(stderr: str) -> StderrDiagnosis:
     if start >= 0:
         try:
             decoded, end = json.JSONDecoder().raw_decode(stderr, start + len(_STATUS_DUMP))
-        except ValueError:
+        except (ValueError, RecursionError):
             decoded, end = None, start
         if isinstance(decoded, dict):
             status = decoded

@@ -7,6 +7,7 @@ The only module that imports ``requests`` for API traffic. Backend exceptions ar
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import logging
 import os
 import platform
@@ -24,16 +25,20 @@ from urllib.parse import urlsplit
 import requests
 import requests.adapters
 from urllib3.exceptions import HTTPError as URLLib3Error
+from urllib3.exceptions import ProtocolError as URLLib3ProtocolError
+from urllib3.exceptions import ReadTimeoutError
 
 from dynaclient.exceptions import (
     ConfigError,
     ConnectError,
+    ConnectionLostError,
     RequestCancelled,
     TLSError,
     TransportError,
     TransportTimeout,
 )
 from dynaclient.request import Request, Response
+from dynaclient.transport._deadlines import DEADLINES
 from dynaclient.transport._pools import CancellableAdapter, sending, shut_down
 from dynaclient.transport.base import BaseTransport
 
@@ -75,6 +80,31 @@ def _load_client_certificate(context: ssl.SSLContext, cert_pem: bytes, key_pem: 
             raise ConfigError(f"client certificate or key is not usable: {exc.reason or exc}") from None
 
 
+def certificate_authority_text(ca_data: bytes) -> str:
+    """Return PEM certificate authority data as text for ``ssl``, or raise :class:`ConfigError` saying what it is.
+
+    >>> certificate_authority_text(b"")
+    Traceback (most recent call last):
+    ...
+    dynaclient.exceptions.ConfigError: certificate authority data is empty
+    >>> certificate_authority_text(bytes([0x30, 0x82, 0x01, 0x0A]))  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    dynaclient.exceptions.ConfigError: certificate authority data is not PEM (DER-encoded? ...)
+    """
+    if not ca_data.strip():
+        raise ConfigError("certificate authority data is empty")
+    try:
+        text = ca_data.decode("ascii")
+    except UnicodeDecodeError:
+        text = ""
+    if "-----BEGIN CERTIFICATE-----" not in text:
+        raise ConfigError(
+            "certificate authority data is not PEM (DER-encoded? convert it with openssl x509 -inform der)"
+        )
+    return text
+
+
 def build_ssl_context(
     *,
     ca_data: bytes | None = None,
@@ -90,13 +120,13 @@ def build_ssl_context(
     Raises:
         ConfigError: the CA or the client certificate cannot be loaded.
     """
-    authority = ca_data.decode("ascii", errors="replace") if ca_data else None
+    authority = None if ca_data is None else certificate_authority_text(ca_data)
     try:
         context = ssl.create_default_context(cadata=authority)
     except ssl.SSLError as exc:
         if authority is None:
             raise
-        raise ConfigError(f"certificate authority data is not a usable PEM certificate: {exc}") from None
+        raise ConfigError(f"certificate authority data is not a usable PEM certificate: {exc.reason or exc}") from None
     if (
         authority is None
         and not context.cert_store_stats()["x509_ca"]
@@ -157,7 +187,8 @@ class HTTPTransport(BaseTransport):
         tls_server_name: the name to verify the server certificate against (and send as SNI).
         client_certificate: a certificate/key pair, or a callable returning the current one (exec plugins rotate
             them); a changed pair gets fresh connections.
-        proxy_url: an HTTP(S) proxy; when ``None`` the ``HTTPS_PROXY``/``NO_PROXY`` environment applies.
+        proxy_url: an HTTP(S) or SOCKS5 proxy (SOCKS5 needs the ``socks`` extra); when ``None`` the
+            ``HTTPS_PROXY``/``NO_PROXY`` environment applies.
         disable_compression: ask for uncompressed responses (kubeconfig ``disable-compression``, client-go
             ``DisableCompression``); by default large responses come gzipped, which costs the server and the client
             CPU but crosses slow links much faster.
@@ -202,11 +233,17 @@ class HTTPTransport(BaseTransport):
         return f"<HTTPTransport {self.name} {self.server}>"
 
     def _resolve_proxies(self, proxy_url: str | None) -> dict[str, str]:
-        if proxy_url:
-            if urlsplit(proxy_url).scheme not in ("http", "https"):
-                raise ConfigError(f"proxy-url {urlsplit(proxy_url).scheme!r} scheme is not supported (http, https)")
-            return {"http": proxy_url, "https": proxy_url}
-        return dict(requests.utils.get_environ_proxies(self.server))
+        if not proxy_url:
+            return dict(requests.utils.get_environ_proxies(self.server))
+        scheme = urlsplit(proxy_url).scheme
+        if scheme == "socks5":
+            if importlib.util.find_spec("socks") is None:
+                raise ConfigError("proxy-url: a socks5 proxy needs the socks extra: pip install 'dynaclient[socks]'")
+            # Go's SOCKS5 dialer (golang.org/x/net/proxy) sends the host name to the proxy: socks5h in requests.
+            proxy_url = "socks5h" + proxy_url[len(scheme) :]
+        elif scheme not in ("http", "https"):
+            raise ConfigError(f"proxy-url {scheme!r} scheme is not supported (http, https, socks5)")
+        return {"http": proxy_url, "https": proxy_url}
 
     def _current_context(self) -> ssl.SSLContext:
         certificate = self._certificate()
@@ -230,7 +267,7 @@ class HTTPTransport(BaseTransport):
         started = time.monotonic()
         unbounded_stream = request.expect == "stream" and request.timeout is None
         header_timeout = STREAM_HEADER_TIMEOUT if unbounded_stream else request.timeout
-        with sending(cancellation), _mapped_errors(request, header_timeout):
+        with sending(cancellation), _mapped_errors(request, timeout=header_timeout):
             answer = self._session.request(
                 request.method,
                 url,
@@ -246,7 +283,7 @@ class HTTPTransport(BaseTransport):
             _set_read_timeout(answer, None)  # the headers are in: the stream's body may be quiet for long
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status_code, elapsed)
-        return _wrap(answer, request)
+        return _wrap(answer, request, started)
 
     def close(self) -> None:
         """Close every pooled connection."""
@@ -259,17 +296,29 @@ def _certificate_source(value: tuple[bytes, bytes] | CertificateSource | None) -
     return lambda: value
 
 
-def _wrap(answer: requests.Response, request: Request) -> Response:
+def _wrap(answer: requests.Response, request: Request, started: float) -> Response:
     cancellation = request.cancellation
     unregister = cancellation.on_cancel(lambda: _abort(answer)) if cancellation is not None else None
+    expired = threading.Event()
+
+    def expire() -> None:
+        expired.set()
+        _abort(answer)
+
+    unschedule = None
+    if request.timeout is not None and request.expect != "stream":
+        # The whole response within the timeout: a server dripping bytes never lets a single read time out.
+        unschedule = DEADLINES.schedule(started + request.timeout, expire)
 
     def chunks() -> Iterator[bytes]:
-        with _mapped_errors(request):
+        with _mapped_errors(request, expired=expired):
             yield from answer.iter_content(chunk_size=None if request.expect == "stream" else _CHUNK)
 
     def close() -> None:
         if unregister is not None:
             unregister()
+        if unschedule is not None:
+            unschedule()
         answer.close()
 
     return Response(answer.status_code, dict(answer.headers), chunks(), close=close)
@@ -289,10 +338,13 @@ def _set_read_timeout(answer: requests.Response, timeout: float | None) -> None:
 
 
 @contextlib.contextmanager
-def _mapped_errors(request: Request, timeout: float | None = None) -> Iterator[None]:
+def _mapped_errors(
+    request: Request, *, timeout: float | None = None, expired: threading.Event | None = None
+) -> Iterator[None]:
     """Translate ``requests``/``urllib3`` exceptions to the most specific :class:`TransportError`.
 
-    Once the request is cancelled, any failure is :class:`RequestCancelled`.
+    Once the request is cancelled, any failure is :class:`RequestCancelled`; once its deadline aborted it,
+    :class:`TransportTimeout`.
     """
     try:
         yield
@@ -302,6 +354,9 @@ def _mapped_errors(request: Request, timeout: float | None = None) -> Iterator[N
         # 'read') or closed (ValueError).
         if request.cancellation is not None and request.cancellation.cancelled:
             raise RequestCancelled(f"{request.method} {request.path} cancelled") from exc
+        if expired is not None and expired.is_set():
+            message = f"{request.method} {request.path}: the response did not complete within {request.timeout}s"
+            raise TransportTimeout(message) from None
         if isinstance(exc, requests.RequestException | URLLib3Error | OSError):
             raise _translate(exc, request, timeout) from exc
         raise
@@ -313,15 +368,30 @@ def _translate(exc: BaseException, request: Request, timeout: float | None = Non
     timeout = request.timeout if timeout is None else timeout
     if isinstance(exc, requests.exceptions.SSLError | ssl.SSLError):
         return TLSError(f"{where}: TLS failed: {_reason(exc)}")
-    if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout):
+    if isinstance(exc, requests.exceptions.Timeout | TimeoutError | socket.timeout) or _read_timed_out(exc):
+        # requests reports a read timeout in the middle of a body as a ConnectionError wrapping urllib3's
+        # ReadTimeoutError (models.py iter_content): the server stalled, it did not refuse.
         return TransportTimeout(f"{where}: timed out after {timeout}s")
-    if isinstance(exc, requests.exceptions.ChunkedEncodingError):
-        # The server went away inside a chunked body (an apiserver restart mid-watch); urllib3's own words for
-        # it ("invalid literal for int() with base 16: b''") say nothing useful.
-        return TransportError(f"{where}: the connection was lost in the middle of the response")
+    if isinstance(exc, requests.exceptions.ChunkedEncodingError | URLLib3ProtocolError) or _lost(exc):
+        # The server went away inside a response (an apiserver restart mid-watch); urllib3's own words for it
+        # ("invalid literal for int() with base 16: b''") say nothing useful.
+        return ConnectionLostError(f"{where}: the connection was lost in the middle of the response")
     if isinstance(exc, requests.exceptions.ConnectionError):
         return ConnectError(f"{where}: cannot connect: {_reason(exc)}")
     return TransportError(f"{where}: {_reason(exc)}")
+
+
+def _read_timed_out(exc: BaseException) -> bool:
+    return isinstance(exc, requests.exceptions.ConnectionError) and any(
+        isinstance(arg, ReadTimeoutError) for arg in exc.args
+    )
+
+
+def _lost(exc: BaseException) -> bool:
+    """Whether a requests ConnectionError is a connection that broke after it was made (reset, closed early)."""
+    return isinstance(exc, requests.exceptions.ConnectionError) and any(
+        isinstance(arg, URLLib3ProtocolError) for arg in exc.args
+    )
 
 
 def _reason(exc: BaseException) -> str:
@@ -337,4 +407,5 @@ __all__ = [
     "CertificateSource",
     "HTTPTransport",
     "build_ssl_context",
+    "certificate_authority_text",
 ]

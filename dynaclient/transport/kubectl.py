@@ -23,11 +23,12 @@ from __future__ import annotations
 import logging
 import os
 import selectors
+import shutil
 import signal
 import subprocess
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO
 
 from dynaclient.exceptions import ConnectError, TransportTimeout
@@ -63,6 +64,7 @@ class KubectlRawTransport(BaseTransport):
         kubeconfig: str | os.PathLike[str] | None = None,
         context: str | None = None,
         extra_args: Sequence[str] = (),
+        env: Mapping[str, str] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         """Configure the kubectl command line.
@@ -72,9 +74,14 @@ class KubectlRawTransport(BaseTransport):
             kubeconfig: passed as ``--kubeconfig``.
             context: passed as ``--context``.
             extra_args: further global flags (``--as=alice``); ``-v`` is always overridden with ``-v=6``.
+            env: kubectl's whole environment (``KUBECONFIG`` with several files, ``HOME``); ``None`` inherits this
+                process's. The executable is looked up on its ``PATH``, else on this process's.
             clock: monotonic seconds, for the durations logged.
         """
-        self.kubectl = kubectl or os.environ.get("KUBECTL") or "kubectl"
+        self.kubectl = kubectl or (os.environ if env is None else env).get("KUBECTL") or "kubectl"
+        self._env = dict(env) if env is not None else None
+        if env is not None:
+            self.kubectl = shutil.which(self.kubectl, path=env.get("PATH")) or self.kubectl
         prefix = [self.kubectl]
         if kubeconfig is not None:
             prefix.append(f"--kubeconfig={os.fspath(kubeconfig)}")
@@ -97,7 +104,7 @@ class KubectlRawTransport(BaseTransport):
         argv, stdin = build_command(request, self._prefix)
         if request.cancellation is not None:
             request.cancellation.raise_if_cancelled()
-        run = _Run(argv, request, self._clock, has_stdin=stdin is not None)
+        run = _Run(argv, request, self._clock, has_stdin=stdin is not None, env=self._env)
         if request.expect == "stream":
             return run.open_stream()
         return run.complete(stdin)
@@ -112,7 +119,15 @@ class _Run:
     Thread-safety: confined, except :meth:`kill` and :meth:`close`, which any thread may call.
     """
 
-    def __init__(self, argv: list[str], request: Request, clock: Callable[[], float], *, has_stdin: bool) -> None:
+    def __init__(
+        self,
+        argv: list[str],
+        request: Request,
+        clock: Callable[[], float],
+        *,
+        has_stdin: bool,
+        env: Mapping[str, str] | None,
+    ) -> None:
         self._request = request
         self._clock = clock
         self._started = clock()
@@ -127,6 +142,7 @@ class _Run:
                 stdin=subprocess.PIPE if has_stdin else subprocess.DEVNULL,
                 stdout=subprocess.PIPE,
                 stderr=subprocess.PIPE,
+                env=env,
                 start_new_session=os.name == "posix",
             )
         except FileNotFoundError:

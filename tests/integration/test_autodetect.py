@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import subprocess
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,21 +11,6 @@ from dynaclient import NoClientError, auto_detect_client
 from dynaclient.connect import default_candidates, detect_api_client
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.process import free_port
-
-
-@pytest.fixture
-def kubectl_proxy(kube_apiserver: ControlPlane) -> Iterator[str]:
-    """Run ``kubectl proxy --port=0`` against the plane; yield its URL."""
-    command = ["kubectl", f"--kubeconfig={kube_apiserver.kubeconfig_path}", "proxy", "--port=0"]
-    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True) as proxy:
-        assert proxy.stdout is not None
-        line = proxy.stdout.readline()
-        match = re.search(r"Starting to serve on 127\.0\.0\.1:(\d+)", line)
-        assert match, f"unexpected kubectl proxy output: {line!r}"
-        try:
-            yield f"http://127.0.0.1:{match.group(1)}"
-        finally:
-            proxy.terminate()
 
 
 def _closed_url() -> str:
@@ -77,3 +59,25 @@ def test_with_all_four_unusable_one_error_lists_four_reasons(tmp_path: Path) -> 
     assert "ConnectError" in reasons["kubectl-proxy"]
     assert "no-kubectl" in reasons["kubectl-raw"]
     assert str(error.value).count("\n- ") == 4
+
+
+def test_auto_detection_landing_on_kubectl_raw_serves_a_split_kubeconfig_and_discovery(
+    kube_apiserver: ControlPlane, namespace: str, tmp_path: Path
+) -> None:
+    # Only kubectl works: no pod, no proxy, and a kubeconfig dynaclient refuses (impersonation), split in two files
+    # that only the KUBECONFIG list joins. The env has no PATH: kubectl is found on this process's.
+    # Before: the candidate dropped a multi-file KUBECONFIG, and discovery asked kubectl for aggregated documents.
+    config = yaml.safe_load(kube_apiserver.kubeconfig_path.read_text())
+    for user in config["users"]:
+        user["user"].update({"as": "admin", "as-groups": ["system:masters"]})
+    contexts = {"current-context": config.pop("current-context"), "contexts": config.pop("contexts")}
+    (tmp_path / "credentials").write_text(yaml.safe_dump(config))
+    (tmp_path / "contexts").write_text(yaml.safe_dump(contexts))
+    env = {"HOME": str(tmp_path), "KUBECONFIG": f"{tmp_path / 'contexts'}:{tmp_path / 'credentials'}"}
+
+    client = auto_detect_client(env, serviceaccount_root=tmp_path, proxy_url=_closed_url())
+
+    assert client.api_client.transport.name == "kubectl-raw"
+    configmaps = client.resource("cm").namespace(namespace)  # a short name: discovery over kubectl
+    configmaps.create({"metadata": {"name": "found"}, "data": {"a": "b"}})
+    assert [cm["metadata"]["name"] for cm in configmaps.list()] == ["found"]

@@ -232,3 +232,18 @@ def _gone_eventually(mapper: RESTMapper, clock: FakeClock, name: str) -> None:
             return
         time.sleep(0.1)  # the server's discovery catches up; the loop has a deadline
     raise AssertionError(f"{name} still resolves 30 s after its CRD was deleted")
+
+
+def test_a_crd_is_usable_the_moment_it_is_established_with_the_default_mapper(api_client: APIClient) -> None:
+    # Before: a miss refreshed only a discovery result 5 s old, so the new resource was "not found" for 5 s.
+    mapper = RESTMapper(Discovery(api_client, cache_dir=False))
+    assert mapper.resource_for("pods").kind == "Pod"  # discovery fetched just now
+    group = f"now-{uuid.uuid4().hex[:8]}.example.com"
+    crd = widget_crd(group)
+    api_client.request("POST", CRDS, body=crd)
+    try:
+        wait_until(api_client, CRDS, crd["metadata"]["name"], condition_true("Established"))
+
+        assert mapper.resource_for(f"widgets.{group}").kind == "Widget"
+    finally:
+        delete_quietly(api_client, f"{CRDS}/{crd['metadata']['name']}")

@@ -50,3 +50,18 @@ def test_informers_imports_only_the_public_root_of_dynaclient() -> None:
         if name.startswith("dynaclient.")
     ]
     assert offenders == []
+
+
+def test_every_runtime_dependency_is_imported_by_the_library() -> None:
+    # A declared dependency nothing imports is weight for every user (cachetools was one).
+    import re
+    import tomllib
+
+    declared = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    modules = {"PyYAML": "yaml"}
+    names = [re.split(r"[<>=!~\[ ;]", requirement, maxsplit=1)[0] for requirement in declared]
+    imported = {
+        name.split(".")[0] for package in ("dynaclient", "informers") for path in (ROOT / package).rglob("*.py")
+        for name in _imports(path)
+    }  # fmt: skip
+    assert [name for name in names if modules.get(name, name) not in imported] == []

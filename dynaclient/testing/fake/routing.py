@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import unquote
 
 from dynaclient.testing.fake.statuses import StatusError, bad_request
 
@@ -41,8 +42,14 @@ class Route:
 
 
 def parse_route(path: str) -> Route | None:
-    """Return the route of a resource path, or ``None`` for anything else (discovery, ``/version``)."""
-    parts = [part for part in path.split("/") if part]
+    """Return the route of a resource path, or ``None`` for anything else (discovery, ``/version``).
+
+    Segments are percent-decoded, as the API server decodes the path the client escaped.
+
+    >>> parse_route("/api/v1/namespaces/a%23b/configmaps/x%3Fy")
+    Route(group='', version='v1', resource='configmaps', namespace='a#b', name='x?y', subresource='')
+    """
+    parts = [unquote(part) for part in path.split("/") if part]
     if len(parts) >= 3 and parts[0] == "api":
         group, version, rest = "", parts[1], parts[2:]
     elif len(parts) >= 4 and parts[0] == "apis":

@@ -27,6 +27,7 @@ from dynaclient.auth import (
 from dynaclient.auth.exec import parse_exec_credential
 from dynaclient.config import load_kubeconfig
 from dynaclient.exceptions import AuthError
+from dynaclient.testing.certs import TinyCA
 
 V1 = "client.authentication.k8s.io/v1"
 SECRET = "s3cr3t-credential"
@@ -131,7 +132,8 @@ def test_on_unauthorized_re_reads_the_token_file_and_says_whether_it_changed(tok
 
 
 def test_no_secret_appears_in_any_repr_or_str(tmp_path: Path) -> None:
-    key = f"-----BEGIN PRIVATE KEY-----\n{SECRET}\n-----END PRIVATE KEY-----\n".encode()
+    pair = TinyCA("secret-test-ca").issue("cert")  # loaded when the kubeconfig is resolved: a real pair
+    key_material = pair.key_pem.decode().splitlines()[1]
     document = {
         "clusters": [
             {"name": "c", "cluster": {"server": "https://c.example", "proxy-url": f"http://u:{SECRET}@p:3128"}}
@@ -140,8 +142,8 @@ def test_no_secret_appears_in_any_repr_or_str(tmp_path: Path) -> None:
             {
                 "name": "cert",
                 "user": {
-                    "client-certificate-data": "Q0VSVA==",
-                    "client-key-data": base64.b64encode(key).decode(),
+                    "client-certificate-data": base64.b64encode(pair.cert_pem).decode(),
+                    "client-key-data": base64.b64encode(pair.key_pem).decode(),
                     "token": SECRET,
                 },
             },
@@ -196,6 +198,7 @@ def test_no_secret_appears_in_any_repr_or_str(tmp_path: Path) -> None:
     for thing in objects:
         assert SECRET not in repr(thing), type(thing).__name__
         assert SECRET not in str(thing), type(thing).__name__
+        assert key_material not in repr(thing) + str(thing), type(thing).__name__
     assert "http://***@p:3128" in repr(load_kubeconfig(path, context="cert"))
 
 

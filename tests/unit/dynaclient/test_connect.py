@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import pytest
@@ -64,3 +65,23 @@ def test_outside_a_pod_without_kubeconfig_the_first_two_candidates_say_why(tmp_p
         detect_api_client(candidates)
     assert "KUBERNETES_SERVICE_HOST" in error.value.reasons["in-cluster"]
     assert str(tmp_path / ".kube" / "config") in error.value.reasons["kubeconfig"]
+
+
+def test_a_kubectl_that_fails_without_a_server_answer_runs_once_not_eleven_times(tmp_path: Path) -> None:
+    # Before: auto-detection retried the failure 10 times, a second apart (11 kubectl runs, 11.6 s).
+    runs = tmp_path / "runs"
+    kubectl = tmp_path / "kubectl"
+    kubectl.write_text(
+        f"#!{sys.executable}\nimport sys\nopen({str(runs)!r}, 'a').write('run\\n')\n"
+        "sys.stderr.write('error: no context is set\\n')\nsys.exit(1)\n"
+    )
+    kubectl.chmod(0o755)
+    candidates = default_candidates(
+        {"HOME": str(tmp_path)}, serviceaccount_root=tmp_path, proxy_url="http://127.0.0.1:1", kubectl=str(kubectl)
+    )
+
+    with pytest.raises(NoClientError) as raised:
+        detect_api_client(candidates)
+
+    assert "no context is set" in raised.value.reasons["kubectl-raw"]
+    assert runs.read_text().count("run") == 1

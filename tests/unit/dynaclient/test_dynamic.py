@@ -85,7 +85,13 @@ def expired() -> Response:
 
 def client(*steps: tuple[str, str, Response], sleeps: list[float] | None = None) -> tuple[DynamicClient, Scripted]:
     transport = Scripted(*steps)
-    api = APIClient(transport, sleep=(sleeps.append if sleeps is not None else lambda _: None))
+
+    def wait(_: object, seconds: float) -> bool:
+        if sleeps is not None:
+            sleeps.append(seconds)
+        return False
+
+    api = APIClient(transport, wait=wait, clock=lambda: 100.0)  # a frozen clock: deadlines never pass
     return DynamicClient(api, Mapper(PODS, NAMESPACES, DEPLOYMENTS)), transport
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 import requests
 
-from dynaclient.exceptions import RequestCancelled, TransportError
+from dynaclient.exceptions import ConnectionLostError, RequestCancelled, TransportError
 from dynaclient.request import Cancellation, Request, Response
 from dynaclient.transport.http import HTTPTransport, _translate
 from dynaclient.watching import Watch
@@ -104,5 +104,20 @@ def test_a_broken_connection_is_still_a_transport_error(monkeypatch: pytest.Monk
 def test_a_connection_lost_mid_body_is_reported_in_plain_words() -> None:
     lost = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
     error = _translate(lost, Request("GET", "/api/v1/pods", expect="stream"))
-    assert type(error) is TransportError
+    assert type(error) is ConnectionLostError
     assert str(error) == "GET /api/v1/pods: the connection was lost in the middle of the response"
+
+
+def test_a_socks5_proxy_without_the_socks_extra_is_a_config_error_naming_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    import importlib.util
+
+    from dynaclient.exceptions import ConfigError
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name == "socks" else real(name, *a))
+
+    with pytest.raises(ConfigError, match=r"dynaclient\[socks\]"):
+        HTTPTransport("https://127.0.0.1:6443", proxy_url="socks5://127.0.0.1:1080")
+    monkeypatch.undo()
+    transport = HTTPTransport("https://127.0.0.1:6443", proxy_url="socks5://127.0.0.1:1080")
+    assert transport._proxies == {"http": "socks5h://127.0.0.1:1080", "https": "socks5h://127.0.0.1:1080"}

@@ -10,9 +10,10 @@ import pytest
 from dynaclient.auth import TokenFileAuth
 from dynaclient.config import load_incluster_config
 from dynaclient.exceptions import ConfigError, InClusterConfigError
+from dynaclient.testing.certs import TinyCA
 
 TOKEN = "service-account-s3cr3t"
-CA = b"-----BEGIN CERTIFICATE-----\nCLUSTER CA\n-----END CERTIFICATE-----\n"
+CA = TinyCA("in-cluster-test-ca").cert_pem  # loaded when the configuration is built: a real certificate
 ENV = {"KUBERNETES_SERVICE_HOST": "10.96.0.1", "KUBERNETES_SERVICE_PORT": "443"}
 
 
@@ -118,3 +119,33 @@ def test_the_config_repr_shows_no_token(account: Path) -> None:
     assert TOKEN not in repr(config)
     assert TOKEN not in repr(config.auth)
     assert "token" in repr(config.auth)
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [
+        (b"", "is empty"),
+        (b"\n  \n", "is empty"),
+        (bytes([0x30, 0x82, 0x03, 0x0B, 0xFF]), "is not PEM"),
+        (b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", "not a usable PEM certificate"),
+    ],
+    ids=["empty", "blank", "der", "bad-pem"],
+)
+def test_an_empty_or_der_ca_file_is_an_error_naming_it_not_trust_in_the_system_roots(
+    account: Path, content: bytes, reason: str
+) -> None:
+    (account / "ca.crt").write_bytes(content)
+
+    with pytest.raises(InClusterConfigError, match=reason) as raised:
+        load_incluster_config(ENV, account)
+
+    assert str(account / "ca.crt") in str(raised.value)
+
+
+def test_a_binary_namespace_file_is_an_error_naming_it(account: Path) -> None:
+    (account / "namespace").write_bytes(b"\xff\xfe\x00team")
+
+    with pytest.raises(InClusterConfigError, match="not UTF-8") as raised:
+        load_incluster_config(ENV, account)
+
+    assert str(account / "namespace") in str(raised.value)

@@ -11,12 +11,13 @@ import pytest
 import yaml
 
 from dynaclient.auth import BasicAuth, ExecAuth, NoAuth, StaticTokenAuth, TokenFileAuth
-from dynaclient.config import kubeconfig_paths, load_kubeconfig, parse_kubeconfig
-from dynaclient.exceptions import KubeconfigError
+from dynaclient.config import ClientConfig, kubeconfig_paths, load_kubeconfig, parse_kubeconfig
+from dynaclient.exceptions import ConfigError, KubeconfigError
+from dynaclient.testing.certs import TinyCA
 
-CA = b"-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n"
-CERT = b"-----BEGIN CERTIFICATE-----\nCLIENT\n-----END CERTIFICATE-----\n"
-KEY = b"-----BEGIN PRIVATE KEY-----\nKEY\n-----END PRIVATE KEY-----\n"
+_AUTHORITY = TinyCA("kubeconfig-test-ca")
+_ALICE = _AUTHORITY.issue("alice")
+CA, CERT, KEY = _AUTHORITY.cert_pem, _ALICE.cert_pem, _ALICE.key_pem  # loaded at resolve time: must be real
 
 
 def b64(data: bytes) -> str:
@@ -102,7 +103,7 @@ def test_a_context_is_chosen_by_name_over_current_context(tmp_path: Path) -> Non
         pytest.param("https://[::1]:6443", "https://[::1]:6443", id="ipv6-loopback"),
         pytest.param("https://[fd00:10:96::1]/", "https://[fd00:10:96::1]", id="ipv6-trailing-slash"),
         pytest.param("https://10.0.0.1:6443", "https://10.0.0.1:6443", id="ipv4"),
-        pytest.param("kube.example:6443", "https://kube.example:6443", id="no-scheme-with-tls-gets-https"),
+        pytest.param("kube.example:6443", "http://kube.example:6443", id="no-scheme-is-http-even-with-a-ca"),
         pytest.param("https://rancher.example/k8s/clusters/c-1", "https://rancher.example/k8s/clusters/c-1", id="path"),
         pytest.param("http://127.0.0.1:8001", "http://127.0.0.1:8001", id="plain-http"),
     ],
@@ -116,6 +117,41 @@ def test_a_server_without_scheme_or_tls_settings_gets_http_as_in_client_go(tmp_p
     del document["clusters"][0]["cluster"]["certificate-authority-data"]
 
     assert load_kubeconfig(write(tmp_path / "config", document)).server == "http://localhost:8080"
+
+
+@pytest.mark.parametrize("server", ["http://dev.example:6443", "dev.example:6443", "10.0.0.1:6443"])
+@pytest.mark.parametrize(
+    "user",
+    [
+        {"token": "alice-token"},
+        {"username": "alice", "password": "pw"},
+        {"client-certificate-data": b64(CERT), "client-key-data": b64(KEY)},
+        {"exec": {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/no/such/plugin"}},
+    ],
+    ids=["token", "basic", "client-certificate", "exec"],
+)
+def test_over_plain_http_no_credential_and_no_tls_setting_is_used_as_in_clientcmd(
+    tmp_path: Path, server: str, user: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
+    # clientcmd reads the auth info only when rest.IsConfigTransportTLS; a server without a scheme is http then.
+    document = simple(server=server)
+    document["users"][0]["user"] = user
+
+    config = load_kubeconfig(write(tmp_path / "config", document))
+
+    assert config.server.startswith("http://")
+    assert isinstance(config.auth, NoAuth)
+    assert config.auth.headers() == {}
+    assert (config.client_certificate, config.ca_data) == (None, None)
+    assert "credentials of user 'alice' are not sent" in caplog.text
+
+
+def test_a_client_config_refuses_credentials_for_a_plain_http_server() -> None:
+    with pytest.raises(ConfigError, match="never sent over plain HTTP"):
+        ClientConfig("http://dev.example", auth=StaticTokenAuth("t"))
+    with pytest.raises(ConfigError, match="never sent over plain HTTP"):
+        ClientConfig("http://dev.example", client_certificate_data=CERT, client_key_data=KEY)
+    assert ClientConfig("http://127.0.0.1:8001").server == "http://127.0.0.1:8001"
 
 
 def test_cluster_tls_and_proxy_settings_are_carried_over(tmp_path: Path) -> None:
@@ -308,13 +344,43 @@ def test_client_certificate_data_and_basic_auth_are_read(tmp_path: Path) -> None
     assert isinstance(load_kubeconfig(path, context="basic").auth, BasicAuth)
 
 
-def test_a_static_token_wins_over_a_token_file_as_in_client_go(tmp_path: Path) -> None:
+def test_with_token_and_token_file_the_files_token_goes_on_the_wire_as_in_client_go(tmp_path: Path) -> None:
+    # client-go NewBearerAuthWithRefreshRoundTripper: the file's token, the static one only while it is unreadable.
+    token_file = tmp_path / "token"
+    token_file.write_text("from-file\n")
     document = simple()
-    document["users"][0]["user"] = {"token": "static", "tokenFile": str(tmp_path / "does-not-matter")}
+    document["users"][0]["user"] = {"token": "static", "tokenFile": str(token_file)}
+    path = write(tmp_path / "config", document)
+
+    assert load_kubeconfig(path).auth.headers() == {"Authorization": "Bearer from-file"}
+    token_file.unlink()
+    assert load_kubeconfig(path).auth.headers() == {"Authorization": "Bearer static"}
+
+
+EXEC_PLUGIN = {"apiVersion": "client.authentication.k8s.io/v1beta1", "command": "/no/such/plugin"}
+
+
+@pytest.mark.parametrize(
+    ("user", "authorization"),
+    [
+        ({"token": "t"}, "Bearer t"),
+        ({"username": "u", "password": "p"}, "Basic dTpw"),
+        ({"client-certificate-data": b64(CERT), "client-key-data": b64(KEY)}, None),
+    ],
+    ids=["token", "basic", "client-certificate"],
+)
+def test_a_credential_next_to_exec_is_used_and_the_plugin_never_runs(
+    tmp_path: Path, user: dict[str, Any], authorization: str | None
+) -> None:
+    # client-go exec.go UpdateTransportConfig, TestAuthorizationHeaderPresentCancelsExecAction.
+    document = simple()
+    document["users"][0]["user"] = {**user, "exec": EXEC_PLUGIN}
 
     config = load_kubeconfig(write(tmp_path / "config", document))
 
-    assert config.auth.headers() == {"Authorization": "Bearer static"}
+    assert not isinstance(config.auth, ExecAuth)
+    assert config.auth.headers().get("Authorization") == authorization  # the missing plugin would raise
+    assert config.auth.client_certificate() is None
 
 
 def test_a_v1beta1_exec_plugin_without_interactive_mode_defaults_to_if_available(tmp_path: Path) -> None:
@@ -349,3 +415,71 @@ def test_string_fields_accept_numbers_and_booleans_as_kubectl_does(tmp_path: Pat
     config = load_kubeconfig(path)
 
     assert (config.server, config.namespace) == ("https://x.example", "42")
+
+
+@pytest.mark.parametrize(
+    ("cluster", "key", "reason"),
+    [
+        ({"certificate-authority-data": b64(bytes([0x30, 0x82, 0x01, 0x0A, 0xFF]))}, "certificate-authority-data",
+         "is not PEM"),
+        ({"certificate-authority-data": b64(b"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n")},
+         "certificate-authority-data", "not a usable PEM certificate"),
+        ({"certificate-authority": "empty.crt"}, "certificate-authority", "empty.crt is empty"),
+        ({"certificate-authority": "der.crt"}, "certificate-authority", "der.crt"),
+    ],
+    ids=["der-data", "bad-pem-data", "empty-file", "der-file"],
+)  # fmt: skip
+def test_an_unusable_certificate_authority_is_an_error_naming_the_key_and_file(
+    tmp_path: Path, cluster: dict[str, Any], key: str, reason: str
+) -> None:
+    # Before: DER data raised a bare TypeError; an empty file silently trusted the system roots.
+    (tmp_path / "empty.crt").write_bytes(b"")
+    (tmp_path / "der.crt").write_bytes(bytes([0x30, 0x82, 0x01, 0x0A, 0xFF]))
+    document = simple()
+    document["clusters"][0]["cluster"] = {"server": "https://dev.example", **cluster}
+    path = write(tmp_path / "config", document)
+
+    with pytest.raises(KubeconfigError, match=reason) as raised:
+        load_kubeconfig(path)
+
+    assert (raised.value.path, raised.value.key) == (str(path), f"clusters[0].cluster.{key}")
+
+
+def test_an_unusable_client_key_file_is_an_error_naming_the_key_and_files(tmp_path: Path) -> None:
+    (tmp_path / "alice.crt").write_bytes(CERT)
+    (tmp_path / "alice.key").write_bytes(_AUTHORITY.issue("bob").key_pem)  # not alice's key
+    document = simple()
+    document["users"][0]["user"] = {"client-certificate": "alice.crt", "client-key": "alice.key"}
+    path = write(tmp_path / "config", document)
+
+    with pytest.raises(KubeconfigError, match=r"alice\.crt, .*alice\.key") as raised:
+        load_kubeconfig(path)
+
+    assert raised.value.key == "users[0].user.client-certificate"
+
+
+def test_exec_plugins_get_the_server_exactly_as_written(tmp_path: Path) -> None:
+    # client-go passes rest.Config.Host, the kubeconfig's server unchanged, as spec.cluster.server.
+    document = simple(server="https://Dev.Example:6443/")
+    document["users"][0]["user"] = {"exec": {**EXEC_PLUGIN, "provideClusterInfo": True}}
+
+    config = load_kubeconfig(write(tmp_path / "config", document))
+
+    assert isinstance(config.auth, ExecAuth)
+    assert config.auth.exec_info()["spec"]["cluster"]["server"] == "https://Dev.Example:6443/"
+    assert config.server == "https://Dev.Example:6443"
+
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-le", "utf-16-be", "utf-8-sig"])
+def test_a_kubeconfig_with_a_byte_order_mark_is_read_as_kubectl_reads_it(tmp_path: Path, encoding: str) -> None:
+    # kubectl (sigs.k8s.io/yaml via golang.org/x/text BOMOverride) reads UTF-16 and UTF-8 files with a BOM.
+    text = yaml.safe_dump(simple(namespace="ñandú"))
+    data = text.encode(encoding)
+    if encoding in ("utf-16-le", "utf-16-be"):
+        data = "\ufeff".encode(encoding) + data
+    path = tmp_path / "config"
+    path.write_bytes(data)
+
+    config = load_kubeconfig(path)
+
+    assert (config.server, config.namespace) == ("https://dev.example:6443", "ñandú")

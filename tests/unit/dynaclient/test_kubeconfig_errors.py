@@ -167,7 +167,7 @@ CORPUS = [
         "token-and-basic-auth",
         {"users.0.user.username": "admin", "users.0.user.password": PASSWORD},
         "users[0].user.username",
-        "more than one authentication method: token and username",
+        "more than one authentication method: token and basic auth",
     ),
     case("impersonation", {"users.0.user.as": "root"}, "users[0].user.as", "impersonation is not supported"),
     case(
@@ -219,10 +219,10 @@ CORPUS = [
         "missing",
     ),
     case(
-        "exec-with-client-certificate",
-        {"users.0.user": {"exec": EXEC_V1, "client-certificate-data": CERT_DATA, "client-key-data": KEY_DATA}},
-        "users[0].user.exec",
-        "cannot be combined with client-certificate",
+        "exec-with-auth-provider",
+        {"users.0.user": {"exec": EXEC_V1, "auth-provider": {"name": "oidc"}}},
+        "users[0].user.auth-provider",
+        "cannot be combined with an exec plugin",
     ),
     # Contexts.
     case(
@@ -289,9 +289,20 @@ def test_an_error_in_a_merged_file_names_that_file(tmp_path: Path) -> None:
 
 def test_an_unreadable_file_is_an_error_naming_it(tmp_path: Path) -> None:
     path = tmp_path / "config"
-    path.write_bytes(b"\xff\xfe not utf-8")
+    path.write_bytes(b"\xc3\x28 not utf-8")  # (\xff\xfe would be a UTF-16 byte-order mark)
 
     with pytest.raises(KubeconfigError, match="not UTF-8") as caught:
+        load_kubeconfig(path)
+
+    assert caught.value.path == str(path)
+
+
+def test_a_deeply_nested_kubeconfig_is_an_error_naming_the_file(tmp_path: Path) -> None:
+    # Before: PyYAML's RecursionError escaped bare.
+    path = tmp_path / "config"
+    path.write_text("[" * 20000 + "]" * 20000)
+
+    with pytest.raises(KubeconfigError, match="nested too deeply") as caught:
         load_kubeconfig(path)
 
     assert caught.value.path == str(path)

@@ -164,24 +164,24 @@ CM_PATH = "/api/v1/namespaces/default/configmaps"
     [
         (
             Request("GET", CM_PATH, query=(("limit", "5"), ("labelSelector", "a=b"))),
-            ["get", "--raw", f"{CM_PATH}?limit=5&labelSelector=a%3Db"],
+            ["get", f"--raw={CM_PATH}?limit=5&labelSelector=a%3Db"],
             "",
         ),
-        (Request("POST", CM_PATH, body=b'{"a":1}'), ["create", "--raw", CM_PATH, "-f", "-"], '{"a":1}'),
+        (Request("POST", CM_PATH, body=b'{"a":1}'), ["create", f"--raw={CM_PATH}", "-f", "-"], '{"a":1}'),
         (
             Request("PUT", f"{CM_PATH}/x", query=(("dryRun", "All"),), body=b'{"b":2}'),
-            ["replace", "--raw", f"{CM_PATH}/x?dryRun=All", "-f", "-"],
+            ["replace", f"--raw={CM_PATH}/x?dryRun=All", "-f", "-"],
             '{"b":2}',
         ),
-        (Request("DELETE", f"{CM_PATH}/x"), ["delete", "--raw", f"{CM_PATH}/x"], ""),
+        (Request("DELETE", f"{CM_PATH}/x"), ["delete", f"--raw={CM_PATH}/x"], ""),
         (
             Request("DELETE", f"{CM_PATH}/x", body=b'{"kind":"DeleteOptions","propagationPolicy":"Foreground"}'),
-            ["delete", "--raw", f"{CM_PATH}/x", "-f", "-"],
+            ["delete", f"--raw={CM_PATH}/x", "-f", "-"],
             '{"kind":"DeleteOptions","propagationPolicy":"Foreground"}',
         ),
         (
             Request("GET", "/version", accept="application/json, */*;q=0.8"),
-            ["get", "--raw", "/version"],
+            ["get", "--raw=/version"],
             "",
         ),
     ],
@@ -212,8 +212,7 @@ def test_kubeconfig_context_and_extra_args_come_before_the_verb(fake: FakeKubect
         "-v=9",
         "-v=6",
         "get",
-        "--raw",
-        "/api",
+        "--raw=/api",
     ]
 
 
@@ -239,6 +238,7 @@ def _patch(path: str, body: bytes, content_type: str, **kwargs: Any) -> Request:
 
 MERGE = "application/merge-patch+json"
 STDIN = "--patch-file=/dev/stdin"
+OUT = ["--show-managed-fields", "-o", "json", "--"]
 
 
 @pytest.mark.parametrize(
@@ -246,7 +246,7 @@ STDIN = "--patch-file=/dev/stdin"
     [
         (
             _patch(f"{CM_PATH}/x", b'{"data":{"a":"b"}}', MERGE),
-            ["configmaps.v1.", "x", "-n", "default", "--type=merge", STDIN],
+            ["--type=merge", "--namespace=default", STDIN, *OUT, "configmaps.v1.", "x"],
         ),
         (
             _patch(
@@ -254,29 +254,38 @@ STDIN = "--patch-file=/dev/stdin"
                 b'[{"op":"add","path":"/metadata/labels/a","value":"b"}]',
                 "application/json-patch+json",
             ),
-            ["namespaces.v1.", "team", "--type=json", STDIN],
+            ["--type=json", STDIN, *OUT, "namespaces.v1.", "team"],
         ),
         (
             _patch(
                 "/apis/apps/v1/namespaces/ns/deployments/web/status", b"{}", "application/strategic-merge-patch+json"
             ),
-            ["deployments.v1.apps", "web", "-n", "ns", "--type=strategic", STDIN, "--subresource=status"],
+            ["--type=strategic", "--namespace=ns", STDIN, "--subresource=status", *OUT, "deployments.v1.apps", "web"],
         ),
         (
             _patch("/apis/apps/v1/namespaces/ns/deployments/web/scale", b"{}", f"{MERGE}; charset=utf-8"),
-            ["deployments.v1.apps", "web", "-n", "ns", "--type=merge", STDIN, "--subresource=scale"],
+            ["--type=merge", "--namespace=ns", STDIN, "--subresource=scale", *OUT, "deployments.v1.apps", "web"],
         ),
         (
             _patch("/api/v1/namespaces/team/status", b"{}", MERGE),
-            ["namespaces.v1.", "team", "--type=merge", STDIN, "--subresource=status"],
+            ["--type=merge", STDIN, "--subresource=status", *OUT, "namespaces.v1.", "team"],
         ),
         (
             _patch("/apis/apiextensions.k8s.io/v1/customresourcedefinitions/foos.example.com", b"{}", MERGE),
-            ["customresourcedefinitions.v1.apiextensions.k8s.io", "foos.example.com", "--type=merge", STDIN],
+            ["--type=merge", STDIN, *OUT, "customresourcedefinitions.v1.apiextensions.k8s.io", "foos.example.com"],
         ),
         (
             _patch(f"{CM_PATH}/x", b"{}", MERGE, query=(("dryRun", "All"), ("fieldManager", "me"))),
-            ["configmaps.v1.", "x", "-n", "default", "--type=merge", STDIN, "--dry-run=server", "--field-manager=me"],
+            [
+                "--type=merge",
+                "--namespace=default",
+                STDIN,
+                "--dry-run=server",
+                "--field-manager=me",
+                *OUT,
+                "configmaps.v1.",
+                "x",
+            ],
         ),
     ],
     ids=[
@@ -298,7 +307,7 @@ def test_patch_becomes_kubectl_patch_of_the_named_object_with_the_patch_on_stdin
 
     assert (response.status, response.read()) == (200, b'{"kind":"ConfigMap"}')
     call = fake.only_call()
-    assert call["argv"] == ["-v=6", "patch", *argv, "--show-managed-fields", "-o", "json"]
+    assert call["argv"] == ["-v=6", "patch", *argv]
     assert call["stdin"] == (request_.body or b"").decode()
 
 
@@ -311,10 +320,10 @@ def test_patch_falls_back_to_the_p_flag_without_dev_stdin_and_never_logs_it(
     fake.transport().send(_patch(f"{CM_PATH}/x", b'{"data":{"password":"s3cr3t"}}', MERGE)).read()
 
     call = fake.only_call()
-    assert call["argv"][-5:-3] == ["-p", '{"data":{"password":"s3cr3t"}}']
+    assert '--patch={"data":{"password":"s3cr3t"}}' in call["argv"]
     assert call["stdin"] == ""
     assert "s3cr3t" not in caplog.text
-    assert "-p '<hidden>'" in caplog.text
+    assert "'--patch=<hidden>'" in caplog.text
 
 
 def test_debug_log_has_the_command_line_duration_and_exit_code_but_no_body(
@@ -328,8 +337,8 @@ def test_debug_log_has_the_command_line_duration_and_exit_code_but_no_body(
 
     assert "s3cr3t" not in caplog.text
     messages = [record.getMessage() for record in caplog.records]
-    assert f"kubectl: {fake.path} -v=6 create --raw {CM_PATH} -f -" in messages
-    assert any(m.startswith(f"kubectl: {fake.path} -v=6 patch configmaps.v1. x") for m in messages)
+    assert f"kubectl: {fake.path} -v=6 create --raw={CM_PATH} -f -" in messages
+    assert any(m.startswith(f"kubectl: {fake.path} -v=6 patch --type=merge") for m in messages)
     assert sum(m.startswith("kubectl exited with code 0 after ") for m in messages) == 2
 
 
@@ -640,7 +649,7 @@ def test_a_watch_streams_lines_while_kubectl_still_runs(fake: FakeKubectl) -> No
     assert response.status == 200
     assert json.loads(first) == json.loads(second) == json.loads(WATCH_EVENT)
     call = fake.only_call()
-    assert call["argv"] == ["-v=6", "get", "--raw", f"{CM_PATH}?watch=1&timeoutSeconds=5"]
+    assert call["argv"] == ["-v=6", "get", f"--raw={CM_PATH}?watch=1&timeoutSeconds=5"]
     assert _process_is_gone(call["pid"])
 
 
@@ -736,3 +745,25 @@ def test_a_watch_broken_mid_stream_raises_a_transport_error(fake: FakeKubectl) -
     assert next(lines) == WATCH_EVENT.strip().encode()
     with pytest.raises(TransportError, match="unexpected EOF"):
         next(lines)
+
+
+def test_names_and_namespaces_that_look_like_flags_are_never_read_as_options(fake: FakeKubectl) -> None:
+    # Before: ``patch configmaps.v1. --field-manager -n default ...``: kubectl patched another object.
+    fake.script(stdout='{"kind":"ConfigMap"}', stderr=V133_RESPONSE.format(verb="PATCH", status="200 OK"))
+
+    fake.transport().send(_patch("/api/v1/namespaces/-n/configmaps/--field-manager", b"{}", MERGE)).read()
+
+    argv = fake.only_call()["argv"]
+    assert argv[argv.index("--") :] == ["--", "configmaps.v1.", "--field-manager"]
+    assert "--namespace=-n" in argv
+    assert all(arg.startswith("-") for arg in argv[: argv.index("--")] if arg not in ("patch", "json"))
+
+
+def test_an_escaped_name_reaches_kubectl_patch_as_the_name_itself(fake: FakeKubectl) -> None:
+    fake.script(stdout='{"kind":"ConfigMap"}', stderr=V133_RESPONSE.format(verb="PATCH", status="200 OK"))
+
+    fake.transport().send(_patch("/api/v1/namespaces/a%23b/configmaps/x%3Fy", b"{}", MERGE)).read()
+
+    argv = fake.only_call()["argv"]
+    assert argv[-1] == "x?y"
+    assert "--namespace=a#b" in argv

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dynaclient.exceptions import GoneError
+from dynaclient.exceptions import ContinueTokenLoopError, GoneError
 from dynaclient.listing import EncodedPage, ObjectList, peek_continue_token
 from dynaclient.resource_options import ListOptions
 
@@ -127,3 +127,20 @@ def test_a_2xx_status_saying_expired_restarts_the_list_when_asked() -> None:
     pods = ObjectList(fetch, ListOptions(limit=1), restart_on_expired=True)
     assert [obj["metadata"]["name"] for obj in pods] == ["a", "a", "b"]
     assert pods.restarted
+
+
+def test_a_continue_token_that_comes_back_raises_instead_of_listing_for_ever() -> None:
+    # Before: a server answering "continue: a" then "continue: b" then "a" again made the list yield for ever.
+    pages = {None: "a", "a": "b", "b": "a"}
+    fetched: list[str | None] = []
+
+    def fetch(options: ListOptions) -> EncodedPage:
+        fetched.append(options.continue_token)
+        body = {"kind": "PodList", "metadata": {"continue": pages[options.continue_token]}, "items": [{}]}
+        return EncodedPage(json.dumps(body).encode())
+
+    with pytest.raises(ContinueTokenLoopError, match=r"PodList.*after 3 pages"):
+        list(ObjectList(fetch, ListOptions(), prefetch=False))
+    assert fetched == [None, "a", "b"]
+    with pytest.raises(ContinueTokenLoopError):
+        list(ObjectList(fetch, ListOptions()))  # and with the page fetched ahead

@@ -312,3 +312,56 @@ def test_list_options_render_selectors_once_at_construction() -> None:
 def test_write_options_leave_unset_fields_out() -> None:
     assert WriteOptions().query() == ()
     assert WriteOptions(force=False).query() == (("force", "false"),)
+
+
+ESCAPE_TABLE = [
+    ("delete '#' is one object, not the collection", lambda: delete_request(PODS, "#", namespace="prod"),
+     "/api/v1/namespaces/prod/pods/%23"),
+    ("a namespace with '#' is not the namespace before it",
+     lambda: delete_request(PODS, "web", namespace="prod#x"), "/api/v1/namespaces/prod%23x/pods/web"),
+    ("a name with '?' smuggles no query", lambda: get_request(PODS, "cm?resourceVersion=0", namespace="n"),
+     "/api/v1/namespaces/n/pods/cm%3FresourceVersion=0"),
+    ("patch", lambda: patch_request(PODS, "a b", {}, patch_type="merge", namespace="n"),
+     "/api/v1/namespaces/n/pods/a%20b"),
+    ("update from the body", lambda: update_request(PODS, {"metadata": {"name": "x#", "namespace": "n?"}}),
+     "/api/v1/namespaces/n%3F/pods/x%23"),
+    ("create from the body's namespace", lambda: create_request(PODS, {"metadata": {"name": "x", "namespace": "#"}}),
+     "/api/v1/namespaces/%23/pods"),
+    ("apply", lambda: apply_request(PODS, {"metadata": {"name": "#", "namespace": "n"}},
+                                    options=WriteOptions(field_manager="m")), "/api/v1/namespaces/n/pods/%23"),
+    ("subresource", lambda: get_request(DEPLOYMENTS, "web", namespace="n", subresource="scale#x"),
+     "/apis/apps/v1/namespaces/n/deployments/web/scale%23x"),
+    ("list in a namespace", lambda: list_request(PODS, namespace="a?b"), "/api/v1/namespaces/a%3Fb/pods"),
+    ("watch in a namespace", lambda: watch_request(PODS, namespace="a#"), "/api/v1/namespaces/a%23/pods"),
+    ("delete collection", lambda: delete_collection_request(PODS, namespace="#"), "/api/v1/namespaces/%23/pods"),
+    ("a bare GVR's group, version and resource",
+     lambda: list_request(GroupVersionResource("a#b", "v1?", "x y")), "/apis/a%23b/v1%3F/x%20y"),
+    ("Go leaves these unescaped", lambda: get_request(PODS, "a:b@c$d&e+f,g;h=i", namespace="n"),
+     "/api/v1/namespaces/n/pods/a:b@c$d&e+f,g;h=i"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("build", "path"), [c[1:] for c in ESCAPE_TABLE], ids=[c[0] for c in ESCAPE_TABLE])
+def test_every_path_segment_of_every_verb_is_escaped_like_go(build: Callable[[], Request], path: str) -> None:
+    request = build()
+    assert request.path == path
+    assert "#" not in request.url_path
+    assert request.url_path.count("?") <= 1
+
+
+@pytest.mark.parametrize(
+    ("bad", "where"),
+    [(bad, where) for bad in (".", "..", "a/b", "a%23") for where in ("name", "namespace", "subresource", "resource")
+     if (bad, where) != ("a/b", "subresource")],  # a subresource's "/" separates its segments
+)  # fmt: skip
+def test_segments_apimachinery_rejects_are_rejected_everywhere(bad: str, where: str) -> None:
+    if where == "name":
+        build: Callable[[], Request] = lambda: get_request(PODS, bad, namespace="n")  # noqa: E731
+    elif where == "namespace":
+        build = lambda: get_request(PODS, "a", namespace=bad)  # noqa: E731
+    elif where == "subresource":
+        build = lambda: get_request(PODS, "a", namespace="n", subresource=f"status/{bad}")  # noqa: E731
+    else:
+        build = lambda: list_request(GroupVersionResource("", "v1", bad))  # noqa: E731
+    with pytest.raises(ResourceRequestError, match="invalid"):
+        build()

@@ -229,12 +229,13 @@ def test_kind_for_returns_the_kind_at_the_resolved_version(mapper: RESTMapper) -
     )
 
 
-def test_a_miss_refreshes_discovery_so_that_a_new_crd_is_found(
+def test_a_miss_refreshes_discovery_at_once_so_that_a_new_crd_is_found(
     mapper: RESTMapper, server: FakeAPIServer, clock: FakeClock
 ) -> None:
+    # Before: a miss refreshed only a discovery result at least 5 s old, so a new CRD was "not found" for 5 s.
     mapper.resource_for("pods")
     server.resources.append(res("new.example.com", "v1", "gadgets", "Gadget", "gd"))
-    clock.now += 5
+    clock.now += 0.01
 
     assert str(mapper.resource_for("Gadget").gvr) == "gadgets.v1.new.example.com"
     assert server.requests == 4
@@ -242,15 +243,29 @@ def test_a_miss_refreshes_discovery_so_that_a_new_crd_is_found(
     assert server.requests == 4
 
 
-def test_misses_refresh_at_most_once_per_interval(mapper: RESTMapper, server: FakeAPIServer, clock: FakeClock) -> None:
+def test_a_storm_of_misses_refreshes_a_burst_then_once_per_interval(
+    mapper: RESTMapper, server: FakeAPIServer, clock: FakeClock
+) -> None:
     requests = []
-    for step in (0, 0, 4.9, 0.1, 1, 3.9, 0.1):
+    for step in (0, 0.01, 0.01, 0.01, 0.01, 0.01, 4.9, 0.1, 1):
         clock.now += step
         with pytest.raises(ResourceNotFoundError):
             mapper.resource_for("nosuch")
         requests.append(server.requests)
 
-    assert requests == [2, 2, 2, 4, 4, 4, 6]
+    # The first lookup fetches (2 requests) and is fresh; 3 refreshes at once; then one per 5 s interval.
+    assert requests == [2, 4, 6, 8, 8, 8, 8, 10, 10]
+
+
+def test_misses_that_overlap_a_refresh_share_it(mapper: RESTMapper, server: FakeAPIServer, clock: FakeClock) -> None:
+    mapper.resource_for("pods")
+    started = clock.now + 1
+    clock.now += 2
+    mapper.discovery.refresh()
+    assert server.requests == 4
+
+    assert mapper.discovery.refresh(unless_fetched_since=started) is mapper.discovery.snapshot()
+    assert server.requests == 4
 
 
 def test_a_deleted_crd_disappears_when_discovery_expires_or_is_reset(

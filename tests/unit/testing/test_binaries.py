@@ -115,3 +115,70 @@ def test_the_wrapper_module_pins_the_release_and_replaces_every_staging_module()
     assert len(replaced) == 31
     assert all(line.strip().endswith(f"v0.{minor}") for line in replaced)
     assert (binaries.GO_MODULE_DIR / "go.sum").stat().st_size > 0
+
+
+def test_cluster_binaries_have_their_own_asset_variables_and_kwok_a_versioned_cache_name(
+    tmp_path: Path, home: dict[str, str]
+) -> None:
+    kcm = _exe(tmp_path / "kcm")
+    kwok = _exe(binaries.cache_dir(home) / f"kwok-v{binaries.KWOK_VERSION}")
+    env = {**home, "TEST_ASSET_KUBE_CONTROLLER_MANAGER": str(kcm)}
+    assert locate("kube-controller-manager", env) == ("TEST_ASSET_KUBE_CONTROLLER_MANAGER", kcm)
+    assert locate("kwok", env) == ("cache", kwok)
+    assert locate("kube-scheduler", env) is None
+
+
+def test_resolving_cluster_binaries_names_each_missing_one(tmp_path: Path, home: dict[str, str]) -> None:
+    for name in binaries.APISERVER_COMPONENTS:
+        _exe(binaries.cache_dir(home) / name)
+    plain = resolve_binaries(home, build=False)
+    with pytest.raises(BinaryNotFoundError, match="was not resolved"):
+        plain.path("kwok")
+    with pytest.raises(BinaryNotFoundError, match=r"not found: kube-scheduler, kwok \(looked at"):
+        resolve_binaries(home, build=False, components=["kwok", "kube-scheduler"])
+    _exe(binaries.cache_dir(home) / "kube-scheduler")
+    _exe(binaries.cache_dir(home) / f"kwok-v{binaries.KWOK_VERSION}")
+    found = resolve_binaries(home, build=False, components=["kwok", "kube-scheduler"])
+    assert found.path("kwok") == binaries.cache_dir(home) / f"kwok-v{binaries.KWOK_VERSION}"
+    assert found.kube_controller_manager is None
+    assert set(found.sources) == {"kube-apiserver", "etcd", "kube-scheduler", "kwok"}
+
+
+def test_an_unknown_binary_is_a_clear_error(home: dict[str, str]) -> None:
+    with pytest.raises(BinaryNotFoundError, match=r"unknown binaries \['kubelet'\]"):
+        resolve_binaries(home, build=False, components=["kubelet"])
+
+
+def test_builds_only_what_is_missing_under_one_lock(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def fake_build(name: str, target: Path, env: dict[str, str], progress: object) -> None:
+        calls.append(name)
+        _exe(target)
+
+    monkeypatch.setattr(binaries, "_build_one", fake_build)
+    target = tmp_path / "cache" / "1.34.4"
+    _exe(target / "kube-scheduler")
+    built = binaries.build_binaries(target, components=binaries.ALL_COMPONENTS)
+    assert calls == ["kube-apiserver", "etcd", "kube-controller-manager", "kwok"]
+    assert built["kwok"] == target / f"kwok-v{binaries.KWOK_VERSION}"
+
+
+def test_controllers_are_built_from_the_kubernetes_module_and_kwok_from_its_own(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("shutil.which", lambda _: "/usr/bin/go")
+    kcm = binaries._go_command("kube-controller-manager", Path("/out/kcm"))
+    assert kcm[-1] == "k8s.io/kubernetes/cmd/kube-controller-manager"
+    assert f"version.gitVersion=v{binaries.KUBERNETES_VERSION}" in kcm[kcm.index("-ldflags") + 1]
+    assert binaries._go_command("kwok", Path("/out/kwok"))[-1] == "sigs.k8s.io/kwok/cmd/kwok"
+    assert binaries._module_dir("kube-scheduler") == binaries.GO_MODULE_DIR
+    kwok_mod = (binaries._module_dir("kwok") / "go.mod").read_text()
+    assert f"sigs.k8s.io/kwok v{binaries.KWOK_VERSION}" in kwok_mod
+    assert "\tk8s.io/kubernetes " not in kwok_mod  # kwok never shares the apiserver's module graph
+
+
+def test_the_wrapper_module_lists_every_kubernetes_binary_as_a_tool() -> None:
+    go_mod = (binaries.GO_MODULE_DIR / "go.mod").read_text()
+    tools = go_mod.split("tool (", 1)[1].split(")", 1)[0].split()
+    assert sorted(tools) == sorted(binaries._GO_PACKAGES[name] for name in binaries.ALL_COMPONENTS if name != "kwok")

@@ -10,7 +10,9 @@ import queue
 import threading
 from typing import Any
 
-from dynaclient import AlreadyExistsError, APIResource, DynamicClient, JSONObject
+import pytest
+
+from dynaclient import AlreadyExistsError, APIResource, DynamicClient, JSONObject, NotFoundError
 from dynaclient.testing import FakeAPIServer, FakeDynamicClient
 from dynaclient.testing.fake import BUILTIN_TYPES, ResourceType
 from informers import SharedInformerFactory
@@ -116,3 +118,15 @@ def test_a_resource_type_can_be_served_without_a_crd() -> None:
         {"apiVersion": "example.com/v1", "kind": "Widget", "metadata": {"name": "w"}}
     )
     assert "namespace" not in created["metadata"]
+
+
+def test_the_fake_decodes_escaped_names_as_the_server_does() -> None:
+    # The client escapes path segments; the fake must read "%23" as the name "#", like kube-apiserver.
+    client = FakeDynamicClient(
+        [{"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "keep", "namespace": "default"}}]
+    )
+    configmaps = client.resource("configmaps").namespace("default")
+
+    with pytest.raises(NotFoundError, match='"#" not found'):
+        configmaps.delete("#")
+    assert [cm["metadata"]["name"] for cm in configmaps.list()] == ["keep"]

@@ -1,0 +1,5 @@
+"""``python -m dynaclient.cli``."""
+
+from dynaclient.cli.app import run
+
+run()
