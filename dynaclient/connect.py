@@ -29,24 +29,9 @@ PROBE_TIMEOUT = 5.0
 """Seconds each auto-detection candidate has to answer ``GET /api``."""
 
 
-<<<<<<< HEAD
-class TransportOptions(TypedDict):
-    """The keyword arguments of the HTTP transports (sync and asyncio) that come from a configuration."""
-
-    ca_data: bytes | None
-    insecure_skip_tls_verify: bool
-    tls_server_name: str | None
-    client_certificate: Callable[[], tuple[bytes, bytes] | None]
-    proxy_url: str | None
-    disable_compression: bool
-
-
-def client_from_config(config: ClientConfig, *, name: str = "kubeconfig") -> APIClient:
-=======
 def client_from_config(
     config: ClientConfig, *, name: str = "kubeconfig", rate_limiter: TokenBucketRateLimiter | None = None
 ) -> APIClient:
->>>>>>> main
     """Return a client for ``config`` over the HTTP transport.
 
     ``rate_limiter`` limits the requests per second, as client-go's ``QPS`` and ``Burst`` do
@@ -59,7 +44,18 @@ def client_from_config(
         ConfigError: the CA or client certificate data cannot be loaded, or the proxy scheme is unsupported.
     """
     transport = HTTPTransport(config.server, **transport_options(config), name=name)
-    return APIClient(transport, auth=config.auth, namespace=config.namespace)
+    return APIClient(transport, auth=config.auth, namespace=config.namespace, rate_limiter=rate_limiter)
+
+
+class TransportOptions(TypedDict):
+    """The keyword arguments of the HTTP transports (sync and asyncio) that come from a configuration."""
+
+    ca_data: bytes | None
+    insecure_skip_tls_verify: bool
+    tls_server_name: str | None
+    client_certificate: Callable[[], tuple[bytes, bytes] | None]
+    proxy_url: str | None
+    disable_compression: bool
 
 
 def transport_options(config: ClientConfig) -> TransportOptions:
@@ -77,7 +73,6 @@ def transport_options(config: ClientConfig) -> TransportOptions:
     def certificate() -> tuple[bytes, bytes] | None:
         return static or auth.client_certificate()
 
-<<<<<<< HEAD
     return {
         "ca_data": config.ca_data,
         "insecure_skip_tls_verify": config.insecure_skip_tls_verify,
@@ -86,19 +81,6 @@ def transport_options(config: ClientConfig) -> TransportOptions:
         "proxy_url": config.proxy_url,
         "disable_compression": config.disable_compression,
     }
-=======
-    transport = HTTPTransport(
-        config.server,
-        ca_data=config.ca_data,
-        insecure_skip_tls_verify=config.insecure_skip_tls_verify,
-        tls_server_name=config.tls_server_name,
-        client_certificate=certificate,
-        proxy_url=config.proxy_url,
-        disable_compression=config.disable_compression,
-        name=name,
-    )
-    return APIClient(transport, auth=auth, namespace=config.namespace, rate_limiter=rate_limiter)
->>>>>>> main
 
 
 def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:

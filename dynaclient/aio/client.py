@@ -19,6 +19,7 @@ from dynaclient.aio.response import AsyncResponse
 from dynaclient.auth.base import AuthProvider
 from dynaclient.client import (
     DEFAULT_MAX_RETRIES,
+    DEFAULT_MAX_RETRY_WAIT,
     APIClient,
     decode_json,
     error_from_response,
@@ -55,6 +56,7 @@ class AsyncAPIClient:
         auth: supplies credentials per request; ``None`` when the transport authenticates.
         namespace: the default namespace (from the kubeconfig context or the service account).
         max_retries: retries for throttled or failed requests.
+        max_retry_wait: the longest ``Retry-After`` worth waiting for; a longer one fails at once.
         sleep: waits between retries (injectable for tests).
 
     Thread-safety: confined to one event loop (the auth provider itself is thread-safe).
@@ -67,12 +69,14 @@ class AsyncAPIClient:
         auth: AuthProvider | None = None,
         namespace: str = "default",
         max_retries: int = DEFAULT_MAX_RETRIES,
+        max_retry_wait: float = DEFAULT_MAX_RETRY_WAIT,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.transport = transport
         self.auth = auth
         self.namespace = namespace
         self.max_retries = max_retries
+        self.max_retry_wait = max_retry_wait
         self._sleep = sleep
 
     def __repr__(self) -> str:
@@ -114,7 +118,7 @@ class AsyncAPIClient:
                 reauthenticated = True
                 continue
             buffered = await response.buffered()
-            wait = response_retry_wait(request, buffered, attempt, self.max_retries)
+            wait = response_retry_wait(request, buffered, attempt, self.max_retries, self.max_retry_wait)
             if wait is None:
                 raise error_from_response(buffered, request)
             await self._sleep(wait)

@@ -20,7 +20,14 @@ from urllib.parse import urlsplit
 import aiohttp
 
 from dynaclient.aio.response import AsyncResponse
-from dynaclient.exceptions import ConfigError, ConnectError, TLSError, TransportError, TransportTimeout
+from dynaclient.exceptions import (
+    ConfigError,
+    ConnectError,
+    ConnectionLostError,
+    TLSError,
+    TransportError,
+    TransportTimeout,
+)
 from dynaclient.request import Request
 from dynaclient.transport.http import USER_AGENT, build_ssl_context
 
@@ -168,7 +175,7 @@ def _translate(exc: BaseException, request: Request) -> TransportError:
     if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
         return TransportTimeout(f"{where}: timed out after {request.timeout}s")
     if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
-        return TransportError(f"{where}: the connection was lost in the middle of the response")
+        return ConnectionLostError(f"{where}: the connection was lost in the middle of the response")
     if isinstance(exc, aiohttp.ClientConnectorError):
         return ConnectError(f"{where}: cannot connect: {exc.os_error}")
     text = str(exc)
