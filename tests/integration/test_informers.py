@@ -338,7 +338,7 @@ def test_label_index_finds_all_objects_with_a_label_value(
     assert [o["metadata"]["name"] for o in selected] == ["cm-1", "cm-4"]
 
 
-@pytest.mark.parametrize("example", ["informer_delete_handler.py", "label_index.py", "demo.py"])
+@pytest.mark.parametrize("example", ["informer_delete_handler.py", "label_index.py", "demo.py", "cache_endpoint.py"])
 def test_examples_run_against_the_local_control_plane(
     kube_apiserver: ControlPlane, example: str, tmp_path: Path
 ) -> None:
