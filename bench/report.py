@@ -95,6 +95,7 @@ def checks(cases: dict[str, Any]) -> list[Check]:
         return median(cases, "p5-dynaclient-by-index", metric)
 
     p1, informer = seconds("p1-dynaclient"), seconds("p2-dynaclient-informer")
+    p7 = "p7-dynaclient-operator"
     floor, lightkube = seconds("p1-transfer-floor"), seconds("p1-lightkube")
     held = "traced_held_per_json_byte"
     rows: list[tuple[str, str, float | None, str, str]] = [
@@ -162,6 +163,24 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "",
             "== 0",
         ),
+        ("P7", "convergence: kopf / dynaclient", ratio(seconds("p7-kopf-operator"), seconds(p7)), "x", ">= 2"),
+        (
+            "P7",
+            "convergence: dynaclient / controller-runtime",
+            ratio(seconds(p7), seconds("p7-controller-runtime-operator")),
+            "x",
+            "<= 1.3",
+        ),
+        ("P7", "dynaclient operator: seconds to converge", seconds(p7), " s", "info"),
+        ("P7", "operator CPU: dynaclient", median(cases, p7, "operator_cpu_seconds"), " s", "info"),
+        ("P7", "operator CPU: kopf", median(cases, "p7-kopf-operator", "operator_cpu_seconds"), " s", "info"),
+        (
+            "P7",
+            "operator CPU: controller-runtime",
+            median(cases, "p7-controller-runtime-operator", "operator_cpu_seconds"),
+            " s",
+            "info",
+        ),
     ]
     return [_check(*row) for row in rows]
 
@@ -184,7 +203,7 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:.3g}{unit}"
 
 
-_DETAILED = ("P2", "P3", "P4", "P5", "P6")
+_DETAILED = ("P2", "P3", "P4", "P5", "P6", "P7")
 _STATUS = {True: "met", False: "**missed**", None: "-"}
 
 
@@ -246,7 +265,7 @@ def chart(results: dict[str, Any], path: Path) -> None:
     timed = [
         (name, case["summary"]["seconds"])
         for name, case in cases.items()
-        if case["family"] in ("P1", "P2") and "seconds" in case["summary"]
+        if case["family"] in ("P1", "P2", "P7") and "seconds" in case["summary"]
     ]
     memory = [
         (name, case["summary"]["traced_held_per_json_byte"])

@@ -25,13 +25,13 @@ if __package__ in (None, ""):  # run as a script: bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.cases import BY_NAME, CATALOG, CaseInfo
-from bench.clientgo_build import ClientGoBuildError, build_clientgo_informer
+from bench.clientgo_build import ClientGoBuildError, build_clientgo_informer, build_controller_runtime_sawtooth
 from bench.fixture import create_fixture
 from bench.report import write_report
 from bench.target import BenchTarget, WatchParameters
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-PEERS = ("dynaclient", "kubernetes", "kr8s", "lightkube", "requests", "matplotlib")
+PEERS = ("dynaclient", "kubernetes", "kr8s", "lightkube", "kopf", "requests", "matplotlib")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -45,6 +45,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--watch-seconds", type=float, help="P3 writer duration (default 30; quick 5)")
     parser.add_argument("--watch-writers", type=int, help="P3 writer requests in flight at most (default 16)")
     parser.add_argument("--lookups", type=int, default=200_000, help="P5 lookups per label")
+    parser.add_argument("--sawtooths", type=int, default=1000, help="P7 Sawtooths created at once")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc passes")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--readme", type=Path, help="also refresh the Benchmarks table in this README")
@@ -117,6 +118,7 @@ def environment(server_version: str, args: argparse.Namespace) -> dict[str, Any]
     if kubectl.returncode == 0:
         versions["kubectl"] = json.loads(kubectl.stdout)["clientVersion"]["gitVersion"]
     versions["client-go"] = "v0.34.4"
+    versions["controller-runtime"] = "v0.22.4"
     return {
         "date": datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         "quick": args.quick,
@@ -167,6 +169,11 @@ def main(argv: list[str] | None = None) -> int:
             print(f"bench: client-go reference at {build_clientgo_informer()}", file=sys.stderr, flush=True)
         except ClientGoBuildError as exc:
             print(f"bench: {exc}", file=sys.stderr)  # its case fails and says so in the report
+    if any(case.name == "p7-controller-runtime-operator" for case in cases):
+        try:
+            print(f"bench: controller-runtime reference at {build_controller_runtime_sawtooth()}", file=sys.stderr)
+        except ClientGoBuildError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
     from dynaclient import DynamicClient
     from dynaclient.testing import ControlPlane
 
@@ -191,6 +198,7 @@ def main(argv: list[str] | None = None) -> int:
             ),
             watch_namespace=watch_namespace,
             lookups=args.lookups,
+            sawtooths=args.sawtooths,
             memory=not args.no_memory,
             timeout=180.0 if args.quick else 600.0,
         )

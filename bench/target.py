@@ -57,6 +57,8 @@ class BenchTarget:
     server_pids: dict[str, int] = field(default_factory=dict)
     """Process ids of the control plane by name (``etcd``, ``kube-apiserver``), for CPU shares in P3."""
     lookups: int = 200_000
+    sawtooths: int = 1000
+    """P7: Sawtooths created at once for each operator run."""
     memory: bool = True
     """Measure memory with tracemalloc in a second, untimed pass."""
     timeout: float = 600.0

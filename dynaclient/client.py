@@ -6,9 +6,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject
@@ -25,6 +25,9 @@ from dynaclient.exceptions import (
 from dynaclient.rate_limit import TokenBucketRateLimiter
 from dynaclient.request import JSON_CONTENT_TYPE, Request, Response
 from dynaclient.transport.base import BaseTransport
+
+if TYPE_CHECKING:
+    from dynaclient.transport.websocket import WebSocketConnection
 
 logger = logging.getLogger("dynaclient")
 
@@ -166,6 +169,26 @@ class APIClient:
             response.close()
             self._pause(retry_wait, request)
             attempt += 1
+
+    def open_websocket(self, request: Request, subprotocols: Sequence[str]) -> WebSocketConnection:
+        """Open a WebSocket for ``request`` with the client's credentials (exec, attach, port-forward).
+
+        A 401 refreshes the credential and tries once more, as :meth:`send` does; nothing else is retried.
+
+        Raises:
+            APIError: the server refused the upgrade; the subclass follows the code and reason.
+            UnsupportedRequestError: the transport cannot carry WebSockets.
+            TransportError: no answer was obtained.
+        """
+        reauthenticated = False
+        while True:
+            answer = self.transport.open_websocket(self._authenticated(request), subprotocols)
+            if not isinstance(answer, Response):
+                return answer
+            if answer.status == 401 and not reauthenticated and self.auth is not None and self.auth.on_unauthorized():
+                reauthenticated = True
+                continue
+            raise error_from_response(answer, request)
 
     def request(
         self,

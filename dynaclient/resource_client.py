@@ -44,6 +44,7 @@ from dynaclient.resource_request import (
     watch_request,
 )
 from dynaclient.selectors import LabelSpec, NotEqual
+from dynaclient.streams.pods import PodStreams
 from dynaclient.wait.awaiting import await_condition, await_deletion
 from dynaclient.wait.conditions import Predicate
 from dynaclient.watching import Watch
@@ -57,10 +58,11 @@ LabelSelector = str | Mapping[str, LabelSpec] | None
 FieldSelector = str | Mapping[str, str | NotEqual] | None
 
 
-class ResourceClient(Generic[ObjectT]):
+class ResourceClient(PodStreams, Generic[ObjectT]):
     """The verbs on one resource, in one namespace or none; returned objects are plain dicts.
 
-    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace.
+    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace. For pods
+    it also reads logs, runs exec and attach, and forwards ports (:class:`~dynaclient.streams.PodStreams`).
 
     ``ResourceClient[Pod]`` (from ``client.resource("pods", Pod)``, with a generated ``TypedDict``) types the
     objects of ``get``, ``list``, ``watch``, ``create``, ``update``, ``patch`` and ``apply`` as ``Pod`` for the

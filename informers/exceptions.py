@@ -8,6 +8,7 @@ The tree (rooted in dynaclient's)::
         ├── IndexConflictError(InformerError, ValueError)     add_indexers named an index that already exists
         ├── KeyFuncError(InformerError, ValueError)           an object has no usable key, or a key is malformed
         ├── AlreadyStartedError(InformerError)                a start-once component was started twice
+        ├── LeaderElectionLostError(InformerError)            a leader could not renew its Lease in time
         └── MutationDetectedError(InformerError)              a handed-out cached object was modified (debug mode)
 
 Messages start in lower case, state facts, and name the key or index at fault; they never quote object contents
@@ -47,6 +48,15 @@ class KeyFuncError(InformerError, ValueError):
     """
 
 
+class LeaderElectionLostError(InformerError):
+    """A leader could not renew its Lease within the renew deadline; its work was cancelled.
+
+    controller-runtime's manager returns "leader election lost" here, and the process is expected to exit.
+
+    Thread-safety: immutable once raised.
+    """
+
+
 class AlreadyStartedError(InformerError):
     """A component that can only be started once (or configured before start) was already started.
 
@@ -81,5 +91,6 @@ __all__ = [
     "IndexNotFoundError",
     "InformerError",
     "KeyFuncError",
+    "LeaderElectionLostError",
     "MutationDetectedError",
 ]

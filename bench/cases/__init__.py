@@ -1,6 +1,6 @@
 """Benchmark cases: one module per family, each runnable as ``python -m bench.cases.<module> <case> --target F``.
 
-:data:`CATALOG` names every case, its module and its family (P1 to P6), in the order the report shows them.
+:data:`CATALOG` names every case, its module and its family (P1 to P7), in the order the report shows them.
 """
 
 from __future__ import annotations
@@ -84,6 +84,15 @@ CATALOG: tuple[CaseInfo, ...] = (
         [
             ("p6-dynaclient-discovery", "dynaclient Discovery cold and warm (disk cache)"),
             ("p6-official-discovery", "kubernetes DynamicClient discovery cold and warm (cache file)"),
+        ],
+    ),
+    *_family(
+        "P7",
+        "controlling",
+        [
+            ("p7-dynaclient-operator", "informers Controller: 1,000 Sawtooths to ConfigMaps and status"),
+            ("p7-kopf-operator", "kopf operator, the same Sawtooths"),
+            ("p7-controller-runtime-operator", "controller-runtime operator (Go), the same Sawtooths"),
         ],
     ),
 )

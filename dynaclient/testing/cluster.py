@@ -3,9 +3,10 @@
 Each component authenticates with its own client certificate from the plane's client CA and has its own
 kubeconfig; each serves HTTPS on a free 127.0.0.1 port with a certificate from the plane's serving CA, so the
 readiness probes verify it. Flags follow kwokctl's binary runtime (``pkg/kwokctl/components/*.go@v0.7.0``) with
-the loopback changes of the research notes: ``--leader-elect=false`` (no wait for an old lease after a restart),
-and controllers that use their own service accounts as in kubeadm clusters (``--use-service-account-credentials``;
-RBAC's bootstrap policy grants ``system:controller:*`` what each needs).
+the loopback changes of the research notes: ``--leader-elect=false`` (no wait for an old lease after a restart).
+Every controller acts as kcm itself (``--use-service-account-credentials=false``, kcm in ``system:masters``, like
+kwokctl's single admin identity): with a service account per controller, as kubeadm does, kcm fetches ~40 tokens
+before its last controller starts, which took 4.5 s of a 13 s start on 2 shared cores.
 """
 
 from __future__ import annotations
@@ -53,6 +54,10 @@ class AdminHTTP:
     def create(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         """``POST body`` to the collection ``path``; an object that already exists is left as it is."""
         return self._call("POST", path, body, allow_conflict=True)
+
+    def merge_patch(self, path: str, patch: dict[str, Any]) -> dict[str, Any]:
+        """Apply the JSON merge patch ``patch`` to the object at ``path``."""
+        return self._call("PATCH", path, patch, content_type="application/merge-patch+json")
 
     def apply(self, collection: str, body: dict[str, Any]) -> dict[str, Any]:
         """Create or replace ``body`` in ``collection`` by server-side apply; return the object as stored."""
@@ -104,8 +109,6 @@ class ClusterComponents:
         stop_timeout: float,
         echo: bool,
     ) -> None:
-        if nodes < 0:
-            raise ValueError(f"nodes must be >= 0, not {nodes}")
         self._binaries = binaries
         self._dir = work_dir
         self._controllers = controllers
@@ -122,11 +125,6 @@ class ClusterComponents:
         """The component processes, in start order."""
         return list(self._processes)
 
-    @property
-    def kwok_port(self) -> int | None:
-        """The port of kwok's kubelet-API server on 127.0.0.1 (``None`` without nodes)."""
-        return self._ports.get("kwok")
-
     def prepare(self, server_url: str, serving_ca: TinyCA, client_ca: TinyCA) -> list[str]:
         """Write the components' certificates, kubeconfigs and configuration; return extra apiserver flags."""
         pki = self._dir / "pki"
@@ -134,7 +132,7 @@ class ClusterComponents:
         write_private(pki / "components.crt", serving.cert_pem)
         write_private(pki / "components.key", serving.key_pem)
         users: dict[str, tuple[str, tuple[str, ...]]] = {
-            "kube-controller-manager": (CONTROLLER_MANAGER_USER, ()),
+            "kube-controller-manager": (CONTROLLER_MANAGER_USER, ("system:masters",)),  # see the module docstring
             "kube-scheduler": (SCHEDULER_USER, ()),
             # kwok writes node and pod status, leases and deletions for every pod: an administrator, as in kwokctl.
             "kwok": (KWOK_USER, ("system:masters",)),
@@ -183,8 +181,11 @@ class ClusterComponents:
 
     # -- internals ---------------------------------------------------------------------------------------------
 
-    def _launch(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> ManagedProcess:
-        process = ManagedProcess(name, argv, self._dir / f"{name}.log", echo=self._echo, env=env)
+    def _launch(
+        self, name: str, argv: list[str], env: dict[str, str] | None = None, *, guard_group: bool = False
+    ) -> ManagedProcess:
+        log = self._dir / f"{name}.log"
+        process = ManagedProcess(name, argv, log, echo=self._echo, env=env, guard_group=guard_group)
         self._processes.append(process)
         process.start()
         return process
@@ -206,10 +207,13 @@ class ClusterComponents:
             f"--kubeconfig={self._dir / 'kube-controller-manager.kubeconfig'}",
             *self._serving_args("kube-controller-manager"),
             "--leader-elect=false",
-            "--use-service-account-credentials=true",
+            "--use-service-account-credentials=false",
             f"--service-account-private-key-file={pki / 'sa.key'}",
             f"--root-ca-file={pki / 'serving-ca.crt'}",
             "--controllers=*",
+            # The node lifecycle controller lifts a new node's not-ready taint on its next pass (default every
+            # 5 s); each pass reads a handful of nodes here.
+            "--node-monitor-period=1s",
             "--profiling=false",
         ]
 
@@ -228,19 +232,20 @@ class ClusterComponents:
         for crd in kwok.custom_resource_definitions():
             path = f"/apis/apiextensions.k8s.io/v1/customresourcedefinitions/{crd['metadata']['name']}"
             self._wait(functools.partial(_established, api, path), apiserver, f"CustomResourceDefinition {path}")
-        api.create(kwok.resource_path("ClusterExec"), kwok.cluster_exec(self._dir))
         self._ports["kwok"] = port = free_port()
         pki = self._dir / "pki"
         config = kwok.kwok_configuration(port=port, cert_file=pki / "components.crt", key_file=pki / "components.key")
-        write_private(self._dir / "kwok.yaml", yaml.safe_dump(config).encode())
+        documents = [config, kwok.cluster_exec(self._dir)]
+        write_private(self._dir / "kwok.yaml", yaml.safe_dump_all(documents).encode())
         (self._dir / "kwok").mkdir(exist_ok=True)
         argv = [
             str(self._binaries.path("kwok")),
             f"--kubeconfig={self._dir / 'kwok.kubeconfig'}",
             f"--config={self._dir / 'kwok.yaml'}",
         ]
-        # KWOK_WORKDIR keeps a ~/.kwok/kwok.yaml of this machine out (kwok loads it before --config).
-        self._launch("kwok", argv, env={"KWOK_WORKDIR": str(self._dir / "kwok")})
+        # KWOK_WORKDIR keeps a ~/.kwok/kwok.yaml of this machine out (kwok loads it before --config). kwok forks
+        # the commands pods exec: its group is guarded so that they die with a crashed test process too.
+        self._launch("kwok", argv, env={"KWOK_WORKDIR": str(self._dir / "kwok")}, guard_group=True)
 
     def _wait_ready(self, api: AdminHTTP) -> None:
         ca = str(self._dir / "pki" / "serving-ca.crt")
@@ -259,7 +264,15 @@ class ClusterComponents:
     def _nodes_ready(self, api: AdminHTTP) -> bool:
         nodes = api.get(f"/api/v1/nodes?labelSelector={kwok.NODE_LABEL}%3Dtrue")["items"]
         ready = [n for n in nodes if any(c["type"] == "Ready" and c["status"] == "True" for c in _conditions(n))]
-        return len(ready) >= self._nodes
+        # The TaintNodesByCondition admission plugin taints every new node not-ready:NoSchedule; kcm's node
+        # lifecycle controller lifts the taint once the node is Ready. Without kcm, the rig lifts it.
+        if not self._controllers:
+            for node in ready:
+                if node.get("spec", {}).get("taints"):
+                    api.merge_patch(f"/api/v1/nodes/{node['metadata']['name']}", {"spec": {"taints": None}})
+                    node["spec"]["taints"] = None
+        schedulable = [n for n in ready if not n.get("spec", {}).get("taints")]
+        return len(schedulable) >= self._nodes
 
     def _wait(self, check: Callable[[], bool], process: ManagedProcess, what: str) -> None:
         wait_until(check, process, what, self._start_timeout)

@@ -23,7 +23,7 @@ import requests
 import yaml
 
 from dynaclient.testing import kwok
-from dynaclient.testing.binaries import APISERVER_COMPONENTS, ControlPlaneBinaries, resolve_binaries
+from dynaclient.testing.binaries import ALL_COMPONENTS, APISERVER_COMPONENTS, ControlPlaneBinaries, resolve_binaries
 from dynaclient.testing.certs import KeyPair, TinyCA, service_account_key_pair
 from dynaclient.testing.cluster import AdminHTTP, ClusterComponents
 from dynaclient.testing.kubeconfigs import base64_text, certificate_user, kubeconfig, write_private
@@ -178,10 +178,10 @@ class ControlPlane:
 
     @property
     def components(self) -> tuple[str, ...]:
-        """The binaries this plane runs (``kube-apiserver``, ``etcd``, then those its options add)."""
-        names: tuple[str, ...] = APISERVER_COMPONENTS
-        names += ("kube-controller-manager", "kube-scheduler") if self.controllers else ()
-        return names + (("kube-scheduler", "kwok") if self.nodes else ())
+        """The binaries this plane runs, in :data:`~dynaclient.testing.binaries.ALL_COMPONENTS` order."""
+        wanted = {"kube-controller-manager", "kube-scheduler"} if self.controllers else set()
+        wanted |= {"kube-scheduler", "kwok"} if self.nodes else set()
+        return tuple(name for name in ALL_COMPONENTS if name in wanted or name in APISERVER_COMPONENTS)
 
     def _start_locked(self, binaries: ControlPlaneBinaries) -> None:
         pki = self.work_dir / "pki"

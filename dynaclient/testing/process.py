@@ -11,6 +11,7 @@ from __future__ import annotations
 import atexit
 import contextlib
 import ctypes
+import functools
 import os
 import signal
 import socket
@@ -41,13 +42,27 @@ class ControlPlaneError(RuntimeError):
     """
 
 
-def _die_with_parent() -> None:  # pragma: no cover - runs in the child between fork and exec
+def _die_with_parent(sig: int = signal.SIGKILL) -> None:  # pragma: no cover - runs between fork and exec
     with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, signal.SIGKILL)
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(_PR_SET_PDEATHSIG, sig)
+
+
+# A shell that runs the command in the background and, on SIGTERM (the parent-death signal it is given), kills its
+# whole process group: what the command itself forked (kwok's exec'd commands) dies with a crashed test process.
+_GROUP_GUARD = 'trap "kill -KILL 0" TERM; "$@" & wait $!'
 
 
 class ManagedProcess:
     """One long-running child process with its output in a log file.
+
+    Args:
+        name: names the process in errors and ``pids``.
+        argv: the command line.
+        log_path: the file that receives stdout and stderr (unless ``echo``).
+        echo: send the output to this process's stderr instead.
+        env: variables added to this process's environment.
+        guard_group: run the command under a shell that kills the whole process group when this process dies,
+            for commands that fork children of their own.
 
     Thread-safety: thread-safe; ``start``/``stop`` serialise on an internal lock.
     """
@@ -60,9 +75,11 @@ class ManagedProcess:
         *,
         echo: bool = False,
         env: Mapping[str, str] | None = None,
+        guard_group: bool = False,
     ) -> None:
         self.name = name
-        self.argv = list(argv)
+        self.argv = ["/bin/sh", "-c", _GROUP_GUARD, name, *argv] if guard_group else list(argv)
+        self._death_signal = signal.SIGTERM if guard_group else signal.SIGKILL
         self.log_path = log_path
         self._echo = echo
         self._env = None if env is None else {**os.environ, **env}
@@ -72,7 +89,7 @@ class ManagedProcess:
 
     @property
     def pid(self) -> int | None:
-        """The process id while running."""
+        """The process id while running (with ``guard_group``, the guarding shell's, which leads the group)."""
         return self._process.pid if self._process else None
 
     def start(self) -> None:
@@ -89,7 +106,9 @@ class ManagedProcess:
                 stderr=subprocess.STDOUT,
                 env=self._env,
                 start_new_session=True,
-                preexec_fn=_die_with_parent if in_main and sys.platform == "linux" else None,
+                preexec_fn=functools.partial(_die_with_parent, self._death_signal)
+                if in_main and sys.platform == "linux"
+                else None,
             )
             _RUNNING.add(self)
 

@@ -10,7 +10,8 @@ Fixtures:
   namespace deletion, Deployments, a scheduler and two kwok nodes on which pods become Running. It starts only
   when a test asks for it (plain tests keep the fast plane) and is shared by the session. With
   ``DYNACLIENT_TEST_KUBECONFIG`` it is that cluster.
-* ``cluster_namespace`` (function): a fresh namespace in ``kube_cluster``; its deletion is waited for.
+* ``cluster_namespace`` (function): a fresh namespace in ``kube_cluster``, deleted after the test (the namespace
+  controller then removes its objects in the background).
 
 Nothing is imported or started until a test asks for a fixture, so installing dynaclient costs other test
 suites nothing.

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bench.cases.watching import Recorder, WriterRun, cpu_sample, process_cpu_seconds, writer_command
-from bench.clientgo_build import _sources
+from bench.clientgo_build import MODULE_DIR, _sources
 from bench.run import parse_args
 from bench.target import BenchTarget, WatchParameters
 
@@ -82,7 +82,7 @@ def test_the_target_file_keeps_the_watch_namespace_and_server_pids(tmp_path: Pat
 
 
 def test_the_binary_cache_key_covers_every_go_file() -> None:
-    names = [path.name for path in _sources()]
+    names = [path.name for path in _sources(MODULE_DIR)]
     assert {"go.mod", "go.sum", "main.go", "writer.go"} <= set(names)
 
 
