@@ -182,7 +182,7 @@ class APIClient:
         """
         reauthenticated = False
         while True:
-            answer = self.transport.open_websocket(self._authenticated(request), subprotocols)
+            answer = self.transport.open_websocket(self.authenticated(request, self.auth), subprotocols)
             if not isinstance(answer, Response):
                 return answer
             if answer.status == 401 and not reauthenticated and self.auth is not None and self.auth.on_unauthorized():
