@@ -6,9 +6,9 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject
@@ -25,6 +25,9 @@ from dynaclient.exceptions import (
 from dynaclient.rate_limit import TokenBucketRateLimiter
 from dynaclient.request import JSON_CONTENT_TYPE, Request, Response
 from dynaclient.transport.base import BaseTransport
+
+if TYPE_CHECKING:
+    from dynaclient.transport.websocket import WebSocketConnection
 
 logger = logging.getLogger("dynaclient")
 
@@ -146,10 +149,12 @@ class APIClient:
         while True:
             self._throttle(request, deadline)
             try:
-                response = self.transport.send(self._authenticated(self._remaining(request, deadline)))
+                response = self.transport.send(self.authenticated(self._remaining(request, deadline), self.auth))
             except TransportError as exc:
-                if not self._retry_transport_error(request, exc, attempt, deadline):
+                wait = transport_retry_wait(request, exc, attempt, self.max_retries)
+                if wait is None or not self._fits(wait, deadline):
                     raise
+                self._pause(wait, request)
                 attempt += 1
                 continue
             if response.ok:
@@ -158,20 +163,32 @@ class APIClient:
                 response.close()
                 reauthenticated = True
                 continue
-            wait = _retry_after(response)
-            if (
-                wait is not None
-                and attempt < self.max_retries
-                and (response.status == 429 or response.status >= 500)
-                and wait <= self.max_retry_wait
-                and self._fits(wait, deadline)
-            ):
-                response.close()
-                logger.debug("%s %s: %d, retrying in %ss", request.method, request.path, response.status, wait)
-                self._pause(wait, request)
-                attempt += 1
+            retry_wait = response_retry_wait(request, response, attempt, self.max_retries, self.max_retry_wait)
+            if retry_wait is None or not self._fits(retry_wait, deadline):
+                raise error_from_response(response, request)
+            response.close()
+            self._pause(retry_wait, request)
+            attempt += 1
+
+    def open_websocket(self, request: Request, subprotocols: Sequence[str]) -> WebSocketConnection:
+        """Open a WebSocket for ``request`` with the client's credentials (exec, attach, port-forward).
+
+        A 401 refreshes the credential and tries once more, as :meth:`send` does; nothing else is retried.
+
+        Raises:
+            APIError: the server refused the upgrade; the subclass follows the code and reason.
+            UnsupportedRequestError: the transport cannot carry WebSockets.
+            TransportError: no answer was obtained.
+        """
+        reauthenticated = False
+        while True:
+            answer = self.transport.open_websocket(self.authenticated(request, self.auth), subprotocols)
+            if not isinstance(answer, Response):
+                return answer
+            if answer.status == 401 and not reauthenticated and self.auth is not None and self.auth.on_unauthorized():
+                reauthenticated = True
                 continue
-            raise error_from_response(response, request)
+            raise error_from_response(answer, request)
 
     def request(
         self,
@@ -198,24 +215,14 @@ class APIClient:
         )
         return decode_json(self.send(request).read(), what=f"{method} {path}")
 
-    def _authenticated(self, request: Request) -> Request:
-        if self.auth is None:
+    @staticmethod
+    def authenticated(request: Request, auth: AuthProvider | None, headers: dict[str, str] | None = None) -> Request:
+        """Return ``request`` with the credential headers of ``auth`` (or the ``headers`` already obtained)."""
+        if auth is None:
             return request
-        headers = self.auth.headers()
+        if headers is None:
+            headers = auth.headers()
         return request.with_headers(headers) if headers else request
-
-    def _retry_transport_error(
-        self, request: Request, exc: TransportError, attempt: int, deadline: float | None
-    ) -> bool:
-        # client-go retries a lost connection for GET only (rest/request.go IsRetryableError); a refused connection,
-        # a TLS failure, a timeout, a cancellation or a kubectl failure would only fail again.
-        if request.method != "GET" or request.expect == "stream" or not isinstance(exc, ConnectionLostError):
-            return False
-        if attempt >= self.max_retries or not self._fits(_LOST_CONNECTION_WAIT, deadline):
-            return False
-        logger.debug("%s %s: %s, retrying in 1s", request.method, request.path, exc)
-        self._pause(_LOST_CONNECTION_WAIT, request)
-        return True
 
     def _throttle(self, request: Request, deadline: float | None) -> None:
         if self.rate_limiter is None:
@@ -256,6 +263,45 @@ class APIClient:
                 unregister()
             with self._waiters_lock:
                 self._waiters.discard(woken)
+
+
+def transport_retry_wait(request: Request, exc: TransportError, attempt: int, max_retries: int) -> float | None:
+    """Seconds to wait before retrying after ``exc``, or ``None`` when it is final (the sync and asyncio clients').
+
+    client-go retries a lost connection for GET only (rest/request.go IsRetryableError); a refused connection, a
+    TLS failure, a timeout, a cancellation or a kubectl failure would only fail again.
+
+    >>> transport_retry_wait(Request("GET", "/api"), ConnectionLostError("lost"), 0, 10)
+    1.0
+    >>> transport_retry_wait(Request("POST", "/api"), ConnectionLostError("lost"), 0, 10) is None
+    True
+    """
+    if request.method != "GET" or request.expect == "stream" or not isinstance(exc, ConnectionLostError):
+        return None
+    if attempt >= max_retries:
+        return None
+    logger.debug("%s %s: %s, retrying in 1s", request.method, request.path, exc)
+    return _LOST_CONNECTION_WAIT
+
+
+def response_retry_wait(
+    request: Request, response: Response, attempt: int, max_retries: int, max_retry_wait: float
+) -> float | None:
+    """Seconds to wait before retrying an error answer, or ``None`` when it is final (the sync and asyncio clients').
+
+    429 and 5xx answers with an integer ``Retry-After`` of at most ``max_retry_wait`` are retried up to
+    ``max_retries`` times (client-go ``rest/with_retry.go``).
+
+    >>> response_retry_wait(Request("GET", "/api"), Response.from_bytes(429, b"", {"Retry-After": "2"}), 0, 10, 60)
+    2.0
+    """
+    wait = _retry_after(response)
+    if wait is None or attempt >= max_retries or wait > max_retry_wait:
+        return None
+    if not (response.status == 429 or response.status >= 500):
+        return None
+    logger.debug("%s %s: %d, retrying in %ss", request.method, request.path, response.status, wait)
+    return wait
 
 
 def _retry_after(response: Response) -> float | None:
@@ -331,5 +377,7 @@ __all__ = [
     "APIClient",
     "decode_json",
     "error_from_response",
+    "response_retry_wait",
+    "transport_retry_wait",
     "with_query",
 ]

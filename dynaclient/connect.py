@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Callable, Mapping
+from typing import TypedDict
 
 from dynaclient.auth.base import NoAuth
 from dynaclient.client import APIClient
@@ -42,6 +43,26 @@ def client_from_config(
     Raises:
         ConfigError: the CA or client certificate data cannot be loaded, or the proxy scheme is unsupported.
     """
+    transport = HTTPTransport(config.server, **transport_options(config), name=name)
+    return APIClient(transport, auth=config.auth, namespace=config.namespace, rate_limiter=rate_limiter)
+
+
+class TransportOptions(TypedDict):
+    """The keyword arguments of the HTTP transports (sync and asyncio) that come from a configuration."""
+
+    ca_data: bytes | None
+    insecure_skip_tls_verify: bool
+    tls_server_name: str | None
+    client_certificate: Callable[[], tuple[bytes, bytes] | None]
+    proxy_url: str | None
+    disable_compression: bool
+
+
+def transport_options(config: ClientConfig) -> TransportOptions:
+    """Return the TLS, proxy and compression settings of ``config`` as HTTP transport keyword arguments.
+
+    The client certificate comes from the configuration or, when an exec plugin supplies one, from the auth provider.
+    """
     static = (
         (config.client_certificate_data, config.client_key_data)
         if config.client_certificate_data is not None and config.client_key_data is not None
@@ -52,17 +73,14 @@ def client_from_config(
     def certificate() -> tuple[bytes, bytes] | None:
         return static or auth.client_certificate()
 
-    transport = HTTPTransport(
-        config.server,
-        ca_data=config.ca_data,
-        insecure_skip_tls_verify=config.insecure_skip_tls_verify,
-        tls_server_name=config.tls_server_name,
-        client_certificate=certificate,
-        proxy_url=config.proxy_url,
-        disable_compression=config.disable_compression,
-        name=name,
-    )
-    return APIClient(transport, auth=auth, namespace=config.namespace, rate_limiter=rate_limiter)
+    return {
+        "ca_data": config.ca_data,
+        "insecure_skip_tls_verify": config.insecure_skip_tls_verify,
+        "tls_server_name": config.tls_server_name,
+        "client_certificate": certificate,
+        "proxy_url": config.proxy_url,
+        "disable_compression": config.disable_compression,
+    }
 
 
 def kubectl_proxy_client(url: str = KUBECTL_PROXY_URL) -> APIClient:
@@ -144,9 +162,11 @@ def detect_api_client(candidates: list[Candidate] | None = None) -> APIClient:
 
 __all__ = [
     "KUBECTL_PROXY_URL",
+    "TransportOptions",
     "client_from_config",
     "default_candidates",
     "detect_api_client",
     "kubectl_proxy_client",
     "kubectl_raw_client",
+    "transport_options",
 ]

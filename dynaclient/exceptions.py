@@ -19,6 +19,7 @@ The tree::
     │   ├── BadRequestError            400
     │   ├── UnauthorizedError          401
     │   ├── ForbiddenError             403
+    │   │   └── KubectlProxyRefusedError   ``kubectl proxy`` refuses exec and attach unless told otherwise
     │   ├── NotFoundError              404  (also a LookupError)
     │   ├── MethodNotAllowedError      405
     │   ├── ConflictError              409
@@ -28,6 +29,11 @@ The tree::
     │   ├── InvalidError               422, with ``causes``
     │   ├── TooManyRequestsError       429, with ``retry_after``
     │   └── ServerError                5xx
+    ├── StreamError                                   a pod stream (logs, exec, attach, port-forward) failed
+    │   ├── StreamClosedError                         the stream was closed, or the server dropped it
+    │   ├── ExecError                                 the command could not be run; ``status`` says why
+    │   ├── PortForwardError                          the pod could not connect to, or lost, the forwarded port
+    │   └── PodNotRunningError                        the pod has no running container to stream from yet
     ├── DecodeError(DynaclientError, ValueError)      a body or watch frame that is not the JSON expected
     │   ├── ContinueTokenLoopError                    a list whose continue tokens go round in a loop
     │   └── WatchFrameTooLargeError                   a watch frame longer than the 16 MiB cap
@@ -192,6 +198,10 @@ class ForbiddenError(APIError):
     """HTTP 403: the user is not allowed to do this."""
 
 
+class KubectlProxyRefusedError(ForbiddenError):
+    """``kubectl proxy`` refused the request itself (exec and attach, by its default ``--reject-paths``)."""
+
+
 class NotFoundError(APIError, LookupError):
     """HTTP 404: the object or resource does not exist."""
 
@@ -256,6 +266,35 @@ class TooManyRequestsError(APIError):
 
 class ServerError(APIError):
     """HTTP 5xx: the server failed (includes timeouts reported by the server)."""
+
+
+class StreamError(DynaclientError):
+    """A pod stream (logs, exec, attach or port-forward) failed after the server accepted it."""
+
+
+class StreamClosedError(StreamError):
+    """The stream was closed by :meth:`close`, or the server or network dropped its connection."""
+
+
+class ExecError(StreamError):
+    """The command of an exec (or an attach) could not be run; a non-zero exit is a result, not this error.
+
+    Attributes:
+        status: the ``Status`` the server sent on the error channel (``reason`` ``InternalError`` when the
+            command could not start), or ``{}`` when the server sent none.
+    """
+
+    def __init__(self, message: str, *, status: JSONObject | None = None) -> None:
+        self.status: JSONObject = status or {}
+        super().__init__(message)
+
+
+class PortForwardError(StreamError):
+    """The pod side of a forwarded port failed: nothing listens on it, or the connection to it broke."""
+
+
+class PodNotRunningError(StreamError):
+    """The pod has no running container to stream from yet (not scheduled, or its container is waiting)."""
 
 
 class DecodeError(DynaclientError, ValueError):
@@ -500,6 +539,7 @@ __all__ = [
     "DecodeError",
     "DiscoveryError",
     "DynaclientError",
+    "ExecError",
     "FieldTypeError",
     "ForbiddenError",
     "GoneError",
@@ -507,6 +547,7 @@ __all__ = [
     "InClusterConfigError",
     "InvalidError",
     "KubeconfigError",
+    "KubectlProxyRefusedError",
     "ManifestError",
     "MethodNotAllowedError",
     "NamespaceScopeError",
@@ -514,11 +555,15 @@ __all__ = [
     "NotFoundError",
     "ObjectFailedError",
     "OwnerReferenceError",
+    "PodNotRunningError",
+    "PortForwardError",
     "RequestCancelled",
     "ResourceNotFoundError",
     "ResourceRequestError",
     "SelectorError",
     "ServerError",
+    "StreamClosedError",
+    "StreamError",
     "TLSError",
     "TooManyRequestsError",
     "TransportError",

@@ -234,8 +234,7 @@ class ObjectList(Generic[ObjectT]):
         return _PageRequest(self._fetch, self._next_page(token))
 
     def _next_page(self, token: str) -> ListOptions:
-        # The server rejects resourceVersion next to continue (client-go tools/pager clears both).
-        return replace(self._options, continue_token=token, resource_version=None, resource_version_match=None)
+        return next_page_options(self._options, token)
 
     def _load(self, fetched: FetchedPage, ahead: _PageRequest | None) -> JSONObject:
         page = fetched.decode()
@@ -247,10 +246,7 @@ class ObjectList(Generic[ObjectT]):
     def _load_head(self, fetched: FetchedPage, ahead: _PageRequest | None) -> JSONObject:
         """Load a first page (or a full relist) and keep its kind and metadata as the list's."""
         page = self._load(fetched, ahead)
-        self.api_version, self.kind = str(page.get("apiVersion") or ""), str(page.get("kind") or "")
-        metadata = page.get("metadata")
-        pairs = metadata.items() if isinstance(metadata, dict) else ()
-        self._metadata = {key: value for key, value in pairs if key not in _PER_PAGE_METADATA}
+        self.api_version, self.kind, self._metadata = list_head(page)
         return page
 
 
@@ -338,6 +334,39 @@ def fill_list_items(page: JSONObject) -> list[Any]:
     return items
 
 
+def next_page_options(options: ListOptions, token: str) -> ListOptions:
+    """Return the options of the page after the one that named ``token``.
+
+    The server rejects resourceVersion next to continue (client-go tools/pager clears both).
+
+    >>> page = next_page_options(ListOptions(limit=5, resource_version="0"), "t")
+    >>> page.limit, page.continue_token, page.resource_version
+    (5, 't', None)
+    """
+    return replace(options, continue_token=token, resource_version=None, resource_version_match=None)
+
+
+def list_head(page: JSONObject) -> tuple[str, str, dict[str, Any]]:
+    """Return a first page's ``apiVersion``, ``kind`` and the metadata that holds for the whole list.
+
+    >>> list_head({"apiVersion": "v1", "kind": "PodList", "metadata": {"resourceVersion": "5", "continue": "t"}})
+    ('v1', 'PodList', {'resourceVersion': '5'})
+    """
+    metadata = page.get("metadata")
+    pairs = metadata.items() if isinstance(metadata, dict) else ()
+    kept = {key: value for key, value in pairs if key not in _PER_PAGE_METADATA}
+    return str(page.get("apiVersion") or ""), str(page.get("kind") or ""), kept
+
+
+def continue_token(page: JSONObject) -> str:
+    """Return a decoded page's continue token; ``""`` on the last page.
+
+    >>> continue_token({"metadata": {"continue": "t"}}), continue_token({})
+    ('t', '')
+    """
+    return _continue_token(page)
+
+
 def _continue_token(page: JSONObject) -> str:
     metadata = page.get("metadata")
     token = metadata.get("continue") if isinstance(metadata, dict) else None
@@ -351,6 +380,9 @@ __all__ = [
     "ObjectList",
     "PageFetcher",
     "StreamedPage",
+    "continue_token",
     "fill_list_items",
+    "list_head",
+    "next_page_options",
     "peek_continue_token",
 ]

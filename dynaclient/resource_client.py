@@ -44,6 +44,7 @@ from dynaclient.resource_request import (
     watch_request,
 )
 from dynaclient.selectors import LabelSpec, NotEqual
+from dynaclient.streams.pods import PodStreams
 from dynaclient.wait.awaiting import await_condition, await_deletion
 from dynaclient.wait.conditions import Predicate
 from dynaclient.watching import Watch
@@ -57,10 +58,11 @@ LabelSelector = str | Mapping[str, LabelSpec] | None
 FieldSelector = str | Mapping[str, str | NotEqual] | None
 
 
-class ResourceClient(Generic[ObjectT]):
+class ResourceClient(PodStreams, Generic[ObjectT]):
     """The verbs on one resource, in one namespace or none; returned objects are plain dicts.
 
-    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace.
+    Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace. For pods
+    it also reads logs, runs exec and attach, and forwards ports (:class:`~dynaclient.streams.PodStreams`).
 
     ``ResourceClient[Pod]`` (from ``client.resource("pods", Pod)``, with a generated ``TypedDict``) types the
     objects of ``get``, ``list``, ``watch``, ``create``, ``update``, ``patch`` and ``apply`` as ``Pod`` for the
@@ -475,11 +477,21 @@ class ResourceClient(Generic[ObjectT]):
         return request if self._timeout is None else replace(request, timeout=self._timeout)
 
     def _decode(self, body: bytes, request: Request, *, pieces: bool = True) -> JSONObject:
-        answer = decode_json(body, what=f"{request.method} {request.path}", pieces=pieces)
-        # A 2xx Status whose status is Failure is an error too (client-go rest/request.go Result.Into).
-        if answer.get("kind") == "Status" and answer.get("status") == "Failure":
-            raise api_error_from_status(answer, method=request.method, path=request.path)
-        return answer
+        return decode_answer(body, request, pieces=pieces)
+
+
+def decode_answer(body: bytes, request: Request, *, pieces: bool = True) -> JSONObject:
+    """Decode a 2xx answer to ``request``; a ``Status`` whose status is ``Failure`` raises its typed error.
+
+    A 2xx Status whose status is Failure is an error too (client-go rest/request.go Result.Into).
+
+    >>> decode_answer(b'{"kind": "Pod"}', Request("GET", "/api/v1/namespaces/a/pods/b"))
+    {'kind': 'Pod'}
+    """
+    answer = decode_json(body, what=f"{request.method} {request.path}", pieces=pieces)
+    if answer.get("kind") == "Status" and answer.get("status") == "Failure":
+        raise api_error_from_status(answer, method=request.method, path=request.path)
+    return answer
 
 
 def _dict(body: Mapping[str, Any]) -> JSONObject:
@@ -487,4 +499,4 @@ def _dict(body: Mapping[str, Any]) -> JSONObject:
     return cast(JSONObject, body)
 
 
-__all__ = ["DEFAULT_TIMEOUT", "FieldSelector", "LabelSelector", "ResourceClient"]
+__all__ = ["DEFAULT_TIMEOUT", "FieldSelector", "LabelSelector", "ResourceClient", "decode_answer"]

@@ -117,24 +117,25 @@ class FunctionHandler:
         ]
         return f"FunctionHandler({', '.join(given)})"
 
-    def on_add(self, obj: JSONObject, is_initial: bool) -> None:
-        """Call ``on_add(obj, is_initial)`` if it was given."""
+    def on_add(self, obj: JSONObject, is_initial: bool) -> Any:
+        """Call ``on_add(obj, is_initial)`` if it was given; return what it returns (a coroutine, if async)."""
         if self._add_takes_flag:
-            self._add(obj, is_initial)  # type: ignore[call-arg, misc]
-        elif self._add is not None:
-            self._add(obj)  # type: ignore[call-arg]
+            return self._add(obj, is_initial)  # type: ignore[call-arg, misc]
+        if self._add is not None:
+            return self._add(obj)  # type: ignore[call-arg]
+        return None
 
-    def on_update(self, old: JSONObject, new: JSONObject) -> None:
-        """Call ``on_update(old, new)`` if it was given."""
+    def on_update(self, old: JSONObject, new: JSONObject) -> Any:
+        """Call ``on_update(old, new)`` if it was given; return what it returns."""
         if self._update_takes_old:
-            self._update(old, new)  # type: ignore[call-arg, misc]
-        elif self._update is not None:
-            self._update(new)  # type: ignore[call-arg]
+            return self._update(old, new)  # type: ignore[call-arg, misc]
+        if self._update is not None:
+            return self._update(new)  # type: ignore[call-arg]
+        return None
 
-    def on_delete(self, obj: JSONObject | DeletedFinalStateUnknown) -> None:
-        """Call ``on_delete(obj)`` if it was given."""
-        if self._delete is not None:
-            self._delete(obj)
+    def on_delete(self, obj: JSONObject | DeletedFinalStateUnknown) -> Any:
+        """Call ``on_delete(obj)`` if it was given; return what it returns."""
+        return self._delete(obj) if self._delete is not None else None
 
 
 @dataclass(frozen=True, slots=True)

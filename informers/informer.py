@@ -76,6 +76,9 @@ class SharedIndexInformer:
     Thread-safety: thread-safe; the sink methods are called by one reflector thread at a time.
     """
 
+    listener_class: type[Listener] = Listener
+    """Delivers notifications to each handler (the asyncio informer's listeners run as tasks)."""
+
     def __init__(
         self,
         lister_watcher: ListerWatcher,
@@ -243,7 +246,7 @@ class SharedIndexInformer:
             if self._stopped:
                 raise InformerError(f"informer {self.name} is stopped: cannot add an event handler")
             self._handlers_added += 1
-            listener = Listener(
+            listener = self.listener_class(
                 target,
                 name=f"informer[{self.name}]/handler-{self._handlers_added}",
                 upstream_synced=self._sink.synced,

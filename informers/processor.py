@@ -242,15 +242,7 @@ class Listener:
             else:
                 self.handler.on_delete(notification.obj)
         except BaseException as error:  # SystemExit included: it would end this thread silently
-            callback = type(notification).__name__.removesuffix("Notification").lower()
-            logger.error(
-                "event handler %s raised %s on %s of %s; delivery continues",
-                self.name,
-                type(error).__name__,
-                callback,
-                _key(notification),
-                exc_info=error,
-            )
+            log_handler_error(self.name, error, notification)
             return False
         return True
 
@@ -388,6 +380,19 @@ def _left(deadline: float) -> float:
     return max(deadline - time.monotonic(), 0.0)
 
 
+def log_handler_error(listener: str, error: BaseException, notification: Notification) -> None:
+    """Log that a handler raised ``error`` on ``notification`` and that delivery goes on."""
+    callback = type(notification).__name__.removesuffix("Notification").lower()
+    logger.error(
+        "event handler %s raised %s on %s of %s; delivery continues",
+        listener,
+        type(error).__name__,
+        callback,
+        _key(notification),
+        exc_info=error,
+    )
+
+
 def _key(notification: Notification) -> str:
     obj: JSONObject | DeletedFinalStateUnknown = (
         notification.new if isinstance(notification, UpdateNotification) else notification.obj
@@ -409,4 +414,5 @@ __all__ = [
     "SharedProcessor",
     "UpdateNotification",
     "effective_resync_period",
+    "log_handler_error",
 ]

@@ -115,7 +115,7 @@ class Watchdog:
 
     def run(self, stop: threading.Event) -> None:
         """Check at each deadline until ``stop`` is set, then cancel the request in flight and close the watch."""
-        while not self._clock.wait(stop, self._until_next()):
+        while not self._clock.wait(stop, self.until_next()):
             with self._lock:
                 if self._finished:
                     return
@@ -127,7 +127,8 @@ class Watchdog:
             call[0].cancel()
         close(self.held())
 
-    def _until_next(self) -> float:
+    def until_next(self) -> float:
+        """Return the seconds until the next check is due (the watchdog thread waits that long)."""
         now = self._clock.monotonic()
         with self._lock:
             if self._stalled_for is not None:

@@ -17,6 +17,7 @@ import pytest
 from dynaclient import APIClient, Discovery, DynamicClient, RESTMapper, client_from_config, load_kubeconfig
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
+from tests.integration.flavours import BlockingClient, LoopThread, blocking_client
 
 _INTEGRATION = Path(__file__).parent / "integration"
 
@@ -38,6 +39,30 @@ def api_client(kube_apiserver: ControlPlane | ExistingCluster) -> Iterator[APICl
 def dynamic_client(api_client: APIClient) -> DynamicClient:
     """A DynamicClient over ``api_client``; discovery uncached on disk and refreshed at once on a miss."""
     return DynamicClient(api_client, RESTMapper(Discovery(api_client, cache_dir=False), min_refresh_interval=0))
+
+
+@pytest.fixture(scope="session")
+def event_loop_thread() -> Iterator[LoopThread]:
+    """An event loop running in a background thread, for the ``async`` flavour of the shared scenarios."""
+    loop = LoopThread()
+    yield loop
+    loop.close()
+
+
+@pytest.fixture(scope="session")
+def async_client(
+    kube_apiserver: ControlPlane | ExistingCluster, event_loop_thread: LoopThread
+) -> Iterator[BlockingClient]:
+    """The asyncio client, seen from the test's thread (see tests/integration/flavours.py)."""
+    client = blocking_client(event_loop_thread, str(kube_apiserver.kubeconfig_path))
+    yield client
+    event_loop_thread.run(client.client.aclose())
+
+
+@pytest.fixture(params=["sync", "async"])
+def flavour(request: pytest.FixtureRequest) -> str:
+    """Which client a shared scenario runs against: the threaded one or the asyncio one."""
+    return str(request.param)
 
 
 @pytest.fixture

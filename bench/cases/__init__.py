@@ -43,6 +43,17 @@ CATALOG: tuple[CaseInfo, ...] = (
         ],
     ),
     *_family(
+        "P1",
+        "async_listing",
+        [
+            ("p1-dynaclient-async", "dynaclient.aio AsyncResourceClient.list (dicts, aiohttp)"),
+            ("p1-raw-aiohttp", "raw async limit: aiohttp + json.loads"),
+            ("p1-raw-httpx", "raw async limit: httpx + json.loads"),
+            ("p1-lightkube-async", "lightkube AsyncClient.list (chunk_size=500)"),
+            ("p1-kr8s-async", "kr8s.asyncio get (APIObject, pages of 100)"),
+        ],
+    ),
+    *_family(
         "P2",
         "informing",
         [
@@ -50,6 +61,7 @@ CATALOG: tuple[CaseInfo, ...] = (
             ("p2-official-informer", "kubernetes.informer.SharedInformer to all ADDED"),
         ],
     ),
+    *_family("P2", "async_listing", [("p2-dynaclient-async-informer", "informers.aio factory to wait_for_cache_sync")]),
     *_family("P2", "clientgo", [("p2-clientgo-informer", "client-go dynamic informer to HasSynced (Go)")]),
     *_family(
         "P3",

@@ -30,6 +30,14 @@ class AuthProvider:
         """
         return {}
 
+    def cached_headers(self) -> dict[str, str] | None:
+        """Return :meth:`headers` when they are at hand without I/O (no plugin to run, no file to read), else ``None``.
+
+        The asyncio client calls this on the event loop and runs :meth:`headers` in a worker thread only when it
+        returns ``None``, so exec plugins and token files never block the loop. Static providers answer at once.
+        """
+        return self.headers()
+
     def client_certificate(self) -> tuple[bytes, bytes] | None:
         """Return the PEM client certificate and key this provider supplies, or ``None``.
 
@@ -127,6 +135,12 @@ class CredentialCache(Generic[_T]):
                     self._value = value
                 self._busy = False
                 self._changed.notify_all()
+
+    def peek(self) -> _T | None:
+        """Return the cached credential if it is still valid, without obtaining one; else ``None``."""
+        with self._changed:
+            value = self._value
+            return value if value is not None and self._is_valid(value) else None
 
     def invalidate(self) -> None:
         """Forget the cached credential so the next :meth:`get` obtains a new one."""

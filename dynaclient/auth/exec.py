@@ -174,6 +174,13 @@ class ExecAuth(AuthProvider):
         token = self._cache.get().token
         return {"Authorization": f"Bearer {token}"} if token else {}
 
+    def cached_headers(self) -> dict[str, str] | None:
+        """Return the headers of the cached credential while it is valid; ``None`` when the plugin must run."""
+        credential = self._cache.peek()
+        if credential is None:
+            return None
+        return {"Authorization": f"Bearer {credential.token}"} if credential.token else {}
+
     def client_certificate(self) -> tuple[bytes, bytes] | None:
         """Return the client certificate and key when the plugin returned them.
 

@@ -116,6 +116,11 @@ class OIDCAuth(AuthProvider):
         """
         return {"Authorization": f"Bearer {self._cache.get()}"}
 
+    def cached_headers(self) -> dict[str, str] | None:
+        """Return the header of the cached id-token while it is valid; ``None`` when a refresh is due."""
+        token = self._cache.peek()
+        return None if token is None else {"Authorization": f"Bearer {token}"}
+
     def on_unauthorized(self) -> bool:
         """Force a refresh on the next request when there is a refresh-token; return whether there is one."""
         if not self.config.get("refresh-token"):

@@ -93,6 +93,17 @@ class TokenFileAuth(AuthProvider):
             token = self._token
         return {"Authorization": f"Bearer {token}"}
 
+    def cached_headers(self) -> dict[str, str] | None:
+        """Return the header of the token read less than ``refresh_interval`` ago, without touching the file.
+
+        ``None`` when the token must be read again (the asyncio client then reads it in a worker thread); a
+        rotated file is picked up at the next interval, or at once after a 401 (:meth:`on_unauthorized`).
+        """
+        with self._lock:
+            token = self._token
+            fresh = token is not None and self._now() - self._read_at < self._refresh_interval
+        return {"Authorization": f"Bearer {token}"} if fresh else None
+
     def on_unauthorized(self) -> bool:
         """Re-read the file now; return whether the token changed, so a retry may succeed."""
         with self._lock:

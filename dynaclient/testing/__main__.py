@@ -33,8 +33,10 @@ def _up(watch_cache: bool, controllers: bool, nodes: int) -> int:
     from dynaclient.testing.controlplane import CERT_CONTEXT, TOKEN_CONTEXT, ControlPlane
 
     stop = threading.Event()
-    # SIGTERM ends the plane as cleanly as Ctrl-C does.
-    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    # Ctrl-C and SIGTERM end the plane alike; handling SIGINT here also works where it was inherited as ignored
+    # (a background job of a non-interactive shell).
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, lambda *_: stop.set())
     with ControlPlane(watch_cache=watch_cache, controllers=controllers, nodes=nodes) as plane:
         print(f"kube-apiserver {plane.server_url} ready in {plane.startup_seconds:.1f}s")
         for name, pid in plane.pids.items():
@@ -44,13 +46,10 @@ def _up(watch_cache: bool, controllers: bool, nodes: int) -> int:
         print(f"kubeconfig: {plane.kubeconfig_path} (contexts {CERT_CONTEXT}, {TOKEN_CONTEXT})")
         print(f"export KUBECONFIG={plane.kubeconfig_path}")
         print("Press Ctrl-C to stop.", flush=True)
-        try:
-            while not stop.wait(1.0):
-                if not plane.running:
-                    print("the control plane exited unexpectedly", file=sys.stderr)
-                    return 1
-        except KeyboardInterrupt:
-            pass
+        while not stop.wait(1.0):
+            if not plane.running:
+                print("the control plane exited unexpectedly", file=sys.stderr)
+                return 1
         print("stopping...", flush=True)
     return 0
 

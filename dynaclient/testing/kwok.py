@@ -11,7 +11,9 @@ containers. Its kubelet-API server on 127.0.0.1 answers the API server's ``pods/
 
 A namespaced object matches the pod of the same name and namespace (``pkg/kwok/server/debugging_logs.go``
 ``getPodLogs``: namespaced rules first, then the cluster-wide ones). The rig starts kwok with ``enableCRDs`` for
-these kinds and installs minimal CustomResourceDefinitions for them, so tests create them through the API.
+these kinds and installs minimal CustomResourceDefinitions for them, so tests create them through the API. One
+``ClusterExec`` in kwok's configuration file (kwok refuses a kind both there and in ``enableCRDs``) lets every pod
+exec commands in the plane's work directory.
 kwok v0.7.0 quirks (see the research notes): a non-zero exec exit code comes back as a 500 InternalError, and
 stdin EOF never reaches an exec'd command.
 """
@@ -37,7 +39,6 @@ _KINDS: dict[str, tuple[str, bool]] = {
     "Logs": ("logs", True),
     "ClusterLogs": ("clusterlogs", False),
     "Exec": ("execs", True),
-    "ClusterExec": ("clusterexecs", False),
     "Attach": ("attaches", True),
     "ClusterAttach": ("clusterattaches", False),
     "PortForward": ("portforwards", True),
@@ -111,8 +112,8 @@ def custom_resource_definitions() -> list[dict[str, Any]]:
 def resource_path(kind: str, namespace: str | None = None) -> str:
     """Return the collection path of kwok kind ``kind``.
 
-    >>> resource_path("Logs", "ns"), resource_path("ClusterExec")
-    ('/apis/kwok.x-k8s.io/v1alpha1/namespaces/ns/logs', '/apis/kwok.x-k8s.io/v1alpha1/clusterexecs')
+    >>> resource_path("Logs", "ns"), resource_path("ClusterLogs")
+    ('/apis/kwok.x-k8s.io/v1alpha1/namespaces/ns/logs', '/apis/kwok.x-k8s.io/v1alpha1/clusterlogs')
     """
     plural, namespaced = _KINDS[kind]
     scope = f"namespaces/{namespace}/" if namespaced else ""
@@ -220,7 +221,7 @@ def pod_port_forward(
 
 
 def cluster_exec(work_dir: Path) -> dict[str, Any]:
-    """Return the rig's default ``ClusterExec``: every pod execs local commands in ``work_dir``."""
+    """Return the rig's ``ClusterExec`` (in kwok's configuration file): every pod execs commands in ``work_dir``."""
     spec = {"execs": [{"containers": [], "local": {"workDir": str(work_dir)}}]}
     return {"apiVersion": KWOK_API_VERSION, "kind": "ClusterExec", "metadata": {"name": "dynaclient"}, "spec": spec}
 

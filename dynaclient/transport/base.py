@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import abc
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
+from dynaclient.exceptions import UnsupportedRequestError
 from dynaclient.request import Request, Response
+
+if TYPE_CHECKING:
+    from dynaclient.transport.websocket import WebSocketConnection
 
 
 class BaseTransport(abc.ABC):
@@ -29,6 +35,22 @@ class BaseTransport(abc.ABC):
         Raises:
             TransportError: no response could be obtained (connection, TLS, timeout, cancellation).
         """
+
+    def open_websocket(self, request: Request, subprotocols: Sequence[str]) -> WebSocketConnection | Response:
+        """Open a WebSocket for ``request`` (a GET: exec, attach, port-forward); a refused upgrade is returned.
+
+        Args:
+            request: the request; its ``timeout`` bounds the connection and the opening handshake.
+            subprotocols: the subprotocols to offer, in preference order.
+
+        Returns:
+            The open connection, or the server's answer when it did not switch protocols (a ``Status`` body).
+
+        Raises:
+            UnsupportedRequestError: this transport cannot carry WebSockets.
+            TransportError: no answer was obtained.
+        """
+        raise UnsupportedRequestError(f"the {self.name} transport cannot open WebSockets ({request.path})")
 
     def close(self) -> None:  # noqa: B027 - optional hook with a default no-op
         """Release pooled connections; the transport must not be used afterwards."""

@@ -16,7 +16,7 @@ import ssl
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from importlib.metadata import version
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -42,6 +42,7 @@ from dynaclient.request import Request, Response
 from dynaclient.transport._deadlines import DEADLINES
 from dynaclient.transport._pools import CancellableAdapter, sending, shut_down
 from dynaclient.transport.base import BaseTransport
+from dynaclient.transport.websocket import WebSocketConnection, open_websocket
 
 if TYPE_CHECKING:
     from requests.adapters import _HostParams, _PoolKwargs
@@ -214,6 +215,7 @@ class HTTPTransport(BaseTransport):
         self.server = server.rstrip("/")
         self._ca_data = ca_data
         self._insecure = insecure_skip_tls_verify
+        self._tls_server_name = tls_server_name
         self._certificate = _certificate_source(client_certificate)
         self._lock = threading.Lock()
         self._context_key: tuple[bytes, bytes] | bool | None = False
@@ -285,6 +287,29 @@ class HTTPTransport(BaseTransport):
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status_code, elapsed)
         return _wrap(answer, request, started)
+
+    def open_websocket(self, request: Request, subprotocols: Sequence[str]) -> WebSocketConnection | Response:
+        """Open a WebSocket with this transport's TLS settings, proxy and user agent; see the base class."""
+        if request.cancellation is not None:
+            request.cancellation.raise_if_cancelled()
+        secure = self.server.startswith("https://")
+        url = ("wss://" if secure else "ws://") + self.server.split("://", 1)[1] + request.url_path
+        started = time.monotonic()
+        answer = open_websocket(
+            url,
+            what=f"{request.method} {request.path}",
+            headers=request.headers,
+            subprotocols=subprotocols,
+            ssl_context=self._current_context() if secure else None,
+            server_hostname=self._tls_server_name,
+            proxy=self._proxies.get("https" if secure else "http"),
+            user_agent=USER_AGENT,
+            timeout=request.timeout,
+        )
+        status = answer.status if isinstance(answer, Response) else 101
+        elapsed = (time.monotonic() - started) * 1e3
+        logger.debug("%s %s%s (WebSocket) %d %.1fms", request.method, self.server, request.path, status, elapsed)
+        return answer
 
     def close(self) -> None:
         """Close every pooled connection."""

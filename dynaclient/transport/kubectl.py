@@ -29,9 +29,9 @@ import subprocess
 import threading
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
-from dynaclient.exceptions import ConnectError, TransportTimeout
+from dynaclient.exceptions import ConnectError, TransportTimeout, UnsupportedRequestError
 from dynaclient.request import Request, Response
 from dynaclient.transport._kubectl_commands import build_command, loggable_command
 from dynaclient.transport._kubectl_stderr import (
@@ -42,6 +42,9 @@ from dynaclient.transport._kubectl_stderr import (
     transport_failure,
 )
 from dynaclient.transport.base import BaseTransport
+
+if TYPE_CHECKING:
+    from dynaclient.transport.websocket import WebSocketConnection
 
 _log = logging.getLogger("dynaclient")
 
@@ -108,6 +111,17 @@ class KubectlRawTransport(BaseTransport):
         if request.expect == "stream":
             return run.open_stream()
         return run.complete(stdin)
+
+    def open_websocket(self, request: Request, subprotocols: Sequence[str]) -> WebSocketConnection | Response:
+        """Refuse: ``kubectl --raw`` only makes plain requests.
+
+        Raises:
+            UnsupportedRequestError: always; exec, attach and port-forward need the HTTP transport.
+        """
+        raise UnsupportedRequestError(
+            f"the kubectl-raw transport cannot open WebSockets ({request.path}): kubectl --raw makes plain requests "
+            "only; use the kubeconfig (client_from_config) or, for port-forward, kubectl proxy"
+        )
 
     def __repr__(self) -> str:
         return f"<KubectlRawTransport {self.kubectl!r}>"

@@ -230,6 +230,15 @@ def _kubectl(cluster: ControlPlane, *args: str, timeout: float = 30) -> subproce
 
 
 @contextlib.contextmanager
+def _killed(process: subprocess.Popen[str]) -> Iterator[None]:
+    try:
+        yield
+    finally:
+        if process.poll() is None:  # a failed assertion must not leave the process running
+            process.kill()
+
+
+@contextlib.contextmanager
 def _popen(cluster: ControlPlane, *args: str) -> Iterator[subprocess.Popen[str]]:
     argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", *args]
     with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as process:
@@ -439,3 +448,24 @@ def test_a_component_that_fails_to_start_is_named_with_its_log_tail(tmp_path: Pa
     assert message.startswith("kube-controller-manager exited with 3")
     assert "a fake controller manager" in message
     assert not plane.pids
+
+
+def test_cli_up_with_controllers_and_nodes_serves_a_cluster_until_ctrl_c() -> None:
+    argv = [sys.executable, "-m", "dynaclient.testing", "up", "--controllers", "--nodes", "1"]
+    with subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) as up, _killed(up):
+        assert up.stdout is not None
+        lines: list[str] = []
+        while not lines or not lines[-1].startswith("export KUBECONFIG="):
+            line = up.stdout.readline()
+            assert line, f"up exited early: {up.stderr.read() if up.stderr else ''}"
+            lines.append(line.strip())
+        assert "nodes: kwok-node-0" in lines
+        assert any(line.startswith("kube-controller-manager pid ") for line in lines)
+        kubeconfig = lines[-1].split("=", 1)[1]
+        done = subprocess.run(
+            [KUBECTL, "--kubeconfig", kubeconfig, "get", "nodes", "--no-headers"], capture_output=True, text=True
+        )
+        assert done.stdout.split()[:2] == ["kwok-node-0", "Ready"], done.stderr
+        up.send_signal(signal.SIGINT)
+        assert up.wait(30) == 0
+    assert not os.path.exists(kubeconfig)

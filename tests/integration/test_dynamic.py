@@ -8,7 +8,7 @@ import threading
 import uuid
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -39,6 +39,7 @@ from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from dynaclient.transport.http import HTTPTransport
 from dynaclient.watch import WatchEvent
+from tests.integration.flavours import BlockingClient
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"
 
@@ -59,7 +60,10 @@ def dyn(api_client: APIClient) -> DynamicClient:
 
 
 @pytest.fixture
-def configmaps(dyn: DynamicClient, namespace: str) -> ResourceClient:
+def configmaps(flavour: str, dyn: DynamicClient, async_client: BlockingClient, namespace: str) -> ResourceClient:
+    """The threaded client's configmaps, or the asyncio client's seen from the test's thread (flavours.py)."""
+    if flavour == "async":
+        return cast(ResourceClient, async_client.resource("configmaps").namespace(namespace))
     return dyn.resource("configmaps").namespace(namespace)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
 import threading
@@ -9,7 +10,7 @@ import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import pytest
 
@@ -25,6 +26,8 @@ from informers import (
     WatchStream,
     label_index,
 )
+from informers.aio import AsyncEventStream, AsyncListerWatcher, AsyncResourceListWatch, AsyncSharedInformerFactory
+from tests.integration.flavours import BlockingClient, BlockingFactory
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 
@@ -83,7 +86,15 @@ def configmaps(dynamic_client: DynamicClient, namespace: str) -> ResourceClient:
 
 
 @pytest.fixture
-def factory(dynamic_client: DynamicClient, namespace: str) -> Iterator[SharedInformerFactory]:
+def factory(
+    flavour: str, dynamic_client: DynamicClient, async_client: BlockingClient, namespace: str
+) -> Iterator[SharedInformerFactory]:
+    """The threaded factory, or the asyncio one seen from the test's thread (tests/integration/flavours.py)."""
+    if flavour == "async":
+        loop = async_client.loop
+        with BlockingFactory(loop, AsyncSharedInformerFactory(async_client.client, namespace=namespace)) as shared:
+            yield cast(SharedInformerFactory, shared)
+        return
     with SharedInformerFactory(dynamic_client, namespace=namespace) as shared:
         yield shared
 
@@ -181,46 +192,87 @@ class GatedListWatch:
         return stream
 
 
+class AsyncGatedListWatch:
+    """The same gate for the asyncio informer: a closed gate holds the reflector's task, not the loop."""
+
+    def __init__(self, inner: AsyncListerWatcher) -> None:
+        self.inner = inner
+        self.open = threading.Event()
+        self.open.set()
+        self.blocked = threading.Event()
+
+    async def _pass(self) -> None:
+        if not self.open.is_set():
+            self.blocked.set()
+            await asyncio.to_thread(self.open.wait)
+
+    async def list_page(self, **options: Any) -> ListPage:
+        await self._pass()
+        return await self.inner.list_page(**options)
+
+    async def watch(self, **options: Any) -> AsyncEventStream:
+        await self._pass()
+        return await self.inner.watch(**options)
+
+
+@pytest.fixture
+def gated(
+    flavour: str, configmaps: ResourceClient, async_client: BlockingClient, namespace: str
+) -> Iterator[tuple[GatedListWatch | AsyncGatedListWatch, SharedInformerFactory]]:
+    """A gate between an informer factory (threaded or asyncio) and the server, and the factory."""
+    if flavour == "async":
+        resource = async_client.resource("configmaps").namespace(namespace).resource
+        async_gate = AsyncGatedListWatch(AsyncResourceListWatch(resource))
+        async_factory = AsyncSharedInformerFactory(None, lister_watcher_factory=lambda *_: async_gate)
+        with BlockingFactory(async_client.loop, async_factory) as blocking:
+            yield async_gate, cast(SharedInformerFactory, blocking)
+        return
+    gate = GatedListWatch(ResourceListWatch(configmaps))
+    with SharedInformerFactory(None, lister_watcher_factory=lambda *_: gate) as factory:
+        yield gate, factory
+
+
 def test_changes_while_disconnected_arrive_as_tombstones_updates_and_adds_after_compaction(
-    kube_apiserver: ControlPlane, dynamic_client: DynamicClient, namespace: str, configmaps: ResourceClient
+    kube_apiserver: ControlPlane,
+    gated: tuple[GatedListWatch | AsyncGatedListWatch, SharedInformerFactory],
+    configmaps: ResourceClient,
 ) -> None:
     for name in ("keep", "change", "vanish", "recreate"):
         configmaps.create({"metadata": {"name": name}, "data": {"v": "1"}})
-    gate = GatedListWatch(ResourceListWatch(configmaps))
+    gate, factory = gated
     recorder = Recorder()
-    with SharedInformerFactory(None, lister_watcher_factory=lambda *_: gate) as factory:
-        informer = factory.for_resource("configmaps")
-        informer.add_event_handler(on_add=recorder.on_add, on_update=recorder.on_update, on_delete=recorder.on_delete)
-        factory.start()
-        assert all(factory.wait_for_cache_sync(timeout=30).values())
-        recorder.wait_for(lambda calls: len(calls) == 4)  # the initial adds are delivered asynchronously
-        synced = len(recorder.calls)
+    informer = factory.for_resource("configmaps")
+    informer.add_event_handler(on_add=recorder.on_add, on_update=recorder.on_update, on_delete=recorder.on_delete)
+    factory.start()
+    assert all(factory.wait_for_cache_sync(timeout=30).values())
+    recorder.wait_for(lambda calls: len(calls) == 4)  # the initial adds are delivered asynchronously
+    synced = len(recorder.calls)
 
-        gate.open.clear()
-        kube_apiserver.restart_apiserver()  # ends the watch; the reflector's next call waits at the gate
-        assert gate.blocked.wait(30), "the reflector never tried to reconnect"
-        configmaps.patch("change", {"data": {"v": "2"}})
-        configmaps.delete("vanish")
-        configmaps.create({"metadata": {"name": "new"}, "data": {"v": "1"}})
-        configmaps.delete("recreate")  # deleted and created again under the same name: another uid
-        configmaps.create({"metadata": {"name": "recreate"}, "data": {"v": "2"}})
-        kube_apiserver.compact_etcd()
-        gate.open.set()
+    gate.open.clear()
+    kube_apiserver.restart_apiserver()  # ends the watch; the reflector's next call waits at the gate
+    assert gate.blocked.wait(30), "the reflector never tried to reconnect"
+    configmaps.patch("change", {"data": {"v": "2"}})
+    configmaps.delete("vanish")
+    configmaps.create({"metadata": {"name": "new"}, "data": {"v": "1"}})
+    configmaps.delete("recreate")  # deleted and created again under the same name: another uid
+    configmaps.create({"metadata": {"name": "recreate"}, "data": {"v": "2"}})
+    kube_apiserver.compact_etcd()
+    gate.open.set()
 
-        recorder.wait_for(lambda calls: len(calls) >= synced + 5)
-        _wait_until_cache_equals_server(informer, configmaps)
-        after = recorder.calls[synced:]
-        assert sorted(after) == [
-            ("add", "new", {"v": "1"}),
-            ("add", "recreate", {"v": "2"}),
-            ("tombstone", "recreate", {"v": "1"}),
-            ("tombstone", "vanish", {"v": "1"}),
-            ("update", "change", ({"v": "1"}, {"v": "2"})),
-        ]
-        # The old object's delete comes first, as a tombstone, never an update from the old uid to the new one.
-        recreated = [call for call in after if call[1] == "recreate"]
-        assert recreated == [("tombstone", "recreate", {"v": "1"}), ("add", "recreate", {"v": "2"})]
-        assert informer.health().lists >= 2, "the informer relisted after 410 Gone"
+    recorder.wait_for(lambda calls: len(calls) >= synced + 5)
+    _wait_until_cache_equals_server(informer, configmaps)
+    after = recorder.calls[synced:]
+    assert sorted(after) == [
+        ("add", "new", {"v": "1"}),
+        ("add", "recreate", {"v": "2"}),
+        ("tombstone", "recreate", {"v": "1"}),
+        ("tombstone", "vanish", {"v": "1"}),
+        ("update", "change", ({"v": "1"}, {"v": "2"})),
+    ]
+    # The old object's delete comes first, as a tombstone, never an update from the old uid to the new one.
+    recreated = [call for call in after if call[1] == "recreate"]
+    assert recreated == [("tombstone", "recreate", {"v": "1"}), ("add", "recreate", {"v": "2"})]
+    assert informer.health().lists >= 2, "the informer relisted after 410 Gone"
 
 
 def test_a_slow_handler_does_not_delay_another_and_a_raising_one_does_not_stop_delivery(
@@ -286,7 +338,7 @@ def test_label_index_finds_all_objects_with_a_label_value(
     assert [o["metadata"]["name"] for o in selected] == ["cm-1", "cm-4"]
 
 
-@pytest.mark.parametrize("example", ["informer_delete_handler.py", "label_index.py", "demo.py"])
+@pytest.mark.parametrize("example", ["informer_delete_handler.py", "label_index.py", "demo.py", "cache_endpoint.py"])
 def test_examples_run_against_the_local_control_plane(
     kube_apiserver: ControlPlane, example: str, tmp_path: Path
 ) -> None:

@@ -43,11 +43,12 @@ def test_dynaclient_never_imports_informers() -> None:
 
 
 def test_informers_imports_only_the_public_root_of_dynaclient() -> None:
+    # dynaclient.aio is the asyncio client's public root: it needs the async extra, so the root cannot import it.
     offenders = [
         f"{path.relative_to(ROOT)}: {name}"
         for path in (ROOT / "informers").rglob("*.py")
         for name in _imports(path)
-        if name.startswith("dynaclient.")
+        if name.startswith("dynaclient.") and name != "dynaclient.aio"
     ]
     assert offenders == []
 

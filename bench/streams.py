@@ -1,0 +1,311 @@
+"""Pod stream throughput: follow a 100 MB log, and a 100 MB round trip through a forwarded port.
+
+Usage: ``python -m bench.streams [--megabytes 100] [--repeats 3]``. It starts a plane with one kwok node, a pod whose
+log is a file written here and whose port 8080 is a local echo server, then times, in alternating order:
+
+* logs: dynaclient ``pods.logs(follow=True)``, ``kubectl logs -f``, the official client's
+  ``read_namespaced_pod_log(follow=True, _preload_content=False)``, and ``requests`` streaming the same URL (the raw
+  limit: no client logic at all). Each stops once it has the whole log (kwok never ends a follow).
+* port-forward: dynaclient's socket-like ``connect_port`` and its local listener ``port_forward`` (in this
+  process, and in a process of its own as kubectl runs in its own),
+  ``kubectl port-forward``, the official client's ``portforward``, and a direct connection to the echo server (the
+  limit without Kubernetes). Each sends the payload while reading the echo back.
+
+Results (medians, MB/s of payload) go to stdout and ``bench/results/streams.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import os
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script: bench/streams.py
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import requests
+
+from bench.peers import official, peer
+from dynaclient import DynamicClient, client_from_config, load_kubeconfig
+from dynaclient.resource_client import ResourceClient
+from dynaclient.testing import ControlPlane
+from dynaclient.testing.kwok import cri_log_line
+
+KUBECTL = "/usr/bin/kubectl"
+POD = "bench"
+RESULTS = Path(__file__).resolve().parent / "results"
+MB = 1_000_000
+
+
+def write_log(path: Path, size: int) -> int:
+    """Write a CRI log of about ``size`` bytes of container output; return the exact count of output bytes."""
+    line = "x" * 99
+    record = cri_log_line(line)
+    count = size // (len(line) + 1)
+    with open(path, "w", encoding="ascii") as handle:
+        for _ in range(count // 1000):
+            handle.write(record * 1000)
+    return (count // 1000) * 1000 * (len(line) + 1)
+
+
+class EchoServer:
+    """A local TCP echo server, one thread per connection."""
+
+    def __init__(self) -> None:
+        self.server = socket.create_server(("127.0.0.1", 0))
+        self.port = self.server.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                connection, _ = self.server.accept()
+            except OSError:
+                return
+            threading.Thread(target=self._echo, args=(connection,), daemon=True).start()
+
+    @staticmethod
+    def _echo(connection: socket.socket) -> None:
+        with connection:
+            while data := connection.recv(262144):
+                connection.sendall(data)
+
+
+def round_trip(send: Callable[[bytes], object], receive: Callable[[int], bytes], data: bytes) -> float:
+    """Send ``data`` from a thread while reading its echo; return the seconds it took (all of it must come back)."""
+    started = time.perf_counter()
+    sender = threading.Thread(target=send, args=(data,))
+    sender.start()
+    got = 0
+    while got < len(data):
+        chunk = receive(1 << 20)
+        if not chunk:
+            raise RuntimeError(f"the connection ended after {got} of {len(data)} bytes")
+        got += len(chunk)
+    sender.join()
+    return time.perf_counter() - started
+
+
+def read_exactly(chunks: Iterator[bytes], total: int) -> None:
+    got = 0
+    for chunk in chunks:
+        got += len(chunk)
+        if got >= total:
+            return
+    raise RuntimeError(f"the log ended after {got} of {total} bytes")
+
+
+def serve_forward(kubeconfig: str, namespace: str) -> None:
+    """Run dynaclient's listener in this process, like ``kubectl port-forward``, until stdin closes."""
+    api_client = client_from_config(load_kubeconfig(kubeconfig))
+    pods = DynamicClient.from_api_client(api_client).resource("pods").namespace(namespace)
+    with pods.port_forward(POD, [":8080"]) as forwarder:
+        print(f"Forwarding from 127.0.0.1:{forwarder.ports[8080]} -> 8080", flush=True)
+        sys.stdin.read()
+
+
+@contextmanager
+def kubectl_port_forward(kubeconfig: str, namespace: str, *, dynaclient: bool = False) -> Iterator[int]:
+    argv = [KUBECTL, f"--kubeconfig={kubeconfig}", "-n", namespace, "port-forward", POD, ":8080"]
+    if dynaclient:
+        argv = [sys.executable, "-m", "bench.streams", "--serve-forward", kubeconfig, namespace]
+    process = subprocess.Popen(
+        argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+    )
+    try:
+        assert process.stdout is not None
+        match = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
+        assert match, "kubectl port-forward printed no port"
+        yield int(match.group(1))
+    finally:
+        process.kill()
+        process.wait()
+        for pipe in (process.stdin, process.stdout):
+            if pipe is not None:
+                pipe.close()
+
+
+class Bench:
+    """The plane, the pod and one function per case."""
+
+    def __init__(self, plane: ControlPlane, pods: ResourceClient, log_bytes: int, echo: EchoServer) -> None:
+        self.kubeconfig = str(plane.kubeconfig_path)
+        self.namespace = pods.namespace_name
+        self.pods = pods
+        self.log_bytes = log_bytes
+        self.echo = echo
+        self.official = official(self.kubeconfig)
+        self.core = self.official.client.CoreV1Api()
+        self.server, self.token = plane.server_url, plane.token
+        self.ca = str(plane.ca_path)
+
+    # -- logs ----------------------------------------------------------------------------------------------------
+
+    def logs_dynaclient(self) -> None:
+        with self.pods.logs(POD, follow=True) as log:
+            read_exactly(log.iter_bytes(), self.log_bytes)
+
+    def logs_kubectl(self) -> None:
+        argv = [KUBECTL, f"--kubeconfig={self.kubeconfig}", "-n", self.namespace, "logs", "-f", POD]
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        assert process.stdout is not None
+        read_exactly(iter(lambda: os.read(process.stdout.fileno(), 1 << 20), b""), self.log_bytes)  # type: ignore[union-attr]
+        process.kill()
+        process.wait()
+
+    def logs_official(self) -> None:
+        response = self.core.read_namespaced_pod_log(POD, self.namespace, follow=True, _preload_content=False)
+        read_exactly(response.stream(1 << 20), self.log_bytes)
+        response.release_conn()
+
+    def logs_raw(self) -> None:
+        url = f"{self.server}/api/v1/namespaces/{self.namespace}/pods/{POD}/log?follow=true"
+        headers = {"Authorization": f"Bearer {self.token}"}
+        with requests.get(url, headers=headers, verify=self.ca, stream=True, timeout=60) as response:
+            read_exactly(response.iter_content(None), self.log_bytes)
+
+    # -- port-forward --------------------------------------------------------------------------------------------
+
+    def forward_dynaclient_stream(self, data: bytes) -> float:
+        with self.pods.connect_port(POD, 8080) as stream:
+            return round_trip(stream.sendall, stream.recv, data)
+
+    def forward_dynaclient_listener(self, data: bytes) -> float:
+        forwarder = self.pods.port_forward(POD, [":8080"])
+        with forwarder, socket.create_connection(("127.0.0.1", forwarder.ports[8080])) as connection:
+            return round_trip(connection.sendall, connection.recv, data)
+
+    def forward_kubectl(self, data: bytes) -> float:
+        with kubectl_port_forward(self.kubeconfig, self.namespace) as port:
+            return self._direct(port, data)
+
+    def forward_dynaclient_process(self, data: bytes) -> float:
+        with kubectl_port_forward(self.kubeconfig, self.namespace, dynaclient=True) as port:
+            return self._direct(port, data)
+
+    def forward_official(self, data: bytes) -> float:
+        stream = peer("kubernetes.stream")
+        forward = stream.portforward(
+            self.core.connect_get_namespaced_pod_portforward, POD, self.namespace, ports="8080"
+        )
+        connection = forward.socket(8080)
+        connection.settimeout(30)  # its proxy thread can block in a send while the echo waits to be read
+        try:
+            return round_trip(connection.sendall, connection.recv, data)
+        finally:
+            connection.close()
+            forward.close()
+
+    def forward_direct(self, data: bytes) -> float:
+        return self._direct(self.echo.port, data)
+
+    @staticmethod
+    def _direct(port: int, data: bytes) -> float:
+        with socket.create_connection(("127.0.0.1", port)) as connection:
+            return round_trip(connection.sendall, connection.recv, data)
+
+
+def measure(cases: Mapping[str, Callable[[], float | None]], size: int, repeats: int) -> dict[str, list[float]]:
+    """Run every case ``repeats`` times, alternating the order each round; return MB/s per run.
+
+    A case returns the seconds of its transfer alone (port-forward: from the first byte sent, once the
+    forwarder, kubectl's included, is listening), or ``None`` to be timed whole.
+    """
+    rates: dict[str, list[float]] = {name: [] for name in cases}
+    names = list(cases)
+    for round_index in range(repeats):
+        for name in names if round_index % 2 == 0 else reversed(names):
+            started = time.perf_counter()
+            try:
+                seconds = cases[name]()
+            except (OSError, RuntimeError) as exc:  # a timeout: no byte moved for 30 s
+                rates[name].append(float("nan"))
+                print(f"  {name}: did not finish ({type(exc).__name__}: {exc})", file=sys.stderr)
+                continue
+            rates[name].append(size / MB / (seconds or time.perf_counter() - started))
+            print(f"  {name}: {rates[name][-1]:.1f} MB/s", file=sys.stderr)
+    return rates
+
+
+def table(title: str, rates: dict[str, list[float]], reference: str) -> str:
+    base = statistics.median(rates[reference])
+    lines = [f"| {title} | MB/s (median) | min-max | vs {reference} |", "|---|---:|---:|---:|"]
+    for name, all_values in rates.items():
+        values = [value for value in all_values if not math.isnan(value)]
+        if not values:
+            lines.append(f"| {name} | did not finish ({len(all_values)} of {len(all_values)} runs) | | |")
+            continue
+        median = statistics.median(values)
+        failed = f" ({len(all_values) - len(values)} runs did not finish)" if len(values) < len(all_values) else ""
+        ratio = f"{median / base:.2f}x"
+        lines.append(f"| {name}{failed} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {ratio} |")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--megabytes", type=int, default=100, help="log size and round-trip payload (default 100)")
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cases", choices=["all", "logs", "forward"], default="all")
+    parser.add_argument("--serve-forward", nargs=2, metavar=("KUBECONFIG", "NAMESPACE"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.serve_forward:
+        serve_forward(*args.serve_forward)
+        return
+    echo = EchoServer()
+    with ControlPlane(nodes=1) as plane:
+        api_client = client_from_config(load_kubeconfig(plane.kubeconfig_path))
+        dynamic = DynamicClient.from_api_client(api_client)
+        namespace = "bench-streams"
+        dynamic.request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+        pods = dynamic.resource("pods").namespace(namespace)
+        container = {"name": "main", "image": "registry.k8s.io/pause:3.10"}
+        pods.create({"metadata": {"name": POD}, "spec": {"nodeName": plane.node_names[0], "containers": [container]}})
+        while pods.get(POD).get("status", {}).get("phase") != "Running":
+            time.sleep(0.05)
+        log_bytes = write_log(plane.work_dir / "bench.log", args.megabytes * MB)
+        plane.serve_pod_logs(namespace, POD, plane.work_dir / "bench.log")
+        plane.serve_pod_port_forward(namespace, POD, {8080: echo.port})
+        bench = Bench(plane, pods, log_bytes, echo)
+        tables = [f"Pod streams, {args.megabytes} MB, {args.repeats} rounds, {os.cpu_count()} cores"]
+        if args.cases in ("all", "logs"):
+            print(f"logs: follow {log_bytes / MB:.0f} MB", file=sys.stderr)
+            logs = {
+                "raw requests (limit)": bench.logs_raw,
+                "dynaclient": bench.logs_dynaclient,
+                "kubectl logs -f": bench.logs_kubectl,
+                "kubernetes (official)": bench.logs_official,
+            }
+            tables.append(table("follow a log", measure(logs, log_bytes, args.repeats), "kubectl logs -f"))
+        if args.cases in ("all", "forward"):
+            payload = os.urandom(MB) * args.megabytes
+            print(f"port-forward: {len(payload) / MB:.0f} MB round trip", file=sys.stderr)
+            forward: dict[str, Callable[[], float | None]] = {
+                "direct to the echo server (limit)": lambda: bench.forward_direct(payload),
+                "dynaclient connect_port": lambda: bench.forward_dynaclient_stream(payload),
+                "dynaclient port_forward (listener)": lambda: bench.forward_dynaclient_listener(payload),
+                "dynaclient port_forward (own process)": lambda: bench.forward_dynaclient_process(payload),
+                "kubectl port-forward": lambda: bench.forward_kubectl(payload),
+                "kubernetes (official)": lambda: bench.forward_official(payload),
+            }
+            rates = measure(forward, len(payload), args.repeats)
+            tables.append(table("port-forward round trip", rates, "kubectl port-forward"))
+        api_client.close()
+    report = "\n\n".join(tables)
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / f"streams-{args.cases}.md").write_text(report + "\n")
+    print(report)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""HTTP transport over ``aiohttp``: the asyncio counterpart of :class:`~dynaclient.transport.http.HTTPTransport`.
+
+The only module that imports ``aiohttp``. It does I/O only, as the synchronous transports do: authentication,
+retries and error mapping are :class:`~dynaclient.aio.client.AsyncAPIClient`'s. TLS comes from the same
+:func:`~dynaclient.transport.http.build_ssl_context`; ``aiohttp`` exceptions become dynaclient's
+:class:`~dynaclient.exceptions.TransportError` subclasses here. aiohttp was chosen over httpx for its speed on large
+list bodies (the README's "asyncio" section gives the measurements).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from collections.abc import AsyncIterator, Callable
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+
+from dynaclient.aio.response import AsyncResponse
+from dynaclient.exceptions import (
+    ConfigError,
+    ConnectError,
+    ConnectionLostError,
+    TLSError,
+    TransportError,
+    TransportTimeout,
+)
+from dynaclient.request import Request
+from dynaclient.transport.http import USER_AGENT, build_ssl_context
+
+logger = logging.getLogger("dynaclient")
+
+CertificateSource = Callable[[], "tuple[bytes, bytes] | None"]
+"""Returns the client certificate and key (PEM), or ``None``; may run an exec plugin, so it runs off the loop."""
+
+
+class AsyncHTTPTransport:
+    """Sends requests to an API server over HTTP(S) with one pooled ``aiohttp`` session per event loop.
+
+    The session and its TLS context are made on first use, in the running loop; building the context (which may
+    run an exec plugin for a client certificate) happens in a worker thread. Connections are unlimited in number:
+    each open watch holds one, as with HTTP/1.1 in client-go.
+
+    Args:
+        server: the server URL; a path prefix is kept.
+        ca_data: PEM certificate authority to trust; the system roots when ``None``.
+        insecure_skip_tls_verify: skip server certificate verification.
+        tls_server_name: the name to verify the server certificate against (and send as SNI).
+        client_certificate: a certificate/key pair, or a callable returning it (read once, when the session opens).
+        proxy_url: an HTTP(S) proxy.
+        disable_compression: ask for uncompressed responses.
+        name: the transport's name in logs.
+
+    Thread-safety: confined to one event loop.
+    """
+
+    def __init__(
+        self,
+        server: str,
+        *,
+        ca_data: bytes | None = None,
+        insecure_skip_tls_verify: bool = False,
+        tls_server_name: str | None = None,
+        client_certificate: tuple[bytes, bytes] | CertificateSource | None = None,
+        proxy_url: str | None = None,
+        disable_compression: bool = False,
+        name: str = "http",
+    ) -> None:
+        if proxy_url and urlsplit(proxy_url).scheme not in ("http", "https"):
+            raise ConfigError(f"proxy-url {urlsplit(proxy_url).scheme!r} scheme is not supported (http, https)")
+        self.name = name
+        self.server = server.rstrip("/")
+        self._ca_data = ca_data
+        self._insecure = insecure_skip_tls_verify
+        self._server_name = tls_server_name
+        self._certificate = client_certificate
+        self._proxy = proxy_url or None
+        self._headers = {"User-Agent": USER_AGENT}
+        if disable_compression:
+            self._headers["Accept-Encoding"] = "identity"
+        self._session: aiohttp.ClientSession | None = None
+        self._opening: asyncio.Lock | None = None
+
+    def __repr__(self) -> str:
+        return f"<AsyncHTTPTransport {self.name} {self.server}>"
+
+    def _ssl_context(self) -> ssl.SSLContext:
+        source = self._certificate
+        certificate = source() if callable(source) else source
+        return build_ssl_context(
+            ca_data=self._ca_data, insecure_skip_tls_verify=self._insecure, client_certificate=certificate
+        )
+
+    async def _open(self) -> aiohttp.ClientSession:
+        if self._session is not None:
+            return self._session
+        if self._opening is None:
+            self._opening = asyncio.Lock()
+        async with self._opening:
+            if self._session is None:
+                context: ssl.SSLContext | bool = False
+                if self.server.startswith("https://"):
+                    context = await asyncio.to_thread(self._ssl_context)
+                connector = aiohttp.TCPConnector(ssl=context, limit=0, limit_per_host=0)
+                self._session = aiohttp.ClientSession(
+                    connector=connector, headers=self._headers, trust_env=False, timeout=aiohttp.ClientTimeout()
+                )
+            return self._session
+
+    async def send(self, request: Request) -> AsyncResponse:
+        """Send ``request`` and return once the status and headers are known; the body may still be streaming.
+
+        Cancelling the awaiting task aborts the request (``CancelledError`` propagates).
+
+        Raises:
+            TransportError: no response could be obtained (connection, TLS, timeout).
+        """
+        session = await self._open()
+        headers = {**request.headers, "Accept": request.accept}
+        if request.effective_content_type:
+            headers["Content-Type"] = request.effective_content_type
+        timeout = aiohttp.ClientTimeout(total=None, sock_connect=request.timeout, sock_read=request.timeout)
+        extra: dict[str, Any] = {"server_hostname": self._server_name} if self._server_name else {}
+        started = time.monotonic()
+        try:
+            answer = await session.request(
+                request.method,
+                self.server + request.path,
+                params=list(request.query),
+                data=request.body,
+                headers=headers,
+                timeout=timeout,
+                proxy=self._proxy,
+                allow_redirects=False,
+                **extra,
+            )
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _translate(exc, request) from exc
+        elapsed = (time.monotonic() - started) * 1e3
+        logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status, elapsed)
+        return _wrap(answer, request)
+
+    async def aclose(self) -> None:
+        """Close every pooled connection."""
+        if self._session is not None:
+            session, self._session = self._session, None
+            await session.close()
+
+
+def _wrap(answer: aiohttp.ClientResponse, request: Request) -> AsyncResponse:
+    async def chunks() -> AsyncIterator[bytes]:
+        try:
+            async for chunk in answer.content.iter_any():
+                yield chunk
+        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
+            raise _translate(exc, request) from exc
+
+    def close() -> None:
+        if answer.content.at_eof():
+            answer.release()
+            return
+        answer.close()  # a body left unread (a closed watch) would stall a reused connection
+        answer.content.feed_eof()  # wakes a task waiting for the next chunk: its iteration ends
+
+    return AsyncResponse(answer.status, dict(answer.headers), chunks(), close=close)
+
+
+def _translate(exc: BaseException, request: Request) -> TransportError:
+    where = f"{request.method} {request.path}"
+    if isinstance(exc, aiohttp.ClientSSLError | ssl.SSLError):
+        return TLSError(f"{where}: TLS failed: {exc}")
+    if isinstance(exc, TimeoutError | aiohttp.ServerTimeoutError):
+        return TransportTimeout(f"{where}: timed out after {request.timeout}s")
+    if isinstance(exc, aiohttp.ClientPayloadError | aiohttp.ServerDisconnectedError):
+        return ConnectionLostError(f"{where}: the connection was lost in the middle of the response")
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return ConnectError(f"{where}: cannot connect: {exc.os_error}")
+    text = str(exc)
+    return TransportError(f"{where}: {text[:300] if text else type(exc).__name__}")
+
+
+__all__ = ["AsyncHTTPTransport", "CertificateSource"]

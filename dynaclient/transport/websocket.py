@@ -1,0 +1,220 @@
+"""WebSocket connections for exec, attach and port-forward, over the ``websockets`` library's sync client.
+
+The only module that imports ``websockets`` (the ``streams`` extra). The HTTP transport opens connections here
+with its own SSL context, server name, proxy and user agent, so a WebSocket is trusted and authenticated exactly
+as every other request. Library exceptions become dynaclient's at this boundary.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import select
+import socket
+import ssl
+import threading
+from collections.abc import Mapping, Sequence
+from typing import TYPE_CHECKING
+
+from dynaclient.exceptions import (
+    ConnectError,
+    DecodeError,
+    StreamClosedError,
+    TLSError,
+    TransportError,
+    TransportTimeout,
+    UnsupportedRequestError,
+)
+from dynaclient.request import Response
+
+if TYPE_CHECKING:
+    from websockets.sync.client import ClientConnection
+
+logger = logging.getLogger("dynaclient")
+
+MAX_MESSAGE = 32 * 1024 * 1024
+"""The largest message accepted: the Go x/net WebSocket server's own limit (``DefaultMaxPayloadBytes``)."""
+
+CLOSE_TIMEOUT = 2.0
+"""Seconds :meth:`WebSocketConnection.close` waits for the server's half of the closing handshake."""
+
+SEND_BUFFER = 1024 * 1024
+"""The socket's send buffer. The library writes a message while holding the lock its reader thread needs to take
+in received data; a write that blocked there would stop reading too, and a full-duplex stream (a port-forward to
+an echo server) would deadlock once every buffer on the way is full. So a message is sent only once the socket
+is writable, which on Linux means a third of this buffer (doubled by the kernel) is free: more than a message
+(256 KiB at most)."""
+_POLL_MS = 500
+
+
+class WebSocketConnection:
+    """One open WebSocket carrying binary messages.
+
+    Thread-safety: one thread at a time may call :meth:`receive`; :meth:`send` and :meth:`close` may be called
+    from any thread. The library runs one background thread per connection, which ends when it closes.
+
+    Attributes:
+        subprotocol: the subprotocol the server chose (``""`` when it chose none).
+    """
+
+    def __init__(self, connection: ClientConnection, what: str) -> None:
+        self._connection = connection
+        self._what = what
+        self._closing = threading.Event()
+        self._lock = threading.Lock()
+        self._sending = 0  # guarded by _lock
+        self.subprotocol = str(connection.subprotocol or "")
+        with contextlib.suppress(OSError):
+            connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+
+    def __repr__(self) -> str:
+        return f"<WebSocketConnection {self._what} {self.subprotocol or 'no subprotocol'}>"
+
+    def send(self, data: bytes) -> None:
+        """Send one binary message.
+
+        Raises:
+            StreamClosedError: the connection is closed or was lost.
+        """
+        from websockets.exceptions import ConnectionClosed
+
+        with self._lock:
+            if self._closing.is_set():
+                raise StreamClosedError(f"{self._what}: the stream is closed")
+            self._sending += 1
+        try:
+            self._wait_writable()
+            self._connection.send(data)
+        except ConnectionClosed as exc:
+            raise self._closed_error(exc) from None
+        finally:
+            with self._lock:
+                self._sending -= 1
+
+    def _wait_writable(self) -> None:
+        """Wait, without the library's lock, until the socket can take a message without blocking (SEND_BUFFER)."""
+        descriptor = self._connection.socket.fileno()
+        if descriptor < 0:
+            return  # closed: the send that follows says so
+        poller = select.poll()
+        poller.register(descriptor, select.POLLOUT)
+        while not poller.poll(_POLL_MS) and not self._closing.is_set():
+            pass
+
+    def receive(self, timeout: float | None = None) -> bytes | None:
+        """Return the next message; ``None`` once the connection has closed with a closing handshake.
+
+        Args:
+            timeout: seconds to wait for a message; ``None`` waits as long as it takes.
+
+        Raises:
+            StreamClosedError: the connection was lost without a closing handshake.
+            TransportTimeout: no message came within ``timeout`` seconds.
+            DecodeError: the server sent a text message on a binary protocol.
+        """
+        from websockets.exceptions import ConnectionClosed, ConnectionClosedOK
+
+        try:
+            message = self._connection.recv(timeout)
+        except TimeoutError:
+            raise TransportTimeout(f"{self._what}: nothing received for {timeout}s") from None
+        except ConnectionClosedOK:
+            return None
+        except ConnectionClosed as exc:
+            if self._closing.is_set():
+                return None
+            raise self._closed_error(exc) from None
+        if isinstance(message, str):
+            raise DecodeError(f"{self._what}: the server sent a text message on {self.subprotocol or 'a binary'}")
+        return message
+
+    def close(self) -> None:
+        """Close the connection (waiting at most :data:`CLOSE_TIMEOUT` for the server); safe to call twice.
+
+        While another thread is sending, the socket is shut down first: that send may be blocked on a server
+        that stopped reading, holding the lock the closing handshake needs.
+        """
+        with self._lock:
+            self._closing.set()
+            sending = self._sending > 0
+        if sending:
+            with contextlib.suppress(OSError):
+                self._connection.socket.shutdown(socket.SHUT_RDWR)
+        self._connection.close()
+
+    def _closed_error(self, exc: Exception) -> StreamClosedError:
+        if self._closing.is_set():
+            return StreamClosedError(f"{self._what}: the stream is closed")
+        return StreamClosedError(f"{self._what}: the connection was lost ({exc})")
+
+
+def open_websocket(
+    url: str,
+    *,
+    what: str,
+    headers: Mapping[str, str],
+    subprotocols: Sequence[str],
+    ssl_context: ssl.SSLContext | None,
+    server_hostname: str | None,
+    proxy: str | None,
+    user_agent: str,
+    timeout: float | None,
+) -> WebSocketConnection | Response:
+    """Open a WebSocket to ``url`` (``ws://`` or ``wss://``); a refused upgrade is returned as its response.
+
+    Args:
+        url: the full URL with its query.
+        what: ``METHOD path`` for messages (no query, so no secret).
+        headers: extra request headers (``Authorization``).
+        subprotocols: offered in one ``Sec-WebSocket-Protocol`` header, in preference order.
+        ssl_context: the context for ``wss://``.
+        server_hostname: the name to verify the certificate against, when not the URL's host.
+        proxy: an HTTP(S) proxy URL, or ``None`` for none.
+        user_agent: the ``User-Agent`` header.
+        timeout: seconds for the connection and the opening handshake.
+
+    Raises:
+        UnsupportedRequestError: the ``websockets`` package (the ``streams`` extra) is not installed.
+        ConnectError, TLSError, TransportTimeout, TransportError: no WebSocket and no HTTP answer was obtained.
+    """
+    try:
+        from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
+        from websockets.sync.client import connect
+        from websockets.typing import Subprotocol
+    except ImportError:
+        raise UnsupportedRequestError(
+            f"{what}: exec, attach and port-forward need the websockets package: pip install 'dynaclient[streams]'"
+        ) from None
+    try:
+        connection = connect(
+            url,
+            ssl=ssl_context if url.startswith("wss://") else None,
+            server_hostname=server_hostname if url.startswith("wss://") else None,
+            subprotocols=[Subprotocol(name) for name in subprotocols],
+            additional_headers=dict(headers),
+            user_agent_header=user_agent,
+            compression=None,  # the apiserver does not negotiate permessage-deflate
+            proxy=proxy,
+            open_timeout=timeout,
+            close_timeout=CLOSE_TIMEOUT,
+            max_size=MAX_MESSAGE,
+            logger=logger,
+            legacy=True,  # the connection itself, closed by WebSocketConnection.close (not a context manager)
+        )
+    except ImportError as exc:  # a socks5:// proxy needs python-socks, which websockets imports on demand
+        raise UnsupportedRequestError(f"{what}: this proxy needs a package that is not installed: {exc}") from None
+    except InvalidStatus as exc:
+        answer = exc.response
+        return Response.from_bytes(answer.status_code, bytes(answer.body), dict(answer.headers.raw_items()))
+    except ssl.SSLError as exc:
+        raise TLSError(f"{what}: TLS failed: {exc.reason or exc}") from exc
+    except TimeoutError as exc:
+        raise TransportTimeout(f"{what}: the WebSocket handshake timed out after {timeout}s") from exc
+    except OSError as exc:
+        raise ConnectError(f"{what}: cannot connect: {exc}") from exc
+    except (InvalidHandshake, WebSocketException) as exc:
+        raise TransportError(f"{what}: the WebSocket handshake failed: {exc}") from exc
+    return WebSocketConnection(connection, what)
+
+
+__all__ = ["CLOSE_TIMEOUT", "MAX_MESSAGE", "WebSocketConnection", "open_websocket"]

@@ -1,0 +1,511 @@
+"""Logs, exec, attach and port-forward against pods on kwok nodes, compared with kubectl on the same pods.
+
+kwok v0.7.0 runs exec'd commands on this machine and reads logs from files the tests write (see
+:mod:`dynaclient.testing.kwok`). Its two exec quirks shape what is asserted: a non-zero exit comes back as an
+``InternalError`` naming the exit status (not ``NonZeroExitCode``), and stdin end-of-file never reaches the command,
+so stdin is read by ``head -c N`` rather than to EOF.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import datetime
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dynaclient import (
+    BadRequestError,
+    DynamicClient,
+    ExecError,
+    PortForwardError,
+    StreamClosedError,
+    TransportError,
+    client_from_config,
+    load_kubeconfig,
+)
+from dynaclient.resource_client import ResourceClient
+from dynaclient.testing import ControlPlane
+from dynaclient.testing.kwok import cri_log_line, write_container_log
+from dynaclient.testing.pytest_plugin import ExistingCluster
+
+KUBECTL = "/usr/bin/kubectl"
+POD = "app"
+
+
+@pytest.fixture(scope="module")
+def cluster(kube_cluster: ControlPlane | ExistingCluster) -> ControlPlane:
+    if isinstance(kube_cluster, ExistingCluster):
+        pytest.skip("these tests need the local rig's kwok nodes, not DYNACLIENT_TEST_KUBECONFIG")
+    return kube_cluster
+
+
+@pytest.fixture(scope="module")
+def client(cluster: ControlPlane) -> Iterator[DynamicClient]:
+    with DynamicClient.from_api_client(client_from_config(load_kubeconfig(cluster.kubeconfig_path))) as dynamic:
+        yield dynamic
+
+
+def _wait_running(pods: ResourceClient, name: str) -> None:
+    deadline = time.monotonic() + 30
+    while pods.get(name).get("status", {}).get("phase") != "Running":
+        assert time.monotonic() < deadline, f"pod {name} did not become Running"
+        time.sleep(0.05)  # kwok runs in another process: poll it
+
+
+def _create_pod(pods: ResourceClient, name: str) -> None:
+    container = {"name": "main", "image": "registry.k8s.io/pause:3.10"}
+    pods.create({"apiVersion": "v1", "kind": "Pod", "metadata": {"name": name}, "spec": {"containers": [container]}})
+    _wait_running(pods, name)
+
+
+@pytest.fixture(scope="module")
+def pods(client: DynamicClient) -> Iterator[ResourceClient]:
+    namespace = f"streams-{os.getpid()}-{time.monotonic_ns() % 10**6}"
+    client.request("POST", "/api/v1/namespaces", body={"metadata": {"name": namespace}})
+    bound = client.resource("pods").namespace(namespace)
+    _create_pod(bound, POD)
+    yield bound
+    client.request("DELETE", f"/api/v1/namespaces/{namespace}")
+
+
+def kubectl(cluster: ControlPlane, pods: ResourceClient, *args: str, stdin: bytes | None = None) -> Any:
+    argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, *args]
+    return subprocess.run(argv, input=stdin, capture_output=True, timeout=60, check=False)
+
+
+@contextlib.contextmanager
+def no_thread_left() -> Iterator[None]:
+    before = set(threading.enumerate())
+    yield
+    deadline = time.monotonic() + 5
+
+    def ours() -> set[threading.Thread]:  # the tests' own echo servers and relays end on their own schedule
+        return {t for t in set(threading.enumerate()) - before if not t.name.startswith("test-")}
+
+    while (left := ours()) and time.monotonic() < deadline:
+        time.sleep(0.02)  # library threads finish their last step after close() returns
+    assert not left, f"threads left behind: {left}"
+
+
+# -- logs ------------------------------------------------------------------------------------------------------
+
+NOW = datetime.datetime.now(datetime.UTC).replace(microsecond=0)
+OLD = NOW - datetime.timedelta(hours=2)
+
+
+@pytest.fixture(scope="module")
+def log_file(cluster: ControlPlane, pods: ResourceClient, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("logs") / "app.log"
+    old = [cri_log_line(f"old line {i} ünïcode", time=OLD + datetime.timedelta(seconds=i)) for i in range(5)]
+    new = [cri_log_line(f"new line {i}", time=NOW + datetime.timedelta(seconds=i)) for i in range(5)]
+    path.write_text("".join([*old, cri_log_line("from stderr", stream="stderr", time=NOW), *new]))
+    cluster.serve_pod_logs(pods.namespace_name, POD, path)
+    return path
+
+
+SINCE = (OLD + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
+LOG_CASES: list[tuple[dict[str, Any], list[str]]] = [
+    ({}, []),
+    ({"tail_lines": 3}, ["--tail=3"]),
+    ({"tail_lines": 0}, ["--tail=0"]),
+    ({"since_seconds": 3600}, ["--since=3600s"]),
+    ({"since_time": SINCE}, [f"--since-time={SINCE}"]),
+    ({"timestamps": True}, ["--timestamps"]),
+    ({"limit_bytes": 25}, ["--limit-bytes=25"]),
+    ({"tail_lines": 2, "timestamps": True}, ["--tail=2", "--timestamps"]),
+]
+
+
+@pytest.mark.parametrize(("options", "flags"), LOG_CASES, ids=[" ".join(f) or "full" for _, f in LOG_CASES])
+def test_logs_are_byte_identical_to_kubectl(
+    cluster: ControlPlane, pods: ResourceClient, log_file: Path, options: dict[str, Any], flags: list[str]
+) -> None:
+    ours = pods.logs(POD, **options).read()
+    theirs = kubectl(cluster, pods, "logs", POD, *flags)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours == theirs.stdout
+    assert ours or options == {"tail_lines": 0}
+
+
+def test_logs_lines_decode_and_a_limit_ends_a_follow(pods: ResourceClient, log_file: Path) -> None:
+    lines = list(pods.logs(POD, tail_lines=2))
+    assert lines == ["new line 3", "new line 4"]
+    assert next(iter(pods.logs(POD))) == "old line 0 ünïcode"
+    with pods.logs(POD, follow=True, limit_bytes=10) as log:
+        assert log.read() == b"old line 0"
+        assert log.ended
+
+
+def _read_line(stream: Any) -> bytes:
+    line: bytes = stream.readline()
+    return line
+
+
+def test_follow_of_a_growing_log_matches_kubectl(cluster: ControlPlane, pods: ResourceClient, tmp_path: Path) -> None:
+    _create_pod(pods, "growing")
+    path = tmp_path / "growing.log"
+    write_container_log(path, ["before 1", "before 2"])
+    cluster.serve_pod_logs(pods.namespace_name, "growing", path)
+    argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, "logs", "-f", "--tail=1"]
+    follower = subprocess.Popen([*argv, "growing"], stdout=subprocess.PIPE)
+    with no_thread_left():
+        log = pods.logs("growing", follow=True, tail_lines=1)
+        chunks = log.lines(keepends=True)
+        assert next(chunks) == "before 2\n"
+        assert follower.stdout is not None
+        assert _read_line(follower.stdout) == b"before 2\n"
+        appended = [f"appended {i} " + "x" * (i * 37 % 300) for i in range(200)]
+        write_container_log(path, appended[:100])
+        write_container_log(path, appended[100:])
+        ours = "".join(next(chunks) for _ in appended).encode()
+        theirs = b"".join(_read_line(follower.stdout) for _ in appended)
+        assert ours == theirs == "".join(f"{line}\n" for line in appended).encode()
+        # Closing from another thread ends the blocked iteration quietly.
+        threading.Timer(0.2, log.close).start()
+        assert list(chunks) == []
+        assert log.closed
+        assert not log.ended
+    follower.kill()
+    follower.wait(10)
+    follower.stdout.close()
+
+
+def test_logs_of_a_missing_container_is_a_typed_error(
+    cluster: ControlPlane, pods: ResourceClient, log_file: Path
+) -> None:
+    with pytest.raises(BadRequestError, match="container nope is not valid for pod app") as caught:
+        pods.logs(POD, container="nope")
+    theirs = kubectl(cluster, pods, "logs", POD, "-c", "nope")
+    assert caught.value.message in theirs.stderr.decode()
+
+
+# -- exec ------------------------------------------------------------------------------------------------------
+
+
+def test_exec_echo_and_both_output_streams_match_kubectl(cluster: ControlPlane, pods: ResourceClient) -> None:
+    assert pods.exec(POD, ["echo", "hello"]) == (0, b"hello\n", b"")
+    command = ["sh", "-c", "echo out; echo err >&2; echo more"]
+    exit_code, stdout, stderr = pods.exec(POD, command)
+    theirs = kubectl(cluster, pods, "exec", POD, "--", *command)
+    # kubectl adds its own log lines to stderr ("E1207 ... websocket.go:296] Unknown stream id 1, discarding message").
+    their_stderr = re.sub(rb"(?m)^[EIW]\d{4} [^\n]*\n", b"", theirs.stderr)
+    assert (
+        (exit_code, stdout, stderr) == (theirs.returncode, theirs.stdout, their_stderr) == (0, b"out\nmore\n", b"err\n")
+    )
+
+
+def test_exec_feeds_stdin(cluster: ControlPlane, pods: ResourceClient) -> None:
+    data = os.urandom(300_000)
+    command = ["sh", "-c", f"head -c {len(data)} | sha256sum"]
+    ours = pods.exec(POD, command, stdin=data, timeout=60)
+    theirs = kubectl(cluster, pods, "exec", "-i", POD, "--", *command, stdin=data)
+    assert ours.exit_code == theirs.returncode == 0
+    assert ours.stdout == theirs.stdout == f"{hashlib.sha256(data).hexdigest()}  -\n".encode()
+
+
+def test_exec_10_mb_of_stdout(cluster: ControlPlane, pods: ResourceClient) -> None:
+    command = ["sh", "-c", "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 10485760"]
+    ours = pods.exec(POD, command, timeout=120)
+    theirs = kubectl(cluster, pods, "exec", POD, "--", *command)
+    assert ours.exit_code == theirs.returncode == 0
+    assert len(ours.stdout) == 10 * 1024 * 1024
+    assert ours.stdout == theirs.stdout
+
+
+def test_exec_exit_codes_as_kubectl_reports_them(cluster: ControlPlane, pods: ResourceClient) -> None:
+    assert pods.exec(POD, ["sh", "-c", "exit 0"]).exit_code == 0
+    # kwok reports exit 3 as an InternalError naming the status; kubectl fails with the same words.
+    with pytest.raises(ExecError, match="exit status 3") as caught:
+        pods.exec(POD, ["sh", "-c", "exit 3"])
+    assert caught.value.status["reason"] == "InternalError"
+    theirs = kubectl(cluster, pods, "exec", POD, "--", "sh", "-c", "exit 3")
+    assert theirs.returncode != 0
+    assert "exit status 3" in theirs.stderr.decode()
+
+
+def test_exec_of_a_missing_command_fails_to_start_as_in_kubectl(cluster: ControlPlane, pods: ResourceClient) -> None:
+    with pytest.raises(ExecError, match="executable file not found") as caught:
+        pods.exec(POD, ["no-such-command-dynaclient"])
+    theirs = kubectl(cluster, pods, "exec", POD, "--", "no-such-command-dynaclient")
+    assert theirs.returncode != 0
+    assert "executable file not found" in theirs.stderr.decode()
+    assert "no-such-command-dynaclient" in str(caught.value)
+
+
+def _read_until(read: Callable[[], bytes], pattern: bytes) -> bytes:
+    seen = b""
+    while pattern not in seen:
+        chunk = read()
+        assert chunk, f"the stream ended before {pattern!r}; got {seen!r}"
+        seen += chunk
+    return seen
+
+
+def test_exec_with_a_tty_follows_resizes(pods: ResourceClient) -> None:
+    # The last read keeps the shell alive until its output is read: kwok can drop a pty's last output at exit.
+    command = ["sh", "-c", "read a; stty size; read b; stty size; read c"]
+    with no_thread_left(), pods.exec_stream(POD, command, stdin=True, tty=True) as session:
+        session.resize(80, 24)
+        session.write_stdin(b"go\n")
+        _read_until(lambda: session.read_stdout(timeout=30), b"24 80")
+        session.resize(132, 50)
+        session.write_stdin(b"go\n")
+        _read_until(lambda: session.read_stdout(timeout=30), b"50 132")
+        session.write_stdin(b"done\n")
+        assert session.wait(timeout=30) == 0
+        assert session.read_stderr() == b""
+
+
+def test_exec_session_reads_stdout_and_stderr_from_two_threads(pods: ResourceClient) -> None:
+    command = ["sh", "-c", "for i in $(seq 1 2000); do echo out$i; echo err$i >&2; done"]
+    with no_thread_left(), pods.exec_stream(POD, command) as session:
+        got: dict[str, bytes] = {}
+
+        def drain(name: str, read: Callable[[], bytes]) -> None:
+            got[name] = b"".join(iter(read, b""))
+
+        readers = [
+            threading.Thread(target=drain, args=("out", session.read_stdout)),
+            threading.Thread(target=drain, args=("err", session.read_stderr)),
+        ]
+        for reader in readers:
+            reader.start()
+        for reader in readers:
+            reader.join(60)
+        assert session.wait() == 0
+    assert got["out"] == b"".join(b"out%d\n" % i for i in range(1, 2001))
+    assert got["err"] == b"".join(b"err%d\n" % i for i in range(1, 2001))
+
+
+def test_a_closed_session_gives_typed_errors(pods: ResourceClient) -> None:
+    with no_thread_left():
+        session = pods.exec_stream(POD, ["sleep", "30"], stdin=True)
+        session.close()
+        with pytest.raises(StreamClosedError):
+            session.write_stdin(b"late")
+        with pytest.raises(StreamClosedError, match="closed before the command's exit status"):
+            session.wait()
+
+
+def test_exec_in_a_missing_container_is_a_typed_error(pods: ResourceClient) -> None:
+    with pytest.raises(BadRequestError, match="container nope is not valid"):
+        pods.exec(POD, ["true"], container="nope")
+
+
+# -- attach ----------------------------------------------------------------------------------------------------
+
+
+def test_attach_streams_what_the_container_writes(cluster: ControlPlane, pods: ResourceClient, tmp_path: Path) -> None:
+    path = tmp_path / "attach.log"
+    cluster.serve_pod_attach(pods.namespace_name, POD, path)
+    with no_thread_left(), pods.attach(POD) as session:
+        deadline = time.monotonic() + 30
+        seen = b""
+        while b"attached line" not in seen:  # kwok follows the file from its end once the attach is set up
+            assert time.monotonic() < deadline
+            write_container_log(path, ["attached line"])
+            with contextlib.suppress(TimeoutError):
+                seen += session.read_stdout(timeout=0.5)
+
+
+# -- port-forward ----------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def echo_port(cluster: ControlPlane, pods: ResourceClient) -> Iterator[int]:
+    """A local echo server, served as port 8080 (and 8081) of the pod."""
+    server = socket.create_server(("127.0.0.1", 0))
+    threads: list[threading.Thread] = []
+
+    def echo(connection: socket.socket) -> None:
+        with connection:
+            while data := connection.recv(262144):
+                connection.sendall(data)
+
+    def serve() -> None:
+        while True:
+            try:
+                connection, _ = server.accept()
+            except OSError:
+                return
+            thread = threading.Thread(target=echo, args=(connection,), name="test-echo", daemon=True)
+            thread.start()
+            threads.append(thread)
+
+    acceptor = threading.Thread(target=serve, name="test-echo-accept", daemon=True)
+    acceptor.start()
+    port = server.getsockname()[1]
+    cluster.serve_pod_port_forward(pods.namespace_name, POD, {8080: port, 8081: port})
+    yield port
+    server.shutdown(socket.SHUT_RDWR)
+    server.close()
+    acceptor.join(5)
+
+
+def _round_trip(send: Callable[[bytes], None], receive: Callable[[int], bytes], data: bytes) -> bytes:
+    sender = threading.Thread(target=send, args=(data,))
+    sender.start()
+    received = bytearray()
+    while len(received) < len(data):
+        chunk = receive(1 << 20)
+        assert chunk, f"the connection ended after {len(received)} of {len(data)} bytes"
+        received += chunk
+    sender.join(60)
+    return bytes(received)
+
+
+@pytest.mark.timeout(180)
+def test_port_stream_round_trips_100_mb(pods: ResourceClient, echo_port: int) -> None:
+    data = os.urandom(1 << 20) * 100
+    with no_thread_left(), pods.connect_port(POD, 8080) as stream:
+        assert _round_trip(stream.sendall, stream.recv, data) == data
+
+
+@pytest.mark.timeout(180)
+def test_port_forwarder_100_mb_and_20_concurrent_connections(pods: ResourceClient, echo_port: int) -> None:
+    with no_thread_left():
+        forwarder = pods.port_forward(POD, [":8080", ":8081"])
+        with forwarder:
+            local = forwarder.ports[8080]
+            big = os.urandom(1 << 20) * 100
+            with socket.create_connection(("127.0.0.1", local)) as connection:
+                assert _round_trip(connection.sendall, connection.recv, big) == big
+            results: dict[int, bool] = {}
+
+            def one(index: int) -> None:
+                data = os.urandom(1 << 20) + bytes([index]) * 1000
+                port = forwarder.ports[8080 + index % 2]
+                with socket.create_connection(("127.0.0.1", port)) as connection:
+                    results[index] = _round_trip(connection.sendall, connection.recv, data) == data
+
+            workers = [threading.Thread(target=one, args=(i,)) for i in range(20)]
+            for worker in workers:
+                worker.start()
+            for worker in workers:
+                worker.join(120)
+            assert results == dict.fromkeys(range(20), True)
+            assert forwarder.errors == []
+        with pytest.raises(OSError):  # noqa: PT011 - closed: the kernel refuses, in its own words
+            socket.create_connection(("127.0.0.1", local), timeout=2)
+
+
+def test_port_without_a_forward_is_a_typed_error(pods: ResourceClient, echo_port: int) -> None:
+    with no_thread_left(), pods.connect_port(POD, 9999) as stream:
+        with pytest.raises(PortForwardError, match="port 9999"):
+            stream.recv()
+        assert stream.recv() == b""
+
+
+def test_kubectl_port_forward_agrees(cluster: ControlPlane, pods: ResourceClient, echo_port: int) -> None:
+    argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, "port-forward", POD]
+    forward = subprocess.Popen([*argv, ":8080"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert forward.stdout is not None
+        match = re.search(r"127\.0\.0\.1:(\d+) -> 8080", forward.stdout.readline())
+        assert match
+        data = os.urandom(1 << 20)
+        with (
+            socket.create_connection(("127.0.0.1", int(match.group(1)))) as theirs,
+            pods.connect_port(POD, 8080) as ours,
+        ):
+            assert _round_trip(theirs.sendall, theirs.recv, data) == _round_trip(ours.sendall, ours.recv, data)
+    finally:
+        forward.kill()
+        forward.wait(10)
+        if forward.stdout is not None:
+            forward.stdout.close()
+
+
+# -- the connection dropped under a stream ---------------------------------------------------------------------
+
+
+class CuttingRelay:
+    """A TCP relay to the real API server whose connections the test can reset at will (no fake server)."""
+
+    def __init__(self, target: int) -> None:
+        self._target = target
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self._listener.getsockname()[1]
+        self._sockets: list[socket.socket] = []
+        self._threads = [threading.Thread(target=self._accept, name="test-relay")]
+        self._threads[0].start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                downstream, _ = self._listener.accept()
+            except OSError:
+                return
+            upstream = socket.create_connection(("127.0.0.1", self._target))
+            self._sockets += [downstream, upstream]
+            for source, sink in ((downstream, upstream), (upstream, downstream)):
+                thread = threading.Thread(target=self._pump, args=(source, sink), name="test-relay")
+                self._threads.append(thread)
+                thread.start()
+
+    @staticmethod
+    def _pump(source: socket.socket, sink: socket.socket) -> None:
+        with contextlib.suppress(OSError):
+            while data := source.recv(65536):
+                sink.sendall(data)
+
+    def cut(self) -> None:
+        """Reset every relayed connection, as a dying server or network would."""
+        for sock in self._sockets:
+            with contextlib.suppress(OSError):
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
+
+    def close(self) -> None:
+        self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+        self.cut()
+        for thread in self._threads:
+            thread.join(10)
+
+
+@pytest.fixture
+def relayed(cluster: ControlPlane, pods: ResourceClient) -> Iterator[tuple[CuttingRelay, ResourceClient]]:
+    config = load_kubeconfig(cluster.kubeconfig_path)
+    relay = CuttingRelay(int(config.server.rsplit(":", 1)[1]))
+    api_client = client_from_config(dataclasses.replace(config, server=f"https://127.0.0.1:{relay.port}"))
+    dynamic = DynamicClient.from_api_client(api_client)
+    yield relay, dynamic.resource("pods").namespace(pods.namespace_name)
+    relay.close()
+    api_client.close()
+
+
+def test_a_dropped_connection_ends_every_stream_with_a_typed_error(
+    relayed: tuple[CuttingRelay, ResourceClient], log_file: Path, echo_port: int
+) -> None:
+    relay, pods = relayed
+    with no_thread_left():
+        session = pods.exec_stream(POD, ["sleep", "30"])
+        stream = pods.connect_port(POD, 8080)
+        stream.sendall(b"ping")
+        assert stream.recv() == b"ping"
+        log = pods.logs(POD, follow=True, tail_lines=1)
+        lines = iter(log)
+        assert next(lines) == "new line 4"
+        relay.cut()
+        with pytest.raises(StreamClosedError, match="connection was lost"):
+            session.wait(timeout=30)
+        with pytest.raises(StreamClosedError, match="connection was lost"):
+            stream.recv()
+        with pytest.raises(TransportError):
+            next(lines)
+        session.close()
+        stream.close()
+        log.close()
