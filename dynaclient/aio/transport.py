@@ -17,10 +17,14 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any
 from urllib.parse import urlsplit
 
-import aiohttp
+from dynaclient.extras import require_extra
 
-from dynaclient.aio.response import AsyncResponse
-from dynaclient.exceptions import (
+require_extra("aiohttp", extra="async", feature="the asyncio client")
+# The imports below come after the check, so a missing extra is one line naming it.
+import aiohttp  # noqa: E402
+
+from dynaclient.aio.response import AsyncResponse  # noqa: E402
+from dynaclient.exceptions import (  # noqa: E402
     ConfigError,
     ConnectError,
     ConnectionLostError,
@@ -28,8 +32,8 @@ from dynaclient.exceptions import (
     TransportError,
     TransportTimeout,
 )
-from dynaclient.request import Request
-from dynaclient.transport.http import USER_AGENT, build_ssl_context
+from dynaclient.request import Request  # noqa: E402
+from dynaclient.transport.http import USER_AGENT, build_ssl_context  # noqa: E402
 
 logger = logging.getLogger("dynaclient")
 

@@ -73,3 +73,10 @@ def test_the_prometheus_exporters_name_the_metrics_extra(module: str) -> None:
     assert "needs the 'metrics' extra (prometheus_client is not installed): pip install 'dynaclient[metrics]'" in (
         done.stdout
     )
+
+
+def test_the_asyncio_client_names_the_async_extra() -> None:
+    done = _python_without("aiohttp", "try:\n    import dynaclient.aio\nexcept ImportError as e:\n    print(e)")
+    assert done.stdout == (
+        "the asyncio client needs the 'async' extra (aiohttp is not installed): pip install 'dynaclient[async]'\n"
+    )
