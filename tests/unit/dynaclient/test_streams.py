@@ -316,12 +316,20 @@ def test_port_stream_error_channel_and_bad_prefix() -> None:
         _port(sock).recv()
 
 
+class EchoSocket(ScriptedSocket):
+    """A pod port that echoes each data frame it is sent: its answer comes only after the send."""
+
+    def send(self, data: bytes) -> None:
+        super().send(data)
+        self.feed(data)
+
+
 def test_port_forwarder_copies_both_ways_and_closes_cleanly() -> None:
     sockets: list[ScriptedSocket] = []
 
     def connect(port: int) -> PortStream:
-        sock = ScriptedSocket(V4_CHANNEL)
-        sock.feed(b"\x00\x50\x00", b"\x01\x50\x00", b"\x00pong")
+        sock = EchoSocket(V4_CHANNEL)
+        sock.feed(b"\x00\x50\x00", b"\x01\x50\x00")
         sockets.append(sock)
         return _port(sock, port)
 
@@ -330,7 +338,7 @@ def test_port_forwarder_copies_both_ways_and_closes_cleanly() -> None:
     local_port = forwarder.ports[80]
     with socket.create_connection(("127.0.0.1", local_port)) as client:
         client.sendall(b"ping")
-        assert client.recv(10) == b"pong"
+        assert client.recv(10) == b"ping"
     forwarder.close()
     assert {t.ident for t in threading.enumerate()} <= before
     assert sockets[0].sent == [b"\x00ping"]
