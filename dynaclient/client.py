@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 import threading
 import time
@@ -23,7 +22,7 @@ from dynaclient.exceptions import (
     api_error_from_status,
 )
 from dynaclient.rate_limit import TokenBucketRateLimiter
-from dynaclient.request import JSON_CONTENT_TYPE, Request, Response
+from dynaclient.request import JSON_CONTENT_TYPE, Request, Response, json_request
 from dynaclient.transport.base import BaseTransport
 
 if TYPE_CHECKING:
@@ -208,10 +207,8 @@ class APIClient:
             TransportError: no response could be obtained.
             DecodeError: the answer was not a JSON object.
         """
-        pairs = tuple(query.items()) if isinstance(query, Mapping) else query
-        data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
-        request = Request(
-            method, path, query=pairs, body=data, accept=accept, content_type=content_type, timeout=timeout
+        request = json_request(
+            method, path, query=query, body=body, content_type=content_type, accept=accept, timeout=timeout
         )
         return decode_json(self.send(request).read(), what=f"{method} {path}")
 

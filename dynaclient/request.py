@@ -221,4 +221,24 @@ class Response:
         return f"<Response [{self.status}]>"
 
 
-__all__ = ["JSON_CONTENT_TYPE", "Cancellation", "Expect", "Request", "Response"]
+def json_request(
+    method: str,
+    path: str,
+    *,
+    query: Mapping[str, str] | tuple[tuple[str, str], ...] = (),
+    body: object = None,
+    content_type: str | None = None,
+    accept: str = JSON_CONTENT_TYPE,
+    timeout: float | None = None,
+) -> Request:
+    """Build the request behind ``APIClient.request`` (sync and async): ``body`` as bytes or encoded as JSON.
+
+    >>> json_request("POST", "/api/v1/namespaces", body={"a": 1}).body
+    b'{"a": 1}'
+    """
+    pairs = tuple(query.items()) if isinstance(query, Mapping) else query
+    data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
+    return Request(method, path, query=pairs, body=data, accept=accept, content_type=content_type, timeout=timeout)
+
+
+__all__ = ["JSON_CONTENT_TYPE", "Cancellation", "Expect", "Request", "Response", "json_request"]

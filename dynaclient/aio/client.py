@@ -10,7 +10,6 @@ file be read, that happens in a worker thread, so the loop never blocks on them.
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Protocol
 
@@ -27,7 +26,7 @@ from dynaclient.client import (
     transport_retry_wait,
 )
 from dynaclient.exceptions import TransportError
-from dynaclient.request import JSON_CONTENT_TYPE, Request
+from dynaclient.request import JSON_CONTENT_TYPE, Request, json_request
 
 
 class AsyncTransport(Protocol):
@@ -142,10 +141,8 @@ class AsyncAPIClient:
             TransportError: no response could be obtained.
             DecodeError: the answer was not a JSON object.
         """
-        pairs = tuple(query.items()) if isinstance(query, Mapping) else query
-        data = None if body is None else body if isinstance(body, bytes) else json.dumps(body).encode()
-        request = Request(
-            method, path, query=pairs, body=data, accept=accept, content_type=content_type, timeout=timeout
+        request = json_request(
+            method, path, query=query, body=body, content_type=content_type, accept=accept, timeout=timeout
         )
         return decode_json(await (await self.send(request)).read(), what=f"{method} {path}")
 
