@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 import sys
 import time
@@ -37,6 +38,13 @@ def _eventually(what: str, check: Callable[[], bool], timeout: float = 30.0) -> 
 def sawtooth_crd(dynamic_client: DynamicClient) -> Iterator[None]:
     install_crd(dynamic_client)
     yield
+    # A Sawtooth left by a failed test elsewhere (its operator gone) would hold the CRD's deletion forever.
+    sawtooths = dynamic_client.resource(SAWTOOTHS)
+    for leftover in sawtooths.list():
+        metadata = leftover["metadata"]
+        if metadata.get("finalizers"):
+            with contextlib.suppress(NotFoundError):
+                sawtooths.namespace(metadata["namespace"]).patch(metadata["name"], {"metadata": {"finalizers": None}})
     crds = dynamic_client.resource("customresourcedefinitions.apiextensions.k8s.io")
     crds.delete(SAWTOOTHS)
 
