@@ -172,6 +172,27 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "<= 1.3",
         ),
         ("P7", "dynaclient operator: seconds to converge", seconds(p7), " s", "info"),
+        ("P7", "floor (plain writer, 3 writes per Sawtooth): seconds", seconds("p7-floor-writer"), " s", "info"),
+        *(
+            (
+                "P7",
+                f"convergence: {peer} / floor",
+                ratio(seconds(f"p7-{peer}-operator"), seconds("p7-floor-writer")),
+                "x",
+                "info",
+            )
+            for peer in ("dynaclient", "kopf", "controller-runtime")
+        ),
+        *(
+            (
+                "P7",
+                f"API requests per Sawtooth: {peer}",
+                median(cases, f"p7-{peer}-operator", "requests_per_sawtooth"),
+                "",
+                "info",
+            )
+            for peer in ("dynaclient", "kopf", "controller-runtime")
+        ),
         ("P7", "operator CPU: dynaclient", median(cases, p7, "operator_cpu_seconds"), " s", "info"),
         ("P7", "operator CPU: kopf", median(cases, "p7-kopf-operator", "operator_cpu_seconds"), " s", "info"),
         (

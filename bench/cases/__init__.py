@@ -90,6 +90,7 @@ CATALOG: tuple[CaseInfo, ...] = (
         "P7",
         "controlling",
         [
+            ("p7-floor-writer", "floor: plain requests, the 3 writes per Sawtooth, no operator"),
             ("p7-dynaclient-operator", "informers Controller: 1,000 Sawtooths to ConfigMaps and status"),
             ("p7-kopf-operator", "kopf operator, the same Sawtooths"),
             ("p7-controller-runtime-operator", "controller-runtime operator (Go), the same Sawtooths"),

@@ -9,12 +9,20 @@ and an external record, a ConfigMap with ``data.size``, ``status.observedSize``.
 3. waits, through its own informers, until every ConfigMap and every ``status.observedSize`` is written.
 
 ``seconds`` is the time from the first create to the last write; ``operator_cpu_seconds`` is the CPU the operator
-process used meanwhile (from /proc, user + system).
+process used meanwhile (from /proc, user + system). ``requests_per_sawtooth`` counts the operator's API requests
+on Sawtooths and ConfigMaps from the first create until 2 s after convergence, per Sawtooth (the API server's
+``apiserver_request_total`` before and after, less the creator's POSTs; ``req_<VERB>_<resource>`` breaks it down,
+codes other than 2xx named).
+
+``p7-floor-writer`` is the floor of the same run: no operator, no informer, no queue; a plain requests session
+creates each Sawtooth and issues the three writes the operator's semantics require (finalizer patch, ConfigMap
+create, status patch) at once, at several concurrencies; ``seconds`` is the best of them (a lower bound).
 """
 
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -22,9 +30,13 @@ import tempfile
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
 
 from bench.clientgo_build import build_controller_runtime_sawtooth
 from bench.measure import Metrics, case_main
@@ -34,12 +46,19 @@ from informers import SharedInformerFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT / "examples"))
-from sawtooth_operator import GROUP, SAWTOOTHS, install_crd  # noqa: E402 - the example lives outside the package
+from sawtooth_operator import FINALIZER, GROUP, SAWTOOTHS, install_crd  # noqa: E402 - the example lives outside the package
 
 Launch = Callable[[BenchTarget, str, Path], list[str]]
 """Return the command that runs an operator on ``namespace`` with its records in a directory."""
 WORKERS = 8
 """Concurrent reconciles of the dynaclient and controller-runtime operators (kopf: its handler thread pool)."""
+FLOOR_CONCURRENCY = (16, 32, 64)
+"""Requests in flight the floor writer tries; it reports the fastest."""
+SETTLE_SECONDS = 2.0
+"""After convergence, how long requests are still counted (trailing no-op writes cost the server too)."""
+_COUNTED = ("sawtooths", "configmaps")
+_SAMPLE = re.compile(r"^apiserver_request_total\{(?P<labels>[^}]*)\} (?P<value>\S+)$", re.MULTILINE)
+_LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 
 def dynaclient_command(target: BenchTarget, namespace: str, records: Path) -> list[str]:
@@ -103,6 +122,50 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def _session(target: BenchTarget, pool: int) -> requests.Session:
+    session = requests.Session()
+    session.cert, session.verify = (target.cert_path, target.key_path), target.ca_path
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE in the environment overrides verify
+    session.mount("https://", HTTPAdapter(pool_connections=1, pool_maxsize=pool))
+    return session
+
+
+def api_requests(session: requests.Session, server: str) -> Counter[str]:
+    """Return the API server's request counts on Sawtooths and ConfigMaps, by ``VERB resource[/sub][ code]``.
+
+    From ``apiserver_request_total`` on ``/metrics``; the code is named only when it is not 2xx.
+    """
+    response = session.get(f"{server}/metrics", timeout=30)
+    response.raise_for_status()
+    counts: Counter[str] = Counter()
+    for sample in _SAMPLE.finditer(response.text):
+        labels = dict(_LABEL.findall(sample["labels"]))
+        if labels.get("resource") not in _COUNTED:
+            continue
+        key = f"{labels['verb']} {labels['resource']}" + (
+            f"/{labels['subresource']}" if labels.get("subresource") else ""
+        )
+        if not labels.get("code", "200").startswith("2"):
+            key += f" {labels['code']}"
+        counts[key] += int(float(sample["value"]))
+    return counts
+
+
+def request_metrics(before: Counter[str], after: Counter[str], created: int) -> Metrics:
+    """Return the requests made between two snapshots, less ``created`` Sawtooth POSTs, per Sawtooth.
+
+    >>> request_metrics(Counter(), Counter({"POST sawtooths": 10, "PATCH sawtooths/status": 10}), 10)
+    {'requests_per_sawtooth': 1.0, 'req_PATCH_sawtooths/status': 1.0}
+    """
+    delta = after - before
+    delta["POST sawtooths"] -= created
+    delta = +delta
+    metrics: Metrics = {"requests_per_sawtooth": sum(delta.values()) / created}
+    for key, count in sorted(delta.items()):
+        metrics["req_" + key.replace(" ", "_")] = count / created
+    return metrics
+
+
 def _sawtooth(name: str, size: int) -> JSONObject:
     return {"apiVersion": f"{GROUP}/v1", "kind": "Sawtooth", "metadata": {"name": name}, "spec": {"size": size}}
 
@@ -128,6 +191,7 @@ def converge(target: BenchTarget, launch: Launch) -> Metrics:
 
 
 def _measure(target: BenchTarget, client: DynamicClient, namespace: str, operator: subprocess.Popen[bytes]) -> Metrics:
+    metrics_session = _session(target, 1)
     resource = client.resource(SAWTOOTHS).namespace(namespace)
     names = {f"st-{index:05d}": 1 + index % 7 for index in range(target.sawtooths)}
     warmup = Convergence({"warmup": 3})
@@ -145,6 +209,7 @@ def _measure(target: BenchTarget, client: DynamicClient, namespace: str, operato
         if not warmup.wait(120):
             stderr = operator.stderr.read().decode()[-2000:] if operator.poll() is not None and operator.stderr else ""
             raise RuntimeError(f"the operator did not handle a warm-up Sawtooth within 120s {stderr}")
+        requests_before = api_requests(metrics_session, target.server)
         cpu_before = cpu_seconds(operator.pid)
         started = time.perf_counter()
         with ThreadPoolExecutor(16) as pool:
@@ -155,15 +220,87 @@ def _measure(target: BenchTarget, client: DynamicClient, namespace: str, operato
             raise RuntimeError(f"not converged within {target.timeout}s; e.g. {missing}")
         seconds = time.perf_counter() - started
         cpu = cpu_seconds(operator.pid) - cpu_before
+        time.sleep(SETTLE_SECONDS)  # trailing writes of the operator, if any, are counted too
+        requests_after = api_requests(metrics_session, target.server)
     return {
         "seconds": seconds,
         "create_seconds": created,
         "operator_cpu_seconds": cpu,
         "objects_per_second": len(names) / seconds,
+        **request_metrics(requests_before, requests_after, len(names)),
     }
 
 
+def floor(target: BenchTarget) -> Metrics:
+    """Create N Sawtooths and issue the three writes each requires, with no operator: the fastest of a few pools."""
+    client = DynamicClient.from_kubeconfig(target.kubeconfig)
+    install_crd(client)
+    runs = [_floor_run(target, client, concurrency) for concurrency in FLOOR_CONCURRENCY]
+    best = min(runs, key=lambda run: run["seconds"])
+    return {**best, "best_of_seconds": max(run["seconds"] for run in runs)}
+
+
+def _floor_run(target: BenchTarget, client: DynamicClient, concurrency: int) -> Metrics:
+    namespace = f"bench-p7-floor-{uuid.uuid4().hex[:8]}"
+    client.resource("namespaces").create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
+    session = _session(target, concurrency)
+    sawtooths = f"{target.server}/apis/{GROUP}/v1/namespaces/{namespace}/sawtooths"
+    configmaps = f"{target.server}/api/v1/namespaces/{namespace}/configmaps"
+    merge = {"Content-Type": "application/merge-patch+json"}
+
+    def write(item: tuple[str, int]) -> None:
+        name, size = item
+        session.post(sawtooths, json=_sawtooth(name, size), timeout=60).raise_for_status()
+        created = session.patch(
+            f"{sawtooths}/{name}", json={"metadata": {"finalizers": [FINALIZER]}}, headers=merge, timeout=60
+        )
+        created.raise_for_status()
+        sawtooth = created.json()
+        owner = {
+            "apiVersion": sawtooth["apiVersion"],
+            "kind": "Sawtooth",
+            "name": name,
+            "uid": sawtooth["metadata"]["uid"],
+            "controller": True,
+            "blockOwnerDeletion": True,
+        }
+        configmap = {"metadata": {"name": name, "ownerReferences": [owner]}, "data": {"size": str(size)}}
+        session.post(configmaps, json=configmap, timeout=60).raise_for_status()
+        status = {"status": {"observedSize": size}}
+        session.patch(f"{sawtooths}/{name}/status", json=status, headers=merge, timeout=60).raise_for_status()
+
+    names = {f"st-{index:05d}": 1 + index % 7 for index in range(target.sawtooths)}
+    before = api_requests(session, target.server)
+    started = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        list(pool.map(write, names.items()))
+    seconds = time.perf_counter() - started
+    after = api_requests(session, target.server)
+    _release(session, sawtooths, names)
+    return {
+        "seconds": seconds,
+        "concurrency": concurrency,
+        "objects_per_second": len(names) / seconds,
+        **request_metrics(before, after, len(names)),
+    }
+
+
+def _release(session: requests.Session, sawtooths: str, names: dict[str, int]) -> None:
+    # The floor's Sawtooths keep their finalizer (nothing reconciles them); drop it so the namespace can go later.
+    merge = {"Content-Type": "application/merge-patch+json"}
+    with ThreadPoolExecutor(16) as pool:
+        list(
+            pool.map(
+                lambda name: session.patch(
+                    f"{sawtooths}/{name}", json={"metadata": {"finalizers": None}}, headers=merge, timeout=60
+                ),
+                names,
+            )
+        )
+
+
 CASES = {
+    "p7-floor-writer": floor,
     "p7-dynaclient-operator": lambda target: converge(target, dynaclient_command),
     "p7-kopf-operator": lambda target: converge(target, kopf_command),
     "p7-controller-runtime-operator": lambda target: converge(target, controller_runtime_command),
