@@ -125,6 +125,7 @@ class Controller:
         self._abandon = threading.Event()
         self._threads: list[threading.Thread] = []
         self._registrations: list[tuple[SharedIndexInformer, HandlerRegistration]] = []
+        self._informers: dict[Resource, SharedIndexInformer] = {}
         self._results = dict.fromkeys(RESULTS, 0)
         self._active = 0
         self._shards: Shards | None = None
@@ -146,9 +147,13 @@ class Controller:
 
     def informer(self, resource: Resource | None = None) -> SharedIndexInformer:
         """Return the informer of ``resource`` in this controller's scope (default: the primary's)."""
-        if resource is None or resource == self._for:
-            return self._factory.for_resource(self._for, **self._scope(primary=True))
-        return self._factory.for_resource(resource, **self._scope(primary=False))
+        resource = self._for if resource is None else resource
+        informer = self._informers.get(resource)  # reconciles call this per key: skip the factory's REST mapping
+        if informer is None:
+            primary = resource == self._for
+            informer = self._factory.for_resource(resource, **self._scope(primary=primary))
+            self._informers[resource] = informer  # the factory returns this same informer every time
+        return informer
 
     def lister(self, resource: Resource | None = None) -> Lister:
         """Return the lister of ``resource``'s informer (default: the primary's): what reconciles read."""
