@@ -12,7 +12,7 @@ and an external record, a ConfigMap with ``data.size``, ``status.observedSize``.
 process used meanwhile (from /proc, user + system). ``requests_per_sawtooth`` counts the operator's API requests
 on Sawtooths and ConfigMaps from the first create until 2 s after convergence, per Sawtooth (the API server's
 ``apiserver_request_total`` before and after, less the creator's POSTs; ``req_<VERB>_<resource>`` breaks it down,
-codes other than 2xx named).
+codes other than 2xx named). ``server_cpu_seconds`` is the CPU kube-apiserver and etcd used in the window.
 
 ``p7-floor-writer`` is the floor of the same run: no operator, no informer, no queue; a plain requests session
 creates each Sawtooth and issues the three writes the operator's semantics require (finalizer patch, ConfigMap
@@ -122,6 +122,11 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def server_cpu_seconds(target: BenchTarget) -> float:
+    """Return the CPU seconds kube-apiserver and etcd have used so far."""
+    return sum(cpu_seconds(pid) for pid in target.server_pids.values())
+
+
 def _session(target: BenchTarget, pool: int) -> requests.Session:
     session = requests.Session()
     session.cert, session.verify = (target.cert_path, target.key_path), target.ca_path
@@ -210,7 +215,7 @@ def _measure(target: BenchTarget, client: DynamicClient, namespace: str, operato
             stderr = operator.stderr.read().decode()[-2000:] if operator.poll() is not None and operator.stderr else ""
             raise RuntimeError(f"the operator did not handle a warm-up Sawtooth within 120s {stderr}")
         requests_before = api_requests(metrics_session, target.server)
-        cpu_before = cpu_seconds(operator.pid)
+        cpu_before, server_before = cpu_seconds(operator.pid), server_cpu_seconds(target)
         started = time.perf_counter()
         with ThreadPoolExecutor(16) as pool:
             list(pool.map(lambda item: resource.create(_sawtooth(*item)), names.items()))
@@ -219,13 +224,14 @@ def _measure(target: BenchTarget, client: DynamicClient, namespace: str, operato
             missing = [n for n, size in names.items() if convergence.observed.get(n) != size][:5]
             raise RuntimeError(f"not converged within {target.timeout}s; e.g. {missing}")
         seconds = time.perf_counter() - started
-        cpu = cpu_seconds(operator.pid) - cpu_before
+        cpu, server_cpu = cpu_seconds(operator.pid) - cpu_before, server_cpu_seconds(target) - server_before
         time.sleep(SETTLE_SECONDS)  # trailing writes of the operator, if any, are counted too
         requests_after = api_requests(metrics_session, target.server)
     return {
         "seconds": seconds,
         "create_seconds": created,
         "operator_cpu_seconds": cpu,
+        "server_cpu_seconds": server_cpu,
         "objects_per_second": len(names) / seconds,
         **request_metrics(requests_before, requests_after, len(names)),
     }
@@ -270,16 +276,19 @@ def _floor_run(target: BenchTarget, client: DynamicClient, concurrency: int) -> 
         session.patch(f"{sawtooths}/{name}/status", json=status, headers=merge, timeout=60).raise_for_status()
 
     names = {f"st-{index:05d}": 1 + index % 7 for index in range(target.sawtooths)}
-    before = api_requests(session, target.server)
-    started = time.perf_counter()
+    before, server_before = api_requests(session, target.server), server_cpu_seconds(target)
+    started, cpu_before = time.perf_counter(), time.process_time()
     with ThreadPoolExecutor(concurrency) as pool:
         list(pool.map(write, names.items()))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, time.process_time() - cpu_before
+    server_cpu = server_cpu_seconds(target) - server_before
     after = api_requests(session, target.server)
     _release(session, sawtooths, names)
     return {
         "seconds": seconds,
         "concurrency": concurrency,
+        "operator_cpu_seconds": cpu,
+        "server_cpu_seconds": server_cpu,
         "objects_per_second": len(names) / seconds,
         **request_metrics(before, after, len(names)),
     }
