@@ -6,7 +6,7 @@ condition last flipped, not when a controller last wrote it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,14 +63,20 @@ def set_status_condition(
     return changed
 
 
-def find_status_condition(conditions: list[JSONObject] | None, kind: str) -> JSONObject | None:
-    """Return the condition of type ``kind``, or ``None``; ``conditions`` may be ``None`` (a fresh object).
+def find_status_condition(conditions: Sequence[Any] | None, kind: str) -> JSONObject | None:
+    """Return the condition of type ``kind``, or ``None`` (apimachinery ``meta.FindStatusCondition``).
+
+    The one lookup of a condition by type: :func:`dynaclient.wait.find_condition` (from an object) and the wait
+    conditions use it. ``conditions`` may be ``None`` (a fresh object's ``"conditions": null``) or, in an object
+    as served by any controller, not a list at all; entries that are not objects are skipped.
 
     >>> find_status_condition(None, "Ready") is None
     True
+    >>> find_status_condition(["junk", {"type": "Ready", "status": "True"}], "Ready")
+    {'type': 'Ready', 'status': 'True'}
     """
-    for condition in conditions or []:
-        if condition.get("type") == kind:
+    for condition in conditions if isinstance(conditions, list) else ():
+        if isinstance(condition, dict) and condition.get("type") == kind:
             return condition
     return None
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from dynaclient._types import JSONObject
+from dynaclient.controllerutil.conditions import find_status_condition
 from dynaclient.objects import get_generation, get_uid
 
 Predicate = Callable[[JSONObject | None], bool]
@@ -58,7 +59,9 @@ class Condition:
 
 
 def find_condition(obj: Mapping[str, Any], condition_type: str) -> Mapping[str, Any] | None:
-    """Return the ``status.conditions`` entry of ``condition_type``, or ``None`` (also when conditions are null).
+    """Return the ``status.conditions`` entry of ``condition_type`` of ``obj``, or ``None`` (also when null).
+
+    :func:`~dynaclient.find_status_condition` over the object's ``status.conditions``.
 
     >>> find_condition({"status": {"conditions": [{"type": "Ready", "status": "True"}]}}, "Ready")
     {'type': 'Ready', 'status': 'True'}
@@ -66,11 +69,7 @@ def find_condition(obj: Mapping[str, Any], condition_type: str) -> Mapping[str, 
     True
     """
     status = obj.get("status")
-    conditions = status.get("conditions") if isinstance(status, Mapping) else None
-    for entry in conditions if isinstance(conditions, list) else ():
-        if isinstance(entry, Mapping) and entry.get("type") == condition_type:
-            return entry
-    return None
+    return find_status_condition(status.get("conditions") if isinstance(status, Mapping) else None, condition_type)
 
 
 def generation_observed(obj: Mapping[str, Any]) -> bool:
