@@ -40,6 +40,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 Resource = str | GroupVersionResource
+_IDLE_POLL = 0.05
+"""Seconds :meth:`Controller.wait_until_idle` waits on the queue before it looks at the handlers again."""
+
 Reconcile = Callable[[Request], Any]
 """``reconcile(request)`` returns ``None`` or a :class:`~informers.controller.Requeue`, or raises."""
 
@@ -356,16 +359,37 @@ class Controller:
         return ControllerStats(self.name, self._queue.stats(), results, active, self._workers, lag)
 
     def wait_until_idle(self, timeout: float = 30.0) -> bool:
-        """Block until no key is queued, delayed or held and the handlers are caught up; return whether it happened.
+        """Block until the controller is idle, or ``timeout`` seconds pass; return whether it became idle.
+
+        Idle means, in one check: every event handler has delivered all its informer gave it (none queued, none
+        running), no key waits for a worker, none is being reconciled, and none is delayed to come back by the
+        deadline, ``timeout`` seconds from the call on the controller's clock. A key requeued for later than that
+        (``Requeue(after=3600)``) does not keep the controller busy: ``stats().queue.next_delayed_in`` tells when
+        it comes back. A write whose watch event has not reached the informer yet is not known to the controller.
 
         For tests and demos that need "the controller has converged".
         """
+        deadline = self._clock.monotonic() + timeout
+        end = time.monotonic() + timeout
 
-        def idle(queue: QueueStats) -> bool:
-            busy = queue.depth or queue.delayed or queue.processing
-            return not busy and not any(self.stats().informer_lag.values())
+        def queue_idle(queue: QueueStats) -> bool:
+            comes_back = (
+                queue.next_delayed_in is not None and self._clock.monotonic() + queue.next_delayed_in <= deadline
+            )
+            return not (queue.depth or queue.processing or comes_back)
 
-        return self._queue.wait_until(idle, timeout)
+        while True:
+            # Handlers first, then the queue: an event a handler held at the first check is in the queue by the
+            # second, so no key is between the two unseen.
+            for _, registration in self._registrations:
+                registration.wait_until_idle(max(0.0, end - time.monotonic()))
+            if all(registration.wait_until_idle(0) for _, registration in self._registrations) and queue_idle(
+                self._queue.stats()
+            ):
+                return True
+            if time.monotonic() >= end:
+                return False
+            self._queue.wait_until(queue_idle, min(_IDLE_POLL, max(0.0, end - time.monotonic())))
 
 
 __all__ = ["Controller", "Reconcile"]

@@ -82,6 +82,7 @@ class QueueStats:
         longest_running_seconds: how long the longest running worker has held its key
             (``workqueue_longest_running_processor_seconds``).
         shutting_down: whether the queue was shut down.
+        next_delayed_in: seconds of the queue's clock until the earliest delayed key is due; ``None``: none is.
 
     Thread-safety: immutable.
     """
@@ -95,6 +96,7 @@ class QueueStats:
     unfinished_seconds: float
     longest_running_seconds: float
     shutting_down: bool
+    next_delayed_in: float | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -279,6 +279,7 @@ class WorkQueue(Generic[K]):
                 unfinished_seconds=sum(held),
                 longest_running_seconds=max(held, default=0.0),
                 shutting_down=self._shutting_down,
+                next_delayed_in=min(self._ready_at.values(), default=now) - now if self._ready_at else None,
             )
         self._report_adds(released)
         return stats

@@ -176,6 +176,49 @@ def test_watches_map_events_of_other_resources(rig: Rig) -> None:
     assert rig.reconcile.wait_for(2) == ["w", "x"]
 
 
+def test_wait_until_idle_counts_a_delayed_key_only_if_it_comes_back_by_the_deadline(rig: Rig) -> None:
+    rig.reconcile.outcomes["a"] = [Requeue(after=30.0), None]
+    controller = rig.controller()
+    rig.start(controller, {"widgets": [_object("a")]})
+    assert controller.queue.wait_until(lambda stats: stats.delayed == 1 and not stats.processing)
+    assert controller.stats().queue.next_delayed_in == 30.0
+    assert controller.wait_until_idle(1.0)  # back in 30 s of the controller's clock: after the deadline
+    rig.clock.advance(29.5)
+    assert not controller.wait_until_idle(1.0)  # back in 0.5 s: before the deadline, so not idle
+    rig.clock.advance(0.5)
+    assert controller.wait_until_idle(WAIT)
+    assert [r.name for r in rig.reconcile.calls] == ["a", "a"]
+    assert controller.stats().queue.next_delayed_in is None
+
+
+def test_wait_until_idle_waits_for_an_event_a_handler_holds_and_the_key_it_enqueues(rig: Rig) -> None:
+    gate, mapping = threading.Event(), threading.Event()
+
+    def to_widget(obj: JSONObject) -> list[Request]:
+        mapping.set()
+        assert gate.wait(WAIT)
+        return [Request("default", obj["metadata"]["name"])]
+
+    controller = rig.controller(watches=[("gadgets", to_widget)])
+    reflectors = rig.start(controller, {"widgets": [], "gadgets": []})
+    reflectors["gadgets"].sink.on_event(WatchEvent("ADDED", make_object("g")))
+    assert mapping.wait(WAIT)  # the handler holds the event; the work queue is empty
+    assert controller.queue.stats().depth == 0
+    assert not controller.wait_until_idle(0.1)
+    when_idle: list[tuple[bool, int]] = []
+
+    def wait() -> None:
+        idle = controller.wait_until_idle(WAIT)
+        when_idle.append((idle, len(rig.reconcile.calls)))
+
+    waiting = threading.Thread(target=wait)
+    waiting.start()
+    gate.set()
+    waiting.join(WAIT)
+    assert when_idle == [(True, 1)]  # idle only once the key the event mapped to was reconciled
+    assert [r.name for r in rig.reconcile.calls] == ["g"]
+
+
 def test_stop_drains_queued_keys_or_abandons_them(rig: Rig) -> None:
     gate = threading.Event()
     rig.reconcile.outcomes["a"] = [None]
