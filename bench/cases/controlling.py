@@ -50,8 +50,8 @@ from sawtooth_operator import FINALIZER, GROUP, SAWTOOTHS, install_crd  # noqa: 
 
 Launch = Callable[[BenchTarget, str, Path], list[str]]
 """Return the command that runs an operator on ``namespace`` with its records in a directory."""
-WORKERS = 8
-"""Concurrent reconciles of the dynaclient and controller-runtime operators (kopf: its handler thread pool)."""
+WORKERS = int(os.environ.get("BENCH_P7_WORKERS", "8"))
+"""Concurrent reconciles of every operator (kopf: its handler thread pool); ``BENCH_P7_WORKERS`` overrides."""
 FLOOR_CONCURRENCY = (16, 32, 64)
 """Requests in flight the floor writer tries; it reports the fastest."""
 SETTLE_SECONDS = 2.0
@@ -73,7 +73,13 @@ def kopf_command(target: BenchTarget, namespace: str, records: Path) -> list[str
 
 def controller_runtime_command(target: BenchTarget, namespace: str, records: Path) -> list[str]:
     binary = build_controller_runtime_sawtooth()
-    return [str(binary), f"--kubeconfig={target.kubeconfig}", f"--namespace={namespace}", f"--records={records}"]
+    return [
+        str(binary),
+        f"--kubeconfig={target.kubeconfig}",
+        f"--namespace={namespace}",
+        f"--records={records}",
+        f"--workers={WORKERS}",
+    ]
 
 
 class Convergence:
@@ -182,6 +188,7 @@ def converge(target: BenchTarget, launch: Launch) -> Metrics:
     client.resource("namespaces").create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     with tempfile.TemporaryDirectory(prefix="bench-p7-") as records:
         env = {**os.environ, "KUBECONFIG": target.kubeconfig, "SAWTOOTH_RECORDS": records, "PYTHONPATH": str(ROOT)}
+        env["SAWTOOTH_WORKERS"] = str(WORKERS)
         command = launch(target, namespace, Path(records))
         operator = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=ROOT)
         try:

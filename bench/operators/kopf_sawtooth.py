@@ -28,7 +28,7 @@ _core: Any = None
 def configure(settings: Any, **_: Any) -> None:
     global _core
     settings.posting.enabled = False
-    settings.execution.max_workers = 8
+    settings.execution.max_workers = int(os.environ.get("SAWTOOTH_WORKERS", "8"))
     kubernetes.config.load_kube_config()
     configuration = kubernetes.client.Configuration.get_default_copy()
     configuration.connection_pool_maxsize = 16
