@@ -181,7 +181,7 @@ def test_wait_until_idle_counts_a_delayed_key_only_if_it_comes_back_by_the_deadl
     controller = rig.controller()
     rig.start(controller, {"widgets": [_object("a")]})
     assert controller.queue.wait_until(lambda stats: stats.delayed == 1 and not stats.processing)
-    assert controller.stats().queue.next_delayed_in == 30.0
+    assert controller.stats().queue.next_delayed_in == pytest.approx(30.0)
     assert controller.wait_until_idle(1.0)  # back in 30 s of the controller's clock: after the deadline
     rig.clock.advance(29.5)
     assert not controller.wait_until_idle(1.0)  # back in 0.5 s: before the deadline, so not idle
