@@ -50,7 +50,7 @@ from sawtooth_operator import FINALIZER, GROUP, SAWTOOTHS, install_crd  # noqa: 
 
 Launch = Callable[[BenchTarget, str, Path], list[str]]
 """Return the command that runs an operator on ``namespace`` with its records in a directory."""
-WORKERS = int(os.environ.get("BENCH_P7_WORKERS", "8"))
+WORKERS = int(os.environ.get("BENCH_P7_WORKERS", "16"))
 """Concurrent reconciles of every operator (kopf: its handler thread pool); ``BENCH_P7_WORKERS`` overrides."""
 FLOOR_CONCURRENCY = (16, 32, 64)
 """Requests in flight the floor writer tries; it reports the fastest."""
