@@ -225,7 +225,7 @@ def main() -> None:
     with connect() as client, tempfile.TemporaryDirectory() as scratch:
         install_crd(client)
         records = ExternalRecords(arguments.records or Path(scratch))
-        operator = SawtoothOperator(client, records)
+        operator = SawtoothOperator(client, records, namespace=arguments.namespace, workers=arguments.workers)
         operator.controller.start()
         try:
             if arguments.demo:
