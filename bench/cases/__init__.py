@@ -54,6 +54,16 @@ CATALOG: tuple[CaseInfo, ...] = (
         ],
     ),
     *_family(
+        "P1",
+        "compressing",
+        [
+            (f"compress-{who}-{encoding}{'-paced' if paced else ''}", f"{what}, {encoding}, {link}")
+            for who, what in (("dynaclient", "dynaclient list"), ("floor", "pages read, not decoded"))
+            for encoding in ("gzip", "identity")
+            for paced, link in ((False, "loopback"), (True, "100 Mbit/s link"))
+        ],
+    ),
+    *_family(
         "P2",
         "informing",
         [
