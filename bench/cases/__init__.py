@@ -97,6 +97,11 @@ CATALOG: tuple[CaseInfo, ...] = (
         ],
     ),
     *_family(
+        "P8",
+        "many_informers",
+        [("p8-dynaclient-many-informers", "100 informers, one per namespace: threads, RSS, idle CPU")],
+    ),
+    *_family(
         "P7",
         "controlling",
         [
