@@ -9,6 +9,7 @@ each no earlier than the link has carried the previous ones. Runs until killed.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import socket
 import sys
 import threading
@@ -47,10 +48,8 @@ def _pump(source: socket.socket, sink: socket.socket, link: Link) -> None:
         pass
     finally:
         for sock in (source, sink):
-            try:
+            with contextlib.suppress(OSError):
                 sock.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
 
 
 def _serve(client: socket.socket, upstream: tuple[str, int], link: Link) -> None:
