@@ -94,8 +94,12 @@ def checks(cases: dict[str, Any]) -> list[Check]:
     def p5(metric: str) -> float | None:
         return median(cases, "p5-dynaclient-by-index", metric)
 
+    def server(case: str) -> float | None:
+        return median(cases, case, "server_cpu_seconds")
+
     p1, informer = seconds("p1-dynaclient"), seconds("p2-dynaclient-informer")
-    p7 = "p7-dynaclient-operator"
+    floor_of = "compress-floor-"
+    p7, p8 = "p7-dynaclient-operator", "p8-dynaclient-many-informers"
     floor, lightkube = seconds("p1-transfer-floor"), seconds("p1-lightkube")
     held = "traced_held_per_json_byte"
     rows: list[tuple[str, str, float | None, str, str]] = [
@@ -119,6 +123,43 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "P1",
             "client CPU: official typed / dynaclient",
             ratio(cpu("p1-official-typed"), cpu("p1-dynaclient")),
+            "x",
+            "info",
+        ),
+        ("P1", "client CPU: dynaclient / lightkube", ratio(cpu("p1-dynaclient"), cpu("p1-lightkube")), "x", "<= 0.6"),
+        ("P1", "spread: dynaclient slowest / fastest round", _spread(cases, "p1-dynaclient"), "x", "< 1.5"),
+        (
+            "P1",
+            "dynaclient / identity floor (pages read uncompressed)",
+            ratio(p1, seconds(f"{floor_of}identity")),
+            "x",
+            "<= 1.05",
+        ),
+        (
+            "P1",
+            "gzip floor / identity floor, loopback",
+            ratio(seconds(f"{floor_of}gzip"), seconds(f"{floor_of}identity")),
+            "x",
+            "info",
+        ),
+        (
+            "P1",
+            "server CPU per list: gzip / identity",
+            ratio(server(f"{floor_of}gzip"), server(f"{floor_of}identity")),
+            "x",
+            "info",
+        ),
+        (
+            "P1",
+            "client CPU per list: gzip / identity",
+            ratio(cpu("compress-dynaclient-gzip"), cpu("compress-dynaclient-identity")),
+            "x",
+            "info",
+        ),
+        (
+            "P1",
+            "100 Mbit/s link: identity / gzip",
+            ratio(seconds(f"{floor_of}identity-paced"), seconds(f"{floor_of}gzip-paced")),
             "x",
             "info",
         ),
@@ -163,6 +204,9 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "",
             "== 0",
         ),
+        ("P8", "threads per informer (100 informers)", median(cases, p8, "threads_per_informer"), "", "<= 2"),
+        ("P8", "RSS per informer", _kib(median(cases, p8, "rss_bytes_per_informer")), " KiB", "info"),
+        ("P8", "idle CPU, 100 informers (share of a core)", median(cases, p8, "idle_cpu_share"), "", "< 0.01"),
         ("P7", "convergence: kopf / dynaclient", ratio(seconds("p7-kopf-operator"), seconds(p7)), "x", ">= 2"),
         (
             "P7",
@@ -190,6 +234,15 @@ def _worst(cases: dict[str, Any], case: str, metric: str) -> float | None:
     return None if summary is None else float(summary["max"])
 
 
+def _spread(cases: dict[str, Any], case: str) -> float | None:
+    summary = cases.get(case, {}).get("summary", {}).get("seconds")
+    return None if summary is None else ratio(summary["max"], summary["min"])
+
+
+def _kib(value: float | None) -> float | None:
+    return None if value is None else value / 1024
+
+
 def _fmt(value: float | None, unit: str = "") -> str:
     """Format a figure for the table.
 
@@ -203,7 +256,7 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:.3g}{unit}"
 
 
-_DETAILED = ("P2", "P3", "P4", "P5", "P6", "P7")
+_DETAILED = ("P2", "P3", "P4", "P5", "P6", "P7", "P8")
 _STATUS = {True: "met", False: "**missed**", None: "-"}
 
 
