@@ -325,7 +325,12 @@ def chart(results: dict[str, Any], path: Path) -> None:
         for name, case in cases.items()
         if "traced_held_per_json_byte" in case["summary"]
     ]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 0.45 * max(len(timed), len(memory), 4) + 1.6))
+    scale = _scale_curves(cases)
+    height = 0.45 * max(len(timed), len(memory), 4) + 1.6
+    figure, axes = plt.subplots(1, 3 if scale else 2, figsize=(19 if scale else 13, height))
+    left, right = axes[0], axes[1]
+    if scale:
+        _draw_scale(axes[2], scale)
     for axis, rows, xlabel in (
         (left, timed, "seconds (median, min-max)"),
         (right, memory, "traced bytes held per JSON byte"),
@@ -353,6 +358,30 @@ def chart(results: dict[str, Any], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _scale_curves(cases: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
+    """Return, per scale client (full-size objects only), its (objects, microseconds per object) points."""
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for name, case in cases.items():
+        summary = case["summary"]
+        if case["family"] != "scale" or name.endswith("-small") or "seconds" not in summary:
+            continue
+        client = name.removeprefix("scale-").rsplit("-", 1)[0]
+        objects = summary["objects"]["median"]
+        curves.setdefault(client, []).append((objects, summary["seconds"]["median"] / objects * 1e6))
+    return {client: sorted(points) for client, points in curves.items()}
+
+
+def _draw_scale(axis: Any, curves: dict[str, list[tuple[float, float]]]) -> None:
+    for client, points in sorted(curves.items()):
+        style = "-" if client.startswith("dynaclient") else "--"
+        axis.plot(*zip(*points, strict=True), style, marker="o", label=client)
+    axis.set_xscale("log")
+    axis.set_xlabel("ConfigMaps (log scale)")
+    axis.set_ylabel("microseconds per object (flat: linear cost)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
 
 
 def update_readme(readme: Path, table: str) -> None:

@@ -112,4 +112,21 @@ CATALOG: tuple[CaseInfo, ...] = (
     ),
 )
 
-BY_NAME = {case.name: case for case in CATALOG}
+SCALE_CLIENTS = {
+    "dynaclient-list": "dynaclient ResourceClient.list",
+    "dynaclient-informer": "informers SharedInformerFactory to has_synced",
+    "lightkube-list": "lightkube Client.list",
+    "official-typed-list": "kubernetes CoreV1Api typed list",
+    "official-informer": "kubernetes.informer.SharedInformer to all ADDED",
+}
+SCALES = {"1k": (1000, True), "10k": (10_000, True), "100k": (100_000, True), "100k-small": (100_000, False)}
+"""Scale label: ConfigMaps at ``--scale-factor`` 1, and whether each carries the fixture's 1 KiB payload."""
+
+SCALE_CATALOG: tuple[CaseInfo, ...] = tuple(
+    CaseInfo(f"scale-{client}-{scale}", "bench.cases.scaling", "scale", f"{title}, {scale}")
+    for client, title in SCALE_CLIENTS.items()
+    for scale in SCALES
+)
+"""The scale series: run only when selected (``--cases scale``), never in a full run."""
+
+BY_NAME = {case.name: case for case in (*CATALOG, *SCALE_CATALOG)}
