@@ -204,6 +204,8 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "",
             "== 0",
         ),
+        ("scale", "list cost per object: 100k / 10k", _per_object(cases, "dynaclient-list"), "x", "<= 1.1"),
+        ("scale", "informer cost per object: 100k / 10k", _per_object(cases, "dynaclient-informer"), "x", "<= 1.1"),
         ("P8", "threads per informer (100 informers)", median(cases, p8, "threads_per_informer"), "", "<= 2"),
         ("P8", "RSS per informer", _kib(median(cases, p8, "rss_bytes_per_informer")), " KiB", "info"),
         ("P8", "idle CPU, 100 informers (share of a core)", median(cases, p8, "idle_cpu_share"), "", "< 0.01"),
@@ -237,6 +239,14 @@ def _worst(cases: dict[str, Any], case: str, metric: str) -> float | None:
 def _spread(cases: dict[str, Any], case: str) -> float | None:
     summary = cases.get(case, {}).get("summary", {}).get("seconds")
     return None if summary is None else ratio(summary["max"], summary["min"])
+
+
+def _per_object(cases: dict[str, Any], client: str) -> float | None:
+    large, small = (median(cases, f"scale-{client}-{label}", "seconds") for label in ("100k", "10k"))
+    objects = [median(cases, f"scale-{client}-{label}", "objects") for label in ("100k", "10k")]
+    if None in (large, small, *objects):
+        return None
+    return ratio(ratio(large, objects[0]), ratio(small, objects[1]))
 
 
 def _kib(value: float | None) -> float | None:
@@ -296,6 +306,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"{_fmt(summary.get('traced_held_per_json_byte', {}).get('median'), 'x')} | "
             f"{_fmt(None if rss is None else rss / 2**20)} | {runs} |"
         )
+    lines += _scale_table(results["cases"])
     lines += ["", "Details (medians):", ""]
     for name, case in results["cases"].items():
         if case["family"] in _DETAILED and case["summary"]:
@@ -307,6 +318,32 @@ def markdown(results: dict[str, Any]) -> str:
     if errors:
         lines += ["", "Failures:", ""] + [f"- `{name}`: {error}" for name, error in dict(errors).items()]
     return "\n".join(lines) + "\n"
+
+
+def _scale_table(cases: dict[str, Any]) -> list[str]:
+    """Return the scale series' rows (none when it did not run): time, cost per object, memory per JSON byte."""
+    rows = [(name, case) for name, case in cases.items() if case["family"] == "scale"]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "| scale case | objects | median s | us per object | CPU s | peak RSS MiB | RSS growth / JSON byte |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, case in rows:
+        summary = case["summary"]
+        if "seconds" not in summary:
+            error = next((run.get("error", "") for run in case["runs"] if not run.get("ok")), "")
+            lines.append(f"| {name} | | did not finish | | | | {error[:80]} |")
+            continue
+        objects, spent = summary["objects"]["median"], summary["seconds"]["median"]
+        rss = summary.get("peak_rss_bytes", {}).get("median")
+        lines.append(
+            f"| {name} | {objects:,.0f} | {_fmt(spent)} | {_fmt(spent / objects * 1e6)} | "
+            f"{_fmt(summary.get('cpu_seconds', {}).get('median'))} | {_fmt(None if rss is None else rss / 2**20)} | "
+            f"{_fmt(summary.get('rss_growth_per_json_byte', {}).get('median'), 'x')} |"
+        )
+    return lines
 
 
 def chart(results: dict[str, Any], path: Path) -> None:

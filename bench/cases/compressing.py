@@ -15,13 +15,16 @@ import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import requests
 
 from bench.cases.listing import PAGE, _dict_name
 from bench.measure import Metrics, case_main, expect_count, timed
 from bench.target import RESOURCE, BenchTarget
+
+if TYPE_CHECKING:
+    from dynaclient.transport.compression import Compression
 
 PACED_MEGABITS = 100.0
 """The paced link's bandwidth: a fast cloud network path between a client and a remote API server is 1-10 Gbit/s;
@@ -78,8 +81,10 @@ def _dynaclient(target: BenchTarget, compression: str, megabits: float | None) -
     from dynaclient import DynamicClient, load_kubeconfig
     from dynaclient.connect import client_from_config
 
+    encoding: Compression = "gzip" if compression == "gzip" else "identity"
+
     with paced_server(target, megabits) as server:
-        config = replace(load_kubeconfig(target.kubeconfig), server=server, compression=compression)
+        config = replace(load_kubeconfig(target.kubeconfig), server=server, compression=encoding)
         client = DynamicClient.from_api_client(client_from_config(config))
         configmaps = client.resource(RESOURCE).namespace(target.namespace)
         configmaps.list_page(limit=1)
