@@ -175,6 +175,8 @@ def run_rounds(
     for round_index in range(repeats):
         ordered = cases if round_index % 2 == 0 or any(c.family == "scale" for c in cases) else cases[::-1]
         for case in ordered:
+            if case.max_rounds is not None and round_index >= case.max_rounds:
+                continue
             started = time.monotonic()
             if case.family == "scale" and (smaller := _unfinished_smaller(case, runs)) is not None:
                 result = {"case": case.name, "ok": False, "error": f"did not finish: {smaller} did not"}

@@ -19,10 +19,12 @@ class CaseInfo:
     module: str
     family: str
     title: str
+    max_rounds: int | None = None
+    """Rounds at most, whatever ``--repeats`` says (long cases whose spread is small: P3, P7, P8)."""
 
 
-def _family(family: str, module: str, cases: list[tuple[str, str]]) -> list[CaseInfo]:
-    return [CaseInfo(name, f"bench.cases.{module}", family, title) for name, title in cases]
+def _family(family: str, module: str, cases: list[tuple[str, str]], max_rounds: int | None = None) -> list[CaseInfo]:
+    return [CaseInfo(name, f"bench.cases.{module}", family, title, max_rounds) for name, title in cases]
 
 
 CATALOG: tuple[CaseInfo, ...] = (
@@ -77,6 +79,7 @@ CATALOG: tuple[CaseInfo, ...] = (
         "P3",
         "watching",
         [("p3-dynaclient-informer", "informer handler latency under a paced writer")],
+        max_rounds=3,
     ),
     *_family(
         "P4",
@@ -100,6 +103,7 @@ CATALOG: tuple[CaseInfo, ...] = (
         "P8",
         "many_informers",
         [("p8-dynaclient-many-informers", "100 informers, one per namespace: threads, RSS, idle CPU")],
+        max_rounds=1,
     ),
     *_family(
         "P7",
@@ -109,6 +113,7 @@ CATALOG: tuple[CaseInfo, ...] = (
             ("p7-kopf-operator", "kopf operator, the same Sawtooths"),
             ("p7-controller-runtime-operator", "controller-runtime operator (Go), the same Sawtooths"),
         ],
+        max_rounds=3,
     ),
 )
 
