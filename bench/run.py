@@ -168,10 +168,15 @@ def run_rounds(
 ) -> dict[str, Any]:
     """Run every case ``repeats`` times, reversing the order every other round; return runs per case.
 
+    The untimed tracemalloc passes (``target.memory``) run in the first round only: what a result holds does not
+    vary from round to round, and tracing costs more than the timed list.
+
     Scale cases run smallest first and get ``scale_timeout``; once one did not finish, the same client's larger
     sizes are reported as not finished without being tried.
     """
     runs: dict[str, list[dict[str, Any]]] = {case.name: [] for case in cases}
+    untraced_file = target_file.with_name("target-untraced.json")
+    replace(target, memory=False).save(untraced_file)
     for round_index in range(repeats):
         ordered = cases if round_index % 2 == 0 or any(c.family == "scale" for c in cases) else cases[::-1]
         for case in ordered:
@@ -182,7 +187,7 @@ def run_rounds(
                 result = {"case": case.name, "ok": False, "error": f"did not finish: {smaller} did not"}
             else:
                 timeout = scale_timeout if case.family == "scale" else target.timeout + 120
-                result = run_case(case, target_file, timeout)
+                result = run_case(case, target_file if round_index == 0 else untraced_file, timeout)
             runs[case.name].append(result)
             status = "ok" if result.get("ok") else f"FAILED: {result.get('error')}"
             print(
