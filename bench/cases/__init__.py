@@ -64,6 +64,7 @@ CATALOG: tuple[CaseInfo, ...] = (
             for encoding in ("gzip", "identity")
             for paced, link in ((False, "loopback"), (True, "100 Mbit/s link"))
         ],
+        max_rounds=3,
     ),
     *_family(
         "P2",
