@@ -23,8 +23,15 @@ class CaseInfo:
     """Rounds at most, whatever ``--repeats`` says (long cases whose spread is small: P3, P7, P8)."""
 
 
+_SLOW_PEER_ROUNDS = {"p1-kr8s": 3, "p1-kr8s-async": 3, "p1-kubectl": 3}
+"""Peers ten times slower than the rest: three rounds tell as much as five, at a fraction of a full run's time."""
+
+
 def _family(family: str, module: str, cases: list[tuple[str, str]], max_rounds: int | None = None) -> list[CaseInfo]:
-    return [CaseInfo(name, f"bench.cases.{module}", family, title, max_rounds) for name, title in cases]
+    return [
+        CaseInfo(name, f"bench.cases.{module}", family, title, _SLOW_PEER_ROUNDS.get(name, max_rounds))
+        for name, title in cases
+    ]
 
 
 CATALOG: tuple[CaseInfo, ...] = (
