@@ -66,8 +66,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def select_cases(patterns: list[str]) -> list[CaseInfo]:
     """Return the catalogued cases whose name starts with one of ``patterns`` (all when none), in catalog order.
 
+    The scale series is never part of the default selection; ``scale`` selects all of it.
+
     Raises:
         SystemExit: a pattern matches no case.
+
+    >>> any(case.family == "scale" for case in select_cases([])), len(select_cases(["scale"]))
+    (False, 20)
     """
     every = (*CATALOG, *SCALE_CATALOG)
     for pattern in patterns:
