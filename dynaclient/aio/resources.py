@@ -17,6 +17,7 @@ from dynaclient._list_bodies import ListDecoder
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.aio.client import AsyncAPIClient
 from dynaclient.aio.listing import AsyncObjectList, load_page
+from dynaclient.aio.streams.pods import AsyncPodStreams
 from dynaclient.aio.watching import AsyncWatch
 from dynaclient.discovery import APIResource
 from dynaclient.listing import DEFAULT_PAGE_SIZE, StreamedPage
@@ -47,13 +48,14 @@ from dynaclient.resource_request import (
 )
 
 
-class AsyncResourceClient(Generic[ObjectT]):
+class AsyncResourceClient(AsyncPodStreams, Generic[ObjectT]):
     """The verbs on one resource, in one namespace or none, as coroutines; returned objects are plain dicts.
 
     Get it with ``await client.resource(...)``; :meth:`namespace` returns a copy bound to a namespace. Arguments,
     results and errors are those of :class:`~dynaclient.resource_client.ResourceClient`. ``list`` returns an
     :class:`~dynaclient.aio.listing.AsyncObjectList` at once (``async for``); ``await watch(...)`` returns an open
-    :class:`~dynaclient.aio.watching.AsyncWatch`.
+    :class:`~dynaclient.aio.watching.AsyncWatch`. For pods it also reads logs, runs exec and attach, and forwards
+    ports (:class:`~dynaclient.aio.streams.AsyncPodStreams`).
 
     Attributes:
         api_resource: the resource addressed, as discovery describes it.

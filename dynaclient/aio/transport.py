@@ -13,8 +13,8 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dynaclient.extras import require_extra
@@ -32,8 +32,11 @@ from dynaclient.exceptions import (  # noqa: E402
     TransportError,
     TransportTimeout,
 )
-from dynaclient.request import Request  # noqa: E402
+from dynaclient.request import Request, Response  # noqa: E402
 from dynaclient.transport.http import USER_AGENT, build_ssl_context  # noqa: E402
+
+if TYPE_CHECKING:
+    from dynaclient.aio.streams.websocket import AsyncWebSocketConnection
 
 logger = logging.getLogger("dynaclient")
 
@@ -87,6 +90,7 @@ class AsyncHTTPTransport:
             self._headers["Accept-Encoding"] = "identity"
         self._session: aiohttp.ClientSession | None = None
         self._opening: asyncio.Lock | None = None
+        self._tls: ssl.SSLContext | None = None  # the session's, for WebSockets too
 
     def __repr__(self) -> str:
         return f"<AsyncHTTPTransport {self.name} {self.server}>"
@@ -107,7 +111,7 @@ class AsyncHTTPTransport:
             if self._session is None:
                 context: ssl.SSLContext | bool = False
                 if self.server.startswith("https://"):
-                    context = await asyncio.to_thread(self._ssl_context)
+                    context = self._tls = await asyncio.to_thread(self._ssl_context)
                 connector = aiohttp.TCPConnector(ssl=context, limit=0, limit_per_host=0)
                 self._session = aiohttp.ClientSession(
                     connector=connector, headers=self._headers, trust_env=False, timeout=aiohttp.ClientTimeout()
@@ -146,6 +150,24 @@ class AsyncHTTPTransport:
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status, elapsed)
         return _wrap(answer, request)
+
+    async def open_websocket(
+        self, request: Request, subprotocols: Sequence[str]
+    ) -> AsyncWebSocketConnection | Response:
+        """Open a WebSocket (exec, attach, port-forward) with this transport's TLS context, server name and proxy.
+
+        A refused upgrade is returned as its response; see :func:`~dynaclient.transport.websocket.open_websocket`.
+        """
+        from dynaclient.aio.streams.websocket import open_async_websocket
+
+        await self._open()  # builds the TLS context the WebSocket shares
+        secure = self.server.startswith("https://")
+        url = ("wss://" if secure else "ws://") + self.server.split("://", 1)[1] + request.url_path
+        return await open_async_websocket(
+            url, what=f"{request.method} {request.path}", headers=request.headers, subprotocols=subprotocols,
+            ssl_context=self._tls, server_hostname=self._server_name, proxy=self._proxy, user_agent=USER_AGENT,
+            timeout=request.timeout,
+        )  # fmt: skip
 
     async def aclose(self) -> None:
         """Close every pooled connection."""

@@ -195,22 +195,36 @@ class PodStreams:
         request = replace(request, timeout=CONNECT_TIMEOUT)
         try:
             return self._api_client.open_websocket(request, subprotocols)
-        except BadRequestError as exc:
-            raise_if_not_running(exc, f"{request.path.rsplit('/', 1)[1]} in namespace {self._namespace}")
+        except (BadRequestError, ForbiddenError) as exc:
+            raise_refused_stream(exc, request, self._namespace, self._api_client.transport.name)
             raise
-        except ForbiddenError as exc:
-            if self._api_client.transport.name == "kubectl-proxy" and _from_proxy_filter(exc):
-                raise KubectlProxyRefusedError(
-                    {
-                        **exc.status,
-                        "message": f"kubectl proxy refuses {request.path.rsplit('/', 1)[1]} by default "
-                        "(its --reject-paths); start it with --reject-paths='^$' to allow it, or use the kubeconfig",
-                    },
-                    code=exc.code,
-                    method=exc.method,
-                    path=exc.path,
-                ) from exc
-            raise
+
+
+def raise_refused_stream(
+    error: BadRequestError | ForbiddenError, request: Request, namespace: str, transport_name: str
+) -> None:
+    """Raise the more telling error for a refused exec, attach or port-forward upgrade, if there is one.
+
+    Shared by the sync and asyncio clients; the caller raises ``error`` itself when this returns.
+
+    Raises:
+        PodNotRunningError: the pod is not scheduled or its container is not running.
+        KubectlProxyRefusedError: ``kubectl proxy`` refused the path (its default ``--reject-paths``).
+    """
+    verb = request.path.rsplit("/", 1)[1]
+    if isinstance(error, BadRequestError):
+        raise_if_not_running(error, f"{verb} in namespace {namespace}")
+    elif transport_name == "kubectl-proxy" and _from_proxy_filter(error):
+        raise KubectlProxyRefusedError(
+            {
+                **error.status,
+                "message": f"kubectl proxy refuses {verb} by default (its --reject-paths); start it with "
+                "--reject-paths='^$' to allow it, or use the kubeconfig",
+            },
+            code=error.code,
+            method=error.method,
+            path=error.path,
+        ) from error
 
 
 def _from_proxy_filter(error: ForbiddenError) -> bool:
@@ -220,4 +234,4 @@ def _from_proxy_filter(error: ForbiddenError) -> bool:
     return isinstance(first, dict) and first.get("reason") == "UnexpectedServerResponse"
 
 
-__all__ = ["CONNECT_TIMEOUT", "PodStreams"]
+__all__ = ["CONNECT_TIMEOUT", "PodStreams", "raise_refused_stream"]

@@ -14,7 +14,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dynaclient.exceptions import (
     ConnectError,
@@ -148,10 +148,9 @@ class WebSocketConnection:
         return StreamClosedError(f"{self._what}: the connection was lost ({exc})")
 
 
-def open_websocket(
+def connect_options(
     url: str,
     *,
-    what: str,
     headers: Mapping[str, str],
     subprotocols: Sequence[str],
     ssl_context: ssl.SSLContext | None,
@@ -159,62 +158,95 @@ def open_websocket(
     proxy: str | None,
     user_agent: str,
     timeout: float | None,
-) -> WebSocketConnection | Response:
+) -> dict[str, Any]:
+    """Return the keyword arguments of ``websockets``' ``connect``, the same for its sync and asyncio clients.
+
+    Raises:
+        UnsupportedRequestError: the ``websockets`` package (the ``streams`` extra) is not installed.
+    """
+    try:
+        from websockets.typing import Subprotocol
+    except ImportError:
+        raise UnsupportedRequestError(
+            f"{url.split('?', 1)[0]}: exec, attach and port-forward need the websockets package: "
+            "pip install 'dynaclient[streams]'"
+        ) from None
+    secure = url.startswith("wss://")
+    options: dict[str, Any] = {
+        "subprotocols": [Subprotocol(name) for name in subprotocols],
+        "additional_headers": dict(headers),
+        "user_agent_header": user_agent,
+        "compression": None,  # the apiserver does not negotiate permessage-deflate
+        "proxy": proxy,
+        "open_timeout": timeout,
+        "close_timeout": CLOSE_TIMEOUT,
+        "max_size": MAX_MESSAGE,
+        "logger": logger,
+    }
+    if secure:
+        options["ssl"] = ssl_context
+        if server_hostname:
+            options["server_hostname"] = server_hostname
+    return options
+
+
+def handshake_failure(exc: BaseException, what: str, timeout: float | None) -> Response:
+    """Return the HTTP answer of a refused upgrade; raise dynaclient's error for any other failure to connect.
+
+    Shared by the sync and asyncio clients (both raise ``websockets``' exceptions).
+
+    Raises:
+        UnsupportedRequestError: a ``socks5://`` proxy needs ``python-socks``, which is not installed.
+        ConnectError, TLSError, TransportTimeout, TransportError: no WebSocket and no HTTP answer was obtained.
+    """
+    from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
+
+    if isinstance(exc, InvalidStatus):
+        answer = exc.response
+        return Response.from_bytes(answer.status_code, bytes(answer.body), dict(answer.headers.raw_items()))
+    if isinstance(exc, ImportError):  # a socks5:// proxy needs python-socks, which websockets imports on demand
+        raise UnsupportedRequestError(f"{what}: this proxy needs a package that is not installed: {exc}") from None
+    if isinstance(exc, ssl.SSLError):
+        raise TLSError(f"{what}: TLS failed: {exc.reason or exc}") from exc
+    if isinstance(exc, TimeoutError):
+        raise TransportTimeout(f"{what}: the WebSocket handshake timed out after {timeout}s") from exc
+    if isinstance(exc, OSError):
+        raise ConnectError(f"{what}: cannot connect: {exc}") from exc
+    if isinstance(exc, InvalidHandshake | WebSocketException):
+        raise TransportError(f"{what}: the WebSocket handshake failed: {exc}") from exc
+    raise exc
+
+
+def open_websocket(url: str, *, what: str, **settings: Any) -> WebSocketConnection | Response:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``); a refused upgrade is returned as its response.
 
     Args:
         url: the full URL with its query.
         what: ``METHOD path`` for messages (no query, so no secret).
-        headers: extra request headers (``Authorization``).
-        subprotocols: offered in one ``Sec-WebSocket-Protocol`` header, in preference order.
-        ssl_context: the context for ``wss://``.
-        server_hostname: the name to verify the certificate against, when not the URL's host.
-        proxy: an HTTP(S) proxy URL, or ``None`` for none.
-        user_agent: the ``User-Agent`` header.
-        timeout: seconds for the connection and the opening handshake.
+        settings: :func:`connect_options`' keyword arguments: ``headers`` (``Authorization``), ``subprotocols``
+            (offered in one header, in preference order), ``ssl_context``, ``server_hostname`` (when not the
+            URL's host), ``proxy``, ``user_agent``, ``timeout`` (for the connection and the opening handshake).
 
     Raises:
         UnsupportedRequestError: the ``websockets`` package (the ``streams`` extra) is not installed.
         ConnectError, TLSError, TransportTimeout, TransportError: no WebSocket and no HTTP answer was obtained.
     """
+    options = connect_options(url, **settings)
+    from websockets.sync.client import connect
+
     try:
-        from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
-        from websockets.sync.client import connect
-        from websockets.typing import Subprotocol
-    except ImportError:
-        raise UnsupportedRequestError(
-            f"{what}: exec, attach and port-forward need the websockets package: pip install 'dynaclient[streams]'"
-        ) from None
-    try:
-        connection = connect(
-            url,
-            ssl=ssl_context if url.startswith("wss://") else None,
-            server_hostname=server_hostname if url.startswith("wss://") else None,
-            subprotocols=[Subprotocol(name) for name in subprotocols],
-            additional_headers=dict(headers),
-            user_agent_header=user_agent,
-            compression=None,  # the apiserver does not negotiate permessage-deflate
-            proxy=proxy,
-            open_timeout=timeout,
-            close_timeout=CLOSE_TIMEOUT,
-            max_size=MAX_MESSAGE,
-            logger=logger,
-            legacy=True,  # the connection itself, closed by WebSocketConnection.close (not a context manager)
-        )
-    except ImportError as exc:  # a socks5:// proxy needs python-socks, which websockets imports on demand
-        raise UnsupportedRequestError(f"{what}: this proxy needs a package that is not installed: {exc}") from None
-    except InvalidStatus as exc:
-        answer = exc.response
-        return Response.from_bytes(answer.status_code, bytes(answer.body), dict(answer.headers.raw_items()))
-    except ssl.SSLError as exc:
-        raise TLSError(f"{what}: TLS failed: {exc.reason or exc}") from exc
-    except TimeoutError as exc:
-        raise TransportTimeout(f"{what}: the WebSocket handshake timed out after {timeout}s") from exc
-    except OSError as exc:
-        raise ConnectError(f"{what}: cannot connect: {exc}") from exc
-    except (InvalidHandshake, WebSocketException) as exc:
-        raise TransportError(f"{what}: the WebSocket handshake failed: {exc}") from exc
+        # legacy=True: the connection itself, closed by WebSocketConnection.close (not a context manager).
+        connection = connect(url, **options, legacy=True)
+    except Exception as exc:  # handshake_failure maps it, or raises it again
+        return handshake_failure(exc, what, settings.get("timeout"))
     return WebSocketConnection(connection, what)
 
 
-__all__ = ["CLOSE_TIMEOUT", "MAX_MESSAGE", "WebSocketConnection", "open_websocket"]
+__all__ = [
+    "CLOSE_TIMEOUT",
+    "MAX_MESSAGE",
+    "WebSocketConnection",
+    "connect_options",
+    "handshake_failure",
+    "open_websocket",
+]
