@@ -119,7 +119,7 @@ class AsyncPortForwarder:
         self.ports: dict[int, int] = {}
         self.errors: list[DynaclientError] = []
         self._servers: list[asyncio.Server] = []
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: dict[asyncio.Task[None], AsyncPortStream | None] = {}  # each connection's, and its stream
         self._closed = False
 
     async def listen(self, mappings: Sequence[tuple[int, int]]) -> None:
@@ -144,13 +144,21 @@ class AsyncPortForwarder:
         pairs = ", ".join(f"{self.address}:{local} -> {remote}" for remote, local in self.ports.items())
         return f"<AsyncPortForwarder {self._what} {pairs}>"
 
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
+        return self._closed
+
     async def close(self) -> None:
         """Stop listening, close every forwarded connection and await its tasks; safe to call twice."""
         self._closed = True
         for server in self._servers:
             server.close()
-        for task in list(self._tasks):
-            task.cancel()
+        for task, stream in list(self._tasks.items()):
+            if stream is None:
+                task.cancel()  # still connecting to the pod: nothing to hand back yet
+            else:
+                await stream.close()  # its copy loop sees the end and closes the local side
         await asyncio.gather(*self._tasks, return_exceptions=True)
         for server in self._servers:
             await server.wait_closed()
@@ -163,14 +171,15 @@ class AsyncPortForwarder:
 
     async def _forward(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, remote: int) -> None:
         task = asyncio.current_task()
-        if self._closed or task is None:
-            writer.close()
-            return
-        self._tasks.add(task)
         stream: AsyncPortStream | None = None
         outgoing: asyncio.Task[None] | None = None
         try:
-            stream = await self._connect(remote)
+            if self._closed or task is None:
+                return
+            self._tasks[task] = None
+            stream = self._tasks[task] = await self._connect(remote)
+            if self.closed:  # closed while connecting
+                return
             outgoing = asyncio.create_task(_copy_to_pod(reader, stream))
             while data := await stream.recv():
                 writer.write(data)
@@ -181,15 +190,15 @@ class AsyncPortForwarder:
                 self.errors.append(error)
                 logger.warning("%s: a connection to port %d failed: %s", self._what, remote, exc)
         finally:
+            writer.close()  # first, and without awaiting: a cancelled task still releases the local socket
             if outgoing is not None:
-                outgoing.cancel()
-                await asyncio.gather(outgoing, return_exceptions=True)
+                await asyncio.gather(outgoing, return_exceptions=True)  # ends: its local side is closed
             if stream is not None:
                 await stream.close()
-            writer.close()
-            with contextlib.suppress(OSError, asyncio.CancelledError):
+            with contextlib.suppress(OSError):
                 await writer.wait_closed()
-            self._tasks.discard(task)
+            if task is not None:
+                self._tasks.pop(task, None)
 
 
 async def _copy_to_pod(reader: asyncio.StreamReader, stream: AsyncPortStream) -> None:
@@ -198,7 +207,7 @@ async def _copy_to_pod(reader: asyncio.StreamReader, stream: AsyncPortStream) ->
             await stream.sendall(data)
     except (DynaclientError, OSError):
         pass  # the other direction reports failures
-    await stream.close()
+    await stream.close()  # the pod side ends too, and with it the other direction
 
 
 __all__ = ["AsyncPortForwarder", "AsyncPortStream"]
