@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from dynaclient import (
+    APIError,
     BadRequestError,
     DynamicClient,
     ExecError,
@@ -36,7 +37,7 @@ from dynaclient import (
 )
 from dynaclient.aio import AsyncDynamicClient
 from dynaclient.resource_client import ResourceClient
-from dynaclient.testing import ControlPlane
+from dynaclient.testing import ControlPlane, kwok
 from dynaclient.testing.kwok import cri_log_line, write_container_log
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from tests.integration.flavours import BlockingPodStreams, LoopThread
@@ -142,7 +143,8 @@ def _wait_served(pods: ResourceClient, name: str) -> None:
             pods.logs(name, limit_bytes=1).read()
             return
         except BadRequestError as exc:
-            assert "no logs found" in exc.message, exc.message
+            if "no logs found" not in exc.message:
+                raise
             assert time.monotonic() < deadline, f"kwok did not serve the log of {name}"
             time.sleep(0.05)  # kwok runs in another process: poll it
 
@@ -186,17 +188,18 @@ def _read_line(stream: Any) -> bytes:
 
 
 def test_follow_of_a_growing_log_matches_kubectl(
-    cluster: ControlPlane, pods: ResourceClient, tmp_path: Path, streams: Any
+    cluster: ControlPlane, pods: ResourceClient, tmp_path: Path, streams: Any, flavour: str
 ) -> None:
-    _create_pod(pods, "growing")
+    growing = f"growing-{flavour}"
+    _create_pod(pods, growing)
     path = tmp_path / "growing.log"
     write_container_log(path, ["before 1", "before 2"])
-    cluster.serve_pod_logs(pods.namespace_name, "growing", path)
-    _wait_served(pods, "growing")
+    cluster.serve_pod_logs(pods.namespace_name, growing, path)
+    _wait_served(pods, growing)
     argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, "logs", "-f", "--tail=1"]
-    follower = subprocess.Popen([*argv, "growing"], stdout=subprocess.PIPE)
+    follower = subprocess.Popen([*argv, growing], stdout=subprocess.PIPE)
     with no_thread_left():
-        log = streams.logs("growing", follow=True, tail_lines=1)
+        log = streams.logs(growing, follow=True, tail_lines=1)
         chunks = log.lines(keepends=True)
         assert next(chunks) == "before 2\n"
         assert follower.stdout is not None
@@ -215,6 +218,36 @@ def test_follow_of_a_growing_log_matches_kubectl(
     follower.kill()
     follower.wait(10)
     follower.stdout.close()
+
+
+def test_previous_logs_read_the_terminated_instance_as_kubectl_does(
+    cluster: ControlPlane, pods: ResourceClient, tmp_path: Path, streams: Any, flavour: str
+) -> None:
+    # kwok cannot restart a container; its Logs object names the previous instance's file (previousLogsFile).
+    restarted = f"restarted-{flavour}"
+    _create_pod(pods, restarted)
+    current, previous = tmp_path / "current.log", tmp_path / "previous.log"
+    write_container_log(current, ["current 1"])
+    write_container_log(previous, ["previous 1", "previous 2"])
+    logs = kwok.pod_logs(pods.namespace_name, restarted, current, previous_logs_file=previous)
+    cluster.admin_http().apply(kwok.resource_path("Logs", pods.namespace_name), logs)
+    _wait_served(pods, restarted)
+    ours = streams.logs(restarted, previous=True).read()
+    theirs = kubectl(cluster, pods, "logs", "--previous", restarted)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours == theirs.stdout == b"previous 1\nprevious 2\n"
+    assert streams.logs(restarted).read() == b"current 1\n"
+
+
+def test_previous_logs_of_a_container_never_restarted_is_a_typed_error(
+    cluster: ControlPlane, pods: ResourceClient, log_file: Path, streams: Any
+) -> None:
+    with pytest.raises(APIError) as caught:
+        streams.logs(POD, previous=True)
+    theirs = kubectl(cluster, pods, "logs", "--previous", POD)
+    assert theirs.returncode != 0
+    assert caught.value.message in theirs.stderr.decode()
+    assert caught.value.message
 
 
 def test_logs_of_a_missing_container_is_a_typed_error(
