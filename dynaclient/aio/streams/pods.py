@@ -8,6 +8,7 @@ carry the asyncio client's credentials and TLS settings. Exec, attach and port-f
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
@@ -17,13 +18,15 @@ from dynaclient.aio.streams.port_forward import AsyncPortForwarder, AsyncPortStr
 from dynaclient.aio.streams.remote_command import AsyncExecStream, run_command
 from dynaclient.aio.streams.websocket import AsyncWebSocketConnection
 from dynaclient.discovery import APIResource
-from dynaclient.exceptions import BadRequestError, ForbiddenError, ResourceRequestError
+from dynaclient.exceptions import BadRequestError, ForbiddenError, ResourceRequestError, TransportTimeout
 from dynaclient.request import Request
 from dynaclient.streams.channels import EXEC_SUBPROTOCOLS, PORT_FORWARD_SUBPROTOCOLS
 from dynaclient.streams.pod_requests import LogOptions, attach_request, exec_request, port_forward_request
-from dynaclient.streams.pods import CONNECT_TIMEOUT, raise_refused_stream
+from dynaclient.streams.pods import CONNECT_TIMEOUT, PORT_FORWARD_ATTEMPTS, raise_refused_stream
 from dynaclient.streams.port_forward import parse_port_mappings
 from dynaclient.streams.remote_command import ExecResult
+
+logger = logging.getLogger("dynaclient")
 
 
 class AsyncPodStreams:
@@ -113,7 +116,7 @@ class AsyncPodStreams:
     async def connect_port(self, name: str, port: int) -> AsyncPortStream:
         """Open a TCP connection to ``port`` inside the pod (see :class:`AsyncPortStream`)."""
         request = port_forward_request(self._pods_namespace("port-forward"), name, port)
-        socket = await self._open(request, PORT_FORWARD_SUBPROTOCOLS)
+        socket = await self._open(request, PORT_FORWARD_SUBPROTOCOLS, attempts=PORT_FORWARD_ATTEMPTS)
         return AsyncPortStream(socket, port, f"port-forward to {name}:{port}")
 
     async def port_forward(
@@ -135,13 +138,22 @@ class AsyncPodStreams:
             raise ResourceRequestError(f"{verb} is a pod subresource; this client is for {resource.resource}")
         return self._namespace
 
-    async def _open(self, request: Request, subprotocols: Sequence[str]) -> AsyncWebSocketConnection:
-        request = replace(request, timeout=CONNECT_TIMEOUT)
-        try:
-            return await self._api_client.open_websocket(request, subprotocols)
-        except (BadRequestError, ForbiddenError) as exc:
-            raise_refused_stream(exc, request, self._namespace, self._api_client.transport.name)
-            raise
+    async def _open(
+        self, request: Request, subprotocols: Sequence[str], *, attempts: int = 1
+    ) -> AsyncWebSocketConnection:
+        request = replace(request, timeout=CONNECT_TIMEOUT / attempts)
+        attempt = 1
+        while True:
+            try:
+                return await self._api_client.open_websocket(request, subprotocols)
+            except TransportTimeout:
+                if attempt == attempts:
+                    raise
+                logger.warning("%s: the WebSocket handshake stalled; trying a new connection", request.path)
+                attempt += 1
+            except (BadRequestError, ForbiddenError) as exc:
+                raise_refused_stream(exc, request, self._namespace, self._api_client.transport.name)
+                raise
 
 
 __all__ = ["AsyncPodStreams"]
