@@ -39,11 +39,10 @@ CLOSE_TIMEOUT = 2.0
 """Seconds :meth:`WebSocketConnection.close` waits for the server's half of the closing handshake."""
 
 SEND_BUFFER = 1024 * 1024
-"""The socket's send buffer. The library writes a message while holding the lock its reader thread needs to take
-in received data; a write that blocked there would stop reading too, and a full-duplex stream (a port-forward to
-an echo server) would deadlock once every buffer on the way is full. So a message is sent only once the socket
-is writable, which on Linux means a third of this buffer (doubled by the kernel) is free: more than a message
-(256 KiB at most)."""
+"""The socket's send buffer. Messages are written outside the library's protocol lock (see
+:meth:`WebSocketConnection._write_message`), so a blocked write never stops reading; a message is still written only
+once the socket is writable (on Linux: a third of this buffer, doubled by the kernel, is free, more than a message
+of 256 KiB), so a write rarely holds the write lock that the library's pongs and close frame need."""
 _POLL_MS = 500
 
 
@@ -63,9 +62,19 @@ class WebSocketConnection:
         self._closing = threading.Event()
         self._lock = threading.Lock()
         self._sending = 0  # guarded by _lock
+        self._writing = threading.Lock()  # one writer of bytes to the socket at a time
         self.subprotocol = str(connection.subprotocol or "")
         with contextlib.suppress(OSError):
             connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        # The library's own writes (pongs, pings, the close frame) take the write lock too, so they never land in
+        # the middle of a message that send() writes outside the library's lock.
+        library_send_data = connection.send_data
+
+        def send_data() -> None:
+            with self._writing:
+                library_send_data()
+
+        connection.send_data = send_data  # type: ignore[method-assign]
 
     def __repr__(self) -> str:
         return f"<WebSocketConnection {self._what} {self.subprotocol or 'no subprotocol'}>"
@@ -84,12 +93,42 @@ class WebSocketConnection:
             self._sending += 1
         try:
             self._wait_writable()
-            self._connection.send(data)
+            self._write_message(data)
         except ConnectionClosed as exc:
             raise self._closed_error(exc) from None
         finally:
             with self._lock:
                 self._sending -= 1
+
+    def _write_message(self, data: bytes) -> None:
+        """Frame ``data`` under the library's lock, then write it to the socket after releasing that lock.
+
+        The library's ``send`` holds its protocol lock for the whole socket write, and its reader thread needs the
+        same lock to take in every received frame: while a message was being written nothing was read, so a
+        port-forward moving data both ways ran one way at a time. Framing is quick; the write is what takes time.
+        The write lock is taken before the protocol lock is released, so messages leave in the order they were
+        framed (the library's own writes take both locks in the same order).
+
+        Raises:
+            ConnectionClosed: the connection is closing or closed.
+            StreamClosedError: the socket failed during the write.
+        """
+        from websockets.protocol import State
+
+        connection = self._connection
+        with connection.protocol_mutex:
+            if connection.protocol.state is not State.OPEN:
+                raise connection.protocol.close_exc
+            connection.protocol.send_binary(data)
+            chunks = connection.protocol.data_to_send()
+            self._writing.acquire()
+        try:
+            for chunk in chunks:
+                connection.socket.sendall(chunk)
+        except OSError as exc:
+            raise self._closed_error(exc) from None
+        finally:
+            self._writing.release()
 
     def _wait_writable(self) -> None:
         """Wait, without the library's lock, until the socket can take a message without blocking (SEND_BUFFER)."""
