@@ -3,7 +3,7 @@
 Everything but the workers is the threaded :class:`~informers.controller.Controller`'s: the
 :class:`~informers.controller.WorkQueue` (its tasks wait with :meth:`~informers.controller.WorkQueue.get_async`),
 the rate limiters, the event sources and predicates, :func:`~informers.controller.settle`'s outcome table and the
-metrics. The informers are :class:`~informers.aio.AsyncSharedIndexInformer`\\ s, so no thread is started.
+metrics. The informers are async informers (:class:`~informers.aio.AsyncSharedIndexInformer`): no thread is started.
 
 ::
 

@@ -165,7 +165,7 @@ class WorkQueue(Generic[K]):
             with self._cond:
                 released += self._release_due_locked()
                 wait = None if self._queue or self._shutting_down else self._wait_locked(deadline)
-                if wait is not None and wait <= 0 or self._queue or self._shutting_down:
+                if (wait is not None and wait <= 0) or self._queue or self._shutting_down:
                     taken = self._take_locked()
                     break
                 getter = (loop, loop.create_future())
