@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from informers.aio.controller import AsyncController, AsyncReconcile
 from informers.aio.factory import AsyncSharedInformerFactory
+from informers.aio.finalizer import finalizer
 from informers.aio.informer import AsyncSharedIndexInformer
 from informers.aio.listwatch import AsyncEventStream, AsyncListerWatcher, AsyncResourceListWatch, HeldWatch
 from informers.aio.processor import AsyncListener
@@ -29,4 +30,5 @@ __all__ = [
     "AsyncSharedIndexInformer",
     "AsyncSharedInformerFactory",
     "HeldWatch",
+    "finalizer",
 ]
