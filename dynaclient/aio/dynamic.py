@@ -87,7 +87,9 @@ class AsyncDynamicClient:
     @classmethod
     def from_config(cls, config: ClientConfig, *, name: str = "kubeconfig") -> AsyncDynamicClient:
         """Build a client for a loaded configuration (see :func:`dynaclient.config.load_kubeconfig`)."""
-        transport = AsyncHTTPTransport(config.server, **transport_options(config), name=name)
+        options = transport_options(config)
+        ready = config.auth.client_certificate_ready
+        transport = AsyncHTTPTransport(config.server, **options, certificate_ready=ready, name=name)
         return cls(AsyncAPIClient(transport, auth=config.auth, namespace=config.namespace))
 
     @classmethod
