@@ -80,7 +80,8 @@ class LoopBlockingMonitor:
                 ran_after, waited_after, others_waited_after = _schedstat(native)
                 self.callbacks += 1
                 cpu = ran_after - ran
-                held = max(cpu, wall - (waited_after - waited) - (others_waited_after - others_waited))
+                preempted = waited_after - waited + _waited_meanwhile(others_waited, others_waited_after)
+                held = min(wall, max(cpu, wall - preempted))
                 if wall >= self.threshold or held >= self.threshold:
                     self.slow.append(CallbackTime(_describe(handle), wall, cpu, held))
 
@@ -91,9 +92,10 @@ class LoopBlockingMonitor:
             asyncio.Handle._run = original  # type: ignore[method-assign]
 
 
-def _schedstat(loop_thread: int) -> tuple[float, float, float]:
-    """Return the loop thread's CPU and run-queue seconds, and the run-queue seconds of the process's other threads."""
-    ran = waited = others_waited = 0.0
+def _schedstat(loop_thread: int) -> tuple[float, float, dict[str, float]]:
+    """Return the loop thread's CPU and run-queue seconds, and each other thread's run-queue seconds."""
+    ran = waited = 0.0
+    others: dict[str, float] = {}
     for task in os.listdir("/proc/self/task"):
         try:
             with open(f"/proc/self/task/{task}/schedstat", "rb") as stats:
@@ -103,8 +105,13 @@ def _schedstat(loop_thread: int) -> tuple[float, float, float]:
         if int(task) == loop_thread:
             ran, waited = int(running) / 1e9, int(waiting) / 1e9
         else:
-            others_waited += int(waiting) / 1e9
-    return ran, waited, others_waited
+            others[task] = int(waiting) / 1e9
+    return ran, waited, others
+
+
+def _waited_meanwhile(before: dict[str, float], after: dict[str, float]) -> float:
+    """Run-queue seconds of the threads alive at both readings, between them."""
+    return sum(after[task] - before[task] for task in before.keys() & after.keys())
 
 
 def _describe(handle: asyncio.Handle) -> str:
