@@ -49,6 +49,7 @@ class LoopBlockingMonitor:
 
     threshold: float = 0.05
     callbacks: int = 0
+    longest_held: float = 0.0
     slow: list[CallbackTime] = field(default_factory=list)
 
     @property
@@ -82,6 +83,7 @@ class LoopBlockingMonitor:
                 cpu = ran_after - ran
                 preempted = waited_after - waited + _waited_meanwhile(others_waited, others_waited_after)
                 held = min(wall, max(cpu, wall - preempted))
+                self.longest_held = max(self.longest_held, held)
                 if wall >= self.threshold or held >= self.threshold:
                     self.slow.append(CallbackTime(_describe(handle), wall, cpu, held))
 
