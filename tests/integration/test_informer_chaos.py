@@ -692,12 +692,18 @@ def test_an_informer_whose_watch_request_gets_no_response_says_so_and_still_shut
 
 
 def test_a_black_holed_watch_is_noticed_within_the_stall_timeout_and_the_informer_recovers(
+    request: pytest.FixtureRequest,
+    flavour: str,
+    plane: ControlPlane,
     proxy: LoopbackProxy,
-    kube_apiserver: ControlPlane | ExistingCluster,
     namespace: str,
-    writer_configmaps: ResourceClient,
 ) -> None:
-    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=2.0) as (_, informer, handler):
+    writer_configmaps: ResourceClient = request.getfixturevalue("writer_configmaps")
+    reflector = {"stall_timeout": 2.0, "backoff": Backoff(cap=1.0)}
+    handler = RecordingHandler()
+    chaos = chaos_informer_of(request, flavour, plane, proxy, namespace, reflector=reflector)(handler)
+    informer = chaos.informer
+    try:
         writer_configmaps.create({"metadata": {"name": "before"}})
         handler.wait_for(1)
         before = _status(informer.health())
@@ -708,6 +714,8 @@ def test_a_black_holed_watch_is_noticed_within_the_stall_timeout_and_the_informe
         assert [call[1] for call in handler.wait_for(2, timeout=30.0)][-1].endswith("/after")
         wait_for_health(informer, lambda h: h.current_error is None and h.watching, 10.0)
         assert informer.health().staleness is not None
+    finally:
+        assert chaos.shutdown(), "the informer did not stop"
 
 
 @dataclass
@@ -731,7 +739,7 @@ def chaos_reflector_options(seed: int) -> dict[str, Any]:
 
 
 def threaded_chaos_informer(
-    plane: ControlPlane, proxy: LoopbackProxy, namespace: str, handler: RecordingHandler, *, seed: int
+    plane: ControlPlane, proxy: LoopbackProxy, namespace: str, handler: RecordingHandler, *, reflector: dict[str, Any]
 ) -> ChaosInformer:
     """Start and sync a threaded informer through ``proxy`` with ``handler``."""
     informer_client = client_through(proxy, plane)
@@ -742,9 +750,11 @@ def threaded_chaos_informer(
         counters.append(CountingListWatch(client_factory(resource, ns, labels, fields)))
         return counters[-1]
 
-    reflector = functools.partial(Reflector, **chaos_reflector_options(seed))
     factory = SharedInformerFactory(
-        informer_client, namespace=namespace, lister_watcher_factory=counting_factory, reflector_factory=reflector
+        informer_client,
+        namespace=namespace,
+        lister_watcher_factory=counting_factory,
+        reflector_factory=functools.partial(Reflector, **reflector),
     )
     informer = factory.for_resource("configmaps")
     informer.add_event_handler(handler)
@@ -764,7 +774,13 @@ def threaded_chaos_informer(
 
 
 def async_chaos_informer(
-    loop: LoopThread, plane: ControlPlane, proxy: LoopbackProxy, namespace: str, handler: RecordingHandler, *, seed: int
+    loop: LoopThread,
+    plane: ControlPlane,
+    proxy: LoopbackProxy,
+    namespace: str,
+    handler: RecordingHandler,
+    *,
+    reflector: dict[str, Any],
 ) -> ChaosInformer:
     """Start and sync an asyncio informer through ``proxy`` on ``loop`` with ``handler`` (called on the loop)."""
     config = load_kubeconfig(plane.kubeconfig_path)
@@ -781,9 +797,11 @@ def async_chaos_informer(
             counters.append(AsyncCountingListWatch(AsyncResourceListWatch(configmaps)))
             return counters[-1]
 
-        reflector = functools.partial(AsyncReflector, **chaos_reflector_options(seed))
         factory = AsyncSharedInformerFactory(
-            client, namespace=namespace, lister_watcher_factory=counting_factory, reflector_factory=reflector
+            client,
+            namespace=namespace,
+            lister_watcher_factory=counting_factory,
+            reflector_factory=functools.partial(AsyncReflector, **reflector),
         )
         (await factory.for_resource("configmaps")).add_event_handler(handler)
         factory.start()
@@ -869,13 +887,13 @@ def chaos_informer_of(
     proxy: LoopbackProxy,
     namespace: str,
     *,
-    seed: int,
+    reflector: dict[str, Any],
 ) -> Callable[[RecordingHandler], ChaosInformer]:
     """Build the informer of the ``flavour`` under test (the async one on the session's event loop thread)."""
     if flavour == "sync":
-        return lambda handler: threaded_chaos_informer(plane, proxy, namespace, handler, seed=seed)
+        return lambda handler: threaded_chaos_informer(plane, proxy, namespace, handler, reflector=reflector)
     loop: LoopThread = request.getfixturevalue("event_loop_thread")
-    return lambda handler: async_chaos_informer(loop, plane, proxy, namespace, handler, seed=seed)
+    return lambda handler: async_chaos_informer(loop, plane, proxy, namespace, handler, reflector=reflector)
 
 
 @pytest.mark.timeout(240)
@@ -883,7 +901,7 @@ def test_chaos_small_leaves_every_keys_handler_history_consistent_with_the_serve
     request: pytest.FixtureRequest, flavour: str, plane: ControlPlane, proxy: LoopbackProxy, namespace: str
 ) -> None:
     seed = 20240605
-    informer = chaos_informer_of(request, flavour, plane, proxy, namespace, seed=seed)
+    informer = chaos_informer_of(request, flavour, plane, proxy, namespace, reflector=chaos_reflector_options(seed))
     run_chaos(informer, plane, proxy, request.getfixturevalue("writer_client"), namespace, rounds=7, seed=seed)
 
 
@@ -893,7 +911,7 @@ def test_chaos_100_rounds_leave_every_keys_handler_history_consistent_with_the_s
     request: pytest.FixtureRequest, flavour: str, plane: ControlPlane, proxy: LoopbackProxy, namespace: str
 ) -> None:
     seed = int(os.environ.get("DYNACLIENT_CHAOS_SEED", "1700"))
-    informer = chaos_informer_of(request, flavour, plane, proxy, namespace, seed=seed)
+    informer = chaos_informer_of(request, flavour, plane, proxy, namespace, reflector=chaos_reflector_options(seed))
     run_chaos(informer, plane, proxy, request.getfixturevalue("writer_client"), namespace, rounds=100, seed=seed)
 
 
