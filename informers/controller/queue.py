@@ -213,8 +213,9 @@ class WorkQueue(Generic[K]):
         for loop, future in self._async_getters:
             if loop is running:
                 _wake(future)
-            elif not loop.is_closed():
-                loop.call_soon_threadsafe(_wake, future)
+            else:
+                with contextlib.suppress(RuntimeError):  # its loop closed: the getter is gone with it
+                    loop.call_soon_threadsafe(_wake, future)
         self._async_getters.clear()
 
     def _wait_locked(self, deadline: float | None) -> float | None:
