@@ -36,6 +36,7 @@ from dynaclient.connect import (
 )
 from dynaclient.controllerutil import (
     add_finalizer,
+    finalizers_patch,
     find_status_condition,
     get_controller_of,
     has_finalizer,
@@ -319,6 +320,7 @@ __all__ = [
     "client_from_config",
     "detect_api_client",
     "field_selector",
+    "finalizers_patch",
     "find_status_condition",
     "get_annotations",
     "get_api_version",

@@ -1,7 +1,7 @@
 """The finalizer flow for ``async def`` reconciles: :func:`~informers.controller.finalizer` with awaited steps.
 
 The table (:func:`~informers.controller.finalizer.finalizer_step`) and the patches
-(:func:`~dynaclient.controllerutil.finalizers_patch`: merge patches carrying the resourceVersion) are the sync
+(:func:`~dynaclient.finalizers_patch`: merge patches carrying the resourceVersion) are the sync
 flow's; on a 409 the object is read again and the write retried, as ``add_finalizer`` / ``remove_finalizer`` do.
 """
 
@@ -12,9 +12,8 @@ import contextlib
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
-from dynaclient import ConflictError, JSONObject, NotFoundError
+from dynaclient import ConflictError, JSONObject, NotFoundError, finalizers_patch
 from dynaclient.aio import AsyncResourceClient
-from dynaclient.controllerutil import finalizers_patch
 from informers.controller.finalizer import finalizer_step
 
 R = TypeVar("R")
