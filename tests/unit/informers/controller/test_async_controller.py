@@ -245,3 +245,18 @@ async def _until(condition: Any, timeout: float = WAIT) -> bool:
         while not condition():
             await asyncio.sleep(0.001)
     return True
+
+
+def test_run_reconciles_until_stop_is_set_then_stops_the_workers() -> None:
+    reconciler = AsyncReconciler()
+
+    async def scenario() -> tuple[list[str], bool]:
+        controller, _ = _controller([_object("a"), _object("b")], reconciler, FakeClock(), workers=2)
+        stop = asyncio.Event()
+        running = asyncio.create_task(controller.run(stop, sync_timeout=WAIT))
+        names = await reconciler.wait_for(2)
+        stop.set()
+        await asyncio.wait_for(running, WAIT)
+        return sorted(names), controller.queue.shutting_down()
+
+    assert asyncio.run(scenario()) == (["a", "b"], True)
