@@ -165,12 +165,13 @@ async def main() -> None:
     parser.add_argument("--demo", action="store_true", help="create, scale, break and delete Sawtooths, then stop")
     parser.add_argument("--namespace", default="default", help="reconcile this namespace only (default: default)")
     parser.add_argument("--workers", type=int, default=4, help="reconciles at once (default 4)")
+    parser.add_argument("--records", type=Path, help="directory of the external records (default: a temporary one)")
     arguments = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     with tempfile.TemporaryDirectory() as scratch:
         async with AsyncDynamicClient.from_kubeconfig() as client:
             await install_crd(client)
-            records = ExternalRecords(Path(scratch))
+            records = ExternalRecords(arguments.records or Path(scratch))
             operator = AsyncSawtoothOperator(client, records, namespace=arguments.namespace, workers=arguments.workers)
             async with operator.controller:
                 if arguments.demo:
