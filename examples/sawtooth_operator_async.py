@@ -31,7 +31,7 @@ from sawtooth_operator import (
 )
 
 from dynaclient import AlreadyExistsError, JSONObject, NotFoundError, ResourceNotFoundError
-from dynaclient.aio import AsyncDynamicClient
+from dynaclient.aio import AsyncDynamicClient, AsyncResourceClient
 from informers import Request, annotations_changed, any_of, generation_changed, labels_changed
 from informers.aio import AsyncController, finalizer
 
@@ -47,6 +47,7 @@ class AsyncSawtoothOperator:
     ) -> None:
         self.client = client
         self.records = records
+        self._resources: dict[str, AsyncResourceClient] = {}
         self.controller = AsyncController(
             client,
             for_=SAWTOOTHS,
@@ -58,17 +59,23 @@ class AsyncSawtoothOperator:
             name="sawtooth-async",
         )
 
+    async def resource(self, name: str) -> AsyncResourceClient:
+        """Return the client of ``name``, resolved once (resolving runs discovery's lookup in a worker thread)."""
+        if name not in self._resources:
+            self._resources[name] = await self.client.resource(name)
+        return self._resources[name]
+
     async def reconcile(self, request: Request) -> None:
         try:
             sawtooth = self.controller.lister().get(request.name, request.namespace)
         except NotFoundError:
             return  # gone: its ConfigMap goes with it through the owner reference
-        sawtooths = await self.client.resource(SAWTOOTHS)
+        sawtooths = await self.resource(SAWTOOTHS)
         await finalizer(sawtooths, FINALIZER, sawtooth, apply=self.apply, cleanup=self.cleanup)
 
     async def apply(self, sawtooth: JSONObject) -> None:
         namespace, name, size, desired = desired_configmap(sawtooth)
-        configmaps = (await self.client.resource("configmaps")).namespace(namespace)
+        configmaps = (await self.resource("configmaps")).namespace(namespace)
         try:
             current: JSONObject | None = self.controller.lister("configmaps").get(name, namespace)
         except NotFoundError:
@@ -82,7 +89,7 @@ class AsyncSawtoothOperator:
             await configmaps.patch(name, desired)
         await asyncio.to_thread(self.records.put, f"{namespace}/{name}", size)  # file I/O off the loop
         if (sawtooth.get("status") or {}).get("observedSize") != size:
-            sawtooths = (await self.client.resource(SAWTOOTHS)).namespace(namespace)
+            sawtooths = (await self.resource(SAWTOOTHS)).namespace(namespace)
             await sawtooths.patch(name, {"status": {"observedSize": size}}, subresource="status")
 
     async def cleanup(self, sawtooth: JSONObject) -> None:
