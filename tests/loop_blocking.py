@@ -29,7 +29,10 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True, slots=True)
 class CallbackTime:
-    """One callback that ran for at least the monitor's threshold (``wall`` or ``held``), in seconds."""
+    """One callback that ran for at least the monitor's threshold (``wall`` or ``held``), in seconds.
+
+    Thread-safety: immutable.
+    """
 
     what: str
     wall: float

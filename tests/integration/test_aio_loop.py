@@ -67,7 +67,10 @@ def test_a_thousand_watches_share_one_loop_without_a_thread_each(
 
 
 class _SlowCallbackLog(logging.Handler):
-    """What asyncio's debug mode logs: callbacks slow on the wall clock (shown, not judged: see tests/loop_blocking)."""
+    """What asyncio's debug mode logs: callbacks slow on the wall clock (shown, not judged: see tests/loop_blocking).
+
+    Thread-safety: as logging's handlers (called under the handler's lock).
+    """
 
     def __init__(self) -> None:
         super().__init__()

@@ -726,6 +726,8 @@ class ChaosInformer:
         informer: the informer (its health and store are read from any thread).
         watches: counts the watches it opened.
         shutdown: stops it and closes its client; returns whether it stopped within 30 s.
+
+    Thread-safety: used from the test's thread; the informer's reads are thread-safe.
     """
 
     informer: SharedIndexInformer

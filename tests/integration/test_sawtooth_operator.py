@@ -64,7 +64,10 @@ def sawtooth_crd(dynamic_client: DynamicClient) -> Iterator[None]:
 
 @dataclass
 class Running:
-    """A running Sawtooth operator of either flavour, as the scenarios see it from the test's thread."""
+    """A running Sawtooth operator of either flavour, as the scenarios see it from the test's thread.
+
+    Thread-safety: as its parts (the clients and records are thread-safe; ``stats`` runs on the operator's loop).
+    """
 
     sawtooths: ResourceClient
     configmaps: ResourceClient

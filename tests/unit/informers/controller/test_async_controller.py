@@ -47,7 +47,10 @@ class _Stream:
 
 
 class FedListWatch:
-    """An async lister-watcher: one list of the given objects, then the events :meth:`send` feeds."""
+    """An async lister-watcher: one list of the given objects, then the events :meth:`send` feeds.
+
+    Thread-safety: confined to the test's event loop.
+    """
 
     def __init__(self, objects: list[JSONObject]) -> None:
         self.objects = objects
@@ -64,7 +67,10 @@ class FedListWatch:
 
 
 class AsyncReconciler:
-    """Records requests; ``outcomes`` scripts what each call of a key returns or raises; ``hold`` pauses a key."""
+    """Records requests and overlapping reconciles of one key; ``outcomes`` scripts what each call returns or raises.
+
+    Thread-safety: confined to the test's event loop.
+    """
 
     def __init__(self) -> None:
         self.calls: list[Request] = []
