@@ -1,6 +1,7 @@
 """ResourceClient: the Kubernetes verbs on one resource, in one namespace or none; objects are plain dicts.
 
-Requests are built by :mod:`dynaclient.resource_request`; :class:`~dynaclient.client.APIClient` adds
+Arguments are checked, requests built (:mod:`dynaclient.resource_request`) and answers decoded by
+:class:`~dynaclient.resource_verbs.ResourceVerbs`, which the asyncio client shares; :class:`~dynaclient.client.APIClient` adds
 authentication, retries (429 and 5xx with ``Retry-After``) and typed errors. Lists are lazy and paginated
 (:class:`~dynaclient.listing.ObjectList`); watches are closable streams (:class:`~dynaclient.watching.Watch`).
 See :mod:`dynaclient.dynamic` for how namespaces are chosen.
@@ -8,57 +9,31 @@ See :mod:`dynaclient.dynamic` for how namespaces are chosen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import replace
-from typing import Any, Generic, cast
+from typing import cast
 
 from dynaclient._json_decoding import loads
 from dynaclient._list_bodies import ListDecoder
 from dynaclient._types import JSONObject, ObjectT
-from dynaclient.client import APIClient, decode_json
+from dynaclient.client import APIClient
 from dynaclient.discovery import APIResource
-from dynaclient.exceptions import api_error_from_status
 from dynaclient.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, fill_list_items
 from dynaclient.request import Cancellation, Request
-from dynaclient.resource_options import (
-    DeleteOptions,
-    FieldValidation,
-    ListOptions,
-    PatchType,
-    Preconditions,
-    PropagationPolicy,
-    ResourceVersionMatch,
-    WriteOptions,
+from dynaclient.resource_options import ListOptions, ResourceVersionMatch
+from dynaclient.resource_verbs import (
+    DEFAULT_TIMEOUT,
+    FieldSelector,
+    LabelSelector,
+    ResourceVerbs,
+    decode_answer,
+    streamed_page,
 )
-from dynaclient.resource_request import (
-    PatchBody,
-    apply_request,
-    create_request,
-    delete_collection_request,
-    delete_request,
-    get_request,
-    list_request,
-    patch_request,
-    resource_path,
-    update_request,
-    watch_request,
-)
-from dynaclient.selectors import LabelSpec, NotEqual
 from dynaclient.streams.pods import PodStreams
 from dynaclient.wait.awaiting import await_condition, await_deletion
 from dynaclient.wait.conditions import Predicate
 from dynaclient.watching import Watch
 
-DEFAULT_TIMEOUT = 120.0
-"""Seconds a response may take in total, body, retries and waits included (watches excepted). Longer than
-kube-apiserver's default ``--request-timeout`` (1m), which also bounds lists, so the server's own 504 normally comes
-first; it guards against a dead or dripping connection."""
 
-LabelSelector = str | Mapping[str, LabelSpec] | None
-FieldSelector = str | Mapping[str, str | NotEqual] | None
-
-
-class ResourceClient(PodStreams, Generic[ObjectT]):
+class ResourceClient(PodStreams, ResourceVerbs[ObjectT, JSONObject, ObjectT]):
     """The verbs on one resource, in one namespace or none; returned objects are plain dicts.
 
     Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace. For pods
@@ -77,7 +52,7 @@ class ResourceClient(PodStreams, Generic[ObjectT]):
     Thread-safety: immutable; share it between threads.
     """
 
-    __slots__ = ("_api_client", "_namespace", "_timeout", "api_resource")
+    __slots__ = ("_api_client",)
 
     def __init__(
         self,
@@ -87,20 +62,8 @@ class ResourceClient(PodStreams, Generic[ObjectT]):
         namespace: str = "",
         timeout: float | None = DEFAULT_TIMEOUT,
     ) -> None:
-        resource_path(api_resource, namespace)  # rejects a bad namespace, or one for a cluster-scoped resource
+        super().__init__(api_resource, namespace=namespace, timeout=timeout)
         self._api_client = api_client
-        self._namespace = namespace
-        self._timeout = timeout
-        self.api_resource = api_resource
-
-    def __repr__(self) -> str:
-        where = f" namespace={self._namespace}" if self._namespace else ""
-        return f"<ResourceClient {self.api_resource.gvr}{where}>"
-
-    @property
-    def namespace_name(self) -> str:
-        """The namespace this client is bound to; ``""`` for none (cluster scope, or all namespaces)."""
-        return self._namespace
 
     def namespace(self, namespace: str) -> ResourceClient[ObjectT]:
         """Return a copy bound to ``namespace`` (``""``: none).
@@ -111,31 +74,6 @@ class ResourceClient(PodStreams, Generic[ObjectT]):
         """
         bound = ResourceClient(self._api_client, self.api_resource, namespace=namespace, timeout=self._timeout)
         return cast("ResourceClient[ObjectT]", bound)
-
-    def get(
-        self, name: str, *, subresource: str = "", resource_version: str | None = None, metadata_only: bool = False
-    ) -> ObjectT:
-        """Return the object ``name`` (or its ``subresource``, for example ``scale``).
-
-        Args:
-            name: the object name.
-            subresource: a subresource to read instead of the object.
-            resource_version: ``"0"`` accepts any cached state; by default the read is consistent.
-            metadata_only: return a ``PartialObjectMetadata`` (metadata only, no spec or status).
-
-        Raises:
-            NotFoundError: no such object.
-            NamespaceScopeError: the resource is namespaced and no namespace is bound.
-        """
-        request = get_request(
-            self.api_resource,
-            name,
-            namespace=self._namespace,
-            subresource=subresource,
-            resource_version=resource_version,
-            metadata_only=metadata_only,
-        )
-        return self._send_object(request)
 
     def list(
         self,
@@ -228,14 +166,11 @@ class ResourceClient(PodStreams, Generic[ObjectT]):
         self, options: ListOptions, metadata_only: bool, cancellation: Cancellation | None = None
     ) -> StreamedPage:
         """Send a list request and read its answer, decoding the items as the body arrives."""
-        request = replace(self._timed(self._list_request(options, metadata_only)), cancellation=cancellation)
+        request = self._list_request(options, metadata_only, cancellation)
         decoder = ListDecoder(loads)
         for chunk in self._api_client.send(request).iter_chunks():
             decoder.feed(chunk)
-        return StreamedPage(decoder, lambda body: self._decode(body, request, pieces=False))
-
-    def _list_request(self, options: ListOptions, metadata_only: bool) -> Request:
-        return list_request(self.api_resource, namespace=self._namespace, options=options, metadata_only=metadata_only)
+        return streamed_page(decoder, request)
 
     def watch(
         self,
@@ -279,173 +214,8 @@ class ResourceClient(PodStreams, Generic[ObjectT]):
             timeout_seconds=timeout_seconds,
         )
         cancellation = cancellation or Cancellation()
-        request = watch_request(
-            self.api_resource,
-            namespace=self._namespace,
-            options=options,
-            metadata_only=metadata_only,
-            cancellation=cancellation,
-        )
+        request = self._watch_request(options, metadata_only, cancellation)
         return Watch(self._api_client.send(request), cancellation)
-
-    def create(
-        self,
-        body: ObjectT,
-        *,
-        subresource: str = "",
-        dry_run: bool = False,
-        field_manager: str | None = None,
-        field_validation: FieldValidation | None = None,
-    ) -> ObjectT:
-        """Create ``body`` (or post it to a subresource of the object it names) and return the server's object.
-
-        Raises:
-            AlreadyExistsError: an object of that name exists.
-            InvalidError: the object failed validation; see ``causes``.
-        """
-        options = WriteOptions(dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
-        request = create_request(
-            self.api_resource, _dict(body), namespace=self._namespace, subresource=subresource, options=options
-        )
-        return self._send_object(request)
-
-    def update(
-        self,
-        body: ObjectT,
-        *,
-        subresource: str = "",
-        dry_run: bool = False,
-        field_manager: str | None = None,
-        field_validation: FieldValidation | None = None,
-    ) -> ObjectT:
-        """Replace the object ``body`` names; a ``metadata.resourceVersion`` in ``body`` makes it conditional.
-
-        Raises:
-            ConflictError: ``body``'s resourceVersion is stale.
-            InvalidError: the object failed validation.
-        """
-        options = WriteOptions(dry_run=dry_run, field_manager=field_manager, field_validation=field_validation)
-        request = update_request(
-            self.api_resource, _dict(body), namespace=self._namespace, subresource=subresource, options=options
-        )
-        return self._send_object(request)
-
-    def update_status(
-        self,
-        body: ObjectT,
-        *,
-        dry_run: bool = False,
-        field_manager: str | None = None,
-        field_validation: FieldValidation | None = None,
-    ) -> ObjectT:
-        """Replace the ``status`` subresource of the object ``body`` names."""
-        return self.update(
-            body,
-            subresource="status",
-            dry_run=dry_run,
-            field_manager=field_manager,
-            field_validation=field_validation,
-        )
-
-    def patch(
-        self,
-        name: str,
-        patch: PatchBody,
-        *,
-        patch_type: PatchType = "merge",
-        subresource: str = "",
-        dry_run: bool = False,
-        field_manager: str | None = None,
-        field_validation: FieldValidation | None = None,
-        force: bool | None = None,
-    ) -> ObjectT:
-        """Patch the object ``name`` (or its subresource) and return the result.
-
-        Args:
-            name: the object name.
-            patch: the patch; bytes and strings are sent as they are, dicts and lists as JSON.
-            patch_type: ``merge`` (JSON merge patch), ``json`` (JSON patch), ``strategic`` (built-in kinds only)
-                or ``apply`` (server-side apply; needs ``field_manager``).
-            subresource: a subresource to patch instead of the object.
-            dry_run: check without persisting.
-            field_manager: the manager recorded in ``managedFields``.
-            field_validation: how unknown fields are treated.
-            force: apply patches only: take over fields other managers own.
-
-        Raises:
-            UnsupportedMediaTypeError: the resource does not take this patch type (strategic on a custom resource).
-            ConflictError: an apply patch conflicts with another field manager.
-        """
-        options = WriteOptions(dry_run, field_manager, field_validation, force)
-        request = patch_request(
-            self.api_resource,
-            name,
-            patch,
-            patch_type=patch_type,
-            namespace=self._namespace,
-            subresource=subresource,
-            options=options,
-        )
-        return self._send_object(request)
-
-    def apply(
-        self,
-        body: ObjectT,
-        *,
-        field_manager: str,
-        force: bool = False,
-        subresource: str = "",
-        dry_run: bool = False,
-        field_validation: FieldValidation | None = None,
-    ) -> ObjectT:
-        """Server-side apply ``body`` (a whole, partial intent: the fields ``field_manager`` owns).
-
-        Raises:
-            ConflictError: another manager owns a field ``body`` sets; resolve it, or apply with ``force``.
-        """
-        options = WriteOptions(dry_run, field_manager, field_validation, force)
-        request = apply_request(
-            self.api_resource, _dict(body), namespace=self._namespace, subresource=subresource, options=options
-        )
-        return self._send_object(request)
-
-    def delete(
-        self,
-        name: str,
-        *,
-        subresource: str = "",
-        propagation_policy: PropagationPolicy | None = None,
-        grace_period_seconds: int | None = None,
-        preconditions: Preconditions | None = None,
-        dry_run: bool = False,
-    ) -> JSONObject:
-        """Delete the object ``name``; return what the server answers (the object, or a ``Status``).
-
-        Raises:
-            NotFoundError: no such object.
-            ConflictError: a precondition failed.
-        """
-        options = DeleteOptions(propagation_policy, grace_period_seconds, preconditions, dry_run)
-        return self._send(
-            delete_request(self.api_resource, name, namespace=self._namespace, subresource=subresource, options=options)
-        )
-
-    def delete_collection(
-        self,
-        *,
-        label_selector: LabelSelector = None,
-        field_selector: FieldSelector = None,
-        propagation_policy: PropagationPolicy | None = None,
-        grace_period_seconds: int | None = None,
-        dry_run: bool = False,
-    ) -> JSONObject:
-        """Delete every object the selectors match (in the bound namespace, or all) and return the server's answer."""
-        list_options = ListOptions(label_selector=label_selector, field_selector=field_selector)
-        options = DeleteOptions(propagation_policy, grace_period_seconds, None, dry_run)
-        request = delete_collection_request(
-            self.api_resource, namespace=self._namespace, options=options, list_options=list_options
-        )
-        return self._send(request)
 
     def wait_for(self, name: str, condition: Predicate, timeout: float | None = None) -> ObjectT | None:
         """Wait until object ``name`` satisfies ``condition`` and return that state (see :mod:`dynaclient.wait`).
@@ -464,39 +234,12 @@ class ResourceClient(PodStreams, Generic[ObjectT]):
         await_deletion(self, name, timeout)
 
     def _send(self, request: Request) -> JSONObject:
-        return self._decode(self._read(request), request)
+        timed = self._timed(request)
+        return decode_answer(self._api_client.send(timed).read(), timed)
 
     def _send_object(self, request: Request) -> ObjectT:
         # The answer is the plain dict; ObjectT only tells the type checker what is in it (a cast costs ~50 ns).
         return cast(ObjectT, self._send(request))
-
-    def _read(self, request: Request) -> bytes:
-        return self._api_client.send(self._timed(request)).read()
-
-    def _timed(self, request: Request) -> Request:
-        return request if self._timeout is None else replace(request, timeout=self._timeout)
-
-    def _decode(self, body: bytes, request: Request, *, pieces: bool = True) -> JSONObject:
-        return decode_answer(body, request, pieces=pieces)
-
-
-def decode_answer(body: bytes, request: Request, *, pieces: bool = True) -> JSONObject:
-    """Decode a 2xx answer to ``request``; a ``Status`` whose status is ``Failure`` raises its typed error.
-
-    A 2xx Status whose status is Failure is an error too (client-go rest/request.go Result.Into).
-
-    >>> decode_answer(b'{"kind": "Pod"}', Request("GET", "/api/v1/namespaces/a/pods/b"))
-    {'kind': 'Pod'}
-    """
-    answer = decode_json(body, what=f"{request.method} {request.path}", pieces=pieces)
-    if answer.get("kind") == "Status" and answer.get("status") == "Failure":
-        raise api_error_from_status(answer, method=request.method, path=request.path)
-    return answer
-
-
-def _dict(body: Mapping[str, Any]) -> JSONObject:
-    # A typed body is the same dict at run time; request building takes it as decoded JSON.
-    return cast(JSONObject, body)
 
 
 __all__ = ["DEFAULT_TIMEOUT", "FieldSelector", "LabelSelector", "ResourceClient", "decode_answer"]
