@@ -54,11 +54,6 @@ from dynaclient.discovery import (
     Discovery,
     DiscoverySnapshot,
 )
-from dynaclient.dynamic import (
-    DynamicClient,
-    ResourceMapper,
-    auto_detect_client,
-)
 from dynaclient.exceptions import (
     AlreadyExistsError,
     AlreadyOwnedError,
@@ -118,9 +113,6 @@ from dynaclient.gvr import (
     GroupVersionResource,
     parse_resource_arg,
 )
-from dynaclient.listing import (
-    ObjectList,
-)
 from dynaclient.objects import (
     get_annotations,
     get_api_version,
@@ -159,10 +151,18 @@ from dynaclient.request import (
     Request,
     Response,
 )
-from dynaclient.resource_client import (
+from dynaclient.resources.client import (
     ResourceClient,
 )
-from dynaclient.resource_options import (
+from dynaclient.resources.dynamic import (
+    DynamicClient,
+    ResourceMapper,
+    auto_detect_client,
+)
+from dynaclient.resources.listing import (
+    ObjectList,
+)
+from dynaclient.resources.options import (
     DeleteOptions,
     FieldValidation,
     ListOptions,

@@ -21,10 +21,10 @@ from dynaclient.client import APIClient
 from dynaclient.config import ClientConfig, load_kubeconfig
 from dynaclient.connect import transport_options
 from dynaclient.discovery import APIResource, Discovery
-from dynaclient.dynamic import ResourceMapper, ResourceName, TypedObject
 from dynaclient.exceptions import TransportError
 from dynaclient.request import JSON_CONTENT_TYPE, Request, Response
-from dynaclient.resource_client import DEFAULT_TIMEOUT
+from dynaclient.resources.client import DEFAULT_TIMEOUT
+from dynaclient.resources.dynamic import ResourceMapper, ResourceName, TypedObject
 from dynaclient.restmapper import RESTMapper
 from dynaclient.transport.base import BaseTransport
 

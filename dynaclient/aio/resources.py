@@ -1,7 +1,8 @@
-"""AsyncResourceClient: the verbs of :class:`~dynaclient.resource_client.ResourceClient`, awaited.
+"""AsyncResourceClient: the verbs of :class:`~dynaclient.resources.client.ResourceClient`, awaited.
 
-Both clients are :class:`~dynaclient.resource_verbs.ResourceVerbs`: arguments are checked, requests built and
-answers decoded by the same code; this class only sends, awaiting. Namespaces follow :mod:`dynaclient.dynamic`.
+Both clients are :class:`~dynaclient.resources.verbs.ResourceVerbs`: arguments are checked, requests built and
+answers decoded by the same code; this class only sends, awaiting. Namespaces follow
+:mod:`dynaclient.resources.dynamic`.
 """
 
 from __future__ import annotations
@@ -11,16 +12,16 @@ from collections.abc import Coroutine
 from typing import Any, cast
 
 from dynaclient._json_decoding import loads
-from dynaclient._list_bodies import ListDecoder
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.aio.client import AsyncAPIClient
 from dynaclient.aio.listing import AsyncObjectList, load_page
 from dynaclient.aio.watching import AsyncWatch
 from dynaclient.discovery import APIResource
-from dynaclient.listing import DEFAULT_PAGE_SIZE, StreamedPage
 from dynaclient.request import Request
-from dynaclient.resource_options import ListOptions, ResourceVersionMatch
-from dynaclient.resource_verbs import (
+from dynaclient.resources._list_bodies import ListDecoder
+from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, StreamedPage
+from dynaclient.resources.options import ListOptions, ResourceVersionMatch
+from dynaclient.resources.verbs import (
     DEFAULT_TIMEOUT,
     FieldSelector,
     LabelSelector,
@@ -36,7 +37,7 @@ class AsyncResourceClient(
     """The verbs on one resource, in one namespace or none, as coroutines; returned objects are plain dicts.
 
     Get it with ``await client.resource(...)``; :meth:`namespace` returns a copy bound to a namespace. Arguments,
-    results and errors are those of :class:`~dynaclient.resource_client.ResourceClient`. ``list`` returns an
+    results and errors are those of :class:`~dynaclient.resources.client.ResourceClient`. ``list`` returns an
     :class:`~dynaclient.aio.listing.AsyncObjectList` at once (``async for``); ``await watch(...)`` returns an open
     :class:`~dynaclient.aio.watching.AsyncWatch`.
 

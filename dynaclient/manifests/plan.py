@@ -16,10 +16,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
 from dynaclient.discovery import APIResource
-from dynaclient.dynamic import ResourceMapper
 from dynaclient.exceptions import ResourceNotFoundError
 from dynaclient.gvr import GroupVersionKind
 from dynaclient.manifests.loading import Manifest
+from dynaclient.resources.dynamic import ResourceMapper
 
 CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
 

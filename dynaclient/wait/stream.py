@@ -27,7 +27,7 @@ from dynaclient.objects import get_name, get_namespace, get_resource_version
 from dynaclient.watch import WatchEvent
 
 if TYPE_CHECKING:
-    from dynaclient.resource_client import FieldSelector, LabelSelector
+    from dynaclient.resources.client import FieldSelector, LabelSelector
     from dynaclient.watching import Watch
 
 WATCH_TIMEOUT_SECONDS = 300
@@ -38,7 +38,7 @@ logger = logging.getLogger("dynaclient")
 
 
 class WatchableResource(Protocol):
-    """What the stream needs of a :class:`~dynaclient.resource_client.ResourceClient`.
+    """What the stream needs of a :class:`~dynaclient.resources.client.ResourceClient`.
 
     Thread-safety: implementations are shared; each stream uses its own watch.
     """

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 from dynaclient._types import JSONObject
 from dynaclient.request import Request, Response
-from dynaclient.resource_request import METADATA_ACCEPT, METADATA_LIST_ACCEPT
+from dynaclient.resources.requests import METADATA_ACCEPT, METADATA_LIST_ACCEPT
 from dynaclient.testing.fake import statuses
 from dynaclient.testing.fake.lifecycle import metadata, timestamp
 from dynaclient.testing.fake.registry import (

@@ -1,10 +1,10 @@
 """ResourceClient: the Kubernetes verbs on one resource, in one namespace or none; objects are plain dicts.
 
-Arguments are checked, requests built (:mod:`dynaclient.resource_request`) and answers decoded by
-:class:`~dynaclient.resource_verbs.ResourceVerbs`, which the asyncio client shares; :class:`~dynaclient.client.APIClient` adds
-authentication, retries (429 and 5xx with ``Retry-After``) and typed errors. Lists are lazy and paginated
-(:class:`~dynaclient.listing.ObjectList`); watches are closable streams (:class:`~dynaclient.watching.Watch`).
-See :mod:`dynaclient.dynamic` for how namespaces are chosen.
+Arguments are checked, requests built (:mod:`dynaclient.resources.requests`) and answers decoded by
+:class:`~dynaclient.resources.verbs.ResourceVerbs`, which the asyncio client shares;
+:class:`~dynaclient.client.APIClient` adds authentication, retries (429 and 5xx with ``Retry-After``) and typed
+errors. Lists are lazy and paginated (:class:`~dynaclient.resources.listing.ObjectList`); watches are closable
+streams (:class:`~dynaclient.watching.Watch`). See :mod:`dynaclient.resources.dynamic` for how namespaces are chosen.
 """
 
 from __future__ import annotations
@@ -12,14 +12,14 @@ from __future__ import annotations
 from typing import cast
 
 from dynaclient._json_decoding import loads
-from dynaclient._list_bodies import ListDecoder
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import APIClient
 from dynaclient.discovery import APIResource
-from dynaclient.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, fill_list_items
 from dynaclient.request import Cancellation, Request
-from dynaclient.resource_options import ListOptions, ResourceVersionMatch
-from dynaclient.resource_verbs import (
+from dynaclient.resources._list_bodies import ListDecoder
+from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, fill_list_items
+from dynaclient.resources.options import ListOptions, ResourceVersionMatch
+from dynaclient.resources.verbs import (
     DEFAULT_TIMEOUT,
     FieldSelector,
     LabelSelector,
@@ -92,9 +92,10 @@ class ResourceClient(PodStreams, ResourceVerbs[ObjectT, JSONObject, ObjectT]):
         """Return a lazy list: pages of ``limit`` items are fetched as it is iterated.
 
         Every item gets the list's ``apiVersion`` and its ``kind`` when the server leaves them out. With
-        ``metadata_only`` the items are ``PartialObjectMetadata``. See :class:`~dynaclient.listing.ObjectList` for
-        :attr:`~dynaclient.listing.ObjectList.resource_version` and for what ``restart_on_expired`` does when a
-        continue token expires (otherwise :class:`~dynaclient.exceptions.GoneError` is raised).
+        ``metadata_only`` the items are ``PartialObjectMetadata``. See
+        :class:`~dynaclient.resources.listing.ObjectList` for
+        :attr:`~dynaclient.resources.listing.ObjectList.resource_version` and for what ``restart_on_expired`` does when
+        a continue token expires (otherwise :class:`~dynaclient.exceptions.GoneError` is raised).
 
         Args:
             label_selector: a selector string or mapping.

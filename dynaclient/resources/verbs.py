@@ -1,7 +1,7 @@
 """ResourceVerbs: everything of a resource client but the I/O, shared by the threaded and the asyncio client.
 
-Each verb validates its arguments, builds its request (:mod:`dynaclient.resource_request`, pure) and hands it to
-the subclass's ``_send_object`` or ``_send``; :class:`~dynaclient.resource_client.ResourceClient` sends it and
+Each verb validates its arguments, builds its request (:mod:`dynaclient.resources.requests`, pure) and hands it to
+the subclass's ``_send_object`` or ``_send``; :class:`~dynaclient.resources.client.ResourceClient` sends it and
 returns the object, :class:`~dynaclient.aio.AsyncResourceClient` returns a coroutine that sends it. Answers are
 interpreted by :func:`decode_answer` for both.
 """
@@ -13,14 +13,14 @@ from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any, Generic, TypeVar, cast
 
-from dynaclient._list_bodies import ListDecoder
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import decode_json
 from dynaclient.discovery import APIResource
 from dynaclient.exceptions import api_error_from_status
-from dynaclient.listing import StreamedPage
 from dynaclient.request import Cancellation, Request
-from dynaclient.resource_options import (
+from dynaclient.resources._list_bodies import ListDecoder
+from dynaclient.resources.listing import StreamedPage
+from dynaclient.resources.options import (
     DeleteOptions,
     FieldValidation,
     ListOptions,
@@ -29,7 +29,7 @@ from dynaclient.resource_options import (
     PropagationPolicy,
     WriteOptions,
 )
-from dynaclient.resource_request import (
+from dynaclient.resources.requests import (
     PatchBody,
     apply_request,
     create_request,

@@ -7,8 +7,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from dynaclient import _list_bodies
-from dynaclient._list_bodies import ListDecoder, decode_items_in_pieces, list_head
+from dynaclient.resources import _list_bodies
+from dynaclient.resources._list_bodies import ListDecoder, decode_items_in_pieces, list_head
 
 NASTY = [
     '},{"metadata":{',  # the boundary text itself, inside a string (escaped there)

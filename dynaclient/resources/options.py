@@ -2,7 +2,7 @@
 
 Field names follow apimachinery ``pkg/apis/meta/v1/types.go`` (``ListOptions``, ``CreateOptions``,
 ``UpdateOptions``, ``PatchOptions``, ``DeleteOptions``) in snake case; the wire (camelCase) names appear only here
-and in :mod:`dynaclient.resource_request`. Rendering follows apimachinery ``pkg/conversion/queryparams``: unset
+and in :mod:`dynaclient.resources.requests`. Rendering follows apimachinery ``pkg/conversion/queryparams``: unset
 fields are left out, a Go pointer that is set is always sent (``force=false``, ``sendInitialEvents=false``), and
 keys are sorted as Go's ``url.Values.Encode`` sorts them.
 """

@@ -16,8 +16,8 @@ Items are filled in place like apimachinery's ``unstructuredJSONScheme.decodeToL
 
 Pages are fetched one ahead, as client-go's pager buffers pages in a goroutine (``eachListChunkBuffered``): as soon
 as a page's body is in, the next continue token is read from its ``metadata`` without decoding the items (see
-:mod:`dynaclient._list_bodies` for where the server puts it), and that page is requested in a background thread
-while this one is decoded and consumed. So iterating even the first item of a multi-page list sends two requests.
+:mod:`dynaclient.resources._list_bodies` for where the server puts it), and that page is requested in a background
+thread while this one is decoded and consumed. So iterating even the first item of a multi-page list sends two requests.
 The token is checked against the decoded page; a body whose metadata cannot be found is not prefetched.
 """
 
@@ -29,10 +29,10 @@ from collections.abc import Callable, Generator
 from dataclasses import replace
 from typing import Any, Generic, Protocol
 
-from dynaclient._list_bodies import ListDecoder, list_metadata
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.exceptions import ContinueTokenLoopError, DecodeError, GoneError
-from dynaclient.resource_options import ListOptions
+from dynaclient.resources._list_bodies import ListDecoder, list_metadata
+from dynaclient.resources.options import ListOptions
 
 DEFAULT_PAGE_SIZE = 500
 """Items per page when the caller gives no limit (client-go ``tools/pager`` ``defaultPageSize``)."""
@@ -79,7 +79,9 @@ class EncodedPage:
 
 
 class StreamedPage:
-    """A fetched page whose items were decoded while its body arrived (:class:`~dynaclient._list_bodies.ListDecoder`).
+    """A fetched page whose items were decoded while its body arrived.
+
+    The items were decoded by a :class:`~dynaclient.resources._list_bodies.ListDecoder`.
 
     Thread-safety: used by one thread at a time.
     """

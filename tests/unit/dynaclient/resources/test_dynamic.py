@@ -9,7 +9,6 @@ import pytest
 
 from dynaclient.client import APIClient
 from dynaclient.discovery import APIResource
-from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import (
     ConflictError,
     DecodeError,
@@ -20,10 +19,11 @@ from dynaclient.exceptions import (
     ResourceNotFoundError,
 )
 from dynaclient.gvr import GroupVersionKind, GroupVersionResource
-from dynaclient.listing import DEFAULT_PAGE_SIZE
 from dynaclient.request import Cancellation, Request, Response
-from dynaclient.resource_options import Preconditions
-from dynaclient.resource_request import METADATA_LIST_ACCEPT
+from dynaclient.resources.dynamic import DynamicClient
+from dynaclient.resources.listing import DEFAULT_PAGE_SIZE
+from dynaclient.resources.options import Preconditions
+from dynaclient.resources.requests import METADATA_LIST_ACCEPT
 from dynaclient.restmapper import RESTMapper
 from dynaclient.transport.base import BaseTransport
 from dynaclient.watch import WatchEvent

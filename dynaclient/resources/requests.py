@@ -6,7 +6,7 @@ name and the subresource segments. Every segment is checked like apimachinery ``
 ``IsValidPathSegmentName`` (client-go ``Request.Name``/``Namespace``/``SubResource``), then percent-escaped as Go's
 ``url.URL.EscapedPath`` escapes a path: a name such as ``#`` or ``cm?resourceVersion=0`` addresses that object, never
 another URL. Query parameters carry their wire names
-(spelled only here and in :mod:`dynaclient.resource_options`), sorted by key as Go's ``url.Values.Encode`` sorts.
+(spelled only here and in :mod:`dynaclient.resources.options`), sorted by key as Go's ``url.Values.Encode`` sorts.
 
 Scope: with an :class:`~dynaclient.discovery.APIResource` the builders know whether the resource is namespaced.
 A namespace for a cluster-scoped resource is a :class:`NamespaceScopeError`. A namespaced resource without a
@@ -36,7 +36,7 @@ from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.objects import get_name, get_namespace
 from dynaclient.request import JSON_CONTENT_TYPE, Cancellation, Request
-from dynaclient.resource_options import DeleteOptions, ListOptions, PatchType, WriteOptions, sorted_query
+from dynaclient.resources.options import DeleteOptions, ListOptions, PatchType, WriteOptions, sorted_query
 
 ResourceLike: TypeAlias = APIResource | GroupVersionResource
 """What the builders address: a discovered resource (scope known) or a bare GroupVersionResource."""

@@ -9,8 +9,8 @@ from dynaclient.discovery import APIResource
 from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.request import Cancellation, Request
-from dynaclient.resource_options import DeleteOptions, ListOptions, Preconditions, WriteOptions
-from dynaclient.resource_request import (
+from dynaclient.resources.options import DeleteOptions, ListOptions, Preconditions, WriteOptions
+from dynaclient.resources.requests import (
     METADATA_ACCEPT,
     METADATA_LIST_ACCEPT,
     PatchBody,

@@ -22,7 +22,7 @@ from dynaclient.connect import KUBECTL_PROXY_URL, client_from_config, default_ca
 from dynaclient.discovery import APIResource, Discovery
 from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.request import JSON_CONTENT_TYPE
-from dynaclient.resource_client import DEFAULT_TIMEOUT, ResourceClient
+from dynaclient.resources.client import DEFAULT_TIMEOUT, ResourceClient
 from dynaclient.restmapper import RESTMapper
 
 TypedObject = TypeVar("TypedObject", bound=Mapping[str, Any])

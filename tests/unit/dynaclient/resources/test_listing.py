@@ -7,8 +7,8 @@ from typing import Any
 import pytest
 
 from dynaclient.exceptions import ContinueTokenLoopError, GoneError
-from dynaclient.listing import EncodedPage, ObjectList, peek_continue_token
-from dynaclient.resource_options import ListOptions
+from dynaclient.resources.listing import EncodedPage, ObjectList, peek_continue_token
+from dynaclient.resources.options import ListOptions
 
 
 def body(names: list[str], token: str = "", **extra: Any) -> bytes:
