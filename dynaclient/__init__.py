@@ -48,11 +48,14 @@ from dynaclient.controllerutil import (
     set_controller_reference,
     set_status_condition,
 )
-from dynaclient.discovery import (
+from dynaclient.discovery.discovery import (
     APIGroup,
     APIResource,
     Discovery,
     DiscoverySnapshot,
+)
+from dynaclient.discovery.restmapper import (
+    RESTMapper,
 )
 from dynaclient.exceptions import (
     AlreadyExistsError,
@@ -171,9 +174,6 @@ from dynaclient.resources.options import (
     PropagationPolicy,
     ResourceVersionMatch,
     WriteOptions,
-)
-from dynaclient.restmapper import (
-    RESTMapper,
 )
 from dynaclient.selectors import (
     DoesNotExist,

@@ -16,7 +16,7 @@ from dynaclient._types import JSONObject, ObjectT
 from dynaclient.aio.client import AsyncAPIClient
 from dynaclient.aio.listing import AsyncObjectList, load_page
 from dynaclient.aio.watching import AsyncWatch
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.request import Request
 from dynaclient.resources._list_bodies import ListDecoder
 from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, StreamedPage

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dynaclient._types import JSONObject
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import APIError, ManifestError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
 from dynaclient.manifests.applyset import PART_OF_LABEL, ApplySet, group_kind
 from dynaclient.manifests.loading import Manifest
@@ -31,7 +32,6 @@ from dynaclient.manifests.plan import CRD_GROUP_KIND, PlannedObject, plan
 from dynaclient.objects import get_resource_version, get_uid
 from dynaclient.resources.client import ResourceClient
 from dynaclient.resources.dynamic import DynamicClient
-from dynaclient.restmapper import RESTMapper
 from dynaclient.wait import crd_established, is_ready
 
 DEFAULT_FIELD_MANAGER = "dynaclient"

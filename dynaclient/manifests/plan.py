@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import ResourceNotFoundError
 from dynaclient.gvr import GroupVersionKind
 from dynaclient.manifests.loading import Manifest

@@ -14,7 +14,7 @@ from typing import cast
 from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import APIClient
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.request import Cancellation, Request
 from dynaclient.resources._list_bodies import ListDecoder
 from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, fill_list_items

@@ -19,11 +19,11 @@ from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
 from dynaclient.config import SERVICE_ACCOUNT_ROOT, load_kubeconfig
 from dynaclient.connect import KUBECTL_PROXY_URL, client_from_config, default_candidates, detect_api_client
-from dynaclient.discovery import APIResource, Discovery
+from dynaclient.discovery.discovery import APIResource, Discovery
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.request import JSON_CONTENT_TYPE
 from dynaclient.resources.client import DEFAULT_TIMEOUT, ResourceClient
-from dynaclient.restmapper import RESTMapper
 
 TypedObject = TypeVar("TypedObject", bound=Mapping[str, Any])
 ResourceName = str | GroupVersionResource | GroupVersionKind | APIResource
@@ -32,7 +32,7 @@ ResourceName = str | GroupVersionResource | GroupVersionKind | APIResource
 class ResourceMapper(Protocol):
     """Resolves what a user names (``"deployments.apps"``, a kind, a GVR or GVK) to a served resource.
 
-    :class:`dynaclient.restmapper.RESTMapper` implements it.
+    :class:`dynaclient.discovery.restmapper.RESTMapper` implements it.
     """
 
     def resource_for(self, resource: str | GroupVersionResource | GroupVersionKind) -> APIResource:
@@ -66,7 +66,7 @@ class DynamicClient:
         """Build a client that resolves resources through discovery (with its default caches), fetched on first use.
 
         A name discovery does not know yet (a CRD created a moment ago) refreshes discovery at once (rate-limited:
-        see :class:`~dynaclient.restmapper.RESTMapper`).
+        see :class:`~dynaclient.discovery.restmapper.RESTMapper`).
         """
         return cls(api_client, RESTMapper(Discovery(api_client)), timeout=timeout)
 

@@ -8,8 +8,8 @@ name and the subresource segments. Every segment is checked like apimachinery ``
 another URL. Query parameters carry their wire names
 (spelled only here and in :mod:`dynaclient.resources.options`), sorted by key as Go's ``url.Values.Encode`` sorts.
 
-Scope: with an :class:`~dynaclient.discovery.APIResource` the builders know whether the resource is namespaced.
-A namespace for a cluster-scoped resource is a :class:`NamespaceScopeError`. A namespaced resource without a
+Scope: with an :class:`~dynaclient.discovery.discovery.APIResource` the builders know whether the resource is
+namespaced. A namespace for a cluster-scoped resource is a :class:`NamespaceScopeError`. A namespaced resource without a
 namespace means *all namespaces* for list, watch and delete-collection; for the single-object verbs the namespace
 comes from ``metadata.namespace`` of the body when there is one (create, update, apply), and is otherwise a
 :class:`NamespaceScopeError` (client-go would send a cluster-level URL the server rejects). The client's default
@@ -31,7 +31,7 @@ from typing import Any, TypeAlias
 from urllib.parse import quote
 
 from dynaclient._types import JSONObject
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.objects import get_name, get_namespace

@@ -15,7 +15,7 @@ from typing import Any, Generic, TypeVar, cast
 
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import decode_json
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import api_error_from_status
 from dynaclient.request import Cancellation, Request
 from dynaclient.resources._list_bodies import ListDecoder

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from dynaclient.client import APIClient
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import (
     BadRequestError,
     ForbiddenError,

@@ -14,7 +14,8 @@ import pytest
 
 from dynaclient.auth import StaticTokenAuth
 from dynaclient.client import APIClient
-from dynaclient.discovery import Discovery
+from dynaclient.discovery.discovery import Discovery
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import (
     AlreadyExistsError,
     ConflictError,
@@ -34,7 +35,6 @@ from dynaclient.resources.dynamic import DynamicClient
 from dynaclient.resources.listing import peek_continue_token
 from dynaclient.resources.options import Preconditions
 from dynaclient.resources.requests import resource_path
-from dynaclient.restmapper import RESTMapper
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from dynaclient.transport.http import HTTPTransport

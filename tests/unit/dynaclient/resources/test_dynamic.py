@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 from dynaclient.client import APIClient
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import (
     ConflictError,
     DecodeError,
@@ -24,7 +25,6 @@ from dynaclient.resources.dynamic import DynamicClient
 from dynaclient.resources.listing import DEFAULT_PAGE_SIZE
 from dynaclient.resources.options import Preconditions
 from dynaclient.resources.requests import METADATA_LIST_ACCEPT
-from dynaclient.restmapper import RESTMapper
 from dynaclient.transport.base import BaseTransport
 from dynaclient.watch import WatchEvent
 

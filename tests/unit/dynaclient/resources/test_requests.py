@@ -5,7 +5,7 @@ from collections.abc import Callable
 
 import pytest
 
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.request import Cancellation, Request

@@ -27,7 +27,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from dynaclient.discovery import APIResource, Discovery, DiscoverySnapshot
+from dynaclient.discovery.discovery import APIResource, Discovery, DiscoverySnapshot
 from dynaclient.exceptions import AmbiguousResourceError, ResourceNotFoundError
 from dynaclient.gvr import GroupResource, GroupVersionKind, GroupVersionResource, parse_resource_arg
 from dynaclient.rate_limit import TokenBucketRateLimiter

@@ -15,9 +15,9 @@ import pytest
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
-from dynaclient.discovery import DISCOVERY_TIMEOUT, APIGroup, APIResource, Discovery
-from dynaclient.discovery_cache import DiscoveryDiskCache, default_cache_root
-from dynaclient.discovery_documents import AGGREGATED_ACCEPT, is_aggregated
+from dynaclient.discovery.cache import DiscoveryDiskCache, default_cache_root
+from dynaclient.discovery.discovery import DISCOVERY_TIMEOUT, APIGroup, APIResource, Discovery
+from dynaclient.discovery.documents import AGGREGATED_ACCEPT, is_aggregated
 from dynaclient.exceptions import DecodeError, ForbiddenError, ResourceNotFoundError
 from dynaclient.request import Request, Response
 from dynaclient.transport.base import BaseTransport

@@ -4,8 +4,8 @@
 requests, ``GET /api`` and ``GET /apis``) and falls back to the legacy walk (``/api``, ``/apis``, then one
 request per group/version) when the server answers with the plain kinds. A group/version that cannot be served
 (an aggregated API whose backend is down) is recorded in :attr:`Discovery.failed_group_versions`; the rest works.
-The documents are parsed by :mod:`dynaclient.discovery_documents`; the disk cache is
-:mod:`dynaclient.discovery_cache`.
+The documents are parsed by :mod:`dynaclient.discovery.documents`; the disk cache is
+:mod:`dynaclient.discovery.cache`.
 """
 
 from __future__ import annotations
@@ -23,8 +23,8 @@ from cachetools import TLRUCache
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient, decode_json
-from dynaclient.discovery_cache import DiscoveryDiskCache, default_cache_root
-from dynaclient.discovery_documents import (
+from dynaclient.discovery.cache import DiscoveryDiskCache, default_cache_root
+from dynaclient.discovery.documents import (
     AGGREGATED_ACCEPT,
     APIGroup,
     APIResource,

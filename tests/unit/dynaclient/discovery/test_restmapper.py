@@ -7,11 +7,11 @@ import json
 import pytest
 
 from dynaclient.client import APIClient
-from dynaclient.discovery import APIResource, Discovery
+from dynaclient.discovery.discovery import APIResource, Discovery
+from dynaclient.discovery.restmapper import ResourceArg, RESTMapper
 from dynaclient.exceptions import AmbiguousResourceError, ResourceNotFoundError
 from dynaclient.gvr import GroupResource, GroupVersionKind, GroupVersionResource
 from dynaclient.request import Request, Response
-from dynaclient.restmapper import ResourceArg, RESTMapper
 from dynaclient.transport.base import BaseTransport
 
 

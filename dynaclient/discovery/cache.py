@@ -19,7 +19,7 @@ from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
-from dynaclient.discovery_documents import APIGroup, APIResource, DiscoverySnapshot
+from dynaclient.discovery.documents import APIGroup, APIResource, DiscoverySnapshot
 
 logger = logging.getLogger("dynaclient.discovery")
 
