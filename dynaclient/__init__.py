@@ -200,12 +200,12 @@ from dynaclient.transport import (
     HTTPTransport,
     KubectlRawTransport,
 )
-from dynaclient.watch import (
+from dynaclient.watch.events import (
     WatchEvent,
     WatchEventType,
     iter_watch_events,
 )
-from dynaclient.watching import (
+from dynaclient.watch.stream import (
     Watch,
 )
 

@@ -8,15 +8,15 @@ from typing import Any, Generic
 from dynaclient._types import ObjectT
 from dynaclient.aio.response import AsyncResponse
 from dynaclient.exceptions import TransportError
-from dynaclient.watch import WatchDecoder, WatchEvent
+from dynaclient.watch.events import WatchDecoder, WatchEvent
 
 
 class AsyncWatch(Generic[ObjectT]):
     """The events of one watch request, in server order, until the server ends the stream or :meth:`aclose`.
 
-    Decoding is :class:`~dynaclient.watch.WatchDecoder`'s, as in :class:`~dynaclient.watching.Watch`: ``ERROR``
-    frames are raised as their typed :class:`~dynaclient.exceptions.APIError` (``GoneError``: list again); a stream
-    cut short or ended by ``timeoutSeconds`` ends the iteration (watch again from :attr:`resource_version`).
+    Decoding is :class:`~dynaclient.watch.events.WatchDecoder`'s, as in :class:`~dynaclient.watch.stream.Watch`:
+    ``ERROR`` frames are raised as their typed :class:`~dynaclient.exceptions.APIError` (``GoneError``: list again);
+    a stream cut short or ended by ``timeoutSeconds`` ends the iteration (watch again from :attr:`resource_version`).
     :meth:`aclose`, from any task, ends a pending ``async for`` quietly; cancelling the iterating task raises
     ``CancelledError`` in it and releases the connection. No thread is involved::
 

@@ -4,7 +4,8 @@ Arguments are checked, requests built (:mod:`dynaclient.resources.requests`) and
 :class:`~dynaclient.resources.verbs.ResourceVerbs`, which the asyncio client shares;
 :class:`~dynaclient.client.APIClient` adds authentication, retries (429 and 5xx with ``Retry-After``) and typed
 errors. Lists are lazy and paginated (:class:`~dynaclient.resources.listing.ObjectList`); watches are closable
-streams (:class:`~dynaclient.watching.Watch`). See :mod:`dynaclient.resources.dynamic` for how namespaces are chosen.
+streams (:class:`~dynaclient.watch.stream.Watch`). See :mod:`dynaclient.resources.dynamic` for how namespaces are
+chosen.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from dynaclient.resources.verbs import (
 from dynaclient.streams.pods import PodStreams
 from dynaclient.wait.awaiting import await_condition, await_deletion
 from dynaclient.wait.conditions import Predicate
-from dynaclient.watching import Watch
+from dynaclient.watch.stream import Watch
 
 
 class ResourceClient(PodStreams, ResourceVerbs[ObjectT, JSONObject, ObjectT]):
@@ -200,7 +201,7 @@ class ResourceClient(PodStreams, ResourceVerbs[ObjectT, JSONObject, ObjectT]):
             timeout_seconds: the server ends the stream after this many seconds.
             metadata_only: watch ``PartialObjectMetadata`` objects.
             cancellation: the watch's cancellation, to abort it from another thread even before it is open (its
-                :meth:`~dynaclient.watching.Watch.close` cancels it too); a new one by default.
+                :meth:`~dynaclient.watch.stream.Watch.close` cancels it too); a new one by default.
 
         Raises:
             APIError: the server refused the watch.

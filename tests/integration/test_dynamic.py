@@ -38,7 +38,7 @@ from dynaclient.resources.requests import resource_path
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from dynaclient.transport.http import HTTPTransport
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 from tests.integration.flavours import BlockingClient
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"

@@ -36,7 +36,7 @@ from dynaclient.testing.fake.store import ObjectStore, RevisionGone
 from dynaclient.testing.fake.strategies import CRD_CLEANUP_FINALIZER, RETURNS_DELETED_OBJECT
 from dynaclient.testing.fake.watches import WatchScope, WatchStream
 from dynaclient.testing.fake.writes import DEFAULT_FIELD_MANAGER, ObjectWriter, Write
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 
 BOOTSTRAP_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 """The namespaces kube-apiserver creates when it starts."""

@@ -20,7 +20,7 @@ from dynaclient.exceptions import TransportError
 from dynaclient.request import Cancellation, Response
 from dynaclient.testing.fake.selection import Selection
 from dynaclient.testing.fake.store import Change, GroupResource
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 
 
 @dataclass(frozen=True, slots=True)

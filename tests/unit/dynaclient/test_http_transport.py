@@ -11,7 +11,7 @@ import requests
 from dynaclient.exceptions import ConnectionLostError, RequestCancelled, TransportError
 from dynaclient.request import Cancellation, Request, Response
 from dynaclient.transport.http import HTTPTransport, _translate
-from dynaclient.watching import Watch
+from dynaclient.watch.stream import Watch
 
 FRAME = b'{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"7"}}}\n'
 

@@ -26,7 +26,7 @@ from dynaclient.resources.listing import DEFAULT_PAGE_SIZE
 from dynaclient.resources.options import Preconditions
 from dynaclient.resources.requests import METADATA_LIST_ACCEPT
 from dynaclient.transport.base import BaseTransport
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 
 PODS = APIResource("", "v1", "pods", "Pod", namespaced=True)
 NAMESPACES = APIResource("", "v1", "namespaces", "Namespace", namespaced=False)

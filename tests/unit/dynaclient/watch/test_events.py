@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import APIError, DecodeError, GoneError, NotFoundError, ServerError, WatchFrameTooLargeError
 from dynaclient.request import Response
-from dynaclient.watch import (
+from dynaclient.watch.events import (
     MAX_FRAME_BYTES,
     WatchDecoder,
     WatchEvent,

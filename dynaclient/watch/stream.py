@@ -1,4 +1,4 @@
-"""An open watch stream: iterate it for :class:`~dynaclient.watch.WatchEvent` values, close it from any thread."""
+"""An open watch: iterate it for :class:`~dynaclient.watch.events.WatchEvent` values, close it from any thread."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any, Generic
 from dynaclient._types import ObjectT
 from dynaclient.exceptions import TransportError
 from dynaclient.request import Cancellation, Response
-from dynaclient.watch import WatchEvent, iter_watch_events
+from dynaclient.watch.events import WatchEvent, iter_watch_events
 
 
 class Watch(Generic[ObjectT]):
