@@ -175,3 +175,15 @@ __all__ = [
     "api_error_from_status",
     "error_class_for",
 ]
+
+
+def _present_here() -> None:
+    # Tracebacks, reprs and pickles name each error where users import it from (dynaclient.exceptions.NotFoundError),
+    # not the private module that defines it.
+    for name in __all__:
+        value = globals()[name]
+        if isinstance(value, type):
+            value.__module__ = __name__
+
+
+_present_here()
