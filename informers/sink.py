@@ -21,14 +21,8 @@ from dynaclient import Cancellation, JSONObject, WatchEvent, get_resource_versio
 from informers.handlers import DeletedFinalStateUnknown
 from informers.interning import intern_repeated_strings
 from informers.listwatch import ListerWatcher, ListPage, WatchStream
-from informers.processor import (
-    AddNotification,
-    DeleteNotification,
-    Listener,
-    Notification,
-    SharedProcessor,
-    UpdateNotification,
-)
+from informers.notifications import AddNotification, DeleteNotification, Notification, UpdateNotification
+from informers.processor import Listener, SharedProcessor
 from informers.store import Store
 from informers.transform import Transform
 
