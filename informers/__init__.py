@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from informers.backoff import Backoff
 from informers.clock import Clock, FakeClock, RealClock
 from informers.controller import (
     BucketRateLimiter,
@@ -59,9 +58,10 @@ from informers.informer import ReflectorFactory, SharedIndexInformer
 from informers.keys import KeyFunc, meta_namespace_key, split_meta_namespace_key
 from informers.leaderelection import LeaderElection, LeaderElectionHealth, ShardHealth, Shards
 from informers.lister import Lister
-from informers.listwatch import ListerWatcher, ListPage, ReflectorSink, ResourceListWatch, WatchStream
 from informers.processor import MINIMUM_RESYNC_PERIOD, HandlerHealth, HandlerRegistration
-from informers.reflector import Reflector, ReflectorStatus
+from informers.reflector.backoff import Backoff
+from informers.reflector.listwatch import ListerWatcher, ListPage, ReflectorSink, ResourceListWatch, WatchStream
+from informers.reflector.reflector import Reflector, ReflectorStatus
 from informers.store import ReplaceDiff, Store, StoreReader
 from informers.transform import Transform, chain_transforms, strip_managed_fields
 

@@ -13,8 +13,8 @@ from dynaclient import DynamicClient, GroupVersionResource, field_selector, labe
 from informers.clock import Clock, RealClock
 from informers.index import Indexers
 from informers.informer import ReflectorFactory, SharedIndexInformer
-from informers.listwatch import ListerWatcher, ResourceListWatch
-from informers.reflector import Reflector
+from informers.reflector.listwatch import ListerWatcher, ResourceListWatch
+from informers.reflector.reflector import Reflector
 from informers.transform import Transform
 
 logger = logging.getLogger(__name__)

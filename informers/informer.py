@@ -19,7 +19,6 @@ from informers.handlers import AddFunc, DeleteFunc, EventHandler, FunctionHandle
 from informers.health import InformerHealth, ReflectorStatusView
 from informers.index import NAMESPACE_INDEX, Indexers, namespace_index
 from informers.lister import Lister
-from informers.listwatch import ListerWatcher, ReflectorSink
 from informers.processor import (
     MINIMUM_RESYNC_PERIOD,
     HandlerRegistration,
@@ -27,7 +26,8 @@ from informers.processor import (
     SharedProcessor,
     effective_resync_period,
 )
-from informers.reflector import Reflector
+from informers.reflector.listwatch import ListerWatcher, ReflectorSink
+from informers.reflector.reflector import Reflector
 from informers.sink import CacheSink, PreparingListerWatcher
 from informers.store import Store, StoreReader
 from informers.transform import Transform
@@ -36,7 +36,7 @@ logger = logging.getLogger(__name__)
 
 
 class RunnableReflector(Protocol):
-    """What the informer needs of a reflector (:class:`informers.reflector.Reflector`).
+    """What the informer needs of a reflector (:class:`informers.reflector.reflector.Reflector`).
 
     Thread-safety: :meth:`run` is called from the informer's reflector thread, :meth:`status` from any thread.
     """
@@ -68,8 +68,8 @@ class SharedIndexInformer:
 
     Lifecycle: :meth:`start` (or the blocking :meth:`run`) starts the reflector thread, a resync thread when a
     resync period is set, and a delivery thread per handler; :meth:`stop` stops and joins them all. Nothing runs
-    before :meth:`start`. The informer implements :class:`~informers.listwatch.ReflectorSink`: tests may drive it
-    by calling :meth:`on_replace`, :meth:`on_event` and :meth:`on_resource_version` directly.
+    before :meth:`start`. The informer implements :class:`~informers.reflector.listwatch.ReflectorSink`: tests may
+    drive it by calling :meth:`on_replace`, :meth:`on_event` and :meth:`on_resource_version` directly.
 
     Objects in the cache and in notifications are shared: never modify them.
 
@@ -102,8 +102,9 @@ class SharedIndexInformer:
             resync: the default handler resync period in seconds; ``None`` or ``0``: no resync. At least 1 s.
             transform: applied once to each object before it is stored (see :data:`~informers.transform.Transform`).
             clock: time source for resyncs and waits.
-            reflector_factory: builds the reflector at :meth:`start`; an :class:`~informers.reflector.Reflector`
-                with its defaults unless given (``functools.partial(Reflector, page_size=100)`` changes them).
+            reflector_factory: builds the reflector at :meth:`start`; an
+                :class:`~informers.reflector.reflector.Reflector` with its defaults unless given
+                (``functools.partial(Reflector, page_size=100)`` changes them).
             detect_mutation: see :class:`~informers.store.Store`.
         """
         self.name = name

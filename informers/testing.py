@@ -13,7 +13,7 @@ from dynaclient import JSONObject, get_resource_version
 from informers.clock import Clock
 from informers.handlers import DeletedFinalStateUnknown
 from informers.keys import meta_namespace_key
-from informers.listwatch import ListerWatcher, ReflectorSink
+from informers.reflector.listwatch import ListerWatcher, ReflectorSink
 
 HandlerCall = tuple[str, str, str, str | bool]
 """A recorded callback: ``("add", key, rv, is_initial)``, ``("update", key, old_rv, new_rv)``,

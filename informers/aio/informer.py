@@ -19,8 +19,8 @@ from informers.aio.processor import AsyncListener, wake_on_loop
 from informers.aio.reflector import AsyncReflector
 from informers.exceptions import AlreadyStartedError
 from informers.informer import SharedIndexInformer
-from informers.listwatch import ListPage
 from informers.processor import Listener
+from informers.reflector.listwatch import ListPage
 from informers.sink import CacheSink
 
 logger = logging.getLogger("informers.informer")

@@ -67,7 +67,7 @@ from informers import (
     meta_namespace_key,
 )
 from informers.factory import Resource
-from informers.reflector import DEFAULT_STALL_TIMEOUT
+from informers.reflector.reflector import DEFAULT_STALL_TIMEOUT
 from informers.testing import HandlerCall, RecordingHandler
 
 NAMES = tuple(f"cm-{index:02d}" for index in range(30))

@@ -1,11 +1,11 @@
 """The reflector's rules: pure transitions from a state and an outcome to the next state and its effects.
 
 Each rule reads no clock, performs no I/O and never sleeps, so it is tested by handing :func:`advance` a state and an
-outcome. :class:`~informers.reflector.Reflector` performs the request each phase asks for (:func:`list_request`,
-:func:`watch_request`), turns what happened into an outcome, and delivers the effects.
+outcome. :class:`~informers.reflector.reflector.Reflector` performs the request each phase asks for
+(:func:`list_request`, :func:`watch_request`), turns what happened into an outcome, and delivers the effects.
 
 The rules follow client-go tools/cache/reflector.go (``list``, ``watch``, ``watchList``, ``handleAnyWatch``) and
-tools/pager/pager.go; :mod:`informers.reflector_errors` sorts the failures.
+tools/pager/pager.go; :mod:`informers.reflector.errors` sorts the failures.
 """
 
 from __future__ import annotations
@@ -13,15 +13,15 @@ from __future__ import annotations
 from dataclasses import replace
 
 from dynaclient import APIError, WatchEvent, get_annotations
-from informers.listwatch import ListPage
-from informers.reflector_errors import (
+from informers.reflector.errors import (
     ReflectorError,
     minimum_delay,
     resource_version_unavailable,
     streaming_list_unsupported,
     watch_retriable,
 )
-from informers.reflector_state import (
+from informers.reflector.listwatch import ListPage
+from informers.reflector.state import (
     DEFAULT_PAGE_SIZE,
     INITIAL_EVENTS_END_ANNOTATION,
     VERY_SHORT_WATCH,

@@ -1,8 +1,8 @@
 """The reflector: keeps a sink in step with one resource by listing it, then watching it, until told to stop.
 
-:class:`Reflector` performs the request that the state machine of :mod:`informers.reflector_transitions` asks for,
+:class:`Reflector` performs the request that the state machine of :mod:`informers.reflector.transitions` asks for,
 one request or one watch event per :meth:`Reflector.step`, and delivers what it learns to a
-:class:`~informers.listwatch.ReflectorSink` (client-go tools/cache/reflector.go ``ListAndWatch``).
+:class:`~informers.reflector.listwatch.ReflectorSink` (client-go tools/cache/reflector.go ``ListAndWatch``).
 :meth:`Reflector.run` steps until its stop event is set. A guard thread cancels the list or watch request in flight and
 closes the open watch as soon as it is, closes a watch that has sent nothing, not even a bookmark, for
 ``stall_timeout`` seconds, and cancels a list or watch request still unanswered after that time.
@@ -21,12 +21,12 @@ from dataclasses import replace
 from random import Random
 
 from dynaclient import DynaclientError, WatchEvent
-from informers.backoff import Backoff
 from informers.clock import Clock, RealClock
 from informers.exceptions import AlreadyStartedError
-from informers.listwatch import ListerWatcher, ReflectorSink, WatchStream
-from informers.reflector_errors import ReflectorError, describe_error
-from informers.reflector_state import (
+from informers.reflector.backoff import Backoff
+from informers.reflector.errors import ReflectorError, describe_error
+from informers.reflector.listwatch import ListerWatcher, ReflectorSink, WatchStream
+from informers.reflector.state import (
     DEFAULT_PAGE_SIZE,
     Apply,
     BackingOff,
@@ -47,9 +47,9 @@ from informers.reflector_state import (
     StreamStalled,
     Watching,
 )
-from informers.reflector_status import ReflectorStatus, phase_name, progressed, record
-from informers.reflector_transitions import advance, begin_list, describe, initial_state, list_request, watch_request
-from informers.reflector_watchdog import Watchdog
+from informers.reflector.status import ReflectorStatus, phase_name, progressed, record
+from informers.reflector.transitions import advance, begin_list, describe, initial_state, list_request, watch_request
+from informers.reflector.watchdog import Watchdog
 
 logger = logging.getLogger(__name__)
 

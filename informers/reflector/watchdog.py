@@ -13,7 +13,7 @@ import threading
 
 from dynaclient import Cancellation
 from informers.clock import Clock
-from informers.listwatch import WatchStream
+from informers.reflector.listwatch import WatchStream
 
 logger = logging.getLogger("informers.reflector")
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from informers.reflector_errors import describe_error
-from informers.reflector_state import (
+from informers.reflector.errors import describe_error
+from informers.reflector.state import (
     Apply,
     BackingOff,
     EventReceived,
@@ -119,7 +119,7 @@ def record(
         status: the status before the step.
         old: the state before the step.
         outcome: what the step's request brought.
-        transition: what :func:`~informers.reflector_transitions.advance` made of it.
+        transition: what :func:`~informers.reflector.transitions.advance` made of it.
         new: the state after the step (the transition's, or a backoff if the sink failed).
         error: the failure the step handled, if any.
         now: the clock time of the step.

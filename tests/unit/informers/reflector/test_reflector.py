@@ -26,9 +26,9 @@ from dynaclient import (
     get_name,
 )
 from informers import AlreadyStartedError, Backoff, FakeClock
-from informers.listwatch import ListPage
-from informers.reflector import DEFAULT_STALL_TIMEOUT, Reflector
-from informers.reflector_state import BackingOff, Listing, StreamingList, Watching
+from informers.reflector.listwatch import ListPage
+from informers.reflector.reflector import DEFAULT_STALL_TIMEOUT, Reflector
+from informers.reflector.state import BackingOff, Listing, StreamingList, Watching
 
 
 class UnscriptedCall(BaseException):

@@ -2,7 +2,7 @@
 
 A reflector gets the whole state of a resource (a paginated list, or a streaming list), then watches it from that
 state's resourceVersion. Its :class:`ReflectorState` names the phase it is in and what it remembers;
-:func:`informers.reflector_transitions.advance` maps a state and an :data:`Outcome` (what the phase's request
+:func:`informers.reflector.transitions.advance` maps a state and an :data:`Outcome` (what the phase's request
 brought) to a :class:`Transition`: the next state and the :data:`Effect` values to deliver to the sink.
 Everything here is an immutable value; nothing performs I/O.
 
@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Literal, TypeAlias
 
 from dynaclient import JSONObject, WatchEvent, get_name, get_namespace
-from informers.listwatch import ListPage, WatchStream
+from informers.reflector.listwatch import ListPage, WatchStream
 
 DEFAULT_PAGE_SIZE = 500
 """Objects per list page (client-go tools/pager/pager.go ``defaultPageSize``)."""

@@ -6,7 +6,13 @@ from typing import Any
 import pytest
 
 from informers import Backoff, FakeClock
-from informers.backoff import DEFAULT_CAP, DEFAULT_FACTOR, DEFAULT_INITIAL, DEFAULT_JITTER, DEFAULT_RESET_AFTER
+from informers.reflector.backoff import (
+    DEFAULT_CAP,
+    DEFAULT_FACTOR,
+    DEFAULT_INITIAL,
+    DEFAULT_JITTER,
+    DEFAULT_RESET_AFTER,
+)
 
 
 def constant(value: float) -> Any:

@@ -25,15 +25,15 @@ from dynaclient import (
     WatchEvent,
     WatchEventType,
 )
-from informers.listwatch import ListPage
-from informers.reflector_errors import (
+from informers.reflector.errors import (
     ReflectorError,
     minimum_delay,
     resource_version_unavailable,
     streaming_list_unsupported,
     watch_retriable,
 )
-from informers.reflector_state import (
+from informers.reflector.listwatch import ListPage
+from informers.reflector.state import (
     Apply,
     BackingOff,
     BackoffElapsed,
@@ -57,7 +57,7 @@ from informers.reflector_state import (
     Watching,
     WatchRequest,
 )
-from informers.reflector_transitions import advance, begin_list, describe, initial_state, list_request, watch_request
+from informers.reflector.transitions import advance, begin_list, describe, initial_state, list_request, watch_request
 
 
 class StubStream:
