@@ -51,7 +51,7 @@ from informers.reflector.status import ReflectorStatus, phase_name, progressed, 
 from informers.reflector.transitions import advance, begin_list, describe, initial_state, list_request, watch_request
 from informers.reflector.watchdog import Watchdog
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("informers.reflector")
 
 MIN_WATCH_TIMEOUT = 300
 """Seconds: each watch asks the server to end it after ``timeoutSeconds`` in ``[300, 600)``, jittered so that
