@@ -16,9 +16,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dynaclient import JSONObject
+from informers.cache.keys import meta_namespace_key
 from informers.exceptions import KeyFuncError
 from informers.handlers import DeletedFinalStateUnknown, EventHandler
-from informers.keys import meta_namespace_key
 from informers.notifications import AddNotification, Notification, UpdateNotification
 
 logger = logging.getLogger(__name__)

@@ -18,13 +18,13 @@ from __future__ import annotations
 import threading
 
 from dynaclient import Cancellation, JSONObject, WatchEvent, get_resource_version, get_uid
+from informers.cache.interning import intern_repeated_strings
+from informers.cache.store import Store
+from informers.cache.transform import Transform
 from informers.handlers import DeletedFinalStateUnknown
-from informers.interning import intern_repeated_strings
 from informers.notifications import AddNotification, DeleteNotification, Notification, UpdateNotification
 from informers.processor import Listener, SharedProcessor
 from informers.reflector.listwatch import ListerWatcher, ListPage, WatchStream
-from informers.store import Store
-from informers.transform import Transform
 
 
 class SinkCounts:

@@ -9,10 +9,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Protocol
 
 from dynaclient import JSONObject
+from informers.cache.index import Indexers, IndexFunc, Indices
+from informers.cache.keys import KeyFunc, meta_namespace_key
+from informers.cache.mutation import MutationDetector, detection_enabled_by_env, raise_if_mutated
 from informers.handlers import DeletedFinalStateUnknown
-from informers.index import Indexers, IndexFunc, Indices
-from informers.keys import KeyFunc, meta_namespace_key
-from informers.mutation import MutationDetector, detection_enabled_by_env, raise_if_mutated
 
 if TYPE_CHECKING:
     # SortedDict is a dict subclass whose keys(), values() and items() iterate in key order; sortedcontainers

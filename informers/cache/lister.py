@@ -17,11 +17,11 @@ from dynaclient import (
     matches_labels,
     parse_label_selector,
 )
+from informers.cache.index import NAMESPACE_INDEX
+from informers.cache.store import StoreReader
 from informers.exceptions import IndexNotFoundError
-from informers.index import NAMESPACE_INDEX
-from informers.store import StoreReader
 
-logger = logging.getLogger(__name__)
+logger = logging.getLogger("informers.lister")
 
 TypedObject = TypeVar("TypedObject", bound=Mapping[str, Any])
 
@@ -38,8 +38,8 @@ class Lister(Generic[ObjectT]):
 
     Thread-safety: thread-safe.
 
-    >>> from informers.store import Store
-    >>> from informers.index import namespace_index
+    >>> from informers.cache.store import Store
+    >>> from informers.cache.index import namespace_index
     >>> store = Store({"namespace": namespace_index})
     >>> store.add({"metadata": {"name": "web", "namespace": "prod", "labels": {"app": "web"}}})
     >>> lister = Lister(store, GroupResource("apps", "deployments"))
@@ -64,7 +64,7 @@ class Lister(Generic[ObjectT]):
     def typed(self, object_type: type[TypedObject]) -> Lister[TypedObject]:
         """Return this lister typed with ``object_type`` (a generated ``TypedDict``) for the type checker.
 
-        >>> from informers.store import Store
+        >>> from informers.cache.store import Store
         >>> lister = Lister(Store({}))
         >>> lister.typed(dict) is lister
         True

@@ -6,7 +6,7 @@ from hypothesis.stateful import RuleBasedStateMachine, invariant, precondition, 
 
 from dynaclient import JSONObject
 from informers import LABELS_INDEX, NAMESPACE_INDEX, Store, label_index, labels_index, namespace_index
-from informers.index import IndexFunc
+from informers.cache.index import IndexFunc
 
 INDEXERS: dict[str, IndexFunc] = {
     NAMESPACE_INDEX: namespace_index,

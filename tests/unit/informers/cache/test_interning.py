@@ -6,8 +6,9 @@ from typing import Any, cast
 import pytest
 
 from dynaclient import JSONObject
-from informers import ListerWatcher, SharedIndexInformer, interning
-from informers.interning import MAX_INTERNED_CHARS, RECENT_VALUES, intern_repeated_strings
+from informers import ListerWatcher, SharedIndexInformer
+from informers.cache import interning
+from informers.cache.interning import MAX_INTERNED_CHARS, RECENT_VALUES, intern_repeated_strings
 from informers.testing import IdleReflector, RecordingHandler
 
 

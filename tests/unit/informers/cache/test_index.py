@@ -6,7 +6,7 @@ import pytest
 
 from dynaclient import JSONObject
 from informers import IndexConflictError, IndexNotFoundError, label_index, labels_index, namespace_index
-from informers.index import Indices
+from informers.cache.index import Indices
 
 
 def pod(name: str, namespace: str = "default", **labels: str) -> JSONObject:
