@@ -9,6 +9,7 @@ from dynaclient._types import ObjectT
 from dynaclient.aio.response import AsyncResponse
 from dynaclient.exceptions import TransportError
 from dynaclient.watch.events import WatchDecoder, WatchEvent
+from dynaclient.watch.stream import ends_quietly
 
 
 class AsyncWatch(Generic[ObjectT]):
@@ -78,8 +79,8 @@ class AsyncWatch(Generic[ObjectT]):
             for event in decoder.close():
                 event.raise_for_error()
                 yield event
-        except TransportError:
-            if not self._closing:
+        except TransportError as error:
+            if not ends_quietly(error, closed=self._closing):
                 raise
         finally:
             await self._response.aclose()

@@ -6,7 +6,7 @@ from collections.abc import Generator
 from typing import Any, Generic
 
 from dynaclient._types import ObjectT
-from dynaclient.exceptions import TransportError
+from dynaclient.exceptions import ConnectionLostError, TransportError
 from dynaclient.request import Cancellation, Response
 from dynaclient.watch.events import WatchEvent, iter_watch_events
 
@@ -15,10 +15,11 @@ class Watch(Generic[ObjectT]):
     """The events of one watch request, in server order, until the server ends the stream or :meth:`close`.
 
     ``ERROR`` frames are raised as their typed :class:`~dynaclient.exceptions.APIError` (``GoneError`` when the
-    resourceVersion is too old: list again, then watch from the list's resourceVersion). A stream cut short, or
-    ended by the server's ``timeoutSeconds``, simply ends the iteration: watch again from
-    :attr:`resource_version`. :meth:`close` cancels the request, so a thread blocked waiting for the next event
-    returns promptly and its iteration ends quietly.
+    resourceVersion is too old: list again, then watch from the list's resourceVersion). A stream the server ends
+    (its ``timeoutSeconds``) or cuts short (a restart drops the connection mid-stream,
+    :class:`~dynaclient.exceptions.ConnectionLostError`) simply ends the iteration: watch again from
+    :attr:`resource_version`. Other transport failures are raised. :meth:`close` cancels the request, so a thread
+    blocked waiting for the next event returns promptly and its iteration ends quietly.
 
     Use it as a context manager, or call :meth:`close`::
 
@@ -73,11 +74,25 @@ class Watch(Generic[ObjectT]):
             for event in iter_watch_events(self._response.iter_chunks()):
                 self.resource_version = event.resource_version or self.resource_version
                 yield event
-        except TransportError:
-            if not self._cancellation.cancelled:
+        except TransportError as error:
+            if not ends_quietly(error, closed=self._cancellation.cancelled):
                 raise
         finally:
             self._response.close()
 
 
-__all__ = ["Watch"]
+def ends_quietly(error: TransportError, *, closed: bool) -> bool:
+    """Whether ``error``, raised while a watch stream is read, ends the iteration instead of propagating.
+
+    client-go's stream watcher (apimachinery pkg/watch/streamwatcher.go ``receive``) treats EOF, an unexpected EOF
+    and a probable EOF (the connection reset or closed under the reader, as when kube-apiserver restarts) as the
+    end of the watch: the caller watches again from the last resourceVersion. A watch closed by its owner ends
+    quietly whatever its read raised.
+
+    >>> ends_quietly(ConnectionLostError("cut"), closed=False), ends_quietly(TransportError("tls"), closed=False)
+    (True, False)
+    """
+    return closed or isinstance(error, ConnectionLostError)
+
+
+__all__ = ["Watch", "ends_quietly"]

@@ -35,8 +35,8 @@ class WatchStream(Protocol):
     """An open watch: iterate for events; :meth:`close` may be called from another thread and ends iteration.
 
     Iteration raises the typed error of an ``ERROR`` frame (``GoneError`` for 410 Expired) and
-    :class:`~dynaclient.TransportError` when the connection breaks; it ends normally when the server closes
-    the stream (for example at ``timeoutSeconds``).
+    :class:`~dynaclient.TransportError` when the connection fails; it ends normally when the server closes the
+    stream (for example at ``timeoutSeconds``) or cuts it short (a restart), as client-go's watches do.
     """
 
     def __iter__(self) -> Iterator[WatchEvent]: ...

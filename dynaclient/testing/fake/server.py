@@ -108,8 +108,9 @@ class FakeAPIServer:
     def restart(self) -> int:
         """Cut every open watch, as an API server restart does; return how many were cut.
 
-        Their readers get the events already sent, then a :class:`~dynaclient.exceptions.TransportError` (the
-        connection was lost); they watch again from the last resourceVersion they saw, which after
+        Their readers get the events already sent, then the stream ends (a
+        :class:`~dynaclient.exceptions.ConnectionLostError` underneath); they watch again from the last
+        resourceVersion they saw, which after
         :meth:`compact` answers 410 Gone and makes an informer relist. Objects and history are kept.
         """
         with self.store.locked():

@@ -101,6 +101,18 @@ def test_a_broken_connection_is_still_a_transport_error(monkeypatch: pytest.Monk
         list(Watch(send(ClosedUnderTheReader(lambda: None, error), cancellation, monkeypatch), cancellation))
 
 
+def test_a_watch_whose_connection_is_lost_mid_stream_ends_after_the_events_it_received(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A kube-apiserver restart cuts the stream mid-body; client-go's watch then ends as at a clean close.
+    lost = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
+    cancellation = Cancellation()
+    watch = Watch(send(ClosedUnderTheReader(lambda: None, lost), cancellation, monkeypatch), cancellation)
+    assert [event.object["metadata"]["name"] for event in watch] == ["a"]
+    assert watch.resource_version == "7"
+    assert not watch.closed
+
+
 def test_a_connection_lost_mid_body_is_reported_in_plain_words() -> None:
     lost = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
     error = _translate(lost, Request("GET", "/api/v1/pods", expect="stream"))
