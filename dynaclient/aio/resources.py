@@ -16,13 +16,11 @@ from dynaclient._types import JSONObject, ObjectT
 from dynaclient.aio.client import AsyncAPIClient
 from dynaclient.aio.listing import AsyncObjectList, load_page
 from dynaclient.aio.watching import AsyncWatch
-from dynaclient.discovery.discovery import APIResource
 from dynaclient.request import Request
 from dynaclient.resources._list_bodies import ListDecoder
 from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, StreamedPage
 from dynaclient.resources.options import ListOptions, ResourceVersionMatch
 from dynaclient.resources.verbs import (
-    DEFAULT_TIMEOUT,
     FieldSelector,
     LabelSelector,
     ResourceVerbs,
@@ -32,7 +30,7 @@ from dynaclient.resources.verbs import (
 
 
 class AsyncResourceClient(
-    ResourceVerbs[Coroutine[Any, Any, ObjectT], Coroutine[Any, Any, JSONObject], ObjectT],
+    ResourceVerbs[AsyncAPIClient, Coroutine[Any, Any, ObjectT], Coroutine[Any, Any, JSONObject], ObjectT],
 ):
     """The verbs on one resource, in one namespace or none, as coroutines; returned objects are plain dicts.
 
@@ -47,23 +45,7 @@ class AsyncResourceClient(
     Thread-safety: immutable; use it from the event loop of its client.
     """
 
-    __slots__ = ("_api_client",)
-
-    def __init__(
-        self,
-        api_client: AsyncAPIClient,
-        api_resource: APIResource,
-        *,
-        namespace: str = "",
-        timeout: float | None = DEFAULT_TIMEOUT,
-    ) -> None:
-        super().__init__(api_resource, namespace=namespace, timeout=timeout)
-        self._api_client = api_client
-
-    def namespace(self, namespace: str) -> AsyncResourceClient[ObjectT]:
-        """Return a copy bound to ``namespace`` (``""``: none); see ``ResourceClient.namespace``."""
-        bound = AsyncResourceClient(self._api_client, self.api_resource, namespace=namespace, timeout=self._timeout)
-        return cast("AsyncResourceClient[ObjectT]", bound)
+    __slots__ = ()
 
     def list(
         self,

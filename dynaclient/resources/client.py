@@ -15,7 +15,6 @@ from typing import cast
 from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import APIClient
-from dynaclient.discovery.discovery import APIResource
 from dynaclient.request import Cancellation, Request
 from dynaclient.resources._list_bodies import ListDecoder
 from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, fill_list_items
@@ -34,7 +33,7 @@ from dynaclient.wait.conditions import Predicate
 from dynaclient.watch.stream import Watch
 
 
-class ResourceClient(PodStreams, ResourceVerbs[ObjectT, JSONObject, ObjectT]):
+class ResourceClient(PodStreams, ResourceVerbs[APIClient, ObjectT, JSONObject, ObjectT]):
     """The verbs on one resource, in one namespace or none; returned objects are plain dicts.
 
     Build it with :meth:`DynamicClient.resource`; :meth:`namespace` returns a copy bound to a namespace. For pods
@@ -53,28 +52,7 @@ class ResourceClient(PodStreams, ResourceVerbs[ObjectT, JSONObject, ObjectT]):
     Thread-safety: immutable; share it between threads.
     """
 
-    __slots__ = ("_api_client",)
-
-    def __init__(
-        self,
-        api_client: APIClient,
-        api_resource: APIResource,
-        *,
-        namespace: str = "",
-        timeout: float | None = DEFAULT_TIMEOUT,
-    ) -> None:
-        super().__init__(api_resource, namespace=namespace, timeout=timeout)
-        self._api_client = api_client
-
-    def namespace(self, namespace: str) -> ResourceClient[ObjectT]:
-        """Return a copy bound to ``namespace`` (``""``: none).
-
-        Raises:
-            NamespaceScopeError: the resource is cluster-scoped.
-            ResourceRequestError: the namespace is not a valid path segment.
-        """
-        bound = ResourceClient(self._api_client, self.api_resource, namespace=namespace, timeout=self._timeout)
-        return cast("ResourceClient[ObjectT]", bound)
+    __slots__ = ()
 
     def list(
         self,

@@ -11,7 +11,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Mapping
 from dataclasses import replace
-from typing import Any, Generic, TypeVar, cast
+from typing import Any, Generic, Self, TypeVar, cast
 
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import decode_json
@@ -56,9 +56,11 @@ ObjectAnswer = TypeVar("ObjectAnswer")
 """What a verb returning an object returns: the object (threaded client) or a coroutine of it (asyncio client)."""
 StatusAnswer = TypeVar("StatusAnswer")
 """What ``delete`` and ``delete_collection`` return: the server's answer, or a coroutine of it."""
+Sender = TypeVar("Sender")
+"""The API client that sends the requests: ``APIClient`` or ``AsyncAPIClient``."""
 
 
-class ResourceVerbs(Generic[ObjectAnswer, StatusAnswer, ObjectT]):
+class ResourceVerbs(Generic[Sender, ObjectAnswer, StatusAnswer, ObjectT]):
     """The verbs on one resource, in one namespace or none, up to the I/O the subclass does.
 
     Attributes:
@@ -67,10 +69,18 @@ class ResourceVerbs(Generic[ObjectAnswer, StatusAnswer, ObjectT]):
     Thread-safety: immutable; share it between threads.
     """
 
-    __slots__ = ("_namespace", "_timeout", "api_resource")
+    __slots__ = ("_api_client", "_namespace", "_timeout", "api_resource")
 
-    def __init__(self, api_resource: APIResource, *, namespace: str, timeout: float | None) -> None:
+    def __init__(
+        self,
+        api_client: Sender,
+        api_resource: APIResource,
+        *,
+        namespace: str = "",
+        timeout: float | None = DEFAULT_TIMEOUT,
+    ) -> None:
         resource_path(api_resource, namespace)  # rejects a bad namespace, or one for a cluster-scoped resource
+        self._api_client = api_client
         self._namespace = namespace
         self._timeout = timeout
         self.api_resource = api_resource
@@ -83,6 +93,15 @@ class ResourceVerbs(Generic[ObjectAnswer, StatusAnswer, ObjectT]):
     def namespace_name(self) -> str:
         """The namespace this client is bound to; ``""`` for none (cluster scope, or all namespaces)."""
         return self._namespace
+
+    def namespace(self, namespace: str) -> Self:
+        """Return a copy bound to ``namespace`` (``""``: none).
+
+        Raises:
+            NamespaceScopeError: the resource is cluster-scoped.
+            ResourceRequestError: the namespace is not a valid path segment.
+        """
+        return type(self)(self._api_client, self.api_resource, namespace=namespace, timeout=self._timeout)
 
     def get(
         self, name: str, *, subresource: str = "", resource_version: str | None = None, metadata_only: bool = False
