@@ -49,16 +49,14 @@ from dynaclient.controllerutil import (
     set_controller_reference,
     set_status_condition,
 )
-from dynaclient.discovery import (
+from dynaclient.discovery.discovery import (
     APIGroup,
     APIResource,
     Discovery,
     DiscoverySnapshot,
 )
-from dynaclient.dynamic import (
-    DynamicClient,
-    ResourceMapper,
-    auto_detect_client,
+from dynaclient.discovery.restmapper import (
+    RESTMapper,
 )
 from dynaclient.exceptions import (
     AlreadyExistsError,
@@ -119,9 +117,6 @@ from dynaclient.gvr import (
     GroupVersionResource,
     parse_resource_arg,
 )
-from dynaclient.listing import (
-    ObjectList,
-)
 from dynaclient.objects import (
     get_annotations,
     get_api_version,
@@ -160,10 +155,18 @@ from dynaclient.request import (
     Request,
     Response,
 )
-from dynaclient.resource_client import (
+from dynaclient.resources.client import (
     ResourceClient,
 )
-from dynaclient.resource_options import (
+from dynaclient.resources.dynamic import (
+    DynamicClient,
+    ResourceMapper,
+    auto_detect_client,
+)
+from dynaclient.resources.listing import (
+    ObjectList,
+)
+from dynaclient.resources.options import (
     DeleteOptions,
     FieldValidation,
     ListOptions,
@@ -172,9 +175,6 @@ from dynaclient.resource_options import (
     PropagationPolicy,
     ResourceVersionMatch,
     WriteOptions,
-)
-from dynaclient.restmapper import (
-    RESTMapper,
 )
 from dynaclient.selectors import (
     DoesNotExist,
@@ -201,12 +201,12 @@ from dynaclient.transport import (
     HTTPTransport,
     KubectlRawTransport,
 )
-from dynaclient.watch import (
+from dynaclient.watch.events import (
     WatchEvent,
     WatchEventType,
     iter_watch_events,
 )
-from dynaclient.watching import (
+from dynaclient.watch.stream import (
     Watch,
 )
 

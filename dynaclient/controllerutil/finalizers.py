@@ -13,7 +13,7 @@ from typing import Any
 from dynaclient._types import JSONObject
 from dynaclient.controllerutil.conflicts import retry_on_conflict
 from dynaclient.exceptions import ConflictError, NotFoundError
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
 
 
 def has_finalizer(obj: Mapping[str, Any], finalizer: str) -> bool:

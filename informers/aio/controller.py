@@ -29,6 +29,7 @@ from dynaclient import GroupVersionResource
 from dynaclient.aio import AsyncDynamicClient
 from informers.aio.factory import AsyncSharedInformerFactory
 from informers.aio.informer import AsyncSharedIndexInformer
+from informers.cache.lister import Lister
 from informers.clock import Clock, RealClock
 from informers.controller.metrics import ControllerStats, MetricsRecorder, NullRecorder
 from informers.controller.predicates import UpdatePredicate, all_of
@@ -37,7 +38,6 @@ from informers.controller.ratelimiter import RateLimiter
 from informers.controller.reconcile import RESULTS, Request, settle
 from informers.controller.sources import EnqueueHandler, MapFunc, request_for_object, requests_for_owner
 from informers.exceptions import AlreadyStartedError
-from informers.lister import Lister
 from informers.processor import HandlerRegistration
 
 logger = logging.getLogger(__name__)

@@ -13,9 +13,9 @@ from dynaclient.aio import AsyncDynamicClient
 from informers.aio.informer import AsyncSharedIndexInformer
 from informers.aio.listwatch import AsyncListerWatcher, AsyncResourceListWatch
 from informers.aio.reflector import AsyncReflector
+from informers.cache.index import Indexers
+from informers.cache.transform import Transform
 from informers.factory import _FACTORY_DEFAULT, InformerKey, Resource, _field_selector, _label_selector
-from informers.index import Indexers
-from informers.transform import Transform
 
 AsyncListerWatcherFactory = Callable[[Resource, str | None, str | None, str | None], AsyncListerWatcher]
 """Build the lister-watcher of ``(resource, namespace, label_selector, field_selector)`` (tests, other sources)."""

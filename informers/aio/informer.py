@@ -2,8 +2,8 @@
 
 :class:`AsyncSharedIndexInformer` is :class:`~informers.informer.SharedIndexInformer` whose reflector is an
 :class:`~informers.aio.reflector.AsyncReflector` task and whose handlers are served by
-:class:`~informers.aio.processor.AsyncListener` tasks; the cache (:class:`~informers.store.Store`), its indexes,
-its :class:`~informers.lister.Lister` and the sink that turns lists and events into notifications are shared code.
+:class:`~informers.aio.processor.AsyncListener` tasks; the cache (:class:`~informers.cache.store.Store`), its indexes,
+its :class:`~informers.cache.lister.Lister` and the sink that turns lists and events into notifications are shared code.
 """
 
 from __future__ import annotations
@@ -19,8 +19,8 @@ from informers.aio.processor import AsyncListener, wake_on_loop
 from informers.aio.reflector import AsyncReflector
 from informers.exceptions import AlreadyStartedError
 from informers.informer import SharedIndexInformer
-from informers.listwatch import ListPage
 from informers.processor import Listener
+from informers.reflector.listwatch import ListPage
 from informers.sink import CacheSink
 
 logger = logging.getLogger("informers.informer")

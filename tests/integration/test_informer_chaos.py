@@ -77,7 +77,7 @@ from informers.aio import (
     AsyncSharedInformerFactory,
 )
 from informers.factory import Resource
-from informers.reflector import DEFAULT_STALL_TIMEOUT
+from informers.reflector.reflector import DEFAULT_STALL_TIMEOUT
 from informers.testing import HandlerCall, RecordingHandler
 from tests.integration.flavours import LoopThread
 

@@ -34,7 +34,7 @@ from dynaclient import (
     client_from_config,
     load_kubeconfig,
 )
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.kwok import cri_log_line, write_container_log
 from dynaclient.testing.pytest_plugin import ExistingCluster

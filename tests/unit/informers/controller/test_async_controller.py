@@ -8,8 +8,7 @@ from typing import Any
 
 import pytest
 
-from dynaclient import JSONObject, WatchEvent
-from dynaclient.watch import WatchEventType
+from dynaclient import JSONObject, WatchEvent, WatchEventType
 from informers import FakeClock
 from informers.aio import AsyncController, AsyncSharedInformerFactory
 from informers.controller import (
@@ -19,7 +18,7 @@ from informers.controller import (
     TerminalError,
     generation_changed,
 )
-from informers.listwatch import ListPage
+from informers.reflector.listwatch import ListPage
 from informers.testing import make_object
 
 WAIT = 10.0
