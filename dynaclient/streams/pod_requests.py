@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.request import Cancellation, Expect, Request
-from dynaclient.resource_request import resource_path
+from dynaclient.resources.requests import resource_path
 from dynaclient.streams.channels import check_port
 
 PODS = GroupVersionResource("", "v1", "pods")

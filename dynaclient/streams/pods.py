@@ -1,4 +1,4 @@
-"""The pod stream verbs of :class:`~dynaclient.resource_client.ResourceClient`: logs, exec, attach, port-forward.
+"""The pod stream verbs of :class:`~dynaclient.resources.client.ResourceClient`: logs, exec, attach, port-forward.
 
 Every connection is made by the client's :class:`~dynaclient.client.APIClient`, so it carries the same
 credentials (tokens refreshed, exec plugins, client certificates) and TLS settings as every other request. What each
@@ -19,7 +19,7 @@ from collections.abc import Sequence
 from dataclasses import replace
 
 from dynaclient.client import APIClient
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import (
     BadRequestError,
     ForbiddenError,

@@ -19,7 +19,7 @@ from dynaclient import JSONObject, WatchEvent
 from dynaclient.aio import AsyncDynamicClient, AsyncObjectList, AsyncResourceClient, AsyncWatch
 from informers import HandlerRegistration, InformerHealth, Lister, StoreReader
 from informers.aio import AsyncSharedIndexInformer, AsyncSharedInformerFactory
-from informers.index import Indexers
+from informers.cache.index import Indexers
 
 _T = TypeVar("_T")
 TIMEOUT = 120.0

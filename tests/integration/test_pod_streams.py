@@ -36,7 +36,7 @@ from dynaclient import (
     load_kubeconfig,
 )
 from dynaclient.aio import AsyncDynamicClient
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
 from dynaclient.testing import ControlPlane, kwok
 from dynaclient.testing.kwok import cri_log_line, write_container_log
 from dynaclient.testing.pytest_plugin import ExistingCluster

@@ -17,7 +17,7 @@ from dynaclient.aio.streams.logs import AsyncPodLogs, open_logs
 from dynaclient.aio.streams.port_forward import AsyncPortForwarder, AsyncPortStream
 from dynaclient.aio.streams.remote_command import AsyncExecStream, run_command
 from dynaclient.aio.streams.websocket import AsyncWebSocketConnection
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import BadRequestError, ForbiddenError, ResourceRequestError, TransportTimeout
 from dynaclient.request import Request
 from dynaclient.streams.channels import EXEC_SUBPROTOCOLS, PORT_FORWARD_SUBPROTOCOLS

@@ -11,7 +11,7 @@ from typing import cast
 import pytest
 
 from dynaclient.client import APIClient
-from dynaclient.discovery_documents import APIResource
+from dynaclient.discovery.documents import APIResource
 from dynaclient.exceptions import (
     DecodeError,
     ExecError,
@@ -23,7 +23,7 @@ from dynaclient.exceptions import (
     TransportTimeout,
 )
 from dynaclient.request import Cancellation, Request, Response
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
 from dynaclient.streams import PodLogs
 from dynaclient.streams.channels import (
     V4_CHANNEL,
