@@ -118,6 +118,7 @@ CATALOG: tuple[CaseInfo, ...] = (
         "controlling",
         [
             ("p7-dynaclient-operator", "informers Controller: 1,000 Sawtooths to ConfigMaps and status"),
+            ("p7-dynaclient-async-operator", "informers.aio AsyncController, the same Sawtooths"),
             ("p7-kopf-operator", "kopf operator, the same Sawtooths"),
             ("p7-controller-runtime-operator", "controller-runtime operator (Go), the same Sawtooths"),
         ],
