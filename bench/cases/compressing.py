@@ -93,7 +93,7 @@ def _dynaclient(target: BenchTarget, compression: str, megabits: float | None) -
 
 def _floor(target: BenchTarget, compression: str, megabits: float | None) -> Metrics:
     """The pages read (and, with gzip, decompressed by urllib3) but not decoded, fetched one after another."""
-    from dynaclient.listing import peek_continue_token
+    from dynaclient.resources.listing import peek_continue_token
 
     session = requests.Session()
     session.cert = (target.cert_path, target.key_path)
