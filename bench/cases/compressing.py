@@ -3,8 +3,8 @@
 The API server gzips every response over 128 KiB when the client accepts gzip (apiserver
 ``endpoints/handlers/responsewriters``). On loopback that costs the server CPU to compress and the client CPU to
 decompress, for bytes that cost almost nothing to move; across a slow link the much smaller body wins. Each case
-lists the fixture once (the dynaclient cases decode it, the floor cases only read it) and reports the API server's and etcd's
-CPU during the list next to the client's. The paced link is :mod:`bench.pacing_proxy` in its own process.
+lists the fixture once (the dynaclient cases decode it, the floor cases only read it) and reports the API server's
+and etcd's CPU during the list next to the client's. The paced link is :mod:`bench.pacing_proxy` in its own process.
 """
 
 from __future__ import annotations
