@@ -26,17 +26,25 @@ def payload(index: int) -> str:
     return (digest * (PAYLOAD_BYTES // len(digest) + 1))[:PAYLOAD_BYTES]
 
 
-def configmap(index: int, group_count: int) -> JSONObject:
-    """Return fixture ConfigMap ``index``."""
+def configmap(index: int, group_count: int, *, small: bool = False) -> JSONObject:
+    """Return fixture ConfigMap ``index`` (``small``: without the payload)."""
     return {
         "apiVersion": "v1",
         "kind": "ConfigMap",
         "metadata": {"name": object_name(index), "labels": object_labels(index, group_count)},
-        "data": {"payload": payload(index), "seq": "0"},
+        "data": {"seq": "0"} if small else {"payload": payload(index), "seq": "0"},
     }
 
 
-def create_fixture(client: DynamicClient, objects: int, group_count: int, prefix: str = "bench-") -> tuple[str, int]:
+def create_fixture(
+    client: DynamicClient,
+    objects: int,
+    group_count: int,
+    prefix: str = "bench-",
+    *,
+    small: bool = False,
+    workers: int = CREATE_WORKERS,
+) -> tuple[str, int]:
     """Create a fresh namespace with ``objects`` ConfigMaps; return its name and the JSON bytes the server lists.
 
     Args:
@@ -44,6 +52,8 @@ def create_fixture(client: DynamicClient, objects: int, group_count: int, prefix
         objects: How many ConfigMaps.
         group_count: Distinct values of the group label.
         prefix: Start of the namespace's name (a random suffix follows): ``bench-watch-`` for P3's copy.
+        small: Create the ConfigMaps without their payload (the scale series' small objects).
+        workers: Create requests in flight.
 
     Returns:
         The namespace and the compact JSON bytes of every object as listed (managedFields included).
@@ -52,9 +62,10 @@ def create_fixture(client: DynamicClient, objects: int, group_count: int, prefix
     client.resource("namespaces").create({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": namespace}})
     configmaps = client.resource(RESOURCE).namespace(namespace)
     started = time.monotonic()
-    with ThreadPoolExecutor(CREATE_WORKERS, thread_name_prefix="bench-create") as pool:
-        for done, _ in enumerate(pool.map(lambda i: configmaps.create(configmap(i, group_count)), range(objects))):
-            if done and done % 2000 == 0:
+    with ThreadPoolExecutor(workers, thread_name_prefix="bench-create") as pool:
+        created = pool.map(lambda i: configmaps.create(configmap(i, group_count, small=small)), range(objects))
+        for done, _ in enumerate(created):
+            if done and done % 10_000 == 0:
                 print(f"bench: created {done}/{objects} objects", file=sys.stderr, flush=True)
     listed = list(configmaps.list())
     if len(listed) != objects:

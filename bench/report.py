@@ -94,8 +94,12 @@ def checks(cases: dict[str, Any]) -> list[Check]:
     def p5(metric: str) -> float | None:
         return median(cases, "p5-dynaclient-by-index", metric)
 
+    def server(case: str) -> float | None:
+        return median(cases, case, "server_cpu_seconds")
+
     p1, informer = seconds("p1-dynaclient"), seconds("p2-dynaclient-informer")
-    p7 = "p7-dynaclient-operator"
+    floor_of = "compress-floor-"
+    p7, p8 = "p7-dynaclient-operator", "p8-dynaclient-many-informers"
     floor, lightkube = seconds("p1-transfer-floor"), seconds("p1-lightkube")
     held = "traced_held_per_json_byte"
     rows: list[tuple[str, str, float | None, str, str]] = [
@@ -119,6 +123,43 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "P1",
             "client CPU: official typed / dynaclient",
             ratio(cpu("p1-official-typed"), cpu("p1-dynaclient")),
+            "x",
+            "info",
+        ),
+        ("P1", "client CPU: dynaclient / lightkube", ratio(cpu("p1-dynaclient"), cpu("p1-lightkube")), "x", "<= 0.6"),
+        ("P1", "spread: dynaclient slowest / fastest round", _spread(cases, "p1-dynaclient"), "x", "< 1.5"),
+        (
+            "P1",
+            "dynaclient / identity floor (pages read uncompressed)",
+            ratio(p1, seconds(f"{floor_of}identity")),
+            "x",
+            "<= 1.05",
+        ),
+        (
+            "P1",
+            "gzip floor / identity floor, loopback",
+            ratio(seconds(f"{floor_of}gzip"), seconds(f"{floor_of}identity")),
+            "x",
+            "info",
+        ),
+        (
+            "P1",
+            "server CPU per list: gzip / identity",
+            ratio(server(f"{floor_of}gzip"), server(f"{floor_of}identity")),
+            "x",
+            "info",
+        ),
+        (
+            "P1",
+            "client CPU per list: gzip / identity",
+            ratio(cpu("compress-dynaclient-gzip"), cpu("compress-dynaclient-identity")),
+            "x",
+            "info",
+        ),
+        (
+            "P1",
+            "100 Mbit/s link: identity / gzip",
+            ratio(seconds(f"{floor_of}identity-paced"), seconds(f"{floor_of}gzip-paced")),
             "x",
             "info",
         ),
@@ -163,6 +204,11 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "",
             "== 0",
         ),
+        ("scale", "list cost per object: 100k / 10k", _per_object(cases, "dynaclient-list"), "x", "<= 1.1"),
+        ("scale", "informer cost per object: 100k / 10k", _per_object(cases, "dynaclient-informer"), "x", "<= 1.1"),
+        ("P8", "threads per informer (100 informers)", median(cases, p8, "threads_per_informer"), "", "<= 2"),
+        ("P8", "RSS per informer", _kib(median(cases, p8, "rss_bytes_per_informer")), " KiB", "info"),
+        ("P8", "idle CPU, 100 informers (share of a core)", median(cases, p8, "idle_cpu_share"), "", "< 0.01"),
         ("P7", "convergence: kopf / dynaclient", ratio(seconds("p7-kopf-operator"), seconds(p7)), "x", ">= 2"),
         (
             "P7",
@@ -211,6 +257,23 @@ def _worst(cases: dict[str, Any], case: str, metric: str) -> float | None:
     return None if summary is None else float(summary["max"])
 
 
+def _spread(cases: dict[str, Any], case: str) -> float | None:
+    summary = cases.get(case, {}).get("summary", {}).get("seconds")
+    return None if summary is None else ratio(summary["max"], summary["min"])
+
+
+def _per_object(cases: dict[str, Any], client: str) -> float | None:
+    large, small = (median(cases, f"scale-{client}-{label}", "seconds") for label in ("100k", "10k"))
+    objects = [median(cases, f"scale-{client}-{label}", "objects") for label in ("100k", "10k")]
+    if None in (large, small, *objects):
+        return None
+    return ratio(ratio(large, objects[0]), ratio(small, objects[1]))
+
+
+def _kib(value: float | None) -> float | None:
+    return None if value is None else value / 1024
+
+
 def _fmt(value: float | None, unit: str = "") -> str:
     """Format a figure for the table.
 
@@ -224,7 +287,7 @@ def _fmt(value: float | None, unit: str = "") -> str:
     return f"{value:.3g}{unit}"
 
 
-_DETAILED = ("P2", "P3", "P4", "P5", "P6", "P7")
+_DETAILED = ("P2", "P3", "P4", "P5", "P6", "P7", "P8")
 _STATUS = {True: "met", False: "**missed**", None: "-"}
 
 
@@ -264,6 +327,7 @@ def markdown(results: dict[str, Any]) -> str:
             f"{_fmt(summary.get('traced_held_per_json_byte', {}).get('median'), 'x')} | "
             f"{_fmt(None if rss is None else rss / 2**20)} | {runs} |"
         )
+    lines += _scale_table(results["cases"])
     lines += ["", "Details (medians):", ""]
     for name, case in results["cases"].items():
         if case["family"] in _DETAILED and case["summary"]:
@@ -275,6 +339,32 @@ def markdown(results: dict[str, Any]) -> str:
     if errors:
         lines += ["", "Failures:", ""] + [f"- `{name}`: {error}" for name, error in dict(errors).items()]
     return "\n".join(lines) + "\n"
+
+
+def _scale_table(cases: dict[str, Any]) -> list[str]:
+    """Return the scale series' rows (none when it did not run): time, cost per object, memory per JSON byte."""
+    rows = [(name, case) for name, case in cases.items() if case["family"] == "scale"]
+    if not rows:
+        return []
+    lines = [
+        "",
+        "| scale case | objects | median s | us per object | CPU s | peak RSS MiB | RSS growth / JSON byte |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, case in rows:
+        summary = case["summary"]
+        if "seconds" not in summary:
+            error = next((run.get("error", "") for run in case["runs"] if not run.get("ok")), "")
+            lines.append(f"| {name} | | did not finish | | | | {error[:80]} |")
+            continue
+        objects, spent = summary["objects"]["median"], summary["seconds"]["median"]
+        rss = summary.get("peak_rss_bytes", {}).get("median")
+        lines.append(
+            f"| {name} | {objects:,.0f} | {_fmt(spent)} | {_fmt(spent / objects * 1e6)} | "
+            f"{_fmt(summary.get('cpu_seconds', {}).get('median'))} | {_fmt(None if rss is None else rss / 2**20)} | "
+            f"{_fmt(summary.get('rss_growth_per_json_byte', {}).get('median'), 'x')} |"
+        )
+    return lines
 
 
 def chart(results: dict[str, Any], path: Path) -> None:
@@ -293,7 +383,12 @@ def chart(results: dict[str, Any], path: Path) -> None:
         for name, case in cases.items()
         if "traced_held_per_json_byte" in case["summary"]
     ]
-    figure, (left, right) = plt.subplots(1, 2, figsize=(13, 0.45 * max(len(timed), len(memory), 4) + 1.6))
+    scale = _scale_curves(cases)
+    height = 0.45 * max(len(timed), len(memory), 4) + 1.6
+    figure, axes = plt.subplots(1, 3 if scale else 2, figsize=(19 if scale else 13, height))
+    left, right = axes[0], axes[1]
+    if scale:
+        _draw_scale(axes[2], scale)
     for axis, rows, xlabel in (
         (left, timed, "seconds (median, min-max)"),
         (right, memory, "traced bytes held per JSON byte"),
@@ -321,6 +416,30 @@ def chart(results: dict[str, Any], path: Path) -> None:
     figure.tight_layout()
     figure.savefig(path, dpi=110)
     plt.close(figure)
+
+
+def _scale_curves(cases: dict[str, Any]) -> dict[str, list[tuple[float, float]]]:
+    """Return, per scale client (full-size objects only), its (objects, microseconds per object) points."""
+    curves: dict[str, list[tuple[float, float]]] = {}
+    for name, case in cases.items():
+        summary = case["summary"]
+        if case["family"] != "scale" or name.endswith("-small") or "seconds" not in summary:
+            continue
+        client = name.removeprefix("scale-").rsplit("-", 1)[0]
+        objects = summary["objects"]["median"]
+        curves.setdefault(client, []).append((objects, summary["seconds"]["median"] / objects * 1e6))
+    return {client: sorted(points) for client, points in curves.items()}
+
+
+def _draw_scale(axis: Any, curves: dict[str, list[tuple[float, float]]]) -> None:
+    for client, points in sorted(curves.items()):
+        style = "-" if client.startswith("dynaclient") else "--"
+        axis.plot(*zip(*points, strict=True), style, marker="o", label=client)
+    axis.set_xscale("log")
+    axis.set_xlabel("ConfigMaps (log scale)")
+    axis.set_ylabel("microseconds per object (flat: linear cost)")
+    axis.grid(alpha=0.3)
+    axis.legend(fontsize=8)
 
 
 def update_readme(readme: Path, table: str) -> None:

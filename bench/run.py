@@ -1,7 +1,9 @@
 """Run the benchmarks: one control plane, one fixture, every case in a fresh process, K rounds in alternating order.
 
-Usage: ``python -m bench.run [--quick] [--objects N] [--repeats K] [--cases p1 p2-dynaclient-informer ...]``
-(``bench/run.py`` works too). Results go to ``bench/results/latest.{json,md,png}``.
+Usage: ``python -m bench.run [--quick] [--objects N] [--repeats K] [--runs R] [--cases p1 p2-dynaclient-informer ...]``
+(``bench/run.py`` works too). Results go to ``bench/results/latest.{json,md,png}``; with ``--runs R`` each run goes
+to ``run-1/`` ... ``run-R/`` and :mod:`bench.combine` joins them into ``combined.{json,md,png}`` (and the README).
+The scale series runs only when selected: ``--cases scale`` (see :mod:`bench.cases.scaling`).
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import Any
 if __package__ in (None, ""):  # run as a script: bench/run.py
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.cases import BY_NAME, CATALOG, CaseInfo
+from bench.cases import BY_NAME, CATALOG, SCALE_CATALOG, SCALES, CaseInfo
 from bench.clientgo_build import ClientGoBuildError, build_clientgo_informer, build_controller_runtime_sawtooth
 from bench.fixture import create_fixture
 from bench.report import write_report
@@ -47,11 +49,15 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--lookups", type=int, default=200_000, help="P5 lookups per label")
     parser.add_argument("--sawtooths", type=int, default=1000, help="P7 Sawtooths created at once")
     parser.add_argument("--no-memory", action="store_true", help="skip the tracemalloc passes")
+    parser.add_argument("--runs", type=int, default=1, help="full runs, each with its own plane (combined at the end)")
+    parser.add_argument("--scale-factor", type=float, default=1.0, help="scale series sizes times this (default 1)")
+    parser.add_argument("--scale-timeout", type=float, default=180.0, help="seconds before a scale case did not finish")
     parser.add_argument("--output-dir", type=Path, default=RESULTS_DIR)
     parser.add_argument("--readme", type=Path, help="also refresh the Benchmarks table in this README")
     args = parser.parse_args(argv)
     args.objects = args.objects or (1000 if args.quick else 10_000)
-    args.repeats = args.repeats or (3 if args.quick else 5)
+    scale_only = bool(args.cases) and all(pattern.lower().startswith("scale") for pattern in args.cases)
+    args.repeats = args.repeats or (1 if scale_only else 3 if args.quick else 5)
     args.watch_rate = args.watch_rate or (200.0 if args.quick else 1000.0)
     args.watch_seconds = args.watch_seconds or (5.0 if args.quick else 30.0)
     return args
@@ -60,13 +66,21 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def select_cases(patterns: list[str]) -> list[CaseInfo]:
     """Return the catalogued cases whose name starts with one of ``patterns`` (all when none), in catalog order.
 
+    The scale series is never part of the default selection; ``scale`` selects all of it.
+
     Raises:
         SystemExit: a pattern matches no case.
+
+    >>> any(case.family == "scale" for case in select_cases([])), len(select_cases(["scale"]))
+    (False, 20)
     """
+    every = (*CATALOG, *SCALE_CATALOG)
     for pattern in patterns:
-        if not any(case.name.startswith(pattern.lower()) for case in CATALOG):
+        if not any(case.name.startswith(pattern.lower()) for case in every):
             raise SystemExit(f"bench: no case matches {pattern!r}; cases: {', '.join(BY_NAME)}")
-    return [case for case in CATALOG if not patterns or any(case.name.startswith(p.lower()) for p in patterns)]
+    if not patterns:
+        return list(CATALOG)
+    return [case for case in every if any(case.name.startswith(p.lower()) for p in patterns)]
 
 
 def run_case(case: CaseInfo, target_file: Path, timeout: float) -> dict[str, Any]:
@@ -134,14 +148,51 @@ def environment(server_version: str, args: argparse.Namespace) -> dict[str, Any]
     }
 
 
-def run_rounds(cases: list[CaseInfo], target: BenchTarget, target_file: Path, repeats: int) -> dict[str, Any]:
-    """Run every case ``repeats`` times, reversing the order every other round; return runs per case."""
+def _unfinished_smaller(case: CaseInfo, runs: dict[str, list[dict[str, Any]]]) -> str | None:
+    """Return a scale case of the same client with fewer objects that did not finish, if any.
+
+    >>> case = BY_NAME["scale-lightkube-list-100k"]
+    >>> _unfinished_smaller(case, {"scale-lightkube-list-10k": [{"ok": False}]})
+    'scale-lightkube-list-10k'
+    >>> _unfinished_smaller(case, {"scale-lightkube-list-10k": [{"ok": True}]}) is None
+    True
+    """
+    label = next((label for label in SCALES if case.name.endswith(f"-{label}")), None)
+    if label is None:
+        return None
+    prefix = case.name.removesuffix(f"-{label}")
+    for smaller, (objects, _) in SCALES.items():
+        name = f"{prefix}-{smaller}"
+        if objects < SCALES[label][0] and any(not run.get("ok") for run in runs.get(name, [])):
+            return name
+    return None
+
+
+def run_rounds(
+    cases: list[CaseInfo], target: BenchTarget, target_file: Path, repeats: int, scale_timeout: float = 180.0
+) -> dict[str, Any]:
+    """Run every case ``repeats`` times, reversing the order every other round; return runs per case.
+
+    The untimed tracemalloc passes (``target.memory``) run in the first round only: what a result holds does not
+    vary from round to round, and tracing costs more than the timed list.
+
+    Scale cases run smallest first and get ``scale_timeout``; once one did not finish, the same client's larger
+    sizes are reported as not finished without being tried.
+    """
     runs: dict[str, list[dict[str, Any]]] = {case.name: [] for case in cases}
+    untraced_file = target_file.with_name("target-untraced.json")
+    replace(target, memory=False).save(untraced_file)
     for round_index in range(repeats):
-        ordered = cases if round_index % 2 == 0 else cases[::-1]
+        ordered = cases if round_index % 2 == 0 or any(c.family == "scale" for c in cases) else cases[::-1]
         for case in ordered:
+            if case.max_rounds is not None and round_index >= case.max_rounds:
+                continue
             started = time.monotonic()
-            result = run_case(case, target_file, target.timeout + 120)
+            if case.family == "scale" and (smaller := _unfinished_smaller(case, runs)) is not None:
+                result = {"case": case.name, "ok": False, "error": f"did not finish: {smaller} did not"}
+            else:
+                timeout = scale_timeout if case.family == "scale" else target.timeout + 120
+                result = run_case(case, target_file if round_index == 0 else untraced_file, timeout)
             runs[case.name].append(result)
             status = "ok" if result.get("ok") else f"FAILED: {result.get('error')}"
             print(
@@ -160,28 +211,33 @@ def run_rounds(cases: list[CaseInfo], target: BenchTarget, target_file: Path, re
     }
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Run the selected cases and write the results; return 1 if any case failed."""
-    args = parse_args(argv)
-    cases = select_cases(args.cases)
-    if any(case.module.endswith(("clientgo", "watching")) for case in cases):  # P3's writer is the same program
-        try:
-            print(f"bench: client-go reference at {build_clientgo_informer()}", file=sys.stderr, flush=True)
-        except ClientGoBuildError as exc:
-            print(f"bench: {exc}", file=sys.stderr)  # its case fails and says so in the report
-    if any(case.name == "p7-controller-runtime-operator" for case in cases):
-        try:
-            print(f"bench: controller-runtime reference at {build_controller_runtime_sawtooth()}", file=sys.stderr)
-        except ClientGoBuildError as exc:
-            print(f"bench: {exc}", file=sys.stderr)
+def create_scale_fixtures(client: Any, factor: float) -> dict[str, tuple[str, int, int]]:
+    """Create one namespace per scale label (its size times ``factor``); return namespace, objects, JSON bytes."""
+    fixtures: dict[str, tuple[str, int, int]] = {}
+    for label, (objects, full) in SCALES.items():
+        count = max(1, round(objects * factor))
+        namespace, json_bytes = create_fixture(
+            client, count, max(1, count // 100), prefix=f"bench-scale-{label}-", small=not full, workers=16
+        )
+        fixtures[label] = (namespace, count, json_bytes)
+    return fixtures
+
+
+def run_once(args: argparse.Namespace, cases: list[CaseInfo], output_dir: Path, readme: Path | None) -> int:
+    """Start a plane, create the fixtures, run the cases and write the report into ``output_dir``."""
     from dynaclient import DynamicClient
     from dynaclient.testing import ControlPlane
 
+    began = time.monotonic()
     with ControlPlane() as plane, tempfile.TemporaryDirectory(prefix="dynaclient-bench-") as work:
         client = DynamicClient.from_kubeconfig(plane.kubeconfig_path)
         server_version = str(client.request("GET", "/version").get("gitVersion", "unknown"))
+        scale = create_scale_fixtures(client, args.scale_factor) if any(c.family == "scale" for c in cases) else {}
+        if scale and all(case.family == "scale" for case in cases):
+            namespace, args.objects, json_bytes = scale["10k"]  # no other fixture needed
+        else:
+            namespace, json_bytes = create_fixture(client, args.objects, max(1, args.objects // 100))
         group_count = max(1, args.objects // 100)
-        namespace, json_bytes = create_fixture(client, args.objects, group_count)
         watch_namespace = ""
         if any(case.family == "P3" for case in cases):  # P3 writes to its own copy, never to the shared fixture
             watch_namespace, _ = create_fixture(client, args.objects, group_count, prefix="bench-watch-")
@@ -201,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             sawtooths=args.sawtooths,
             memory=not args.no_memory,
             timeout=180.0 if args.quick else 600.0,
+            scale=scale,
         )
         target_file = Path(work) / "target.json"
         target.save(target_file)
@@ -208,11 +265,41 @@ def main(argv: list[str] | None = None) -> int:
             "environment": {**environment(server_version, args), "json_bytes": json_bytes},
             "parameters": asdict(target)
             | {"server": "", "kubeconfig": "", "ca_path": "", "cert_path": "", "key_path": ""},
-            "cases": run_rounds(cases, target, target_file, args.repeats),
+            "cases": run_rounds(cases, target, target_file, args.repeats, args.scale_timeout),
         }
-    paths = write_report(results, args.output_dir, readme=args.readme)
+    results["environment"]["run_seconds"] = round(time.monotonic() - began)
+    paths = write_report(results, output_dir, readme=readme)
+    print(f"bench: the run took {results['environment']['run_seconds']}s", file=sys.stderr)
     print("bench: wrote " + ", ".join(str(path) for path in paths), file=sys.stderr)
     return 0 if all(run.get("ok") for case in results["cases"].values() for run in case["runs"]) else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the selected cases (``--runs`` times, then combined) and write the results; return 1 if any failed."""
+    args = parse_args(argv)
+    cases = select_cases(args.cases)
+    if any(case.module.endswith(("clientgo", "watching")) for case in cases):  # P3's writer is the same program
+        try:
+            print(f"bench: client-go reference at {build_clientgo_informer()}", file=sys.stderr, flush=True)
+        except ClientGoBuildError as exc:
+            print(f"bench: {exc}", file=sys.stderr)  # its case fails and says so in the report
+    if any(case.name == "p7-controller-runtime-operator" for case in cases):
+        try:
+            print(f"bench: controller-runtime reference at {build_controller_runtime_sawtooth()}", file=sys.stderr)
+        except ClientGoBuildError as exc:
+            print(f"bench: {exc}", file=sys.stderr)
+    if args.runs <= 1:
+        return run_once(args, cases, args.output_dir, args.readme)
+    from bench.combine import main as combine
+
+    failed = 0
+    for index in range(args.runs):
+        started = time.monotonic()
+        failed |= run_once(args, cases, args.output_dir / f"run-{index + 1}", None)
+        print(f"bench: run {index + 1}/{args.runs} took {time.monotonic() - started:.0f}s", file=sys.stderr)
+    files = [str(args.output_dir / f"run-{index + 1}" / "latest.json") for index in range(args.runs)]
+    readme = ["--readme", str(args.readme)] if args.readme else []
+    return combine([*files, "--output-dir", str(args.output_dir), *readme]) | failed
 
 
 if __name__ == "__main__":

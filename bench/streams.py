@@ -37,7 +37,7 @@ import requests
 
 from bench.peers import official, peer
 from dynaclient import DynamicClient, client_from_config, load_kubeconfig
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.kwok import cri_log_line
 

@@ -62,6 +62,8 @@ class BenchTarget:
     memory: bool = True
     """Measure memory with tracemalloc in a second, untimed pass."""
     timeout: float = 600.0
+    scale: dict[str, tuple[str, int, int]] = field(default_factory=dict)
+    """The scale series' namespaces by scale label: namespace, objects, JSON bytes (empty unless scale cases run)."""
 
     @property
     def group_count(self) -> int:

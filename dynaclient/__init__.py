@@ -36,6 +36,7 @@ from dynaclient.connect import (
 )
 from dynaclient.controllerutil import (
     add_finalizer,
+    finalizers_patch,
     find_status_condition,
     get_controller_of,
     has_finalizer,
@@ -48,16 +49,14 @@ from dynaclient.controllerutil import (
     set_controller_reference,
     set_status_condition,
 )
-from dynaclient.discovery import (
+from dynaclient.discovery.discovery import (
     APIGroup,
     APIResource,
     Discovery,
     DiscoverySnapshot,
 )
-from dynaclient.dynamic import (
-    DynamicClient,
-    ResourceMapper,
-    auto_detect_client,
+from dynaclient.discovery.restmapper import (
+    RESTMapper,
 )
 from dynaclient.exceptions import (
     AlreadyExistsError,
@@ -118,9 +117,6 @@ from dynaclient.gvr import (
     GroupVersionResource,
     parse_resource_arg,
 )
-from dynaclient.listing import (
-    ObjectList,
-)
 from dynaclient.objects import (
     get_annotations,
     get_api_version,
@@ -159,10 +155,18 @@ from dynaclient.request import (
     Request,
     Response,
 )
-from dynaclient.resource_client import (
+from dynaclient.resources.client import (
     ResourceClient,
 )
-from dynaclient.resource_options import (
+from dynaclient.resources.dynamic import (
+    DynamicClient,
+    ResourceMapper,
+    auto_detect_client,
+)
+from dynaclient.resources.listing import (
+    ObjectList,
+)
+from dynaclient.resources.options import (
     DeleteOptions,
     FieldValidation,
     ListOptions,
@@ -171,9 +175,6 @@ from dynaclient.resource_options import (
     PropagationPolicy,
     ResourceVersionMatch,
     WriteOptions,
-)
-from dynaclient.restmapper import (
-    RESTMapper,
 )
 from dynaclient.selectors import (
     DoesNotExist,
@@ -200,12 +201,12 @@ from dynaclient.transport import (
     HTTPTransport,
     KubectlRawTransport,
 )
-from dynaclient.watch import (
+from dynaclient.watch.events import (
     WatchEvent,
     WatchEventType,
     iter_watch_events,
 )
-from dynaclient.watching import (
+from dynaclient.watch.stream import (
     Watch,
 )
 
@@ -319,6 +320,7 @@ __all__ = [
     "client_from_config",
     "detect_api_client",
     "field_selector",
+    "finalizers_patch",
     "find_status_condition",
     "get_annotations",
     "get_api_version",

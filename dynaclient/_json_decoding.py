@@ -11,7 +11,7 @@ Decoding is most of a list's client CPU. Two measures make it cheaper without ch
 * orjson does not decode a body over :data:`FAST_MAX_BYTES` whole: its parser first builds a document tree of
   about 12 times the body's size (a 17 MB list peaked at 220 MB). A list that large (an informer's first list,
   served whole from the watch cache) has its items decoded by orjson a megabyte at a time
-  (:func:`~dynaclient._list_bodies.decode_items_in_pieces`); any other large body is decoded by ``json``.
+  (:func:`~dynaclient.resources._list_bodies.decode_items_in_pieces`); any other large body is decoded by ``json``.
 * Python's cyclic garbage collector is paused while a large body is decoded. Decoding allocates thousands of dicts
   and lists per page, and each 700 allocations start a collection that walks the young objects, and every few
   rounds all of them: on a 10,000-object list that is as much CPU as the decoding itself. Decoded JSON holds no
@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from dynaclient._list_bodies import decode_items_in_pieces
+from dynaclient.resources._list_bodies import decode_items_in_pieces
 
 LARGE_BODY_BYTES = 64 * 1024
 """Bodies of at least this many bytes are decoded with the garbage collector paused."""

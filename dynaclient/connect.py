@@ -17,6 +17,7 @@ from dynaclient.client import APIClient
 from dynaclient.config import SERVICE_ACCOUNT_ROOT, ClientConfig, load_incluster_config, load_kubeconfig
 from dynaclient.exceptions import DynaclientError, NoClientError
 from dynaclient.rate_limit import TokenBucketRateLimiter
+from dynaclient.transport.compression import accept_encoding
 from dynaclient.transport.http import HTTPTransport
 from dynaclient.transport.kubectl import KubectlRawTransport
 
@@ -79,7 +80,8 @@ def transport_options(config: ClientConfig) -> TransportOptions:
         "tls_server_name": config.tls_server_name,
         "client_certificate": certificate,
         "proxy_url": config.proxy_url,
-        "disable_compression": config.disable_compression,
+        "disable_compression": config.disable_compression
+        or accept_encoding(config.server, config.compression, proxied=bool(config.proxy_url)) == "identity",
     }
 
 

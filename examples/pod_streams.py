@@ -5,10 +5,13 @@ Run: ``.venv/bin/python examples/pod_streams.py`` (builds the plane's binaries o
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import time
+from pathlib import Path
 
 from dynaclient import DynamicClient, ExecError, client_from_config, load_kubeconfig
+from dynaclient.aio import AsyncDynamicClient
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.kwok import write_container_log
 
@@ -51,6 +54,23 @@ def main() -> None:
                 served.sendall(b"pong")
                 print("the local client got:", connection.recv(4))
                 served.close()
+
+        asyncio.run(with_asyncio(plane.kubeconfig_path, upstream))
+
+
+async def with_asyncio(kubeconfig: Path, upstream: socket.socket) -> None:
+    """The same verbs on the asyncio client (extras ``async`` and ``streams``)."""
+    async with AsyncDynamicClient.from_config(load_kubeconfig(kubeconfig)) as client:
+        pods = (await client.resource("pods")).namespace("demo")
+        async with await pods.logs("web", tail_lines=1) as log:
+            async for line in log:
+                print("async log:", line)
+        print("async exec:", await pods.exec("web", ["echo", "hello"]))
+        async with await pods.connect_port("web", 8080) as stream:
+            await stream.sendall(b"ping")
+            served, _ = await asyncio.to_thread(upstream.accept)
+            print("async: the pod's port got:", await asyncio.to_thread(served.recv, 4))
+            served.close()
 
 
 if __name__ == "__main__":

@@ -89,6 +89,21 @@ class ExternalRecords:
         return {path.name.replace("_", "/", 1): int(path.read_text()) for path in self.directory.iterdir()}
 
 
+def desired_configmap(sawtooth: JSONObject) -> tuple[str, str, int, JSONObject]:
+    """Return a Sawtooth's namespace, name and size, and the ConfigMap it should own (shared with the async example)."""
+    metadata = sawtooth["metadata"]
+    namespace, name = metadata["namespace"], metadata["name"]
+    size = int((sawtooth.get("spec") or {}).get("size") or 0)
+    desired: JSONObject = {"metadata": {"name": name, "namespace": namespace}, "data": {"size": str(size)}}
+    set_controller_reference(sawtooth, desired)
+    return namespace, name, size, desired
+
+
+def configmap_drifted(current: JSONObject, desired: JSONObject, sawtooth: JSONObject) -> bool:
+    """Tell whether an existing ConfigMap needs the desired one patched in."""
+    return current.get("data") != desired["data"] or not is_controlled_by(current, sawtooth)
+
+
 class SawtoothOperator:
     """The reconcile of Sawtooths, and the controller that runs it.
 
@@ -121,12 +136,8 @@ class SawtoothOperator:
         finalizer(self.sawtooths, FINALIZER, sawtooth, apply=self.apply, cleanup=self.cleanup)
 
     def apply(self, sawtooth: JSONObject) -> None:
-        metadata = sawtooth["metadata"]
-        namespace, name = metadata["namespace"], metadata["name"]
-        size = int((sawtooth.get("spec") or {}).get("size") or 0)
+        namespace, name, size, desired = desired_configmap(sawtooth)
         configmaps = self.configmaps.namespace(namespace)
-        desired: JSONObject = {"metadata": {"name": name, "namespace": namespace}, "data": {"size": str(size)}}
-        set_controller_reference(sawtooth, desired)
         try:
             current: JSONObject | None = self.controller.lister("configmaps").get(name, namespace)
         except NotFoundError:
@@ -136,7 +147,7 @@ class SawtoothOperator:
                 configmaps.create({"apiVersion": "v1", "kind": "ConfigMap", **desired})
             except AlreadyExistsError:
                 current = configmaps.get(name)  # created meanwhile; the cache has not seen it yet
-        if current is not None and (current.get("data") != desired["data"] or not is_controlled_by(current, sawtooth)):
+        if current is not None and configmap_drifted(current, desired, sawtooth):
             configmaps.patch(name, desired)
         self.records.put(f"{namespace}/{name}", size)
         if (sawtooth.get("status") or {}).get("observedSize") != size:

@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from informers.backoff import Backoff
+from informers.cache.index import (
+    LABELS_INDEX,
+    NAMESPACE_INDEX,
+    Indexers,
+    IndexFunc,
+    label_index,
+    labels_index,
+    namespace_index,
+)
+from informers.cache.keys import KeyFunc, meta_namespace_key, split_meta_namespace_key
+from informers.cache.lister import Lister
+from informers.cache.store import ReplaceDiff, Store, StoreReader
+from informers.cache.transform import Transform, chain_transforms, strip_managed_fields
 from informers.clock import Clock, FakeClock, RealClock
 from informers.controller import (
     BucketRateLimiter,
@@ -46,24 +58,12 @@ from informers.handlers import (
     label_filter,
 )
 from informers.health import InformerHealth
-from informers.index import (
-    LABELS_INDEX,
-    NAMESPACE_INDEX,
-    Indexers,
-    IndexFunc,
-    label_index,
-    labels_index,
-    namespace_index,
-)
 from informers.informer import ReflectorFactory, SharedIndexInformer
-from informers.keys import KeyFunc, meta_namespace_key, split_meta_namespace_key
 from informers.leaderelection import LeaderElection, LeaderElectionHealth, ShardHealth, Shards
-from informers.lister import Lister
-from informers.listwatch import ListerWatcher, ListPage, ReflectorSink, ResourceListWatch, WatchStream
 from informers.processor import MINIMUM_RESYNC_PERIOD, HandlerHealth, HandlerRegistration
-from informers.reflector import Reflector, ReflectorStatus
-from informers.store import ReplaceDiff, Store, StoreReader
-from informers.transform import Transform, chain_transforms, strip_managed_fields
+from informers.reflector.backoff import Backoff
+from informers.reflector.listwatch import ListerWatcher, ListPage, ReflectorSink, ResourceListWatch, WatchStream
+from informers.reflector.reflector import Reflector, ReflectorStatus
 
 __all__ = [
     "LABELS_INDEX",

@@ -10,12 +10,12 @@ from dataclasses import dataclass, replace
 from typing import Any, Final
 
 from dynaclient import DynamicClient, GroupVersionResource, field_selector, label_selector
+from informers.cache.index import Indexers
+from informers.cache.transform import Transform
 from informers.clock import Clock, RealClock
-from informers.index import Indexers
 from informers.informer import ReflectorFactory, SharedIndexInformer
-from informers.listwatch import ListerWatcher, ResourceListWatch
-from informers.reflector import Reflector
-from informers.transform import Transform
+from informers.reflector.listwatch import ListerWatcher, ResourceListWatch
+from informers.reflector.reflector import Reflector
 
 logger = logging.getLogger(__name__)
 

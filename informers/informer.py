@@ -13,13 +13,14 @@ import time
 from typing import Protocol
 
 from dynaclient import GroupResource, JSONObject, WatchEvent
+from informers.cache.index import NAMESPACE_INDEX, Indexers, namespace_index
+from informers.cache.lister import Lister
+from informers.cache.store import Store, StoreReader
+from informers.cache.transform import Transform
 from informers.clock import Clock, RealClock
 from informers.exceptions import AlreadyStartedError, InformerError
 from informers.handlers import AddFunc, DeleteFunc, EventHandler, FunctionHandler, UpdateFunc
 from informers.health import InformerHealth, ReflectorStatusView
-from informers.index import NAMESPACE_INDEX, Indexers, namespace_index
-from informers.lister import Lister
-from informers.listwatch import ListerWatcher, ReflectorSink
 from informers.processor import (
     MINIMUM_RESYNC_PERIOD,
     HandlerRegistration,
@@ -27,16 +28,15 @@ from informers.processor import (
     SharedProcessor,
     effective_resync_period,
 )
-from informers.reflector import Reflector
+from informers.reflector.listwatch import ListerWatcher, ReflectorSink
+from informers.reflector.reflector import Reflector
 from informers.sink import CacheSink, PreparingListerWatcher
-from informers.store import Store, StoreReader
-from informers.transform import Transform
 
 logger = logging.getLogger(__name__)
 
 
 class RunnableReflector(Protocol):
-    """What the informer needs of a reflector (:class:`informers.reflector.Reflector`).
+    """What the informer needs of a reflector (:class:`informers.reflector.reflector.Reflector`).
 
     Thread-safety: :meth:`run` is called from the informer's reflector thread, :meth:`status` from any thread.
     """
@@ -68,8 +68,8 @@ class SharedIndexInformer:
 
     Lifecycle: :meth:`start` (or the blocking :meth:`run`) starts the reflector thread, a resync thread when a
     resync period is set, and a delivery thread per handler; :meth:`stop` stops and joins them all. Nothing runs
-    before :meth:`start`. The informer implements :class:`~informers.listwatch.ReflectorSink`: tests may drive it
-    by calling :meth:`on_replace`, :meth:`on_event` and :meth:`on_resource_version` directly.
+    before :meth:`start`. The informer implements :class:`~informers.reflector.listwatch.ReflectorSink`: tests may
+    drive it by calling :meth:`on_replace`, :meth:`on_event` and :meth:`on_resource_version` directly.
 
     Objects in the cache and in notifications are shared: never modify them.
 
@@ -100,11 +100,13 @@ class SharedIndexInformer:
             resource: names the resource in the lister's not-found errors.
             indexers: more indices; the ``namespace`` index is always there.
             resync: the default handler resync period in seconds; ``None`` or ``0``: no resync. At least 1 s.
-            transform: applied once to each object before it is stored (see :data:`~informers.transform.Transform`).
+            transform: applied once to each object before it is stored (see
+                :data:`~informers.cache.transform.Transform`).
             clock: time source for resyncs and waits.
-            reflector_factory: builds the reflector at :meth:`start`; an :class:`~informers.reflector.Reflector`
-                with its defaults unless given (``functools.partial(Reflector, page_size=100)`` changes them).
-            detect_mutation: see :class:`~informers.store.Store`.
+            reflector_factory: builds the reflector at :meth:`start`; an
+                :class:`~informers.reflector.reflector.Reflector` with its defaults unless given
+                (``functools.partial(Reflector, page_size=100)`` changes them).
+            detect_mutation: see :class:`~informers.cache.store.Store`.
         """
         self.name = name
         self._lister_watcher = lister_watcher
@@ -141,7 +143,7 @@ class SharedIndexInformer:
         return self._store
 
     def lister(self) -> Lister:
-        """Return a :class:`~informers.lister.Lister` over the cache."""
+        """Return a :class:`~informers.cache.lister.Lister` over the cache."""
         return Lister(self._store, self._resource)
 
     def by_index(self, index_name: str, value: str) -> list[JSONObject]:

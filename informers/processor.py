@@ -16,51 +16,16 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from dynaclient import JSONObject
+from informers.cache.keys import meta_namespace_key
 from informers.exceptions import KeyFuncError
 from informers.handlers import DeletedFinalStateUnknown, EventHandler
-from informers.keys import meta_namespace_key
+from informers.notifications import AddNotification, Notification, UpdateNotification
 
 logger = logging.getLogger(__name__)
 
 MINIMUM_RESYNC_PERIOD = 1.0
 """The shortest handler resync period in seconds; shorter requests are raised to it (client-go
 shared_informer.go ``minimumResyncPeriod``)."""
-
-
-@dataclass(frozen=True, slots=True)
-class AddNotification:
-    """Call ``on_add(obj, is_initial)``.
-
-    Thread-safety: immutable.
-    """
-
-    obj: JSONObject
-    is_initial: bool = False
-
-
-@dataclass(frozen=True, slots=True)
-class UpdateNotification:
-    """Call ``on_update(old, new)``.
-
-    Thread-safety: immutable.
-    """
-
-    old: JSONObject
-    new: JSONObject
-
-
-@dataclass(frozen=True, slots=True)
-class DeleteNotification:
-    """Call ``on_delete(obj)``.
-
-    Thread-safety: immutable.
-    """
-
-    obj: JSONObject | DeletedFinalStateUnknown
-
-
-Notification = AddNotification | UpdateNotification | DeleteNotification
-"""One callback for one handler."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -405,14 +370,10 @@ def _key(notification: Notification) -> str:
 
 __all__ = [
     "MINIMUM_RESYNC_PERIOD",
-    "AddNotification",
-    "DeleteNotification",
     "HandlerHealth",
     "HandlerRegistration",
     "Listener",
-    "Notification",
     "SharedProcessor",
-    "UpdateNotification",
     "effective_resync_period",
     "log_handler_error",
 ]

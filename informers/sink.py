@@ -18,19 +18,13 @@ from __future__ import annotations
 import threading
 
 from dynaclient import Cancellation, JSONObject, WatchEvent, get_resource_version, get_uid
+from informers.cache.interning import intern_repeated_strings
+from informers.cache.store import Store
+from informers.cache.transform import Transform
 from informers.handlers import DeletedFinalStateUnknown
-from informers.interning import intern_repeated_strings
-from informers.listwatch import ListerWatcher, ListPage, WatchStream
-from informers.processor import (
-    AddNotification,
-    DeleteNotification,
-    Listener,
-    Notification,
-    SharedProcessor,
-    UpdateNotification,
-)
-from informers.store import Store
-from informers.transform import Transform
+from informers.notifications import AddNotification, DeleteNotification, Notification, UpdateNotification
+from informers.processor import Listener, SharedProcessor
+from informers.reflector.listwatch import ListerWatcher, ListPage, WatchStream
 
 
 class SinkCounts:
@@ -58,7 +52,7 @@ class SinkCounts:
 
 
 class CacheSink:
-    """A :class:`~informers.listwatch.ReflectorSink` that keeps a store and notifies a processor's handlers.
+    """A :class:`~informers.reflector.listwatch.ReflectorSink` that keeps a store and notifies a processor's handlers.
 
     Thread-safety: thread-safe; the reflector calls the sink methods from one thread at a time.
     """
@@ -251,7 +245,7 @@ __all__ = ["CacheSink", "SinkCounts"]
 
 
 class PreparingListerWatcher:
-    """A :class:`~informers.listwatch.ListerWatcher` that has the sink prepare each list page as it arrives.
+    """A :class:`~informers.reflector.listwatch.ListerWatcher` that has the sink prepare each list page as it arrives.
 
     Thread-safety: as thread-safe as the wrapped lister-watcher; the sink's preparation is thread-safe.
     """

@@ -10,10 +10,10 @@ import threading
 from dataclasses import dataclass
 
 from dynaclient import JSONObject, get_resource_version
+from informers.cache.keys import meta_namespace_key
 from informers.clock import Clock
 from informers.handlers import DeletedFinalStateUnknown
-from informers.keys import meta_namespace_key
-from informers.listwatch import ListerWatcher, ReflectorSink
+from informers.reflector.listwatch import ListerWatcher, ReflectorSink
 
 HandlerCall = tuple[str, str, str, str | bool]
 """A recorded callback: ``("add", key, rv, is_initial)``, ``("update", key, old_rv, new_rv)``,

@@ -19,10 +19,19 @@ class CaseInfo:
     module: str
     family: str
     title: str
+    max_rounds: int | None = None
+    """Rounds at most, whatever ``--repeats`` says (long cases whose spread is small: P3, P7, P8)."""
 
 
-def _family(family: str, module: str, cases: list[tuple[str, str]]) -> list[CaseInfo]:
-    return [CaseInfo(name, f"bench.cases.{module}", family, title) for name, title in cases]
+_SLOW_PEER_ROUNDS = {"p1-kr8s": 3, "p1-kr8s-async": 3, "p1-kubectl": 3}
+"""Peers ten times slower than the rest: three rounds tell as much as five, at a fraction of a full run's time."""
+
+
+def _family(family: str, module: str, cases: list[tuple[str, str]], max_rounds: int | None = None) -> list[CaseInfo]:
+    return [
+        CaseInfo(name, f"bench.cases.{module}", family, title, _SLOW_PEER_ROUNDS.get(name, max_rounds))
+        for name, title in cases
+    ]
 
 
 CATALOG: tuple[CaseInfo, ...] = (
@@ -54,6 +63,17 @@ CATALOG: tuple[CaseInfo, ...] = (
         ],
     ),
     *_family(
+        "P1",
+        "compressing",
+        [
+            (f"compress-{who}-{encoding}{'-paced' if paced else ''}", f"{what}, {encoding}, {link}")
+            for who, what in (("dynaclient", "dynaclient list"), ("floor", "pages read, not decoded"))
+            for encoding in ("gzip", "identity")
+            for paced, link in ((False, "loopback"), (True, "100 Mbit/s link"))
+        ],
+        max_rounds=3,
+    ),
+    *_family(
         "P2",
         "informing",
         [
@@ -67,6 +87,7 @@ CATALOG: tuple[CaseInfo, ...] = (
         "P3",
         "watching",
         [("p3-dynaclient-informer", "informer handler latency under a paced writer")],
+        max_rounds=3,
     ),
     *_family(
         "P4",
@@ -87,15 +108,40 @@ CATALOG: tuple[CaseInfo, ...] = (
         ],
     ),
     *_family(
+        "P8",
+        "many_informers",
+        [("p8-dynaclient-many-informers", "100 informers, one per namespace: threads, RSS, idle CPU")],
+        max_rounds=1,
+    ),
+    *_family(
         "P7",
         "controlling",
         [
             ("p7-floor-writer", "floor: plain requests, the 3 writes per Sawtooth, no operator"),
             ("p7-dynaclient-operator", "informers Controller: 1,000 Sawtooths to ConfigMaps and status"),
+            ("p7-dynaclient-async-operator", "informers.aio AsyncController, the same Sawtooths"),
             ("p7-kopf-operator", "kopf operator, the same Sawtooths"),
             ("p7-controller-runtime-operator", "controller-runtime operator (Go), the same Sawtooths"),
         ],
+        max_rounds=3,
     ),
 )
 
-BY_NAME = {case.name: case for case in CATALOG}
+SCALE_CLIENTS = {
+    "dynaclient-list": "dynaclient ResourceClient.list",
+    "dynaclient-informer": "informers SharedInformerFactory to has_synced",
+    "lightkube-list": "lightkube Client.list",
+    "official-typed-list": "kubernetes CoreV1Api typed list",
+    "official-informer": "kubernetes.informer.SharedInformer to all ADDED",
+}
+SCALES = {"1k": (1000, True), "10k": (10_000, True), "100k": (100_000, True), "100k-small": (100_000, False)}
+"""Scale label: ConfigMaps at ``--scale-factor`` 1, and whether each carries the fixture's 1 KiB payload."""
+
+SCALE_CATALOG: tuple[CaseInfo, ...] = tuple(
+    CaseInfo(f"scale-{client}-{scale}", "bench.cases.scaling", "scale", f"{title}, {scale}")
+    for client, title in SCALE_CLIENTS.items()
+    for scale in SCALES
+)
+"""The scale series: run only when selected (``--cases scale``), never in a full run."""
+
+BY_NAME = {case.name: case for case in (*CATALOG, *SCALE_CATALOG)}

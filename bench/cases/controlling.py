@@ -1,8 +1,9 @@
-"""P7: an operator converging on 1,000 Sawtooths created at once: dynaclient, kopf and controller-runtime.
+"""P7: an operator converging on 1,000 Sawtooths at once: dynaclient (threads, asyncio), kopf, controller-runtime.
 
 Each operator runs as its own process, scoped to a fresh namespace, and is the same Sawtooth operator
-(examples/sawtooth_operator.py; bench/operators/kopf_sawtooth.py; bench/controllerruntime/main.go): a finalizer
-and an external record, a ConfigMap with ``data.size``, ``status.observedSize``. The case process:
+(examples/sawtooth_operator.py and its async twin sawtooth_operator_async.py; bench/operators/kopf_sawtooth.py;
+bench/controllerruntime/main.go): a finalizer and an external record, a ConfigMap with ``data.size``,
+``status.observedSize``. The case process:
 
 1. starts the operator and waits until it has handled a warm-up Sawtooth (so start-up is not measured);
 2. creates N Sawtooths with 16 requests in flight (the same creator for every operator);
@@ -63,6 +64,11 @@ _LABEL = re.compile(r'(\w+)="([^"]*)"')
 
 def dynaclient_command(target: BenchTarget, namespace: str, records: Path) -> list[str]:
     script = ROOT / "examples" / "sawtooth_operator.py"
+    return [sys.executable, str(script), f"--namespace={namespace}", f"--records={records}", f"--workers={WORKERS}"]
+
+
+def dynaclient_async_command(target: BenchTarget, namespace: str, records: Path) -> list[str]:
+    script = ROOT / "examples" / "sawtooth_operator_async.py"
     return [sys.executable, str(script), f"--namespace={namespace}", f"--records={records}", f"--workers={WORKERS}"]
 
 
@@ -318,6 +324,7 @@ def _release(session: requests.Session, sawtooths: str, names: dict[str, int]) -
 CASES = {
     "p7-floor-writer": floor,
     "p7-dynaclient-operator": lambda target: converge(target, dynaclient_command),
+    "p7-dynaclient-async-operator": lambda target: converge(target, dynaclient_async_command),
     "p7-kopf-operator": lambda target: converge(target, kopf_command),
     "p7-controller-runtime-operator": lambda target: converge(target, controller_runtime_command),
 }

@@ -20,7 +20,7 @@ from bench.target import RESOURCE, BenchTarget
 
 def dynaclient_discovery(target: BenchTarget) -> Metrics:
     from dynaclient import Discovery, DynamicClient, client_from_config, load_kubeconfig
-    from dynaclient.restmapper import RESTMapper
+    from dynaclient.discovery.restmapper import RESTMapper
 
     config = load_kubeconfig(target.kubeconfig)
     metrics: Metrics = {}

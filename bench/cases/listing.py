@@ -126,7 +126,7 @@ def transfer_floor(target: BenchTarget) -> Metrics:
     and the transfer; no client that fetches these pages one at a time can list faster. Items are counted by
     their ``"uid":`` keys.
     """
-    from dynaclient.listing import peek_continue_token
+    from dynaclient.resources.listing import peek_continue_token
 
     session = requests.Session()
     session.cert = (target.cert_path, target.key_path)

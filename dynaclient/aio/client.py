@@ -10,8 +10,8 @@ file be read, that happens in a worker thread, so the loop never blocks on them.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable, Mapping
-from typing import Protocol
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Protocol, cast
 
 from dynaclient._types import JSONObject
 from dynaclient.aio.response import AsyncResponse
@@ -25,8 +25,11 @@ from dynaclient.client import (
     response_retry_wait,
     transport_retry_wait,
 )
-from dynaclient.exceptions import TransportError
-from dynaclient.request import JSON_CONTENT_TYPE, Request, json_request
+from dynaclient.exceptions import TransportError, UnsupportedRequestError
+from dynaclient.request import JSON_CONTENT_TYPE, Request, Response, json_request
+
+if TYPE_CHECKING:
+    from dynaclient.aio.streams.websocket import AsyncWebSocketConnection
 
 
 class AsyncTransport(Protocol):
@@ -122,6 +125,27 @@ class AsyncAPIClient:
                 raise error_from_response(buffered, request)
             await self._sleep(wait)
             attempt += 1
+
+    async def open_websocket(self, request: Request, subprotocols: Sequence[str]) -> AsyncWebSocketConnection:
+        """Open a WebSocket for ``request`` with the client's credentials; as :meth:`APIClient.open_websocket`.
+
+        Raises:
+            APIError: the server refused the upgrade; the subclass follows the code and reason.
+            UnsupportedRequestError: the transport cannot carry WebSockets.
+            TransportError: no answer was obtained.
+        """
+        open_websocket = getattr(self.transport, "open_websocket", None)
+        if open_websocket is None:
+            raise UnsupportedRequestError(f"{request.path}: the {self.transport.name} transport has no WebSockets")
+        reauthenticated = False
+        while True:
+            answer = await open_websocket(await self._authenticated(request), subprotocols)
+            if not isinstance(answer, Response):
+                return cast("AsyncWebSocketConnection", answer)
+            if answer.status == 401 and not reauthenticated and await self._reauthenticate():
+                reauthenticated = True
+                continue
+            raise error_from_response(answer, request)
 
     async def request(
         self,

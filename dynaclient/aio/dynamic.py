@@ -1,9 +1,9 @@
 """AsyncDynamicClient: resolves resources through the same discovery and RESTMapper, hands out async verbs.
 
-Discovery is :class:`~dynaclient.discovery.Discovery` itself, with its memory and disk caches and its RESTMapper:
-its fetches run in a worker thread (:func:`asyncio.to_thread`) and send their requests back through this loop's
-transport (:class:`LoopBridgeTransport`), so nothing of discovery is written twice and the loop never waits on
-its disk cache. Resolving a name is therefore a coroutine: ``pods = await client.resource("pods")``.
+Discovery is :class:`~dynaclient.discovery.discovery.Discovery` itself, with its memory and disk caches and its
+RESTMapper: its fetches run in a worker thread (:func:`asyncio.to_thread`) and send their requests back through
+this loop's transport (:class:`LoopBridgeTransport`), so nothing of discovery is written twice and the loop never
+waits on its disk cache. Resolving a name is therefore a coroutine: ``pods = await client.resource("pods")``.
 """
 
 from __future__ import annotations
@@ -20,12 +20,12 @@ from dynaclient.aio.transport import AsyncHTTPTransport
 from dynaclient.client import APIClient
 from dynaclient.config import ClientConfig, load_kubeconfig
 from dynaclient.connect import transport_options
-from dynaclient.discovery import APIResource, Discovery
-from dynaclient.dynamic import ResourceMapper, ResourceName, TypedObject
+from dynaclient.discovery.discovery import APIResource, Discovery
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import TransportError
 from dynaclient.request import JSON_CONTENT_TYPE, Request, Response
-from dynaclient.resource_client import DEFAULT_TIMEOUT
-from dynaclient.restmapper import RESTMapper
+from dynaclient.resources.client import DEFAULT_TIMEOUT
+from dynaclient.resources.dynamic import ResourceMapper, ResourceName, TypedObject
 from dynaclient.transport.base import BaseTransport
 
 
@@ -61,8 +61,8 @@ class AsyncDynamicClient:
 
     Args:
         api_client: sends the requests.
-        mapper: resolves resource names; by default a :class:`~dynaclient.restmapper.RESTMapper` over
-            :class:`~dynaclient.discovery.Discovery` (default caches), fetched on first use.
+        mapper: resolves resource names; by default a :class:`~dynaclient.discovery.restmapper.RESTMapper` over
+            :class:`~dynaclient.discovery.discovery.Discovery` (default caches), fetched on first use.
         timeout: the default response timeout of every resource client (watches excepted).
 
     Attributes:
@@ -87,7 +87,9 @@ class AsyncDynamicClient:
     @classmethod
     def from_config(cls, config: ClientConfig, *, name: str = "kubeconfig") -> AsyncDynamicClient:
         """Build a client for a loaded configuration (see :func:`dynaclient.config.load_kubeconfig`)."""
-        transport = AsyncHTTPTransport(config.server, **transport_options(config), name=name)
+        options = transport_options(config)
+        ready = config.auth.client_certificate_ready
+        transport = AsyncHTTPTransport(config.server, **options, certificate_ready=ready, name=name)
         return cls(AsyncAPIClient(transport, auth=config.auth, namespace=config.namespace))
 
     @classmethod

@@ -1,9 +1,9 @@
-"""Lazy, paginated lists for ``async for``: the paging rules of :mod:`dynaclient.listing`, awaited.
+"""Lazy, paginated lists for ``async for``: the paging rules of :mod:`dynaclient.resources.listing`, awaited.
 
 Paging, item filling, continue-token expiry and the list's head metadata are the synchronous pager's own helpers
-(:func:`~dynaclient.listing.next_page_options`, :func:`~dynaclient.listing.fill_list_items`,
-:func:`~dynaclient.listing.list_head`). The next page is requested in a task as soon as the current page's head
-names its continue token, while that page's items are consumed (client-go ``eachListChunkBuffered``).
+(:func:`~dynaclient.resources.listing.next_page_options`, :func:`~dynaclient.resources.listing.fill_list_items`,
+:func:`~dynaclient.resources.listing.list_head`). The next page is requested in a task as soon as the current
+page's head names its continue token, while that page's items are consumed (client-go ``eachListChunkBuffered``).
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from typing import Any, Generic
 
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.exceptions import GoneError
-from dynaclient.listing import FetchedPage, continue_token, fill_list_items, list_head, next_page_options
-from dynaclient.resource_options import ListOptions
+from dynaclient.resources.listing import FetchedPage, continue_token, fill_list_items, list_head, next_page_options
+from dynaclient.resources.options import ListOptions
 
 AsyncPageFetcher = Callable[[ListOptions], Awaitable[FetchedPage]]
 """Fetches one page of a list for the given options."""
@@ -28,7 +28,7 @@ class AsyncObjectList(Generic[ObjectT]):
 
     Iterate it once, or await :meth:`to_list` once. ``await objects.first_page()`` fetches the first page early,
     so :attr:`resource_version` is known before the first item is read. See
-    :class:`~dynaclient.listing.ObjectList` for ``restart_on_expired``.
+    :class:`~dynaclient.resources.listing.ObjectList` for ``restart_on_expired``.
 
     Args:
         fetch: fetches one page for the given options.

@@ -13,8 +13,8 @@ import asyncio
 import logging
 import ssl
 import time
-from collections.abc import AsyncIterator, Callable
-from typing import Any
+from collections.abc import AsyncIterator, Callable, Sequence
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from dynaclient.extras import require_extra
@@ -32,28 +32,37 @@ from dynaclient.exceptions import (  # noqa: E402
     TransportError,
     TransportTimeout,
 )
-from dynaclient.request import Request  # noqa: E402
+from dynaclient.request import Request, Response  # noqa: E402
 from dynaclient.transport.http import USER_AGENT, build_ssl_context  # noqa: E402
+
+if TYPE_CHECKING:
+    from dynaclient.aio.streams.websocket import AsyncWebSocketConnection
 
 logger = logging.getLogger("dynaclient")
 
 CertificateSource = Callable[[], "tuple[bytes, bytes] | None"]
-"""Returns the client certificate and key (PEM), or ``None``; may run an exec plugin, so it runs off the loop."""
+"""Returns the current client certificate and key (PEM), or ``None``; may run an exec plugin (see ``ready``)."""
 
 
 class AsyncHTTPTransport:
     """Sends requests to an API server over HTTP(S) with one pooled ``aiohttp`` session per event loop.
 
-    The session and its TLS context are made on first use, in the running loop; building the context (which may
-    run an exec plugin for a client certificate) happens in a worker thread. Connections are unlimited in number:
-    each open watch holds one, as with HTTP/1.1 in client-go.
+    The session is made on first use, in the running loop. A client certificate given as a callable is asked for
+    before every request, as the synchronous transport does, so a certificate an exec plugin rotates is used from
+    the next request on: a changed pair gets a new TLS context, hence new connections (open watches keep theirs).
+    The callable runs on the loop only while ``certificate_ready()`` says it needs no I/O, else in a worker
+    thread, as does building a TLS context. Connections are unlimited in number: each open watch holds one, as
+    with HTTP/1.1 in client-go.
 
     Args:
         server: the server URL; a path prefix is kept.
         ca_data: PEM certificate authority to trust; the system roots when ``None``.
         insecure_skip_tls_verify: skip server certificate verification.
         tls_server_name: the name to verify the server certificate against (and send as SNI).
-        client_certificate: a certificate/key pair, or a callable returning it (read once, when the session opens).
+        client_certificate: a certificate/key pair, or a callable returning the current one.
+        certificate_ready: whether calling ``client_certificate`` now needs no I/O (no exec plugin to run,
+            :meth:`~dynaclient.auth.base.AuthProvider.client_certificate_ready`); without it, a callable
+            ``client_certificate`` always runs in a worker thread.
         proxy_url: an HTTP(S) proxy.
         disable_compression: ask for uncompressed responses.
         name: the transport's name in logs.
@@ -69,6 +78,7 @@ class AsyncHTTPTransport:
         insecure_skip_tls_verify: bool = False,
         tls_server_name: str | None = None,
         client_certificate: tuple[bytes, bytes] | CertificateSource | None = None,
+        certificate_ready: Callable[[], bool] | None = None,
         proxy_url: str | None = None,
         disable_compression: bool = False,
         name: str = "http",
@@ -81,6 +91,9 @@ class AsyncHTTPTransport:
         self._insecure = insecure_skip_tls_verify
         self._server_name = tls_server_name
         self._certificate = client_certificate
+        self._certificate_ready = certificate_ready
+        self._context: ssl.SSLContext | None = None
+        self._context_key: tuple[bytes, bytes] | bool | None = False
         self._proxy = proxy_url or None
         self._headers = {"User-Agent": USER_AGENT}
         if disable_compression:
@@ -91,28 +104,40 @@ class AsyncHTTPTransport:
     def __repr__(self) -> str:
         return f"<AsyncHTTPTransport {self.name} {self.server}>"
 
-    def _ssl_context(self) -> ssl.SSLContext:
-        source = self._certificate
-        certificate = source() if callable(source) else source
-        return build_ssl_context(
-            ca_data=self._ca_data, insecure_skip_tls_verify=self._insecure, client_certificate=certificate
-        )
-
     async def _open(self) -> aiohttp.ClientSession:
         if self._session is not None:
             return self._session
-        if self._opening is None:
-            self._opening = asyncio.Lock()
-        async with self._opening:
-            if self._session is None:
-                context: ssl.SSLContext | bool = False
-                if self.server.startswith("https://"):
-                    context = await asyncio.to_thread(self._ssl_context)
-                connector = aiohttp.TCPConnector(ssl=context, limit=0, limit_per_host=0)
-                self._session = aiohttp.ClientSession(
-                    connector=connector, headers=self._headers, trust_env=False, timeout=aiohttp.ClientTimeout()
-                )
-            return self._session
+        if self.server.startswith("https://"):
+            await self._current_context()  # unusable CA or certificate data fail before any connection
+        if self._session is None:
+            connector = aiohttp.TCPConnector(ssl=self._context or False, limit=0, limit_per_host=0)
+            self._session = aiohttp.ClientSession(
+                connector=connector, headers=self._headers, trust_env=False, timeout=aiohttp.ClientTimeout()
+            )
+        return self._session
+
+    async def _current_context(self) -> ssl.SSLContext:
+        """Return the TLS context of the current client certificate, building a new one when it changed."""
+        source = self._certificate
+        if callable(source):
+            ready = self._certificate_ready
+            certificate = source() if ready is not None and ready() else await asyncio.to_thread(source)
+        else:
+            certificate = source
+        if self._context is None or certificate != self._context_key:
+            if self._opening is None:
+                self._opening = asyncio.Lock()
+            async with self._opening:
+                if self._context is None or certificate != self._context_key:
+                    self._context = await asyncio.to_thread(
+                        build_ssl_context,
+                        ca_data=self._ca_data,
+                        insecure_skip_tls_verify=self._insecure,
+                        client_certificate=certificate,
+                    )
+                    self._context_key = certificate
+        assert self._context is not None
+        return self._context
 
     async def send(self, request: Request) -> AsyncResponse:
         """Send ``request`` and return once the status and headers are known; the body may still be streaming.
@@ -123,6 +148,9 @@ class AsyncHTTPTransport:
             TransportError: no response could be obtained (connection, TLS, timeout).
         """
         session = await self._open()
+        context: ssl.SSLContext | bool = False
+        if self.server.startswith("https://"):
+            context = await self._current_context() if callable(self._certificate) else self._context or False
         headers = {**request.headers, "Accept": request.accept}
         if request.effective_content_type:
             headers["Content-Type"] = request.effective_content_type
@@ -139,6 +167,7 @@ class AsyncHTTPTransport:
                 timeout=timeout,
                 proxy=self._proxy,
                 allow_redirects=False,
+                ssl=context,
                 **extra,
             )
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
@@ -146,6 +175,24 @@ class AsyncHTTPTransport:
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status, elapsed)
         return _wrap(answer, request)
+
+    async def open_websocket(
+        self, request: Request, subprotocols: Sequence[str]
+    ) -> AsyncWebSocketConnection | Response:
+        """Open a WebSocket (exec, attach, port-forward) with this transport's TLS context, server name and proxy.
+
+        A refused upgrade is returned as its response; see :func:`~dynaclient.transport.websocket.open_websocket`.
+        """
+        from dynaclient.aio.streams.websocket import open_async_websocket
+
+        secure = self.server.startswith("https://")
+        url = ("wss://" if secure else "ws://") + self.server.split("://", 1)[1] + request.url_path
+        context = await self._current_context() if secure else None
+        return await open_async_websocket(
+            url, what=f"{request.method} {request.path}", headers=request.headers, subprotocols=subprotocols,
+            ssl_context=context, server_hostname=self._server_name, proxy=self._proxy, user_agent=USER_AGENT,
+            timeout=request.timeout,
+        )  # fmt: skip
 
     async def aclose(self) -> None:
         """Close every pooled connection."""

@@ -8,15 +8,16 @@ from typing import Any, Generic
 from dynaclient._types import ObjectT
 from dynaclient.aio.response import AsyncResponse
 from dynaclient.exceptions import TransportError
-from dynaclient.watch import WatchDecoder, WatchEvent
+from dynaclient.watch.events import WatchDecoder, WatchEvent
+from dynaclient.watch.stream import ends_quietly
 
 
 class AsyncWatch(Generic[ObjectT]):
     """The events of one watch request, in server order, until the server ends the stream or :meth:`aclose`.
 
-    Decoding is :class:`~dynaclient.watch.WatchDecoder`'s, as in :class:`~dynaclient.watching.Watch`: ``ERROR``
-    frames are raised as their typed :class:`~dynaclient.exceptions.APIError` (``GoneError``: list again); a stream
-    cut short or ended by ``timeoutSeconds`` ends the iteration (watch again from :attr:`resource_version`).
+    Decoding is :class:`~dynaclient.watch.events.WatchDecoder`'s, as in :class:`~dynaclient.watch.stream.Watch`:
+    ``ERROR`` frames are raised as their typed :class:`~dynaclient.exceptions.APIError` (``GoneError``: list again);
+    a stream cut short or ended by ``timeoutSeconds`` ends the iteration (watch again from :attr:`resource_version`).
     :meth:`aclose`, from any task, ends a pending ``async for`` quietly; cancelling the iterating task raises
     ``CancelledError`` in it and releases the connection. No thread is involved::
 
@@ -78,8 +79,8 @@ class AsyncWatch(Generic[ObjectT]):
             for event in decoder.close():
                 event.raise_for_error()
                 yield event
-        except TransportError:
-            if not self._closing:
+        except TransportError as error:
+            if not ends_quietly(error, closed=self._closing):
                 raise
         finally:
             await self._response.aclose()

@@ -46,6 +46,14 @@ class AuthProvider:
         """
         return None
 
+    def client_certificate_ready(self) -> bool:
+        """Tell whether :meth:`client_certificate` answers now without I/O (no exec plugin to run).
+
+        The asyncio transport asks before each request and runs :meth:`client_certificate` in a worker thread when
+        it is not ready. Static providers are always ready.
+        """
+        return True
+
     def on_unauthorized(self) -> bool:
         """Forget any cached credential after a 401; return whether retrying the request may help."""
         return False

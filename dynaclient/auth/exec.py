@@ -189,6 +189,10 @@ class ExecAuth(AuthProvider):
         """
         return self._cache.get().client_certificate
 
+    def client_certificate_ready(self) -> bool:
+        """Tell whether a valid credential is cached, so that :meth:`client_certificate` runs no plugin."""
+        return self._cache.peek() is not None
+
     def on_unauthorized(self) -> bool:
         """Forget the cached credential; the next request runs the plugin again (client-go does this on 401)."""
         self._cache.invalidate()

@@ -1,4 +1,4 @@
-"""Build the :class:`~dynaclient.dynamic.DynamicClient` the global options ask for."""
+"""Build the :class:`~dynaclient.resources.dynamic.DynamicClient` the global options ask for."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ from dynaclient.connect import (
     kubectl_proxy_client,
     kubectl_raw_client,
 )
-from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import ConfigError
+from dynaclient.resources.dynamic import DynamicClient
 
 TRANSPORTS = ("auto", "kubeconfig", "in-cluster", "proxy", "kubectl")
 

@@ -11,7 +11,7 @@ import yaml
 
 from dynaclient._json_values import parse_time
 from dynaclient._types import JSONObject
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.objects import get_name, get_namespace
 
 OUTPUTS = ("json", "yaml", "name", "wide")

@@ -13,7 +13,8 @@ from collections.abc import Callable, Mapping
 
 from dynaclient.auth.oidc import RefreshFunction
 from dynaclient.config.incluster import SERVICE_ACCOUNT_ROOT, load_incluster_config
-from dynaclient.config.kubeconfig import Kubeconfig, kubeconfig_paths, parse_kubeconfig, read_kubeconfigs
+from dynaclient.config.kubeconfig import Kubeconfig, parse_kubeconfig
+from dynaclient.config.loading import kubeconfig_paths, read_kubeconfigs
 from dynaclient.config.model import ClientConfig, ClusterInfo
 from dynaclient.config.resolve import resolve_kubeconfig
 

@@ -8,6 +8,7 @@ from urllib.parse import SplitResult, urlsplit
 from dynaclient.auth.base import AuthProvider, NoAuth
 from dynaclient.auth.exec import ClusterInfo
 from dynaclient.exceptions import ConfigError
+from dynaclient.transport.compression import Compression
 
 _PROXY_SCHEMES = ("http", "https", "socks5")
 
@@ -109,7 +110,11 @@ class ClientConfig:
         namespace: the default namespace (the context's, else ``default``).
         context: the kubeconfig context used, or ``None``.
         source: where this came from: the kubeconfig path(s) or ``in-cluster``.
-        disable_compression: ask for uncompressed responses.
+        disable_compression: ask for uncompressed responses (kubeconfig ``disable-compression``); overrides
+            ``compression``.
+        compression: which response encoding to ask for: ``auto`` (identity for a loopback server, gzip
+            otherwise; ``DYNACLIENT_COMPRESSION`` overrides it), ``gzip`` or ``identity``. See
+            :mod:`dynaclient.transport.compression` for the measurements behind the default.
 
     The repr shows no secret: no key, and the proxy URL without its credentials.
 
@@ -132,6 +137,7 @@ class ClientConfig:
     context: str | None = None
     source: str | None = None
     disable_compression: bool = False
+    compression: Compression = "auto"
 
     def __post_init__(self) -> None:
         try:

@@ -9,7 +9,7 @@ from dynaclient.controllerutil.conditions import (
     set_status_condition,
 )
 from dynaclient.controllerutil.conflicts import retry_on_conflict
-from dynaclient.controllerutil.finalizers import add_finalizer, has_finalizer, remove_finalizer
+from dynaclient.controllerutil.finalizers import add_finalizer, finalizers_patch, has_finalizer, remove_finalizer
 from dynaclient.controllerutil.owners import (
     get_controller_of,
     is_controlled_by,
@@ -20,6 +20,7 @@ from dynaclient.controllerutil.owners import (
 
 __all__ = [
     "add_finalizer",
+    "finalizers_patch",
     "find_status_condition",
     "get_controller_of",
     "has_finalizer",

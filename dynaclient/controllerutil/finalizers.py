@@ -13,7 +13,7 @@ from typing import Any
 from dynaclient._types import JSONObject
 from dynaclient.controllerutil.conflicts import retry_on_conflict
 from dynaclient.exceptions import ConflictError, NotFoundError
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
 
 
 def has_finalizer(obj: Mapping[str, Any], finalizer: str) -> bool:
@@ -59,6 +59,26 @@ def remove_finalizer(resource: ResourceClient, obj: JSONObject, finalizer: str) 
         return obj  # already gone: nothing holds it any more
 
 
+def finalizers_patch(obj: Mapping[str, Any], finalizer: str, *, add: bool) -> JSONObject | None:
+    """Return the merge patch that adds (or removes) ``finalizer`` on ``obj``, or ``None`` when none is needed.
+
+    The patch carries ``obj``'s resourceVersion, so it fails with 409 if the object changed since. A deleting
+    object takes no new finalizer (the server refuses them with 422): ``None``. Shared by the sync and async
+    helpers.
+
+    >>> finalizers_patch({"metadata": {"resourceVersion": "7", "finalizers": ["a/x"]}}, "b/y", add=True)
+    {'metadata': {'resourceVersion': '7', 'finalizers': ['a/x', 'b/y']}}
+    >>> finalizers_patch({"metadata": {"finalizers": ["a/x"]}}, "b/y", add=False) is None
+    True
+    """
+    metadata = obj.get("metadata") or {}
+    finalizers = list(metadata.get("finalizers") or [])
+    if (finalizer in finalizers) == add or (add and metadata.get("deletionTimestamp")):
+        return None
+    wanted = [*finalizers, finalizer] if add else [f for f in finalizers if f != finalizer]
+    return {"metadata": {"resourceVersion": metadata.get("resourceVersion"), "finalizers": wanted}}
+
+
 def _patch_finalizers(resource: ResourceClient, obj: JSONObject, finalizer: str, *, add: bool) -> JSONObject:
     metadata = obj.get("metadata") or {}
     name, namespace = str(metadata.get("name") or ""), str(metadata.get("namespace") or "")
@@ -67,14 +87,9 @@ def _patch_finalizers(resource: ResourceClient, obj: JSONObject, finalizer: str,
 
     def attempt() -> JSONObject:
         latest = current[0]
-        finalizers = list((latest.get("metadata") or {}).get("finalizers") or [])
-        wanted = [*finalizers, finalizer] if add else [f for f in finalizers if f != finalizer]
-        if (finalizer in finalizers) == add:
+        patch = finalizers_patch(latest, finalizer, add=add)
+        if patch is None:
             return latest
-        if add and (latest.get("metadata") or {}).get("deletionTimestamp"):
-            return latest  # the server refuses new finalizers on a deleting object (422)
-        version = (latest.get("metadata") or {}).get("resourceVersion")
-        patch = {"metadata": {"resourceVersion": version, "finalizers": wanted}}
         try:
             return client.patch(name, patch, patch_type="merge")
         except ConflictError:
@@ -84,4 +99,4 @@ def _patch_finalizers(resource: ResourceClient, obj: JSONObject, finalizer: str,
     return retry_on_conflict(attempt)
 
 
-__all__ = ["add_finalizer", "has_finalizer", "remove_finalizer"]
+__all__ = ["add_finalizer", "finalizers_patch", "has_finalizer", "remove_finalizer"]

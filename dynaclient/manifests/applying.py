@@ -24,14 +24,14 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from dynaclient._types import JSONObject
-from dynaclient.dynamic import DynamicClient
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import APIError, ManifestError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
 from dynaclient.manifests.applyset import PART_OF_LABEL, ApplySet, group_kind
 from dynaclient.manifests.loading import Manifest
 from dynaclient.manifests.plan import CRD_GROUP_KIND, PlannedObject, plan
 from dynaclient.objects import get_resource_version, get_uid
-from dynaclient.resource_client import ResourceClient
-from dynaclient.restmapper import RESTMapper
+from dynaclient.resources.client import ResourceClient
+from dynaclient.resources.dynamic import DynamicClient
 from dynaclient.wait import crd_established, is_ready
 
 DEFAULT_FIELD_MANAGER = "dynaclient"

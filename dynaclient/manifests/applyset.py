@@ -17,11 +17,11 @@ from importlib.metadata import version
 from typing import Literal
 
 from dynaclient._types import JSONObject
-from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import ManifestError, NotFoundError, ResourceNotFoundError
 from dynaclient.gvr import GroupVersionKind
 from dynaclient.objects import get_annotations, get_labels, get_uid
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
+from dynaclient.resources.dynamic import DynamicClient
 
 ID_LABEL = "applyset.kubernetes.io/id"
 PART_OF_LABEL = "applyset.kubernetes.io/part-of"

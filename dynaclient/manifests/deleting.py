@@ -6,14 +6,14 @@ import time
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import APIError, NotFoundError, ResourceNotFoundError, WaitTimeoutError
 from dynaclient.manifests.applying import DEFAULT_TIMEOUT, Progress
 from dynaclient.manifests.loading import Manifest
 from dynaclient.manifests.plan import PlannedObject, plan
 from dynaclient.objects import get_uid
-from dynaclient.resource_client import ResourceClient
-from dynaclient.resource_options import PropagationPolicy
+from dynaclient.resources.client import ResourceClient
+from dynaclient.resources.dynamic import DynamicClient
+from dynaclient.resources.options import PropagationPolicy
 from dynaclient.wait import is_deleted
 
 

@@ -15,11 +15,11 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 
-from dynaclient.discovery import APIResource
-from dynaclient.dynamic import ResourceMapper
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import ResourceNotFoundError
 from dynaclient.gvr import GroupVersionKind
 from dynaclient.manifests.loading import Manifest
+from dynaclient.resources.dynamic import ResourceMapper
 
 CRD_GROUP_KIND = ("apiextensions.k8s.io", "CustomResourceDefinition")
 

@@ -1,6 +1,6 @@
 """Pod streams: logs, exec, attach and port-forward (``pods.logs(...)``, ``pods.exec(...)``, ...).
 
-The verbs are methods of :class:`~dynaclient.resource_client.ResourceClient` (from :class:`PodStreams`); this
+The verbs are methods of :class:`~dynaclient.resources.client.ResourceClient` (from :class:`PodStreams`); this
 package holds what they return. Exec, attach and port-forward need the ``streams`` extra (``websockets``).
 """
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Generator, Iterator
-from dataclasses import replace
 
 from dynaclient.client import APIClient
 from dynaclient.exceptions import BadRequestError, PodNotRunningError, TransportError
@@ -77,17 +76,10 @@ class PodLogs:
         Args:
             keepends: keep each line's ``\n``.
         """
-        pending = b""
+        splitter = LineSplitter(keepends=keepends)
         for chunk in self.iter_bytes():
-            pending += chunk
-            if b"\n" not in chunk:
-                continue
-            *lines, pending = pending.split(b"\n")
-            end = "\n" if keepends else ""
-            for line in lines:
-                yield line.decode("utf-8", errors="replace") + end
-        if pending:
-            yield pending.decode("utf-8", errors="replace")
+            yield from splitter.feed(chunk)
+        yield from splitter.finish()
 
     def close(self) -> None:
         """Stop reading and release the connection; safe to call twice and from another thread."""
@@ -112,6 +104,47 @@ class PodLogs:
                 raise
         finally:
             self._response.close()
+
+
+class LineSplitter:
+    r"""Cuts log bytes that arrive in chunks cut anywhere into decoded lines (the sync and asyncio logs share it).
+
+    A line is decoded once whole, so a character split between two chunks stays whole; undecodable bytes become
+    U+FFFD.
+
+    >>> splitter = LineSplitter()
+    >>> splitter.feed(b"one\ntw\xc3"), splitter.feed(b"\xa9o\nthr"), splitter.finish()
+    (['one'], ['twéo'], ['thr'])
+
+    Thread-safety: confined to one reader.
+    """
+
+    def __init__(self, *, keepends: bool = False) -> None:
+        self._end = "\n" if keepends else ""
+        self._pending = b""
+
+    def feed(self, chunk: bytes) -> list[str]:
+        """Return the lines that ``chunk`` completes."""
+        if b"\n" not in chunk:
+            self._pending += chunk
+            return []
+        *lines, self._pending = (self._pending + chunk).split(b"\n")
+        return [line.decode("utf-8", errors="replace") + self._end for line in lines]
+
+    def finish(self) -> list[str]:
+        """Return the last line when the log did not end with a newline."""
+        pending, self._pending = self._pending, b""
+        return [pending.decode("utf-8", errors="replace")] if pending else []
+
+
+def check_log_answer(status: int, what: str) -> None:
+    """Raise when a successful answer to a log request has no log: a 204 means the pod has no node yet.
+
+    Raises:
+        PodNotRunningError: the apiserver answered 204 No Content (pod/strategy.go LogLocation: no node).
+    """
+    if status == 204:
+        raise PodNotRunningError(f"{what}: the pod is not running yet (it is not scheduled to a node)")
 
 
 def raise_if_not_running(error: BadRequestError, what: str) -> None:
@@ -142,19 +175,24 @@ def open_logs(
         NotFoundError: no such pod.
     """
     cancellation = Cancellation()
-    request = log_request(namespace, name, options, cancellation=cancellation)
-    request = replace(request, timeout=None if options.follow else timeout)
-    what = f"pod {namespace}/{name} log"
+    request = log_request(namespace, name, options, cancellation=cancellation, timeout=timeout)
+    what = log_what(namespace, name)
     try:
         response = api_client.send(request)
     except BadRequestError as exc:
         raise_if_not_running(exc, what)
         raise
-    if response.status == 204:
-        # No node to read it from: the apiserver answers 204 with no body (pod/strategy.go LogLocation).
+    try:
+        check_log_answer(response.status, what)
+    except PodNotRunningError:
         response.close()
-        raise PodNotRunningError(f"{what}: the pod is not running yet (it is not scheduled to a node)")
+        raise
     return PodLogs(response, cancellation, what)
 
 
-__all__ = ["PodLogs", "open_logs", "raise_if_not_running"]
+def log_what(namespace: str, name: str) -> str:
+    """How messages name a pod's log."""
+    return f"pod {namespace}/{name} log"
+
+
+__all__ = ["LineSplitter", "PodLogs", "check_log_answer", "log_what", "open_logs", "raise_if_not_running"]

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from dynaclient.exceptions import NamespaceScopeError, ResourceRequestError
 from dynaclient.gvr import GroupVersionResource
 from dynaclient.request import Cancellation, Expect, Request
-from dynaclient.resource_request import resource_path
+from dynaclient.resources.requests import resource_path
 from dynaclient.streams.channels import check_port
 
 PODS = GroupVersionResource("", "v1", "pods")
@@ -85,11 +85,29 @@ class LogOptions:
         return tuple((key, value) for key, value in pairs if value)
 
 
-def log_request(namespace: str, name: str, options: LogOptions, *, cancellation: Cancellation | None = None) -> Request:
-    """Build the GET of a container's log; a follow is read as a stream."""
+def log_request(
+    namespace: str,
+    name: str,
+    options: LogOptions,
+    *,
+    cancellation: Cancellation | None = None,
+    timeout: float | None = None,
+) -> Request:
+    """Build the GET of a container's log; a follow is read as a stream and waits without a time limit.
+
+    Args:
+        namespace: the pod's namespace.
+        name: the pod.
+        options: what to read.
+        cancellation: ends the request from another thread.
+        timeout: seconds for the answer and between chunks (not for a follow).
+    """
     expect: Expect = "stream" if options.follow else "bytes"
     path = _pod_path(namespace, name, "log")
-    return Request("GET", path, query=options.query(), accept=LOG_ACCEPT, expect=expect, cancellation=cancellation)
+    return Request(
+        "GET", path, query=options.query(), accept=LOG_ACCEPT, expect=expect, cancellation=cancellation,
+        timeout=None if options.follow else timeout,
+    )  # fmt: skip
 
 
 def exec_request(

@@ -1,4 +1,4 @@
-"""The pod stream verbs of :class:`~dynaclient.resource_client.ResourceClient`: logs, exec, attach, port-forward.
+"""The pod stream verbs of :class:`~dynaclient.resources.client.ResourceClient`: logs, exec, attach, port-forward.
 
 Every connection is made by the client's :class:`~dynaclient.client.APIClient`, so it carries the same
 credentials (tokens refreshed, exec plugins, client certificates) and TLS settings as every other request. What each
@@ -14,16 +14,18 @@ way of reaching the cluster supports:
 from __future__ import annotations
 
 import datetime
+import logging
 from collections.abc import Sequence
 from dataclasses import replace
 
 from dynaclient.client import APIClient
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import (
     BadRequestError,
     ForbiddenError,
     KubectlProxyRefusedError,
     ResourceRequestError,
+    TransportTimeout,
 )
 from dynaclient.request import Request
 from dynaclient.streams.channels import EXEC_SUBPROTOCOLS, PORT_FORWARD_SUBPROTOCOLS
@@ -33,8 +35,15 @@ from dynaclient.streams.port_forward import PortForwarder, PortStream, parse_por
 from dynaclient.streams.remote_command import ExecResult, ExecStream, run_command
 from dynaclient.transport.websocket import WebSocketConnection
 
+logger = logging.getLogger("dynaclient")
+
 CONNECT_TIMEOUT = 30.0
 """Seconds to wait for a WebSocket to open (connection, TLS and the upgrade)."""
+PORT_FORWARD_ATTEMPTS = 2
+"""A port-forward handshake that stalls is tried once more on a fresh connection, each attempt within its share of
+:data:`CONNECT_TIMEOUT`: nothing reaches the pod before the upgrade is answered (the kubelet dials the pod port
+after its 101), so a retry cannot open a second connection in the pod. Exec and attach are tried once: a lost
+answer may mean the command already runs."""
 
 
 class PodStreams:
@@ -162,7 +171,8 @@ class PodStreams:
             NotFoundError: no such pod.
         """
         request = port_forward_request(self._pods_namespace("port-forward"), name, port)
-        return PortStream(self._open(request, PORT_FORWARD_SUBPROTOCOLS), port, f"port-forward to {name}:{port}")
+        socket = self._open(request, PORT_FORWARD_SUBPROTOCOLS, attempts=PORT_FORWARD_ATTEMPTS)
+        return PortStream(socket, port, f"port-forward to {name}:{port}")
 
     def port_forward(self, name: str, ports: Sequence[int | str], *, address: str = "127.0.0.1") -> PortForwarder:
         """Listen on local ports and forward every connection to the pod, like ``kubectl port-forward``.
@@ -191,26 +201,47 @@ class PodStreams:
             raise ResourceRequestError(f"{verb} is a pod subresource; this client is for {resource.resource}")
         return self._namespace
 
-    def _open(self, request: Request, subprotocols: Sequence[str]) -> WebSocketConnection:
-        request = replace(request, timeout=CONNECT_TIMEOUT)
-        try:
-            return self._api_client.open_websocket(request, subprotocols)
-        except BadRequestError as exc:
-            raise_if_not_running(exc, f"{request.path.rsplit('/', 1)[1]} in namespace {self._namespace}")
-            raise
-        except ForbiddenError as exc:
-            if self._api_client.transport.name == "kubectl-proxy" and _from_proxy_filter(exc):
-                raise KubectlProxyRefusedError(
-                    {
-                        **exc.status,
-                        "message": f"kubectl proxy refuses {request.path.rsplit('/', 1)[1]} by default "
-                        "(its --reject-paths); start it with --reject-paths='^$' to allow it, or use the kubeconfig",
-                    },
-                    code=exc.code,
-                    method=exc.method,
-                    path=exc.path,
-                ) from exc
-            raise
+    def _open(self, request: Request, subprotocols: Sequence[str], *, attempts: int = 1) -> WebSocketConnection:
+        request = replace(request, timeout=CONNECT_TIMEOUT / attempts)
+        attempt = 1
+        while True:
+            try:
+                return self._api_client.open_websocket(request, subprotocols)
+            except TransportTimeout:
+                if attempt == attempts:
+                    raise
+                logger.warning("%s: the WebSocket handshake stalled; trying a new connection", request.path)
+                attempt += 1
+            except (BadRequestError, ForbiddenError) as exc:
+                raise_refused_stream(exc, request, self._namespace, self._api_client.transport.name)
+                raise
+
+
+def raise_refused_stream(
+    error: BadRequestError | ForbiddenError, request: Request, namespace: str, transport_name: str
+) -> None:
+    """Raise the more telling error for a refused exec, attach or port-forward upgrade, if there is one.
+
+    Shared by the sync and asyncio clients; the caller raises ``error`` itself when this returns.
+
+    Raises:
+        PodNotRunningError: the pod is not scheduled or its container is not running.
+        KubectlProxyRefusedError: ``kubectl proxy`` refused the path (its default ``--reject-paths``).
+    """
+    verb = request.path.rsplit("/", 1)[1]
+    if isinstance(error, BadRequestError):
+        raise_if_not_running(error, f"{verb} in namespace {namespace}")
+    elif transport_name == "kubectl-proxy" and _from_proxy_filter(error):
+        raise KubectlProxyRefusedError(
+            {
+                **error.status,
+                "message": f"kubectl proxy refuses {verb} by default (its --reject-paths); start it with "
+                "--reject-paths='^$' to allow it, or use the kubeconfig",
+            },
+            code=error.code,
+            method=error.method,
+            path=error.path,
+        ) from error
 
 
 def _from_proxy_filter(error: ForbiddenError) -> bool:
@@ -220,4 +251,4 @@ def _from_proxy_filter(error: ForbiddenError) -> bool:
     return isinstance(first, dict) and first.get("reason") == "UnexpectedServerResponse"
 
 
-__all__ = ["CONNECT_TIMEOUT", "PodStreams"]
+__all__ = ["CONNECT_TIMEOUT", "PORT_FORWARD_ATTEMPTS", "PodStreams", "raise_refused_stream"]

@@ -27,6 +27,59 @@ _RECEIVE = 256 * 1024
 _DATA_PREFIX = bytes((PORT_DATA,))
 
 
+class PortChannels:
+    r"""The two channels of one forwarded port, as the server fills them; no I/O (sync and asyncio streams share it).
+
+    The first message on each channel is the port number, two bytes little-endian (cri-streaming
+    ``portforward/websocket.go``): it is checked and dropped. Text on the error channel means the pod side failed.
+
+    >>> channels = PortChannels(80)
+    >>> channels.on_message(b"\x00\x50\x00"), channels.on_message(b"\x00hello")
+    (b'', b'hello')
+    >>> channels.on_message(b"\x01\x50\x00refused")
+    Traceback (most recent call last):
+    ...
+    dynaclient.exceptions.PortForwardError: port 80: refused
+
+    Thread-safety: confined to the stream's one reader.
+    """
+
+    def __init__(self, port: int) -> None:
+        self.port = port
+        self._announced = {PORT_DATA: False, PORT_ERROR: False}
+
+    def on_message(self, message: bytes) -> bytes:
+        """Return the data a message carries for the port (``b""`` for none).
+
+        Raises:
+            PortForwardError: the error channel reports a failure in the pod.
+            DecodeError: a channel began without this port's number.
+        """
+        if not message:
+            return b""
+        channel, data = message[0], message[1:]
+        if channel not in self._announced:
+            return b""  # another port's channel: only one port is asked for per connection
+        if not self._announced[channel]:
+            self._announced[channel] = True
+            data = check_port_prefix(data, self.port, "data" if channel == PORT_DATA else "error")
+        if channel == PORT_ERROR:
+            if data:
+                raise port_forward_error(data, self.port)
+            return b""
+        return data
+
+
+def data_messages(data: bytes) -> list[bytes]:
+    r"""Cut ``data`` into data-channel messages of at most :data:`SEND_CHUNK` bytes.
+
+    >>> data_messages(b"hi")
+    [b'\x00hi']
+    """
+    view = memoryview(data)
+    return [_DATA_PREFIX + view[start : start + SEND_CHUNK] for start in range(0, len(view), SEND_CHUNK)]
+
+
 class PortStream:
     """A TCP connection to one port inside a pod, used like a connected socket.
 
@@ -41,7 +94,7 @@ class PortStream:
         self.port = port
         self._what = what
         self._pending = b""
-        self._announced = {PORT_DATA: False, PORT_ERROR: False}
+        self._channels = PortChannels(port)
         self._eof = False
         self._closed = False
 
@@ -54,9 +107,8 @@ class PortStream:
         Raises:
             StreamClosedError: the stream is closed or the connection was lost.
         """
-        view = memoryview(data)
-        for start in range(0, len(view), SEND_CHUNK):
-            self._socket.send(_DATA_PREFIX + view[start : start + SEND_CHUNK])
+        for message in data_messages(data):
+            self._socket.send(message)
 
     def recv(self, bufsize: int = _RECEIVE) -> bytes:
         """Return up to ``bufsize`` bytes from the pod port, waiting for some; ``b""`` at the end.
@@ -94,21 +146,12 @@ class PortStream:
         if message is None:
             self._eof = True
             return
-        if not message:
-            return
-        channel, data = message[0], message[1:]
-        if channel not in self._announced:
-            return  # another port's channel: only one port is asked for per connection
-        if not self._announced[channel]:
-            # The first message on each channel is the port, two bytes little-endian (cri-streaming websocket.go).
-            self._announced[channel] = True
-            data = check_port_prefix(data, self.port, "data" if channel == PORT_DATA else "error")
-        if channel == PORT_ERROR:
-            if data:
-                self._eof = True
-                self._socket.close()
-                raise port_forward_error(data, self.port)
-            return
+        try:
+            data = self._channels.on_message(message)
+        except PortForwardError:
+            self._eof = True
+            self._socket.close()
+            raise
         self._pending = data if not self._pending else self._pending + data
 
 
@@ -293,4 +336,4 @@ def _close(resource: socket.socket | PortStream) -> None:
         resource.close()
 
 
-__all__ = ["SEND_CHUNK", "PortForwarder", "PortStream", "parse_port_mappings"]
+__all__ = ["SEND_CHUNK", "PortChannels", "PortForwarder", "PortStream", "data_messages", "parse_port_mappings"]

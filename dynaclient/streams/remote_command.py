@@ -41,6 +41,131 @@ class ExecResult(NamedTuple):
     stderr: bytes
 
 
+class ExecOutput:
+    r"""What an exec or attach session has received so far, filed by channel; no I/O.
+
+    The sync and asyncio sessions share it. The server's ready signal (an empty message on the first output
+    channel) is ignored; the error channel's Status is kept whole until the end, then decoded.
+
+    >>> output = ExecOutput("exec")
+    >>> for message in (b"\x01", b"\x01hi", b"\x02oops", b'\x03{"status":"Success"}'):
+    ...     output.on_message(message)
+    >>> output.on_end(None, closed=False)
+    >>> output.next_chunk(STDOUT), output.next_chunk(STDOUT), output.take(STDERR), output.exit_code()
+    (b'hi', b'', b'oops', 0)
+
+    Thread-safety: not thread-safe; a session guards it with its own lock.
+    """
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._buffers: dict[int, collections.deque[bytes]] = {STDOUT: collections.deque(), STDERR: collections.deque()}
+        self._status = b""
+        self.done = False
+        self.failure: StreamError | None = None
+
+    def on_message(self, message: bytes) -> None:
+        """File one message under its channel."""
+        if len(message) <= 1:
+            return  # the server's ready signal: an empty message on the first output channel
+        channel, data = message[0], message[1:]
+        if channel == ERROR:
+            self._status += data
+        elif channel in self._buffers:
+            self._buffers[channel].append(data)
+
+    def on_end(self, failure: StreamError | None, *, closed: bool) -> None:
+        """Record the end of the session: ``failure`` when the connection failed, ``closed`` when we closed it."""
+        self.done = True
+        if failure is None and not self._status:
+            why = "it was closed" if closed else "the server ended it"
+            failure = StreamClosedError(f"{self._what}: {why} before the command's exit status came")
+        self.failure = failure
+
+    def next_chunk(self, channel: int | None) -> bytes | None:
+        """Return the next bytes of ``channel``, ``b""`` at the end, or ``None`` when more must be received.
+
+        With ``channel`` ``None``, return ``b""`` once the session has ended.
+
+        Raises:
+            StreamError: the session ended in failure and nothing of ``channel`` is left.
+        """
+        buffer = self._buffers.get(channel) if channel is not None else None
+        if buffer:
+            return buffer.popleft()
+        if not self.done:
+            return None
+        if self.failure is not None:
+            raise self.failure
+        return b""
+
+    def take(self, channel: int) -> bytes:
+        """Return and forget everything buffered on ``channel``."""
+        data = b"".join(self._buffers[channel])
+        self._buffers[channel].clear()
+        return data
+
+    def exit_code(self) -> int:
+        """The exit code the session's Status reports (see :func:`exit_code_from_status`).
+
+        Raises:
+            ExecError: the command could not be run.
+        """
+        return exit_code_from_status(self._status)
+
+    def exit_code_if_known(self) -> int | None:
+        """The exit code once the session ended with one; ``None`` before, or when the command did not run."""
+        if not self.done or self.failure is not None:
+            return None
+        try:
+            return self.exit_code()
+        except ExecError:
+            return None
+
+
+def check_stdin_open(stdin_closed: bool, what: str) -> None:
+    """Raise when stdin was closed.
+
+    Raises:
+        StreamClosedError: it was.
+    """
+    if stdin_closed:
+        raise StreamClosedError(f"{what}: stdin is closed")
+
+
+def stdin_messages(data: bytes) -> list[bytes]:
+    r"""Cut ``data`` into stdin messages of at most :data:`STDIN_CHUNK` bytes.
+
+    >>> stdin_messages(b"ab")
+    [b'\x00ab']
+    """
+    view = memoryview(data)
+    return [frame(STDIN, bytes(view[start : start + STDIN_CHUNK])) for start in range(0, len(view), STDIN_CHUNK)]
+
+
+def close_stdin_message(protocol: str, what: str) -> bytes:
+    """Return the message that closes stdin alone.
+
+    Raises:
+        StreamError: the protocol is not v5, which alone can close stdin without ending the session.
+    """
+    if protocol != V5_CHANNEL:
+        raise StreamError(f"{what}: {protocol or 'the protocol'} cannot close stdin alone (needs v5)")
+    return close_message(STDIN)
+
+
+def checked_resize_message(tty: bool, width: int, height: int, what: str) -> bytes:
+    """Return the resize message for a session with a terminal.
+
+    Raises:
+        StreamError: the session has no terminal.
+        ValueError: a size is out of range.
+    """
+    if not tty:
+        raise StreamError(f"{what}: resize needs a terminal (tty=True)")
+    return resize_message(width, height)
+
+
 class ExecStream:
     """A running exec or attach: write stdin, read stdout and stderr, resize the terminal, wait for the exit code.
 
@@ -62,16 +187,13 @@ class ExecStream:
         self._tty = tty
         self.protocol = socket.subprotocol
         self._changed = threading.Condition()
-        self._buffers: dict[int, collections.deque[bytes]] = {STDOUT: collections.deque(), STDERR: collections.deque()}
-        self._status = b""
+        self._output = ExecOutput(what)
         self._receiving = False
-        self._done = False
-        self._failure: StreamError | None = None
         self._closed = False
         self._stdin_closed = False
 
     def __repr__(self) -> str:
-        return f"<ExecStream {self._what} {self.protocol} {'ended' if self._done else 'running'}>"
+        return f"<ExecStream {self._what} {self.protocol} {'ended' if self._output.done else 'running'}>"
 
     def write_stdin(self, data: bytes) -> None:
         """Send ``data`` to the command's stdin.
@@ -79,11 +201,9 @@ class ExecStream:
         Raises:
             StreamClosedError: the session or its stdin is closed, or the connection was lost.
         """
-        if self._stdin_closed:
-            raise StreamClosedError(f"{self._what}: stdin is closed")
-        view = memoryview(data)
-        for start in range(0, len(view), STDIN_CHUNK):
-            self._socket.send(frame(STDIN, bytes(view[start : start + STDIN_CHUNK])))
+        check_stdin_open(self._stdin_closed, self._what)
+        for message in stdin_messages(data):
+            self._socket.send(message)
 
     def close_stdin(self) -> None:
         """Close stdin, so the command reads end-of-file; output keeps coming.
@@ -93,10 +213,9 @@ class ExecStream:
         """
         if self._stdin_closed:
             return
-        if self.protocol != V5_CHANNEL:
-            raise StreamError(f"{self._what}: {self.protocol or 'the protocol'} cannot close stdin alone (needs v5)")
+        message = close_stdin_message(self.protocol, self._what)
         self._stdin_closed = True
-        self._socket.send(close_message(STDIN))
+        self._socket.send(message)
 
     def resize(self, width: int, height: int) -> None:
         """Set the terminal size in columns and rows (with ``tty=True``).
@@ -105,9 +224,7 @@ class ExecStream:
             StreamError: the session has no terminal.
             ValueError: a size is out of range.
         """
-        if not self._tty:
-            raise StreamError(f"{self._what}: resize needs a terminal (tty=True)")
-        self._socket.send(resize_message(width, height))
+        self._socket.send(checked_resize_message(self._tty, width, height, self._what))
 
     def read_stdout(self, timeout: float | None = None) -> bytes:
         """Return the next bytes of stdout (the terminal's output with a TTY); ``b""`` once the command ended.
@@ -131,18 +248,13 @@ class ExecStream:
             TransportTimeout: the command did not end within ``timeout`` seconds.
         """
         self._read(None, timeout)
-        return exit_code_from_status(self._status)
+        return self._output.exit_code()
 
     @property
     def exit_code(self) -> int | None:
         """The exit code once the command has ended and it was read; ``None`` before."""
         with self._changed:
-            if not self._done or self._failure is not None:
-                return None
-        try:
-            return exit_code_from_status(self._status)
-        except ExecError:
-            return None
+            return self._output.exit_code_if_known()
 
     def close(self) -> None:
         """End the session and release its connection; safe to call twice and from another thread."""
@@ -161,13 +273,9 @@ class ExecStream:
         while True:
             with self._changed:
                 while True:
-                    buffer = self._buffers.get(channel) if channel is not None else None
-                    if buffer:
-                        return buffer.popleft()
-                    if self._done:
-                        if self._failure is not None:
-                            raise self._failure
-                        return b""
+                    chunk = self._output.next_chunk(channel)
+                    if chunk is not None:
+                        return chunk
                     if not self._receiving:
                         self._receiving = True
                         break
@@ -185,9 +293,7 @@ class ExecStream:
     def _take(self, channel: int) -> bytes:
         """Return and forget everything buffered on ``channel``."""
         with self._changed:
-            data = b"".join(self._buffers[channel])
-            self._buffers[channel].clear()
-            return data
+            return self._output.take(channel)
 
     def _receive_one(self, deadline: float | None) -> None:
         try:
@@ -198,22 +304,12 @@ class ExecStream:
         if message is None:
             self._finish(None)
             return
-        if len(message) <= 1:
-            return  # the server's ready signal: an empty message on the first output channel
-        channel, data = message[0], message[1:]
         with self._changed:
-            if channel == ERROR:
-                self._status += data
-            elif channel in self._buffers:
-                self._buffers[channel].append(data)
+            self._output.on_message(message)
 
     def _finish(self, failure: StreamError | None) -> None:
         with self._changed:
-            self._done = True
-            if failure is None and not self._status:
-                why = "it was closed" if self._closed else "the server ended it"
-                failure = StreamClosedError(f"{self._what}: {why} before the command's exit status came")
-            self._failure = failure
+            self._output.on_end(failure, closed=self._closed)
         self._socket.close()
 
 
@@ -253,4 +349,14 @@ def _feed(stream: ExecStream, data: bytes, errors: list[BaseException]) -> None:
         errors.append(exc)
 
 
-__all__ = ["STDIN_CHUNK", "ExecResult", "ExecStream", "run_command"]
+__all__ = [
+    "STDIN_CHUNK",
+    "ExecOutput",
+    "ExecResult",
+    "ExecStream",
+    "check_stdin_open",
+    "checked_resize_message",
+    "close_stdin_message",
+    "run_command",
+    "stdin_messages",
+]

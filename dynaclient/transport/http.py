@@ -192,8 +192,10 @@ class HTTPTransport(BaseTransport):
         proxy_url: an HTTP(S) or SOCKS5 proxy (SOCKS5 needs the ``socks`` extra); when ``None`` the
             ``HTTPS_PROXY``/``NO_PROXY`` environment applies.
         disable_compression: ask for uncompressed responses (kubeconfig ``disable-compression``, client-go
-            ``DisableCompression``); by default large responses come gzipped, which costs the server and the client
-            CPU but crosses slow links much faster.
+            ``DisableCompression``); otherwise large responses come gzipped, which costs the server and the client
+            CPU but crosses slow links much faster. Clients built from a configuration decide it by its
+            ``compression`` policy (:func:`~dynaclient.transport.compression.accept_encoding`: identity on
+            loopback).
         name: the transport's name in logs and auto-detection reports.
 
     Thread-safety: thread-safe; connection pools are shared by all threads.

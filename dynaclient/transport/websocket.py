@@ -14,7 +14,7 @@ import socket
 import ssl
 import threading
 from collections.abc import Mapping, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from dynaclient.exceptions import (
     ConnectError,
@@ -39,11 +39,10 @@ CLOSE_TIMEOUT = 2.0
 """Seconds :meth:`WebSocketConnection.close` waits for the server's half of the closing handshake."""
 
 SEND_BUFFER = 1024 * 1024
-"""The socket's send buffer. The library writes a message while holding the lock its reader thread needs to take
-in received data; a write that blocked there would stop reading too, and a full-duplex stream (a port-forward to
-an echo server) would deadlock once every buffer on the way is full. So a message is sent only once the socket
-is writable, which on Linux means a third of this buffer (doubled by the kernel) is free: more than a message
-(256 KiB at most)."""
+"""The socket's send buffer. Messages are written outside the library's protocol lock (see
+:meth:`WebSocketConnection._write_message`), so a blocked write never stops reading; a message is still written only
+once the socket is writable (on Linux: a third of this buffer, doubled by the kernel, is free, more than a message
+of 256 KiB), so a write rarely holds the write lock that the library's pongs and close frame need."""
 _POLL_MS = 500
 
 
@@ -63,9 +62,19 @@ class WebSocketConnection:
         self._closing = threading.Event()
         self._lock = threading.Lock()
         self._sending = 0  # guarded by _lock
+        self._writing = threading.Lock()  # one writer of bytes to the socket at a time
         self.subprotocol = str(connection.subprotocol or "")
         with contextlib.suppress(OSError):
             connection.socket.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
+        # The library's own writes (pongs, pings, the close frame) take the write lock too, so they never land in
+        # the middle of a message that send() writes outside the library's lock.
+        library_send_data = connection.send_data
+
+        def send_data() -> None:
+            with self._writing:
+                library_send_data()
+
+        connection.send_data = send_data  # type: ignore[method-assign]
 
     def __repr__(self) -> str:
         return f"<WebSocketConnection {self._what} {self.subprotocol or 'no subprotocol'}>"
@@ -84,12 +93,42 @@ class WebSocketConnection:
             self._sending += 1
         try:
             self._wait_writable()
-            self._connection.send(data)
+            self._write_message(data)
         except ConnectionClosed as exc:
             raise self._closed_error(exc) from None
         finally:
             with self._lock:
                 self._sending -= 1
+
+    def _write_message(self, data: bytes) -> None:
+        """Frame ``data`` under the library's lock, then write it to the socket after releasing that lock.
+
+        The library's ``send`` holds its protocol lock for the whole socket write, and its reader thread needs the
+        same lock to take in every received frame: while a message was being written nothing was read, so a
+        port-forward moving data both ways ran one way at a time. Framing is quick; the write is what takes time.
+        The write lock is taken before the protocol lock is released, so messages leave in the order they were
+        framed (the library's own writes take both locks in the same order).
+
+        Raises:
+            ConnectionClosed: the connection is closing or closed.
+            StreamClosedError: the socket failed during the write.
+        """
+        from websockets.protocol import State
+
+        connection = self._connection
+        with connection.protocol_mutex:
+            if connection.protocol.state is not State.OPEN:
+                raise connection.protocol.close_exc
+            connection.protocol.send_binary(data)
+            chunks = connection.protocol.data_to_send()
+            self._writing.acquire()
+        try:
+            for chunk in chunks:
+                connection.socket.sendall(chunk)
+        except OSError as exc:
+            raise self._closed_error(exc) from None
+        finally:
+            self._writing.release()
 
     def _wait_writable(self) -> None:
         """Wait, without the library's lock, until the socket can take a message without blocking (SEND_BUFFER)."""
@@ -148,10 +187,9 @@ class WebSocketConnection:
         return StreamClosedError(f"{self._what}: the connection was lost ({exc})")
 
 
-def open_websocket(
+def connect_options(
     url: str,
     *,
-    what: str,
     headers: Mapping[str, str],
     subprotocols: Sequence[str],
     ssl_context: ssl.SSLContext | None,
@@ -159,62 +197,95 @@ def open_websocket(
     proxy: str | None,
     user_agent: str,
     timeout: float | None,
-) -> WebSocketConnection | Response:
+) -> dict[str, Any]:
+    """Return the keyword arguments of ``websockets``' ``connect``, the same for its sync and asyncio clients.
+
+    Raises:
+        UnsupportedRequestError: the ``websockets`` package (the ``streams`` extra) is not installed.
+    """
+    try:
+        from websockets.typing import Subprotocol
+    except ImportError:
+        raise UnsupportedRequestError(
+            f"{url.split('?', 1)[0]}: exec, attach and port-forward need the websockets package: "
+            "pip install 'dynaclient[streams]'"
+        ) from None
+    secure = url.startswith("wss://")
+    options: dict[str, Any] = {
+        "subprotocols": [Subprotocol(name) for name in subprotocols],
+        "additional_headers": dict(headers),
+        "user_agent_header": user_agent,
+        "compression": None,  # the apiserver does not negotiate permessage-deflate
+        "proxy": proxy,
+        "open_timeout": timeout,
+        "close_timeout": CLOSE_TIMEOUT,
+        "max_size": MAX_MESSAGE,
+        "logger": logger,
+    }
+    if secure:
+        options["ssl"] = ssl_context
+        if server_hostname:
+            options["server_hostname"] = server_hostname
+    return options
+
+
+def handshake_failure(exc: BaseException, what: str, timeout: float | None) -> Response:
+    """Return the HTTP answer of a refused upgrade; raise dynaclient's error for any other failure to connect.
+
+    Shared by the sync and asyncio clients (both raise ``websockets``' exceptions).
+
+    Raises:
+        UnsupportedRequestError: a ``socks5://`` proxy needs ``python-socks``, which is not installed.
+        ConnectError, TLSError, TransportTimeout, TransportError: no WebSocket and no HTTP answer was obtained.
+    """
+    from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
+
+    if isinstance(exc, InvalidStatus):
+        answer = exc.response
+        return Response.from_bytes(answer.status_code, bytes(answer.body), dict(answer.headers.raw_items()))
+    if isinstance(exc, ImportError):  # a socks5:// proxy needs python-socks, which websockets imports on demand
+        raise UnsupportedRequestError(f"{what}: this proxy needs a package that is not installed: {exc}") from None
+    if isinstance(exc, ssl.SSLError):
+        raise TLSError(f"{what}: TLS failed: {exc.reason or exc}") from exc
+    if isinstance(exc, TimeoutError):
+        raise TransportTimeout(f"{what}: the WebSocket handshake timed out after {timeout}s") from exc
+    if isinstance(exc, OSError):
+        raise ConnectError(f"{what}: cannot connect: {exc}") from exc
+    if isinstance(exc, InvalidHandshake | WebSocketException):
+        raise TransportError(f"{what}: the WebSocket handshake failed: {exc}") from exc
+    raise exc
+
+
+def open_websocket(url: str, *, what: str, **settings: Any) -> WebSocketConnection | Response:
     """Open a WebSocket to ``url`` (``ws://`` or ``wss://``); a refused upgrade is returned as its response.
 
     Args:
         url: the full URL with its query.
         what: ``METHOD path`` for messages (no query, so no secret).
-        headers: extra request headers (``Authorization``).
-        subprotocols: offered in one ``Sec-WebSocket-Protocol`` header, in preference order.
-        ssl_context: the context for ``wss://``.
-        server_hostname: the name to verify the certificate against, when not the URL's host.
-        proxy: an HTTP(S) proxy URL, or ``None`` for none.
-        user_agent: the ``User-Agent`` header.
-        timeout: seconds for the connection and the opening handshake.
+        settings: :func:`connect_options`' keyword arguments: ``headers`` (``Authorization``), ``subprotocols``
+            (offered in one header, in preference order), ``ssl_context``, ``server_hostname`` (when not the
+            URL's host), ``proxy``, ``user_agent``, ``timeout`` (for the connection and the opening handshake).
 
     Raises:
         UnsupportedRequestError: the ``websockets`` package (the ``streams`` extra) is not installed.
         ConnectError, TLSError, TransportTimeout, TransportError: no WebSocket and no HTTP answer was obtained.
     """
+    options = connect_options(url, **settings)
+    from websockets.sync.client import connect
+
     try:
-        from websockets.exceptions import InvalidHandshake, InvalidStatus, WebSocketException
-        from websockets.sync.client import connect
-        from websockets.typing import Subprotocol
-    except ImportError:
-        raise UnsupportedRequestError(
-            f"{what}: exec, attach and port-forward need the websockets package: pip install 'dynaclient[streams]'"
-        ) from None
-    try:
-        connection = connect(
-            url,
-            ssl=ssl_context if url.startswith("wss://") else None,
-            server_hostname=server_hostname if url.startswith("wss://") else None,
-            subprotocols=[Subprotocol(name) for name in subprotocols],
-            additional_headers=dict(headers),
-            user_agent_header=user_agent,
-            compression=None,  # the apiserver does not negotiate permessage-deflate
-            proxy=proxy,
-            open_timeout=timeout,
-            close_timeout=CLOSE_TIMEOUT,
-            max_size=MAX_MESSAGE,
-            logger=logger,
-            legacy=True,  # the connection itself, closed by WebSocketConnection.close (not a context manager)
-        )
-    except ImportError as exc:  # a socks5:// proxy needs python-socks, which websockets imports on demand
-        raise UnsupportedRequestError(f"{what}: this proxy needs a package that is not installed: {exc}") from None
-    except InvalidStatus as exc:
-        answer = exc.response
-        return Response.from_bytes(answer.status_code, bytes(answer.body), dict(answer.headers.raw_items()))
-    except ssl.SSLError as exc:
-        raise TLSError(f"{what}: TLS failed: {exc.reason or exc}") from exc
-    except TimeoutError as exc:
-        raise TransportTimeout(f"{what}: the WebSocket handshake timed out after {timeout}s") from exc
-    except OSError as exc:
-        raise ConnectError(f"{what}: cannot connect: {exc}") from exc
-    except (InvalidHandshake, WebSocketException) as exc:
-        raise TransportError(f"{what}: the WebSocket handshake failed: {exc}") from exc
+        # legacy=True: the connection itself, closed by WebSocketConnection.close (not a context manager).
+        connection = connect(url, **options, legacy=True)
+    except Exception as exc:  # handshake_failure maps it, or raises it again
+        return handshake_failure(exc, what, settings.get("timeout"))
     return WebSocketConnection(connection, what)
 
 
-__all__ = ["CLOSE_TIMEOUT", "MAX_MESSAGE", "WebSocketConnection", "open_websocket"]
+__all__ = [
+    "CLOSE_TIMEOUT",
+    "MAX_MESSAGE",
+    "WebSocketConnection",
+    "connect_options",
+    "handshake_failure",
+    "open_websocket",
+]

@@ -1,7 +1,7 @@
 """Wait for objects: conditions, kstatus readiness, and a watch that resumes (kube-rs ``kube-runtime`` ``wait``).
 
-Most code calls :meth:`ResourceClient.wait_for <dynaclient.resource_client.ResourceClient.wait_for>` and
-:meth:`~dynaclient.resource_client.ResourceClient.wait_for_deletion`, with a condition from here::
+Most code calls :meth:`ResourceClient.wait_for <dynaclient.resources.client.ResourceClient.wait_for>` and
+:meth:`~dynaclient.resources.client.ResourceClient.wait_for_deletion`, with a condition from here::
 
     from dynaclient.wait import crd_established, deployment_available
     client.resource("customresourcedefinitions").wait_for("widgets.example.com", crd_established, 30)

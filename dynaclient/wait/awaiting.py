@@ -20,7 +20,7 @@ from dynaclient.wait.kstatus import compute_status
 from dynaclient.wait.stream import resumed_watch
 
 if TYPE_CHECKING:
-    from dynaclient.resource_client import ResourceClient
+    from dynaclient.resources.client import ResourceClient
 
 
 def await_condition(

@@ -24,7 +24,7 @@ from dynaclient.controllerutil.conditions import find_status_condition
 from dynaclient.objects import get_generation, get_uid
 
 Predicate = Callable[[JSONObject | None], bool]
-"""What :meth:`~dynaclient.resource_client.ResourceClient.wait_for` accepts: ``None`` means absent."""
+"""What :meth:`~dynaclient.resources.client.ResourceClient.wait_for` accepts: ``None`` means absent."""
 
 
 @dataclass(frozen=True, slots=True)

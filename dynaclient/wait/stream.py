@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Protocol
 from dynaclient._types import JSONObject
 from dynaclient.exceptions import GoneError, TransportError
 from dynaclient.objects import get_name, get_namespace, get_resource_version
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 
 if TYPE_CHECKING:
-    from dynaclient.resource_client import FieldSelector, LabelSelector
-    from dynaclient.watching import Watch
+    from dynaclient.resources.client import FieldSelector, LabelSelector
+    from dynaclient.watch.stream import Watch
 
 WATCH_TIMEOUT_SECONDS = 300
 """The longest a single watch request asks the server to stay open before it is resumed."""
@@ -38,7 +38,7 @@ logger = logging.getLogger("dynaclient")
 
 
 class WatchableResource(Protocol):
-    """What the stream needs of a :class:`~dynaclient.resource_client.ResourceClient`.
+    """What the stream needs of a :class:`~dynaclient.resources.client.ResourceClient`.
 
     Thread-safety: implementations are shared; each stream uses its own watch.
     """

@@ -12,9 +12,10 @@ from dynaclient import GroupVersionResource
 from dynaclient.aio import AsyncDynamicClient
 from informers.aio.informer import AsyncSharedIndexInformer
 from informers.aio.listwatch import AsyncListerWatcher, AsyncResourceListWatch
+from informers.aio.reflector import AsyncReflector
+from informers.cache.index import Indexers
+from informers.cache.transform import Transform
 from informers.factory import _FACTORY_DEFAULT, InformerKey, Resource, _field_selector, _label_selector
-from informers.index import Indexers
-from informers.transform import Transform
 
 AsyncListerWatcherFactory = Callable[[Resource, str | None, str | None, str | None], AsyncListerWatcher]
 """Build the lister-watcher of ``(resource, namespace, label_selector, field_selector)`` (tests, other sources)."""
@@ -40,8 +41,12 @@ class AsyncSharedInformerFactory:
         transform: Transform | None = None,
         indexers: Indexers | None = None,
         lister_watcher_factory: AsyncListerWatcherFactory | None = None,
+        reflector_factory: Callable[..., AsyncReflector] = AsyncReflector,
     ) -> None:
         """Create a factory; arguments as ``SharedInformerFactory``'s. No informer exists or runs yet.
+
+        ``reflector_factory`` builds each informer's reflector, called as
+        :class:`~informers.aio.reflector.AsyncReflector` is (``functools.partial`` changes its defaults).
 
         Raises:
             TypeError: neither a client nor a lister-watcher factory was given.
@@ -50,6 +55,7 @@ class AsyncSharedInformerFactory:
             raise TypeError("AsyncSharedInformerFactory needs a client or a lister_watcher_factory")
         self._client = client
         self._new_lister_watcher = lister_watcher_factory
+        self._reflector_factory = reflector_factory
         self._namespace = namespace or None
         self._label_selector = _label_selector(label_selector)
         self._field_selector = _field_selector(field_selector)
@@ -112,6 +118,7 @@ class AsyncSharedInformerFactory:
             indexers=self._indexers,
             resync=self._resync,
             transform=self._transform,
+            reflector_factory=self._reflector_factory,
         )
         return self._informers.setdefault(key, informer)
 

@@ -2,8 +2,8 @@
 
 :class:`AsyncSharedIndexInformer` is :class:`~informers.informer.SharedIndexInformer` whose reflector is an
 :class:`~informers.aio.reflector.AsyncReflector` task and whose handlers are served by
-:class:`~informers.aio.processor.AsyncListener` tasks; the cache (:class:`~informers.store.Store`), its indexes,
-its :class:`~informers.lister.Lister` and the sink that turns lists and events into notifications are shared code.
+:class:`~informers.aio.processor.AsyncListener` tasks; the cache (:class:`~informers.cache.store.Store`), its indexes,
+its :class:`~informers.cache.lister.Lister` and the sink that turns lists and events into notifications are shared code.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from dynaclient import JSONObject, WatchEvent
 from informers.aio.listwatch import AsyncEventStream, AsyncListerWatcher
@@ -19,8 +19,8 @@ from informers.aio.processor import AsyncListener, wake_on_loop
 from informers.aio.reflector import AsyncReflector
 from informers.exceptions import AlreadyStartedError
 from informers.informer import SharedIndexInformer
-from informers.listwatch import ListPage
 from informers.processor import Listener
+from informers.reflector.listwatch import ListPage
 from informers.sink import CacheSink
 
 logger = logging.getLogger("informers.informer")
@@ -103,13 +103,25 @@ class AsyncSharedIndexInformer(SharedIndexInformer):
 
     listener_class: type[Listener] = AsyncListener
 
-    def __init__(self, lister_watcher: AsyncListerWatcher, **options: object) -> None:
+    def __init__(
+        self,
+        lister_watcher: AsyncListerWatcher,
+        *,
+        reflector_factory: Callable[..., AsyncReflector] = AsyncReflector,
+        **options: object,
+    ) -> None:
         """Create a stopped informer; ``options`` are :class:`~informers.informer.SharedIndexInformer`'s.
 
-        The reflector is an :class:`~informers.aio.reflector.AsyncReflector` with its defaults.
+        Args:
+            lister_watcher: lists and watches the resource, in its scope.
+            reflector_factory: builds the reflector at :meth:`start`, called as
+                :class:`~informers.aio.reflector.AsyncReflector` is; ``functools.partial(AsyncReflector,
+                stall_timeout=5.0)`` changes its defaults.
+            options: the other arguments of :class:`~informers.informer.SharedIndexInformer`.
         """
         super().__init__(None, **options)  # type: ignore[arg-type]
         self._async_lister_watcher = lister_watcher
+        self._async_reflector_factory = reflector_factory
         self._synced_event = asyncio.Event()
         self._tasks: list[asyncio.Task[None]] = []
 
@@ -127,7 +139,7 @@ class AsyncSharedIndexInformer(SharedIndexInformer):
             if self._started:
                 return
             self._started = True
-            reflector = AsyncReflector(
+            reflector = self._async_reflector_factory(
                 _PreparingAsyncListerWatcher(self._async_lister_watcher, self._sink),
                 _SyncSignal(self._sink, self._synced_event, loop),
                 name=self.name,

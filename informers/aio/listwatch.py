@@ -1,8 +1,9 @@
 """The asyncio ListerWatcher contract and its adapter over :class:`dynaclient.aio.AsyncResourceClient`.
 
-:class:`AsyncListerWatcher` is :class:`~informers.listwatch.ListerWatcher` with coroutines: list pages come as the
-same :class:`~informers.listwatch.ListPage` values and watches as :class:`~dynaclient.aio.AsyncWatch` streams.
-The reflector's state machine holds an open watch as an opaque :class:`~informers.listwatch.WatchStream`;
+:class:`AsyncListerWatcher` is :class:`~informers.reflector.listwatch.ListerWatcher` with coroutines: list pages come
+as the same :class:`~informers.reflector.listwatch.ListPage` values and watches as
+:class:`~dynaclient.aio.AsyncWatch` streams.
+The reflector's state machine holds an open watch as an opaque :class:`~informers.reflector.listwatch.WatchStream`;
 :class:`HeldWatch` is that handle for an async stream (closing it from the watchdog ends the reading task's wait).
 """
 
@@ -13,7 +14,7 @@ from typing import Protocol
 
 from dynaclient import JSONObject, WatchEvent
 from dynaclient.aio import AsyncObjectList, AsyncResourceClient, AsyncWatch
-from informers.listwatch import ListPage, _list_page, _match  # the same page reading and option checks
+from informers.reflector.listwatch import ListPage, _list_page, _match  # the same page reading and option checks
 
 
 class AsyncEventStream(Protocol):
@@ -27,7 +28,9 @@ class AsyncEventStream(Protocol):
 
 
 class AsyncListerWatcher(Protocol):
-    """Lists and watches one resource in one scope, with coroutines (see :class:`~informers.listwatch.ListerWatcher`).
+    """Lists and watches one resource in one scope, with coroutines.
+
+    See :class:`~informers.reflector.listwatch.ListerWatcher`.
 
     Cancelling the awaiting task cancels the request.
     """
@@ -78,7 +81,7 @@ class AsyncResourceListWatch:
 
     A paginated list is read through one :class:`~dynaclient.aio.AsyncObjectList`, which fetches the next page while
     the reflector stores the current one: the call for the continue token the last page returned takes that page;
-    any other call starts afresh (as :class:`~informers.listwatch.ResourceListWatch`).
+    any other call starts afresh (as :class:`~informers.reflector.listwatch.ResourceListWatch`).
 
     Thread-safety: confined to one event loop; calls do not overlap (one reflector).
     """

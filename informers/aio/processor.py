@@ -12,7 +12,8 @@ import asyncio
 import inspect
 from typing import Any
 
-from informers.processor import AddNotification, Listener, Notification, UpdateNotification, log_handler_error
+from informers.notifications import AddNotification, Notification, UpdateNotification
+from informers.processor import Listener, log_handler_error
 
 _YIELD_EVERY = 64
 """Notifications delivered between two yields to the loop, so a relist's thousands of adds never hold it long."""

@@ -1,8 +1,8 @@
-"""The reflector driven by a task: :class:`~informers.reflector.Reflector`'s state machine, awaited.
+"""The reflector driven by a task: :class:`~informers.reflector.reflector.Reflector`'s state machine, awaited.
 
 :class:`AsyncReflector` is the threaded reflector with its I/O made of coroutines: the same transitions
-(:func:`~informers.reflector_transitions.advance`), the same delivery to the sink, the same status, backoff, logs
-and :class:`~informers.reflector_watchdog.Watchdog` (checked by a task instead of a thread). Only performing a
+(:func:`~informers.reflector.transitions.advance`), the same delivery to the sink, the same status, backoff, logs
+and :class:`~informers.reflector.watchdog.Watchdog` (checked by a task instead of a thread). Only performing a
 phase's request differs. It runs until its task is cancelled; cancellation closes the open watch and propagates.
 """
 
@@ -17,10 +17,10 @@ from typing import TypeVar
 from dynaclient import Cancellation, RequestCancelled, WatchEvent
 from informers.aio.listwatch import AsyncListerWatcher, HeldWatch
 from informers.exceptions import AlreadyStartedError
-from informers.listwatch import ListPage, ReflectorSink, WatchStream
-from informers.reflector import Reflector
-from informers.reflector_errors import ReflectorError
-from informers.reflector_state import (
+from informers.reflector.errors import ReflectorError
+from informers.reflector.listwatch import ListPage, ReflectorSink, WatchStream
+from informers.reflector.reflector import Reflector
+from informers.reflector.state import (
     BackingOff,
     BackoffElapsed,
     EventReceived,
@@ -36,7 +36,7 @@ from informers.reflector_state import (
     StreamStalled,
     Watching,
 )
-from informers.reflector_transitions import list_request, watch_request
+from informers.reflector.transitions import list_request, watch_request
 
 _T = TypeVar("_T")
 
@@ -54,7 +54,7 @@ class _NoSyncCalls:
 class AsyncReflector(Reflector):
     """Lists and watches one resource with coroutines and keeps a ReflectorSink in step with it.
 
-    Behaves as :class:`~informers.reflector.Reflector` (same arguments after the lister-watcher); run it with
+    Behaves as :class:`~informers.reflector.reflector.Reflector` (same arguments after the lister-watcher); run it with
     ``await reflector.run_async()`` in a task and cancel the task to stop it. The sink is called from that task.
 
     Thread-safety: :meth:`status` and :attr:`state` are thread-safe; :meth:`run_async` runs in one task. The sink is

@@ -21,6 +21,7 @@ from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
 from dynaclient import DynamicClient, GroupVersionResource
+from informers.cache.lister import Lister
 from informers.clock import Clock, RealClock
 from informers.controller.metrics import ControllerStats, MetricsRecorder, NullRecorder, QueueStats
 from informers.controller.predicates import UpdatePredicate, all_of
@@ -31,7 +32,6 @@ from informers.controller.sources import EnqueueHandler, MapFunc, request_for_ob
 from informers.exceptions import AlreadyStartedError
 from informers.factory import SharedInformerFactory
 from informers.informer import SharedIndexInformer
-from informers.lister import Lister
 from informers.processor import HandlerRegistration
 
 if TYPE_CHECKING:

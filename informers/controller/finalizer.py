@@ -26,11 +26,29 @@ retried, instead of failing the reconcile into a rate-limited retry.
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TypeVar
+from typing import Literal, TypeVar
 
 from dynaclient import JSONObject, ResourceClient, add_finalizer, has_finalizer, remove_finalizer
 
 R = TypeVar("R")
+
+
+FinalizerStep = Literal["add", "apply", "cleanup", "nothing"]
+"""What :func:`finalizer` does for an object (the module's table); ``add`` then applies on the object written."""
+
+
+def finalizer_step(obj: JSONObject, name: str) -> FinalizerStep:
+    """Return the row of the module's table for ``obj`` (shared by the sync and async flows).
+
+    >>> finalizer_step({"metadata": {"finalizers": ["x/y"]}}, "x/y"), finalizer_step({"metadata": {}}, "x/y")
+    ('apply', 'add')
+    >>> finalizer_step({"metadata": {"deletionTimestamp": "t", "finalizers": ["x/y"]}}, "x/y")
+    'cleanup'
+    """
+    deleting = bool((obj.get("metadata") or {}).get("deletionTimestamp"))
+    if has_finalizer(obj, name):
+        return "cleanup" if deleting else "apply"
+    return "nothing" if deleting else "add"
 
 
 def finalizer(
@@ -56,14 +74,14 @@ def finalizer(
     Raises:
         Exception: whatever ``apply`` or ``cleanup`` raised (the finalizer stays), or the API error of the write.
     """
-    deleting = bool((obj.get("metadata") or {}).get("deletionTimestamp"))
-    if has_finalizer(obj, name) and not deleting:
+    step = finalizer_step(obj, name)
+    if step == "apply":
         return apply(obj)
-    if has_finalizer(obj, name):
+    if step == "cleanup":
         result = cleanup(obj)
         remove_finalizer(resource, obj, name)
         return result
-    if deleting:
+    if step == "nothing":
         return None
     written = add_finalizer(resource, obj, name)
     if (written.get("metadata") or {}).get("deletionTimestamp"):
@@ -72,4 +90,4 @@ def finalizer(
     return apply(written)
 
 
-__all__ = ["finalizer"]
+__all__ = ["FinalizerStep", "finalizer", "finalizer_step"]

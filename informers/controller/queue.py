@@ -9,10 +9,15 @@ One class with client-go's three layers (util/workqueue queue.go, delaying_queue
 * :meth:`WorkQueue.add_rate_limited` delays a key by its rate limiter; :meth:`WorkQueue.forget` resets it.
 * After :meth:`WorkQueue.shut_down`, adds are dropped and workers still get the keys already waiting; ``get``
   returns ``None`` once none is left. :meth:`WorkQueue.shut_down_with_drain` also waits for the held keys.
+
+Workers may be threads (:meth:`WorkQueue.get`) or asyncio tasks (``await`` :meth:`WorkQueue.get_async`), even on
+one queue: both take keys under the same lock with the same rules; only how a worker waits differs.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import heapq
 import itertools
 import threading
@@ -37,7 +42,8 @@ class WorkQueue(Generic[K]):
     a :class:`~informers.FakeClock` advances it and the next :meth:`get` hands the key out; the queue has no
     thread of its own.
 
-    Thread-safety: thread-safe; the metrics recorder is called without the queue's lock held.
+    Thread-safety: thread-safe, for threads and for tasks of any event loops; the metrics recorder is called without
+    the queue's lock held.
     """
 
     def __init__(
@@ -61,6 +67,7 @@ class WorkQueue(Generic[K]):
         self._rate_limiter: RateLimiter = rate_limiter or default_controller_rate_limiter(clock=self._clock)
         self._metrics: MetricsRecorder = metrics or NullRecorder()
         self._cond = threading.Condition()
+        self._async_getters: list[tuple[asyncio.AbstractEventLoop, asyncio.Future[None]]] = []
         self._queue: deque[K] = deque()
         self._dirty: set[K] = set()
         self._processing: dict[K, float] = {}
@@ -111,7 +118,7 @@ class WorkQueue(Generic[K]):
         self._added_at.setdefault(key, self._clock.monotonic())
         if key not in self._processing:
             self._queue.append(key)
-            self._cond.notify()
+            self._notify_locked(everyone=False)
         return True
 
     def get(self, timeout: float | None = None) -> K | None:
@@ -135,16 +142,81 @@ class WorkQueue(Generic[K]):
                 if wait is not None and wait <= 0:
                     break
                 self._cond.wait(wait)
-            key = self._queue.popleft() if self._queue else None
-            if key is not None:
-                now = self._clock.monotonic()
-                self._processing[key] = now
-                self._dirty.discard(key)
-                added_at = self._added_at.pop(key, now)
+            taken = self._take_locked()
+        return self._handed_out(taken, released)
+
+    async def get_async(self, timeout: float | None = None) -> K | None:
+        """Hand the next key to the calling task, waiting on its event loop (never blocking it) until one waits.
+
+        The same as :meth:`get` for an asyncio worker: the same keys, rules and shutdown. Cancelling the caller
+        while it waits takes no key (a key it was woken for stays queued for the next worker).
+
+        Args:
+            timeout: real seconds to wait at most; ``None``: until a key or shutdown.
+
+        Returns:
+            The key, which the worker must pass to :meth:`done`; ``None`` once the queue is shut down and empty,
+            or when ``timeout`` passed.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = None if timeout is None else time.monotonic() + timeout
+        released = 0
+        while True:
+            with self._cond:
+                released += self._release_due_locked()
+                wait = None if self._queue or self._shutting_down else self._wait_locked(deadline)
+                if (wait is not None and wait <= 0) or self._queue or self._shutting_down:
+                    taken = self._take_locked()
+                    break
+                getter = (loop, loop.create_future())
+                self._async_getters.append(getter)
+            try:
+                with contextlib.suppress(TimeoutError):
+                    async with asyncio.timeout(wait):
+                        await getter[1]
+            finally:
+                with self._cond, contextlib.suppress(ValueError):
+                    self._async_getters.remove(getter)
+        return self._handed_out(taken, released)
+
+    def _take_locked(self) -> tuple[K, float, float] | None:
+        if not self._queue:
+            return None
+        key = self._queue.popleft()
+        now = self._clock.monotonic()
+        self._processing[key] = now
+        self._dirty.discard(key)
+        return key, now, self._added_at.pop(key, now)
+
+    def _handed_out(self, taken: tuple[K, float, float] | None, released: int) -> K | None:
         self._report_adds(released)
-        if key is not None:
-            self._metrics.queue_latency(self.name, now - added_at)
+        if taken is None:
+            return None
+        key, now, added_at = taken
+        self._metrics.queue_latency(self.name, now - added_at)
         return key
+
+    def _notify_locked(self, *, everyone: bool = True) -> None:
+        # Threads wait on the condition; tasks on a future each, resolved on their own loop. Every task getter is
+        # woken (it re-checks under the lock and waits again if another took the key): waking one that is being
+        # cancelled must not strand a key, and controllers run a handful of workers.
+        if everyone:
+            self._cond.notify_all()
+        else:
+            self._cond.notify()
+        if not self._async_getters:
+            return
+        try:
+            running: asyncio.AbstractEventLoop | None = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        for loop, future in self._async_getters:
+            if loop is running:
+                _wake(future)
+            else:
+                with contextlib.suppress(RuntimeError):  # its loop closed: the getter is gone with it
+                    loop.call_soon_threadsafe(_wake, future)
+        self._async_getters.clear()
 
     def _wait_locked(self, deadline: float | None) -> float | None:
         # How long a getter sleeps: until its deadline, or until the next delayed key is due. A fake clock does not
@@ -161,9 +233,9 @@ class WorkQueue(Generic[K]):
             started = self._processing.pop(key, None)
             if key in self._dirty:
                 self._queue.append(key)
-                self._cond.notify()
+                self._notify_locked(everyone=False)
             elif not self._processing:
-                self._cond.notify_all()  # a drain may be waiting for the last held key
+                self._notify_locked()  # a drain may be waiting for the last held key
             now = self._clock.monotonic()
         if started is not None:
             self._metrics.work_duration(self.name, now - started)
@@ -198,7 +270,7 @@ class WorkQueue(Generic[K]):
         self._shutting_down = True
         self._delayed.clear()
         self._ready_at.clear()
-        self._cond.notify_all()
+        self._notify_locked()
 
     def shutting_down(self) -> bool:
         """Return whether the queue was shut down."""
@@ -246,7 +318,7 @@ class WorkQueue(Generic[K]):
             return  # client-go delaying_queue.go insert: the earlier time wins
         self._ready_at[key] = ready_at
         heapq.heappush(self._delayed, (ready_at, next(self._sequence), key))
-        self._cond.notify_all()  # blocked getters recompute their wait
+        self._notify_locked()  # blocked getters recompute their wait
 
     def _report_adds(self, count: int) -> None:
         for _ in range(count):
@@ -296,6 +368,11 @@ class WorkQueue(Generic[K]):
             with self._cond:
                 self._cond.wait(0.001)
         return True
+
+
+def _wake(future: asyncio.Future[None]) -> None:
+    if not future.done():
+        future.set_result(None)
 
 
 __all__ = ["WorkQueue"]

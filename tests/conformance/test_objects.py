@@ -18,7 +18,7 @@ from dynaclient.exceptions import (
     ServerError,
     UnsupportedMediaTypeError,
 )
-from dynaclient.resource_options import Preconditions
+from dynaclient.resources.options import Preconditions
 from tests.conformance.conftest import GROUP, gadget
 
 if TYPE_CHECKING:

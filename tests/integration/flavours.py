@@ -19,7 +19,7 @@ from dynaclient import JSONObject, WatchEvent
 from dynaclient.aio import AsyncDynamicClient, AsyncObjectList, AsyncResourceClient, AsyncWatch
 from informers import HandlerRegistration, InformerHealth, Lister, StoreReader
 from informers.aio import AsyncSharedIndexInformer, AsyncSharedInformerFactory
-from informers.index import Indexers
+from informers.cache.index import Indexers
 
 _T = TypeVar("_T")
 TIMEOUT = 120.0
@@ -229,3 +229,67 @@ def blocking_client(loop: LoopThread, kubeconfig: str) -> BlockingClient:
     discovery = Discovery(APIClient(client.bridge, auth=client.api_client.auth), cache_dir=False)
     client.mapper = RESTMapper(discovery, min_refresh_interval=0)
     return BlockingClient(loop, client)
+
+
+class BlockingStream:
+    """An object of :mod:`dynaclient.aio.streams` (a log, a session, a port stream, a forwarder) used from threads.
+
+    Every method runs on the loop (awaited there when it is a coroutine); results from the same package are wrapped
+    again, async iterators become blocking ones; ``with`` enters and leaves the object's ``async with``.
+    """
+
+    def __init__(self, loop: LoopThread, target: Any) -> None:
+        self._loop = loop
+        self.target = target
+
+    def __getattr__(self, name: str) -> Any:
+        value = getattr(self.target, name)
+        if not callable(value):
+            return value
+
+        def call(*args: Any, **kwargs: Any) -> Any:
+            return self._wrap(self._loop.run(_invoke(value, args, kwargs)))
+
+        return call
+
+    def _wrap(self, value: Any) -> Any:
+        if hasattr(value, "__anext__"):
+            return self._blocking_iterator(value)
+        if type(value).__module__.startswith("dynaclient.aio.streams"):
+            return BlockingStream(self._loop, value)
+        return value
+
+    def _blocking_iterator(self, iterator: Any) -> Iterator[Any]:
+        while True:
+            try:
+                yield self._loop.run(anext(iterator))
+            except StopAsyncIteration:
+                return
+
+    def __iter__(self) -> Iterator[Any]:
+        return self._blocking_iterator(self._loop.call(self.target.__aiter__))
+
+    def __enter__(self) -> BlockingStream:
+        self._loop.run(self.target.__aenter__())
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._loop.run(self.target.__aexit__(None, None, None))
+
+
+async def _invoke(function: Callable[..., Any], args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+    result = function(*args, **kwargs)
+    if asyncio.iscoroutine(result):
+        result = await result
+    return result
+
+
+class BlockingPodStreams:
+    """The pod stream verbs of an :class:`~dynaclient.aio.AsyncResourceClient` of pods, with the sync signatures."""
+
+    def __init__(self, loop: LoopThread, pods: AsyncResourceClient) -> None:
+        self._stream = BlockingStream(loop, pods)
+        self.namespace_name = pods.namespace_name
+
+    def __getattr__(self, verb: str) -> Any:
+        return getattr(self._stream, verb)

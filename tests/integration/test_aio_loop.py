@@ -18,6 +18,7 @@ from dynaclient.aio import AsyncDynamicClient, AsyncResourceClient, AsyncWatch
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from informers.aio import AsyncSharedInformerFactory
+from tests.loop_blocking import LoopBlockingMonitor
 
 WATCHES = 1000
 SLOW_CALLBACK = 0.05
@@ -65,7 +66,12 @@ def test_a_thousand_watches_share_one_loop_without_a_thread_each(
     assert rss_growth / WATCHES < 1024 * 1024, "an open watch should cost well under 1 MiB"
 
 
-class _SlowCallbacks(logging.Handler):
+class _SlowCallbackLog(logging.Handler):
+    """What asyncio's debug mode logs: callbacks slow on the wall clock (shown, not judged: see tests/loop_blocking).
+
+    Thread-safety: as logging's handlers (called under the handler's lock).
+    """
+
     def __init__(self) -> None:
         super().__init__()
         self.messages: list[str] = []
@@ -87,15 +93,17 @@ async def _create_configmaps(kubeconfig: str, namespace: str, count: int) -> Non
         await asyncio.gather(*(create(index) for index in range(count)))
 
 
-@pytest.mark.slow
+# 10,000 is the issue's figure; creating them takes about a minute of both cores, so it runs under -m slow. 1,000 in
+# every run keeps the check (same pages of 500, same informer sync path) at a few seconds.
 @pytest.mark.timeout(600)
-def test_listing_and_syncing_ten_thousand_configmaps_never_blocks_the_loop_for_50_ms(
-    kube_apiserver: ControlPlane | ExistingCluster, namespace: str
+@pytest.mark.parametrize("count", [1_000, pytest.param(10_000, marks=pytest.mark.slow)])
+def test_listing_and_syncing_configmaps_never_blocks_the_loop_for_50_ms(
+    kube_apiserver: ControlPlane | ExistingCluster, namespace: str, count: int
 ) -> None:
     kubeconfig = str(kube_apiserver.kubeconfig_path)
-    asyncio.run(_create_configmaps(kubeconfig, namespace, 10_000))  # the fixture, not judged
-    slow = _SlowCallbacks()
-    logging.getLogger("asyncio").addHandler(slow)
+    asyncio.run(_create_configmaps(kubeconfig, namespace, count))  # the fixture, not judged
+    debug_log, monitor = _SlowCallbackLog(), LoopBlockingMonitor(threshold=SLOW_CALLBACK)
+    logging.getLogger("asyncio").addHandler(debug_log)
 
     async def scenario() -> tuple[int, int]:
         asyncio.get_running_loop().slow_callback_duration = SLOW_CALLBACK
@@ -109,7 +117,14 @@ def test_listing_and_syncing_ten_thousand_configmaps_never_blocks_the_loop_for_5
                 return len(listed), len(informer.store)
 
     try:
-        assert asyncio.run(scenario(), debug=True) == (10_000, 10_000)
+        with monitor.watch():
+            assert asyncio.run(scenario(), debug=True) == (count, count)
     finally:
-        logging.getLogger("asyncio").removeHandler(slow)
-    assert slow.messages == []
+        logging.getLogger("asyncio").removeHandler(debug_log)
+    logging.getLogger(__name__).warning(
+        f"{count} ConfigMaps: {monitor.callbacks} callbacks, longest held {monitor.longest_held * 1e3:.1f} ms;"
+        f" {len(debug_log.messages)} logged slow by debug mode (wall clock), {len(monitor.preempted)} of them only"
+        f" from waiting for a CPU"
+    )
+    assert monitor.callbacks > 20, "the monitor saw no callbacks: it measured nothing"
+    assert not monitor.blocking, "callbacks held the loop:\n" + "\n".join(map(str, monitor.blocking))

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import json
 import logging
 import sys
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +15,8 @@ import pytest
 import yaml
 
 from dynaclient import APIClient, ForbiddenError, UnauthorizedError, load_incluster_config, load_kubeconfig
+from dynaclient.aio import AsyncAPIClient, AsyncDynamicClient
+from dynaclient.auth.exec import ExecAuth, ExecCredential
 from dynaclient.connect import client_from_config, default_candidates, detect_api_client
 from dynaclient.testing import ControlPlane
 
@@ -125,6 +129,59 @@ def test_exec_plugin_client_certificate_output(kube_apiserver: ControlPlane, tmp
     client = _client(_kubeconfig(kube_apiserver, tmp_path, user))
     assert _whoami(client) == "exec-user"
     assert calls.read_text() == "1"
+
+
+def test_an_exec_plugins_client_certificate_is_rotated_when_it_expires(
+    flavour: str, kube_apiserver: ControlPlane, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # A TLS connection keeps the identity of the certificate it was opened with: only new connections under the
+    # new certificate make the server see the second user.
+    now = [1_000_000.0]
+    plan = []
+    for username, expires in (("exec-user-1", "1970-01-12T13:50:00Z"), ("exec-user-2", "2100-01-01T00:00:00Z")):
+        pair = kube_apiserver.issue_client_certificate(username, ["system:masters"])
+        plan.append(
+            {
+                "clientCertificateData": pair.cert_pem.decode(),
+                "clientKeyData": pair.key_pem.decode(),
+                "expirationTimestamp": expires,  # the first: 1_000_200
+            }
+        )
+    user, calls = _exec_user(tmp_path, plan)
+    plugin_threads: list[str] = []
+    run_plugin = ExecAuth._run
+
+    def recorded(auth: ExecAuth) -> ExecCredential:
+        plugin_threads.append(threading.current_thread().name)
+        return run_plugin(auth)
+
+    monkeypatch.setattr(ExecAuth, "_run", recorded)
+    config = load_kubeconfig(_kubeconfig(kube_apiserver, tmp_path, user), now=lambda: now[0])
+    seen: list[str] = []
+    if flavour == "sync":
+        client = client_from_config(config)
+        seen += [_whoami(client), _whoami(client)]
+        now[0] = 1_000_300.0  # past the first certificate's expiry
+        seen.append(_whoami(client))
+    else:
+
+        async def whoami(client: AsyncAPIClient) -> str:
+            review = {"apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview"}
+            answer = await client.request("POST", "/apis/authentication.k8s.io/v1/selfsubjectreviews", body=review)
+            return str(answer["status"]["userInfo"]["username"])
+
+        async def scenario() -> None:
+            async with AsyncDynamicClient.from_config(config) as client:
+                seen.extend([await whoami(client.api_client), await whoami(client.api_client)])
+                now[0] = 1_000_300.0
+                seen.append(await whoami(client.api_client))
+
+        asyncio.run(scenario())
+    assert seen == ["exec-user-1", "exec-user-1", "exec-user-2"]
+    assert calls.read_text() == "2", "the plugin ran once per certificate"
+    assert len(plugin_threads) == 2
+    if flavour == "async":
+        assert "MainThread" not in plugin_threads, "an exec plugin ran on the event loop's thread"
 
 
 @pytest.fixture

@@ -15,11 +15,11 @@ import pytest
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
-from dynaclient.discovery import APIResource, Discovery
+from dynaclient.discovery.discovery import APIResource, Discovery
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import NotFoundError, ResourceNotFoundError
 from dynaclient.objects import nested_get
 from dynaclient.request import Request
-from dynaclient.restmapper import RESTMapper
 
 APISERVICES = "/apis/apiregistration.k8s.io/v1/apiservices"
 CRDS = "/apis/apiextensions.k8s.io/v1/customresourcedefinitions"

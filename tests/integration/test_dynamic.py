@@ -12,12 +12,10 @@ from typing import Any, cast
 
 import pytest
 
-from dynaclient import _list_bodies
-from dynaclient._list_bodies import decode_items_in_pieces
 from dynaclient.auth import StaticTokenAuth
 from dynaclient.client import APIClient
-from dynaclient.discovery import Discovery
-from dynaclient.dynamic import DynamicClient
+from dynaclient.discovery.discovery import Discovery
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import (
     AlreadyExistsError,
     ConflictError,
@@ -28,17 +26,19 @@ from dynaclient.exceptions import (
     UnsupportedMediaTypeError,
 )
 from dynaclient.gvr import GroupVersionKind
-from dynaclient.listing import peek_continue_token
 from dynaclient.objects import nested_get
 from dynaclient.request import Request
-from dynaclient.resource_client import ResourceClient
-from dynaclient.resource_options import Preconditions
-from dynaclient.resource_request import resource_path
-from dynaclient.restmapper import RESTMapper
+from dynaclient.resources import _list_bodies
+from dynaclient.resources._list_bodies import decode_items_in_pieces
+from dynaclient.resources.client import ResourceClient
+from dynaclient.resources.dynamic import DynamicClient
+from dynaclient.resources.listing import peek_continue_token
+from dynaclient.resources.options import Preconditions
+from dynaclient.resources.requests import resource_path
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from dynaclient.transport.http import HTTPTransport
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 from tests.integration.flavours import BlockingClient
 
 INITIAL_EVENTS_END = "k8s.io/initial-events-end"

@@ -14,6 +14,7 @@ phantom, and no object replaced by another of the same name without a delete in 
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import functools
@@ -26,6 +27,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
@@ -50,6 +52,7 @@ from dynaclient import (
     get_uid,
     load_kubeconfig,
 )
+from dynaclient.aio import AsyncDynamicClient
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from informers import (
@@ -66,9 +69,17 @@ from informers import (
     client_lister_watcher_factory,
     meta_namespace_key,
 )
+from informers.aio import (
+    AsyncEventStream,
+    AsyncListerWatcher,
+    AsyncReflector,
+    AsyncResourceListWatch,
+    AsyncSharedInformerFactory,
+)
 from informers.factory import Resource
-from informers.reflector import DEFAULT_STALL_TIMEOUT
+from informers.reflector.reflector import DEFAULT_STALL_TIMEOUT
 from informers.testing import HandlerCall, RecordingHandler
+from tests.integration.flavours import LoopThread
 
 NAMES = tuple(f"cm-{index:02d}" for index in range(30))
 """The writer's key space: small, so that keys are created, updated and deleted many times over."""
@@ -277,14 +288,13 @@ def _reset(sock: socket.socket) -> None:
         sock.close()
 
 
-class CountingListWatch:
-    """A ListerWatcher that counts the watches it opened, so that a test can act when the next one opens.
+class WatchCounter:
+    """Counts the watches a lister-watcher opened, so that a test can act when the next one opens.
 
-    Thread-safety: thread-safe.
+    Thread-safety: thread-safe (counted on the informer's thread or loop, waited for from the test's thread).
     """
 
-    def __init__(self, inner: ListerWatcher) -> None:
-        self._inner = inner
+    def __init__(self) -> None:
         self._condition = threading.Condition()
         self._opened = 0
 
@@ -298,6 +308,22 @@ class CountingListWatch:
         """Block until ``count`` watches were opened, or ``timeout`` seconds pass; return which."""
         with self._condition:
             return self._condition.wait_for(lambda: self._opened >= count, timeout)
+
+    def _count(self) -> None:
+        with self._condition:
+            self._opened += 1
+            self._condition.notify_all()
+
+
+class CountingListWatch(WatchCounter):
+    """A ListerWatcher that counts the watches it opened.
+
+    Thread-safety: thread-safe.
+    """
+
+    def __init__(self, inner: ListerWatcher) -> None:
+        super().__init__()
+        self._inner = inner
 
     def list_page(
         self,
@@ -336,9 +362,28 @@ class CountingListWatch:
             resource_version_match=resource_version_match,
             cancellation=cancellation,
         )
-        with self._condition:
-            self._opened += 1
-            self._condition.notify_all()
+        self._count()
+        return stream
+
+
+class AsyncCountingListWatch(WatchCounter):
+    """An async lister-watcher that counts the watches it opened (on the loop; waited for from a thread).
+
+    Thread-safety: thread-safe.
+    """
+
+    def __init__(self, inner: AsyncListerWatcher) -> None:
+        super().__init__()
+        self._inner = inner
+
+    async def list_page(self, **options: Any) -> ListPage:
+        """List through the inner lister-watcher."""
+        return await self._inner.list_page(**options)
+
+    async def watch(self, **options: Any) -> AsyncEventStream:
+        """Open a watch through the inner lister-watcher and count it."""
+        stream = await self._inner.watch(**options)
+        self._count()
         return stream
 
 
@@ -460,7 +505,7 @@ def schedule(rng: random.Random, rounds: int) -> list[str]:
 def disrupt(
     plane: ControlPlane,
     proxy: LoopbackProxy,
-    watches: CountingListWatch,
+    watches: WatchCounter,
     informer: SharedIndexInformer,
     disruption: str,
 ) -> float | None:
@@ -647,12 +692,18 @@ def test_an_informer_whose_watch_request_gets_no_response_says_so_and_still_shut
 
 
 def test_a_black_holed_watch_is_noticed_within_the_stall_timeout_and_the_informer_recovers(
+    request: pytest.FixtureRequest,
+    flavour: str,
+    plane: ControlPlane,
     proxy: LoopbackProxy,
-    kube_apiserver: ControlPlane | ExistingCluster,
     namespace: str,
-    writer_configmaps: ResourceClient,
 ) -> None:
-    with proxied_informer(proxy, kube_apiserver, namespace, stall_timeout=2.0) as (_, informer, handler):
+    writer_configmaps: ResourceClient = request.getfixturevalue("writer_configmaps")
+    reflector = {"stall_timeout": 2.0, "backoff": Backoff(cap=1.0)}
+    handler = RecordingHandler()
+    chaos = chaos_informer_of(request, flavour, plane, proxy, namespace, reflector=reflector)(handler)
+    informer = chaos.informer
+    try:
         writer_configmaps.create({"metadata": {"name": "before"}})
         handler.wait_for(1)
         before = _status(informer.health())
@@ -663,13 +714,36 @@ def test_a_black_holed_watch_is_noticed_within_the_stall_timeout_and_the_informe
         assert [call[1] for call in handler.wait_for(2, timeout=30.0)][-1].endswith("/after")
         wait_for_health(informer, lambda h: h.current_error is None and h.watching, 10.0)
         assert informer.health().staleness is not None
+    finally:
+        assert chaos.shutdown(), "the informer did not stop"
 
 
-def run_chaos(
-    plane: ControlPlane, proxy: LoopbackProxy, writer_client: DynamicClient, namespace: str, *, rounds: int, seed: int
-) -> Figures:
-    """Run ``rounds`` seeded disruptions under a writer, then check the handler history against the server."""
-    rng, figures, started = random.Random(seed), Figures(seed), time.monotonic()
+@dataclass
+class ChaosInformer:
+    """A started ConfigMap informer of either flavour reading through the proxy, driven from the test's thread.
+
+    Attributes:
+        informer: the informer (its health and store are read from any thread).
+        watches: counts the watches it opened.
+        shutdown: stops it and closes its client; returns whether it stopped within 30 s.
+
+    Thread-safety: used from the test's thread; the informer's reads are thread-safe.
+    """
+
+    informer: SharedIndexInformer
+    watches: WatchCounter
+    shutdown: Callable[[], bool]
+
+
+def chaos_reflector_options(seed: int) -> dict[str, Any]:
+    """The reflector options of the chaos runs: a lower backoff cap than client-go's 30 s keeps the rounds short."""
+    return {"backoff": Backoff(cap=2.0, rand=random.Random(seed).random), "stall_timeout": CHAOS_STALL_TIMEOUT}
+
+
+def threaded_chaos_informer(
+    plane: ControlPlane, proxy: LoopbackProxy, namespace: str, handler: RecordingHandler, *, reflector: dict[str, Any]
+) -> ChaosInformer:
+    """Start and sync a threaded informer through ``proxy`` with ``handler``."""
     informer_client = client_through(proxy, plane)
     counters: list[CountingListWatch] = []
     client_factory = client_lister_watcher_factory(informer_client)
@@ -678,24 +752,104 @@ def run_chaos(
         counters.append(CountingListWatch(client_factory(resource, ns, labels, fields)))
         return counters[-1]
 
-    # A lower backoff cap than client-go's 30 s keeps the rounds short; the rules are the same.
-    reflector = functools.partial(
-        Reflector, backoff=Backoff(cap=2.0, rand=random.Random(seed).random), stall_timeout=CHAOS_STALL_TIMEOUT
-    )
     factory = SharedInformerFactory(
-        informer_client, namespace=namespace, lister_watcher_factory=counting_factory, reflector_factory=reflector
+        informer_client,
+        namespace=namespace,
+        lister_watcher_factory=counting_factory,
+        reflector_factory=functools.partial(Reflector, **reflector),
     )
     informer = factory.for_resource("configmaps")
-    handler = RecordingHandler()
     informer.add_event_handler(handler)
+
+    def shutdown() -> bool:
+        try:
+            return factory.shutdown(timeout=30.0)
+        finally:
+            informer_client.api_client.close()
+
+    factory.start()
+    chaos = ChaosInformer(informer, counters[0], shutdown)
+    if not all(factory.wait_for_cache_sync(CONVERGENCE_TIMEOUT).values()):
+        shutdown()
+        raise AssertionError("the informer did not sync")
+    return chaos
+
+
+def async_chaos_informer(
+    loop: LoopThread,
+    plane: ControlPlane,
+    proxy: LoopbackProxy,
+    namespace: str,
+    handler: RecordingHandler,
+    *,
+    reflector: dict[str, Any],
+) -> ChaosInformer:
+    """Start and sync an asyncio informer through ``proxy`` on ``loop`` with ``handler`` (called on the loop)."""
+    config = load_kubeconfig(plane.kubeconfig_path)
+    host = urlsplit(config.server).hostname
+    client = AsyncDynamicClient.from_config(
+        dataclasses.replace(config, server=proxy.url, tls_server_name=config.tls_server_name or host)
+    )
+    counters: list[AsyncCountingListWatch] = []
+
+    async def start() -> AsyncSharedInformerFactory:
+        configmaps = (await client.resource("configmaps")).namespace(namespace)
+
+        def counting_factory(*_: object) -> AsyncListerWatcher:
+            counters.append(AsyncCountingListWatch(AsyncResourceListWatch(configmaps)))
+            return counters[-1]
+
+        factory = AsyncSharedInformerFactory(
+            client,
+            namespace=namespace,
+            lister_watcher_factory=counting_factory,
+            reflector_factory=functools.partial(AsyncReflector, **reflector),
+        )
+        (await factory.for_resource("configmaps")).add_event_handler(handler)
+        factory.start()
+        return factory
+
+    factory = loop.run(start())
+    (informer,) = factory.informers().values()
+
+    def shutdown() -> bool:
+        try:
+            loop.run(asyncio.wait_for(factory.shutdown(), 30.0))
+        except TimeoutError:
+            return False
+        finally:
+            loop.run(client.aclose())
+        return True
+
+    chaos = ChaosInformer(informer, counters[0], shutdown)
+    if not all(loop.run(factory.wait_for_cache_sync(CONVERGENCE_TIMEOUT)).values()):
+        shutdown()
+        raise AssertionError("the informer did not sync")
+    return chaos
+
+
+def run_chaos(
+    chaos_informer: Callable[[RecordingHandler], ChaosInformer],
+    plane: ControlPlane,
+    proxy: LoopbackProxy,
+    writer_client: DynamicClient,
+    namespace: str,
+    *,
+    rounds: int,
+    seed: int,
+) -> Figures:
+    """Run ``rounds`` seeded disruptions under a writer, then check the handler history against the server."""
+    rng, figures, started = random.Random(seed), Figures(seed), time.monotonic()
+    handler = RecordingHandler()
     writer = Writer(writer_client.resource("configmaps").namespace(namespace), random.Random(seed + 1))
     configmaps = writer_client.resource("configmaps").namespace(namespace)
+    writer.start()
+    chaos: ChaosInformer | None = None
     try:
-        writer.start()
-        factory.start()
-        assert factory.wait_for_cache_sync(CONVERGENCE_TIMEOUT), "the informer did not sync"
+        chaos = chaos_informer(handler)
+        informer = chaos.informer
         for disruption in schedule(rng, rounds):
-            detection = disrupt(plane, proxy, counters[0], informer, disruption)
+            detection = disrupt(plane, proxy, chaos.watches, informer, disruption)
             if detection is not None:
                 figures.detections.append(detection)
             figures.rounds += 1
@@ -708,8 +862,7 @@ def run_chaos(
         raise
     finally:
         writer.stop()
-        stopped = factory.shutdown(timeout=30.0)
-        informer_client.api_client.close()
+        stopped = chaos is not None and chaos.shutdown()
     health = informer.health()
     figures.writes, figures.rejected = writer.accepted, writer.rejected
     figures.events, figures.violations = len(handler.calls), len(history.violations)
@@ -729,20 +882,39 @@ def run_chaos(
     return figures
 
 
+def chaos_informer_of(
+    request: pytest.FixtureRequest,
+    flavour: str,
+    plane: ControlPlane,
+    proxy: LoopbackProxy,
+    namespace: str,
+    *,
+    reflector: dict[str, Any],
+) -> Callable[[RecordingHandler], ChaosInformer]:
+    """Build the informer of the ``flavour`` under test (the async one on the session's event loop thread)."""
+    if flavour == "sync":
+        return lambda handler: threaded_chaos_informer(plane, proxy, namespace, handler, reflector=reflector)
+    loop: LoopThread = request.getfixturevalue("event_loop_thread")
+    return lambda handler: async_chaos_informer(loop, plane, proxy, namespace, handler, reflector=reflector)
+
+
 @pytest.mark.timeout(240)
 def test_chaos_small_leaves_every_keys_handler_history_consistent_with_the_server(
-    plane: ControlPlane, proxy: LoopbackProxy, writer_client: DynamicClient, namespace: str
+    request: pytest.FixtureRequest, flavour: str, plane: ControlPlane, proxy: LoopbackProxy, namespace: str
 ) -> None:
-    run_chaos(plane, proxy, writer_client, namespace, rounds=len(DISRUPTIONS), seed=20240605)
+    seed = 20240605
+    informer = chaos_informer_of(request, flavour, plane, proxy, namespace, reflector=chaos_reflector_options(seed))
+    run_chaos(informer, plane, proxy, request.getfixturevalue("writer_client"), namespace, rounds=7, seed=seed)
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(2400)
 def test_chaos_100_rounds_leave_every_keys_handler_history_consistent_with_the_server(
-    plane: ControlPlane, proxy: LoopbackProxy, writer_client: DynamicClient, namespace: str
+    request: pytest.FixtureRequest, flavour: str, plane: ControlPlane, proxy: LoopbackProxy, namespace: str
 ) -> None:
     seed = int(os.environ.get("DYNACLIENT_CHAOS_SEED", "1700"))
-    run_chaos(plane, proxy, writer_client, namespace, rounds=100, seed=seed)
+    informer = chaos_informer_of(request, flavour, plane, proxy, namespace, reflector=chaos_reflector_options(seed))
+    run_chaos(informer, plane, proxy, request.getfixturevalue("writer_client"), namespace, rounds=100, seed=seed)
 
 
 @pytest.mark.slow

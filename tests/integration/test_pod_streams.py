@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 
 from dynaclient import (
+    APIError,
     BadRequestError,
     DynamicClient,
     ExecError,
@@ -34,10 +35,12 @@ from dynaclient import (
     client_from_config,
     load_kubeconfig,
 )
-from dynaclient.resource_client import ResourceClient
-from dynaclient.testing import ControlPlane
+from dynaclient.aio import AsyncDynamicClient
+from dynaclient.resources.client import ResourceClient
+from dynaclient.testing import ControlPlane, kwok
 from dynaclient.testing.kwok import cri_log_line, write_container_log
 from dynaclient.testing.pytest_plugin import ExistingCluster
+from tests.integration.flavours import BlockingPodStreams, LoopThread
 
 KUBECTL = "/usr/bin/kubectl"
 POD = "app"
@@ -79,7 +82,24 @@ def pods(client: DynamicClient) -> Iterator[ResourceClient]:
     client.request("DELETE", f"/api/v1/namespaces/{namespace}")
 
 
-def kubectl(cluster: ControlPlane, pods: ResourceClient, *args: str, stdin: bytes | None = None) -> Any:
+@pytest.fixture(scope="module")
+def async_pods(
+    cluster: ControlPlane, pods: ResourceClient, event_loop_thread: LoopThread
+) -> Iterator[BlockingPodStreams]:
+    """The asyncio client's pods in the same namespace, used from the test's thread (tests/integration/flavours.py)."""
+    client = AsyncDynamicClient.from_config(load_kubeconfig(cluster.kubeconfig_path))
+    resource = event_loop_thread.run(client.resource("pods"))
+    yield BlockingPodStreams(event_loop_thread, resource.namespace(pods.namespace_name))
+    event_loop_thread.run(client.aclose())
+
+
+@pytest.fixture
+def streams(flavour: str, pods: ResourceClient, async_pods: BlockingPodStreams) -> Any:
+    """Whose logs, exec, attach and port-forward a scenario runs: the threaded client's or the asyncio one's."""
+    return pods if flavour == "sync" else async_pods
+
+
+def kubectl(cluster: ControlPlane, pods: Any, *args: str, stdin: bytes | None = None) -> Any:
     argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, *args]
     return subprocess.run(argv, input=stdin, capture_output=True, timeout=60, check=False)
 
@@ -111,7 +131,22 @@ def log_file(cluster: ControlPlane, pods: ResourceClient, tmp_path_factory: pyte
     new = [cri_log_line(f"new line {i}", time=NOW + datetime.timedelta(seconds=i)) for i in range(5)]
     path.write_text("".join([*old, cri_log_line("from stderr", stream="stderr", time=NOW), *new]))
     cluster.serve_pod_logs(pods.namespace_name, POD, path)
+    _wait_served(pods, POD)
     return path
+
+
+def _wait_served(pods: ResourceClient, name: str) -> None:
+    """Wait until kwok, which watches its Logs objects from another process, serves the pod's log."""
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            pods.logs(name, limit_bytes=1).read()
+            return
+        except BadRequestError as exc:
+            if "no logs found" not in exc.message:
+                raise
+            assert time.monotonic() < deadline, f"kwok did not serve the log of {name}"
+            time.sleep(0.05)  # kwok runs in another process: poll it
 
 
 SINCE = (OLD + datetime.timedelta(seconds=3)).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -129,20 +164,20 @@ LOG_CASES: list[tuple[dict[str, Any], list[str]]] = [
 
 @pytest.mark.parametrize(("options", "flags"), LOG_CASES, ids=[" ".join(f) or "full" for _, f in LOG_CASES])
 def test_logs_are_byte_identical_to_kubectl(
-    cluster: ControlPlane, pods: ResourceClient, log_file: Path, options: dict[str, Any], flags: list[str]
+    cluster: ControlPlane, streams: Any, log_file: Path, options: dict[str, Any], flags: list[str]
 ) -> None:
-    ours = pods.logs(POD, **options).read()
-    theirs = kubectl(cluster, pods, "logs", POD, *flags)
+    ours = streams.logs(POD, **options).read()
+    theirs = kubectl(cluster, streams, "logs", POD, *flags)
     assert theirs.returncode == 0, theirs.stderr
     assert ours == theirs.stdout
     assert ours or options == {"tail_lines": 0}
 
 
-def test_logs_lines_decode_and_a_limit_ends_a_follow(pods: ResourceClient, log_file: Path) -> None:
-    lines = list(pods.logs(POD, tail_lines=2))
+def test_logs_lines_decode_and_a_limit_ends_a_follow(streams: Any, log_file: Path) -> None:
+    lines = list(streams.logs(POD, tail_lines=2))
     assert lines == ["new line 3", "new line 4"]
-    assert next(iter(pods.logs(POD))) == "old line 0 ünïcode"
-    with pods.logs(POD, follow=True, limit_bytes=10) as log:
+    assert next(iter(streams.logs(POD))) == "old line 0 ünïcode"
+    with streams.logs(POD, follow=True, limit_bytes=10) as log:
         assert log.read() == b"old line 0"
         assert log.ended
 
@@ -152,15 +187,19 @@ def _read_line(stream: Any) -> bytes:
     return line
 
 
-def test_follow_of_a_growing_log_matches_kubectl(cluster: ControlPlane, pods: ResourceClient, tmp_path: Path) -> None:
-    _create_pod(pods, "growing")
+def test_follow_of_a_growing_log_matches_kubectl(
+    cluster: ControlPlane, pods: ResourceClient, tmp_path: Path, streams: Any, flavour: str
+) -> None:
+    growing = f"growing-{flavour}"
+    _create_pod(pods, growing)
     path = tmp_path / "growing.log"
     write_container_log(path, ["before 1", "before 2"])
-    cluster.serve_pod_logs(pods.namespace_name, "growing", path)
+    cluster.serve_pod_logs(pods.namespace_name, growing, path)
+    _wait_served(pods, growing)
     argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, "logs", "-f", "--tail=1"]
-    follower = subprocess.Popen([*argv, "growing"], stdout=subprocess.PIPE)
+    follower = subprocess.Popen([*argv, growing], stdout=subprocess.PIPE)
     with no_thread_left():
-        log = pods.logs("growing", follow=True, tail_lines=1)
+        log = streams.logs(growing, follow=True, tail_lines=1)
         chunks = log.lines(keepends=True)
         assert next(chunks) == "before 2\n"
         assert follower.stdout is not None
@@ -181,11 +220,41 @@ def test_follow_of_a_growing_log_matches_kubectl(cluster: ControlPlane, pods: Re
     follower.stdout.close()
 
 
+def test_previous_logs_read_the_terminated_instance_as_kubectl_does(
+    cluster: ControlPlane, pods: ResourceClient, tmp_path: Path, streams: Any, flavour: str
+) -> None:
+    # kwok cannot restart a container; its Logs object names the previous instance's file (previousLogsFile).
+    restarted = f"restarted-{flavour}"
+    _create_pod(pods, restarted)
+    current, previous = tmp_path / "current.log", tmp_path / "previous.log"
+    write_container_log(current, ["current 1"])
+    write_container_log(previous, ["previous 1", "previous 2"])
+    logs = kwok.pod_logs(pods.namespace_name, restarted, current, previous_logs_file=previous)
+    cluster.admin_http().apply(kwok.resource_path("Logs", pods.namespace_name), logs)
+    _wait_served(pods, restarted)
+    ours = streams.logs(restarted, previous=True).read()
+    theirs = kubectl(cluster, pods, "logs", "--previous", restarted)
+    assert theirs.returncode == 0, theirs.stderr
+    assert ours == theirs.stdout == b"previous 1\nprevious 2\n"
+    assert streams.logs(restarted).read() == b"current 1\n"
+
+
+def test_previous_logs_of_a_container_never_restarted_is_a_typed_error(
+    cluster: ControlPlane, pods: ResourceClient, log_file: Path, streams: Any
+) -> None:
+    with pytest.raises(APIError) as caught:
+        streams.logs(POD, previous=True)
+    theirs = kubectl(cluster, pods, "logs", "--previous", POD)
+    assert theirs.returncode != 0
+    assert caught.value.message in theirs.stderr.decode()
+    assert caught.value.message
+
+
 def test_logs_of_a_missing_container_is_a_typed_error(
-    cluster: ControlPlane, pods: ResourceClient, log_file: Path
+    cluster: ControlPlane, pods: ResourceClient, log_file: Path, streams: Any
 ) -> None:
     with pytest.raises(BadRequestError, match="container nope is not valid for pod app") as caught:
-        pods.logs(POD, container="nope")
+        streams.logs(POD, container="nope")
     theirs = kubectl(cluster, pods, "logs", POD, "-c", "nope")
     assert caught.value.message in theirs.stderr.decode()
 
@@ -193,10 +262,12 @@ def test_logs_of_a_missing_container_is_a_typed_error(
 # -- exec ------------------------------------------------------------------------------------------------------
 
 
-def test_exec_echo_and_both_output_streams_match_kubectl(cluster: ControlPlane, pods: ResourceClient) -> None:
-    assert pods.exec(POD, ["echo", "hello"]) == (0, b"hello\n", b"")
+def test_exec_echo_and_both_output_streams_match_kubectl(
+    cluster: ControlPlane, pods: ResourceClient, streams: Any
+) -> None:
+    assert streams.exec(POD, ["echo", "hello"]) == (0, b"hello\n", b"")
     command = ["sh", "-c", "echo out; echo err >&2; echo more"]
-    exit_code, stdout, stderr = pods.exec(POD, command)
+    exit_code, stdout, stderr = streams.exec(POD, command)
     theirs = kubectl(cluster, pods, "exec", POD, "--", *command)
     # kubectl adds its own log lines to stderr ("E1207 ... websocket.go:296] Unknown stream id 1, discarding message").
     their_stderr = re.sub(rb"(?m)^[EIW]\d{4} [^\n]*\n", b"", theirs.stderr)
@@ -205,38 +276,40 @@ def test_exec_echo_and_both_output_streams_match_kubectl(cluster: ControlPlane, 
     )
 
 
-def test_exec_feeds_stdin(cluster: ControlPlane, pods: ResourceClient) -> None:
+def test_exec_feeds_stdin(cluster: ControlPlane, pods: ResourceClient, streams: Any) -> None:
     data = os.urandom(300_000)
     command = ["sh", "-c", f"head -c {len(data)} | sha256sum"]
-    ours = pods.exec(POD, command, stdin=data, timeout=60)
+    ours = streams.exec(POD, command, stdin=data, timeout=60)
     theirs = kubectl(cluster, pods, "exec", "-i", POD, "--", *command, stdin=data)
     assert ours.exit_code == theirs.returncode == 0
     assert ours.stdout == theirs.stdout == f"{hashlib.sha256(data).hexdigest()}  -\n".encode()
 
 
-def test_exec_10_mb_of_stdout(cluster: ControlPlane, pods: ResourceClient) -> None:
+def test_exec_10_mb_of_stdout(cluster: ControlPlane, pods: ResourceClient, streams: Any) -> None:
     command = ["sh", "-c", "yes 0123456789abcdefghijklmnopqrstuvwxyz | head -c 10485760"]
-    ours = pods.exec(POD, command, timeout=120)
+    ours = streams.exec(POD, command, timeout=120)
     theirs = kubectl(cluster, pods, "exec", POD, "--", *command)
     assert ours.exit_code == theirs.returncode == 0
     assert len(ours.stdout) == 10 * 1024 * 1024
     assert ours.stdout == theirs.stdout
 
 
-def test_exec_exit_codes_as_kubectl_reports_them(cluster: ControlPlane, pods: ResourceClient) -> None:
-    assert pods.exec(POD, ["sh", "-c", "exit 0"]).exit_code == 0
+def test_exec_exit_codes_as_kubectl_reports_them(cluster: ControlPlane, pods: ResourceClient, streams: Any) -> None:
+    assert streams.exec(POD, ["sh", "-c", "exit 0"]).exit_code == 0
     # kwok reports exit 3 as an InternalError naming the status; kubectl fails with the same words.
     with pytest.raises(ExecError, match="exit status 3") as caught:
-        pods.exec(POD, ["sh", "-c", "exit 3"])
+        streams.exec(POD, ["sh", "-c", "exit 3"])
     assert caught.value.status["reason"] == "InternalError"
     theirs = kubectl(cluster, pods, "exec", POD, "--", "sh", "-c", "exit 3")
     assert theirs.returncode != 0
     assert "exit status 3" in theirs.stderr.decode()
 
 
-def test_exec_of_a_missing_command_fails_to_start_as_in_kubectl(cluster: ControlPlane, pods: ResourceClient) -> None:
+def test_exec_of_a_missing_command_fails_to_start_as_in_kubectl(
+    cluster: ControlPlane, pods: ResourceClient, streams: Any
+) -> None:
     with pytest.raises(ExecError, match="executable file not found") as caught:
-        pods.exec(POD, ["no-such-command-dynaclient"])
+        streams.exec(POD, ["no-such-command-dynaclient"])
     theirs = kubectl(cluster, pods, "exec", POD, "--", "no-such-command-dynaclient")
     assert theirs.returncode != 0
     assert "executable file not found" in theirs.stderr.decode()
@@ -252,10 +325,10 @@ def _read_until(read: Callable[[], bytes], pattern: bytes) -> bytes:
     return seen
 
 
-def test_exec_with_a_tty_follows_resizes(pods: ResourceClient) -> None:
+def test_exec_with_a_tty_follows_resizes(streams: Any) -> None:
     # The last read keeps the shell alive until its output is read: kwok can drop a pty's last output at exit.
     command = ["sh", "-c", "read a; stty size; read b; stty size; read c"]
-    with no_thread_left(), pods.exec_stream(POD, command, stdin=True, tty=True) as session:
+    with no_thread_left(), streams.exec_stream(POD, command, stdin=True, tty=True) as session:
         session.resize(80, 24)
         session.write_stdin(b"go\n")
         _read_until(lambda: session.read_stdout(timeout=30), b"24 80")
@@ -267,9 +340,9 @@ def test_exec_with_a_tty_follows_resizes(pods: ResourceClient) -> None:
         assert session.read_stderr() == b""
 
 
-def test_exec_session_reads_stdout_and_stderr_from_two_threads(pods: ResourceClient) -> None:
+def test_exec_session_reads_stdout_and_stderr_from_two_threads(streams: Any) -> None:
     command = ["sh", "-c", "for i in $(seq 1 2000); do echo out$i; echo err$i >&2; done"]
-    with no_thread_left(), pods.exec_stream(POD, command) as session:
+    with no_thread_left(), streams.exec_stream(POD, command) as session:
         got: dict[str, bytes] = {}
 
         def drain(name: str, read: Callable[[], bytes]) -> None:
@@ -288,9 +361,9 @@ def test_exec_session_reads_stdout_and_stderr_from_two_threads(pods: ResourceCli
     assert got["err"] == b"".join(b"err%d\n" % i for i in range(1, 2001))
 
 
-def test_a_closed_session_gives_typed_errors(pods: ResourceClient) -> None:
+def test_a_closed_session_gives_typed_errors(streams: Any) -> None:
     with no_thread_left():
-        session = pods.exec_stream(POD, ["sleep", "30"], stdin=True)
+        session = streams.exec_stream(POD, ["sleep", "30"], stdin=True)
         session.close()
         with pytest.raises(StreamClosedError):
             session.write_stdin(b"late")
@@ -298,18 +371,20 @@ def test_a_closed_session_gives_typed_errors(pods: ResourceClient) -> None:
             session.wait()
 
 
-def test_exec_in_a_missing_container_is_a_typed_error(pods: ResourceClient) -> None:
+def test_exec_in_a_missing_container_is_a_typed_error(streams: Any) -> None:
     with pytest.raises(BadRequestError, match="container nope is not valid"):
-        pods.exec(POD, ["true"], container="nope")
+        streams.exec(POD, ["true"], container="nope")
 
 
 # -- attach ----------------------------------------------------------------------------------------------------
 
 
-def test_attach_streams_what_the_container_writes(cluster: ControlPlane, pods: ResourceClient, tmp_path: Path) -> None:
+def test_attach_streams_what_the_container_writes(
+    cluster: ControlPlane, pods: ResourceClient, tmp_path: Path, streams: Any
+) -> None:
     path = tmp_path / "attach.log"
     cluster.serve_pod_attach(pods.namespace_name, POD, path)
-    with no_thread_left(), pods.attach(POD) as session:
+    with no_thread_left(), streams.attach(POD) as session:
         deadline = time.monotonic() + 30
         seen = b""
         while b"attached line" not in seen:  # kwok follows the file from its end once the attach is set up
@@ -366,16 +441,16 @@ def _round_trip(send: Callable[[bytes], None], receive: Callable[[int], bytes], 
 
 
 @pytest.mark.timeout(180)
-def test_port_stream_round_trips_100_mb(pods: ResourceClient, echo_port: int) -> None:
+def test_port_stream_round_trips_100_mb(streams: Any, echo_port: int) -> None:
     data = os.urandom(1 << 20) * 100
-    with no_thread_left(), pods.connect_port(POD, 8080) as stream:
+    with no_thread_left(), streams.connect_port(POD, 8080) as stream:
         assert _round_trip(stream.sendall, stream.recv, data) == data
 
 
 @pytest.mark.timeout(180)
-def test_port_forwarder_100_mb_and_20_concurrent_connections(pods: ResourceClient, echo_port: int) -> None:
+def test_port_forwarder_100_mb_and_20_concurrent_connections(streams: Any, echo_port: int) -> None:
     with no_thread_left():
-        forwarder = pods.port_forward(POD, [":8080", ":8081"])
+        forwarder = streams.port_forward(POD, [":8080", ":8081"])
         with forwarder:
             local = forwarder.ports[8080]
             big = os.urandom(1 << 20) * 100
@@ -400,14 +475,14 @@ def test_port_forwarder_100_mb_and_20_concurrent_connections(pods: ResourceClien
             socket.create_connection(("127.0.0.1", local), timeout=2)
 
 
-def test_port_without_a_forward_is_a_typed_error(pods: ResourceClient, echo_port: int) -> None:
-    with no_thread_left(), pods.connect_port(POD, 9999) as stream:
+def test_port_without_a_forward_is_a_typed_error(streams: Any, echo_port: int) -> None:
+    with no_thread_left(), streams.connect_port(POD, 9999) as stream:
         with pytest.raises(PortForwardError, match="port 9999"):
             stream.recv()
         assert stream.recv() == b""
 
 
-def test_kubectl_port_forward_agrees(cluster: ControlPlane, pods: ResourceClient, echo_port: int) -> None:
+def test_kubectl_port_forward_agrees(cluster: ControlPlane, pods: ResourceClient, echo_port: int, streams: Any) -> None:
     argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, "port-forward", POD]
     forward = subprocess.Popen([*argv, ":8080"], stdout=subprocess.PIPE, text=True)
     try:
@@ -417,7 +492,7 @@ def test_kubectl_port_forward_agrees(cluster: ControlPlane, pods: ResourceClient
         data = os.urandom(1 << 20)
         with (
             socket.create_connection(("127.0.0.1", int(match.group(1)))) as theirs,
-            pods.connect_port(POD, 8080) as ours,
+            streams.connect_port(POD, 8080) as ours,
         ):
             assert _round_trip(theirs.sendall, theirs.recv, data) == _round_trip(ours.sendall, ours.recv, data)
     finally:

@@ -19,7 +19,7 @@ from dynaclient import (
     kubectl_proxy_client,
     kubectl_raw_client,
 )
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.pytest_plugin import ExistingCluster
 

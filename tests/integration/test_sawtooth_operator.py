@@ -7,12 +7,15 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 
-from dynaclient import DynamicClient, JSONObject, NotFoundError, get_controller_of
+from dynaclient import DynamicClient, JSONObject, NotFoundError, ResourceClient, get_controller_of
 from dynaclient.testing import ControlPlane
+from informers.controller import ControllerStats
+from tests.integration.flavours import BlockingClient, LoopThread
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 sys.path.insert(0, str(EXAMPLES))
@@ -24,6 +27,7 @@ from sawtooth_operator import (  # noqa: E402 - the example lives outside the pa
     SawtoothOperator,
     install_crd,
 )
+from sawtooth_operator_async import AsyncSawtoothOperator  # noqa: E402
 
 
 def _eventually(what: str, check: Callable[[], bool], timeout: float = 30.0) -> None:
@@ -58,26 +62,57 @@ def sawtooth_crd(dynamic_client: DynamicClient) -> Iterator[None]:
     _eventually("CRD deleted", gone)
 
 
+@dataclass
+class Running:
+    """A running Sawtooth operator of either flavour, as the scenarios see it from the test's thread.
+
+    Thread-safety: as its parts (the clients and records are thread-safe; ``stats`` runs on the operator's loop).
+    """
+
+    sawtooths: ResourceClient
+    configmaps: ResourceClient
+    records: ExternalRecords
+    stats: Callable[[], ControllerStats]
+
+
 @pytest.fixture
 def operator(
-    dynamic_client: DynamicClient, sawtooth_crd: None, namespace: str, tmp_path: Path
-) -> Iterator[SawtoothOperator]:
-    operator = SawtoothOperator(dynamic_client, ExternalRecords(tmp_path / "records"), namespace=namespace)
-    operator.controller.start(sync_timeout=30)
-    yield operator
+    request: pytest.FixtureRequest,
+    flavour: str,
+    dynamic_client: DynamicClient,
+    namespace: str,
+    tmp_path: Path,
+) -> Iterator[Running]:
+    """The threaded operator, or the ``async def reconcile`` one on the flavour's event loop (same scenarios)."""
+    request.getfixturevalue("sawtooth_crd")
+    records = ExternalRecords(tmp_path / "records")
+    stop: Callable[[], bool]
+    if flavour == "sync":
+        threaded = SawtoothOperator(dynamic_client, records, namespace=namespace)
+        threaded.controller.start(sync_timeout=30)
+        stats, stop = threaded.controller.stats, lambda: threaded.controller.stop(30)
+    else:
+        async_client: BlockingClient = request.getfixturevalue("async_client")
+        event_loop_thread: LoopThread = request.getfixturevalue("event_loop_thread")
+        on_loop = AsyncSawtoothOperator(async_client.client, records, namespace=namespace)
+        event_loop_thread.run(on_loop.controller.start(sync_timeout=30))
+        stats = lambda: event_loop_thread.call(on_loop.controller.stats)  # noqa: E731
+        stop = lambda: event_loop_thread.run(on_loop.controller.stop(30))  # noqa: E731
+    running = Running(dynamic_client.resource(SAWTOOTHS), dynamic_client.resource("configmaps"), records, stats)
+    yield running
     # Leave no finalizer behind: the CRD's deletion waits for every Sawtooth.
-    for sawtooth in operator.sawtooths.namespace(namespace).list():
-        operator.sawtooths.namespace(namespace).delete(sawtooth["metadata"]["name"])
-    _eventually("Sawtooths deleted", lambda: not list(operator.sawtooths.namespace(namespace).list()))
-    assert operator.controller.stop(30)
+    for sawtooth in running.sawtooths.namespace(namespace).list():
+        running.sawtooths.namespace(namespace).delete(sawtooth["metadata"]["name"])
+    _eventually("Sawtooths deleted", lambda: not list(running.sawtooths.namespace(namespace).list()))
+    assert stop()
 
 
-def _create(operator: SawtoothOperator, namespace: str, name: str, size: int) -> None:
+def _create(operator: SawtoothOperator | Running, namespace: str, name: str, size: int) -> None:
     body = {"apiVersion": f"{GROUP}/v1", "kind": "Sawtooth", "metadata": {"name": name}, "spec": {"size": size}}
     operator.sawtooths.namespace(namespace).create(body)
 
 
-def _state(operator: SawtoothOperator, namespace: str) -> dict[str, tuple[int | None, str | None]]:
+def _state(operator: SawtoothOperator | Running, namespace: str) -> dict[str, tuple[int | None, str | None]]:
     """Per Sawtooth: (status.observedSize, its ConfigMap's data.size)."""
     configmaps = {cm["metadata"]["name"]: cm for cm in operator.configmaps.namespace(namespace).list()}
     state: dict[str, tuple[int | None, str | None]] = {}
@@ -88,7 +123,7 @@ def _state(operator: SawtoothOperator, namespace: str) -> dict[str, tuple[int | 
     return state
 
 
-def test_create_writes_configmap_status_record_and_finalizer(operator: SawtoothOperator, namespace: str) -> None:
+def test_create_writes_configmap_status_record_and_finalizer(operator: Running, namespace: str) -> None:
     for name, size in (("a", 1), ("b", 2), ("c", 3)):
         _create(operator, namespace, name, size)
     expected = {"a": (1, "1"), "b": (2, "2"), "c": (3, "3")}
@@ -99,10 +134,10 @@ def test_create_writes_configmap_status_record_and_finalizer(operator: SawtoothO
     owner = get_controller_of(operator.configmaps.namespace(namespace).get("a"))
     assert owner is not None
     assert (owner["kind"], owner["name"], owner["uid"]) == ("Sawtooth", "a", sawtooth["metadata"]["uid"])
-    assert operator.controller.stats().reconciles["error"] == 0
+    assert operator.stats().reconciles["error"] == 0
 
 
-def test_scale_updates_configmap_status_and_record(operator: SawtoothOperator, namespace: str) -> None:
+def test_scale_updates_configmap_status_and_record(operator: Running, namespace: str) -> None:
     _create(operator, namespace, "a", 1)
     _eventually("created", lambda: _state(operator, namespace) == {"a": (1, "1")})
     operator.sawtooths.namespace(namespace).patch("a", {"spec": {"size": 4}})
@@ -110,9 +145,7 @@ def test_scale_updates_configmap_status_and_record(operator: SawtoothOperator, n
     assert operator.records.all() == {f"{namespace}/a": 4}
 
 
-def test_a_configmap_deleted_by_hand_comes_back_and_one_edited_is_restored(
-    operator: SawtoothOperator, namespace: str
-) -> None:
+def test_a_configmap_deleted_by_hand_comes_back_and_one_edited_is_restored(operator: Running, namespace: str) -> None:
     _create(operator, namespace, "a", 2)
     _eventually("created", lambda: _state(operator, namespace) == {"a": (2, "2")})
     configmaps = operator.configmaps.namespace(namespace)
@@ -131,7 +164,7 @@ def test_a_configmap_deleted_by_hand_comes_back_and_one_edited_is_restored(
     _eventually("edit reverted", lambda: _state(operator, namespace) == {"a": (2, "2")})
 
 
-def test_delete_runs_cleanup_then_removes_the_finalizer(operator: SawtoothOperator, namespace: str) -> None:
+def test_delete_runs_cleanup_then_removes_the_finalizer(operator: Running, namespace: str) -> None:
     _create(operator, namespace, "a", 1)
     _create(operator, namespace, "b", 2)
     _eventually("created", lambda: len(operator.records.all()) == 2)
@@ -155,6 +188,24 @@ def test_the_example_runs_its_demo_on_the_local_plane(
     assert done.returncode == 0, done.stderr
     assert "ok: it comes back" in done.stdout
     assert "ok: small is gone, its record cleaned" in done.stdout
+
+
+def test_the_async_example_runs_its_demo_on_the_local_plane(
+    kube_apiserver: ControlPlane, sawtooth_crd: None, namespace: str, tmp_path: Path
+) -> None:
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(tmp_path), "KUBECONFIG": str(kube_apiserver.kubeconfig_path)}
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / "sawtooth_operator_async.py"), "--demo", "--namespace", namespace],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ok: it comes back" in done.stdout
+    assert "ok: all gone, their records cleaned" in done.stdout
+    assert "'error': 0" in done.stdout
 
 
 @pytest.fixture(scope="module")

@@ -8,8 +8,8 @@ from typing import Any
 
 from dynaclient.cli.connection import connect
 from dynaclient.cli.printing import write_columns
-from dynaclient.discovery import Discovery
-from dynaclient.restmapper import RESTMapper
+from dynaclient.discovery.discovery import Discovery
+from dynaclient.discovery.restmapper import RESTMapper
 
 
 def register(subparsers: Any) -> argparse.ArgumentParser:

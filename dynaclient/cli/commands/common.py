@@ -6,9 +6,9 @@ import argparse
 import re
 import sys
 
-from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import ResourceRequestError
-from dynaclient.resource_client import ResourceClient
+from dynaclient.resources.client import ResourceClient
+from dynaclient.resources.dynamic import DynamicClient
 
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?$")
 

@@ -10,11 +10,11 @@ from typing import Any
 from dynaclient.cli.commands.common import duration, require_namespace_flag_usage, scoped, split_resource_name
 from dynaclient.cli.connection import connect
 from dynaclient.cli.printing import object_name, print_objects, print_table, to_yaml
-from dynaclient.dynamic import DynamicClient
 from dynaclient.exceptions import NotFoundError, ResourceRequestError, UnsupportedRequestError
 from dynaclient.objects import get_name, get_namespace
-from dynaclient.resource_client import ResourceClient
-from dynaclient.resource_request import resource_path
+from dynaclient.resources.client import ResourceClient
+from dynaclient.resources.dynamic import DynamicClient
+from dynaclient.resources.requests import resource_path
 from dynaclient.wait import resumed_watch
 
 TABLE_ACCEPT = "application/json;as=Table;v=v1;g=meta.k8s.io,application/json"

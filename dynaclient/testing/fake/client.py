@@ -6,12 +6,12 @@ from collections.abc import Iterable
 
 from dynaclient._types import JSONObject
 from dynaclient.client import APIClient
-from dynaclient.discovery import Discovery
-from dynaclient.dynamic import DynamicClient
+from dynaclient.discovery.discovery import Discovery
+from dynaclient.discovery.restmapper import RESTMapper
 from dynaclient.exceptions import RequestCancelled
 from dynaclient.gvr import GroupVersionKind
 from dynaclient.request import Request, Response
-from dynaclient.restmapper import RESTMapper
+from dynaclient.resources.dynamic import DynamicClient
 from dynaclient.testing.fake.server import FakeAPIServer
 from dynaclient.transport.base import BaseTransport
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from dynaclient._types import JSONObject
-from dynaclient.discovery_documents import APIResource
+from dynaclient.discovery.documents import APIResource
 
 AGGREGATED_CONTENT_TYPE = "application/json;g=apidiscovery.k8s.io;v=v2;as=APIGroupDiscoveryList"
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterable
 
 from dynaclient._types import JSONObject
 from dynaclient.request import Request, Response
-from dynaclient.resource_request import METADATA_ACCEPT, METADATA_LIST_ACCEPT
+from dynaclient.resources.requests import METADATA_ACCEPT, METADATA_LIST_ACCEPT
 from dynaclient.testing.fake import statuses
 from dynaclient.testing.fake.lifecycle import metadata, timestamp
 from dynaclient.testing.fake.registry import (
@@ -36,7 +36,7 @@ from dynaclient.testing.fake.store import ObjectStore, RevisionGone
 from dynaclient.testing.fake.strategies import CRD_CLEANUP_FINALIZER, RETURNS_DELETED_OBJECT
 from dynaclient.testing.fake.watches import WatchScope, WatchStream
 from dynaclient.testing.fake.writes import DEFAULT_FIELD_MANAGER, ObjectWriter, Write
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 
 BOOTSTRAP_NAMESPACES = ("default", "kube-node-lease", "kube-public", "kube-system")
 """The namespaces kube-apiserver creates when it starts."""
@@ -108,8 +108,9 @@ class FakeAPIServer:
     def restart(self) -> int:
         """Cut every open watch, as an API server restart does; return how many were cut.
 
-        Their readers get the events already sent, then a :class:`~dynaclient.exceptions.TransportError` (the
-        connection was lost); they watch again from the last resourceVersion they saw, which after
+        Their readers get the events already sent, then the stream ends (a
+        :class:`~dynaclient.exceptions.ConnectionLostError` underneath); they watch again from the last
+        resourceVersion they saw, which after
         :meth:`compact` answers 410 Gone and makes an informer relist. Objects and history are kept.
         """
         with self.store.locked():

@@ -16,11 +16,11 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from dynaclient._types import JSONObject
-from dynaclient.exceptions import TransportError
+from dynaclient.exceptions import ConnectionLostError
 from dynaclient.request import Cancellation, Response
 from dynaclient.testing.fake.selection import Selection
 from dynaclient.testing.fake.store import Change, GroupResource
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,7 +92,7 @@ class WatchStream:
     def cut(self) -> None:
         """Lose the connection after the frames already queued (the server going away).
 
-        The reader gets a :class:`~dynaclient.exceptions.TransportError`, as from a connection cut mid-response.
+        The reader gets a :class:`~dynaclient.exceptions.ConnectionLostError`, as from a connection cut mid-response.
         """
         self._frames.put(self._CUT)
 
@@ -124,7 +124,7 @@ class WatchStream:
                 break
             if frame == self._CUT:
                 self.stop()
-                raise TransportError("watch: the connection was lost in the middle of the response")
+                raise ConnectionLostError("watch: the connection was lost in the middle of the response")
             yield frame
         self.stop()
 

@@ -8,7 +8,7 @@ from dynaclient.transport._deadlines import DeadlineScheduler
 
 
 def test_due_callbacks_fire_in_deadline_order_and_cancelled_ones_never() -> None:
-    now = [100.0]
+    now = [98.95]  # every deadline ahead while scheduling: the scheduler's thread may run at any moment
     scheduler = DeadlineScheduler(clock=lambda: now[0])
     fired: list[str] = []
     done = threading.Event()
@@ -22,6 +22,7 @@ def test_due_callbacks_fire_in_deadline_order_and_cancelled_ones_never() -> None
         done.set()
 
     scheduler.schedule(99.9, last)
+    now[0] = 100.0  # all due: the thread sees it when its wait for the first deadline (50 ms) ends
 
     assert done.wait(10)
     assert fired == ["first", "last"]

@@ -11,7 +11,7 @@ import requests
 from dynaclient.exceptions import ConnectionLostError, RequestCancelled, TransportError
 from dynaclient.request import Cancellation, Request, Response
 from dynaclient.transport.http import HTTPTransport, _translate
-from dynaclient.watching import Watch
+from dynaclient.watch.stream import Watch
 
 FRAME = b'{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"7"}}}\n'
 
@@ -99,6 +99,18 @@ def test_a_broken_connection_is_still_a_transport_error(monkeypatch: pytest.Monk
     cancellation = Cancellation()
     with pytest.raises(TransportError, match="connection reset"):
         list(Watch(send(ClosedUnderTheReader(lambda: None, error), cancellation, monkeypatch), cancellation))
+
+
+def test_a_watch_whose_connection_is_lost_mid_stream_ends_after_the_events_it_received(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # A kube-apiserver restart cuts the stream mid-body; client-go's watch then ends as at a clean close.
+    lost = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
+    cancellation = Cancellation()
+    watch = Watch(send(ClosedUnderTheReader(lambda: None, lost), cancellation, monkeypatch), cancellation)
+    assert [event.object["metadata"]["name"] for event in watch] == ["a"]
+    assert watch.resource_version == "7"
+    assert not watch.closed
 
 
 def test_a_connection_lost_mid_body_is_reported_in_plain_words() -> None:

@@ -10,6 +10,8 @@ from typing import cast
 
 import pytest
 
+from dynaclient.client import APIClient
+from dynaclient.discovery.documents import APIResource
 from dynaclient.exceptions import (
     DecodeError,
     ExecError,
@@ -20,7 +22,8 @@ from dynaclient.exceptions import (
     StreamError,
     TransportTimeout,
 )
-from dynaclient.request import Cancellation, Response
+from dynaclient.request import Cancellation, Request, Response
+from dynaclient.resources.client import ResourceClient
 from dynaclient.streams import PodLogs
 from dynaclient.streams.channels import (
     V4_CHANNEL,
@@ -30,6 +33,7 @@ from dynaclient.streams.channels import (
     resize_message,
 )
 from dynaclient.streams.pod_requests import LogOptions, attach_request, exec_request, log_request
+from dynaclient.streams.pods import CONNECT_TIMEOUT, PORT_FORWARD_ATTEMPTS
 from dynaclient.streams.port_forward import SEND_CHUNK, PortForwarder, PortStream, parse_port_mappings
 from dynaclient.streams.remote_command import STDIN_CHUNK, ExecStream, run_command
 from dynaclient.transport.websocket import WebSocketConnection
@@ -377,3 +381,43 @@ def test_pod_logs_close_ends_quietly() -> None:
     assert list(lines) == []
     assert logs.closed
     assert not logs.ended
+
+
+class _StallingAPIClient:
+    """Times out the first ``stalls`` WebSocket handshakes, then opens a scripted socket."""
+
+    def __init__(self, stalls: int) -> None:
+        self.stalls = stalls
+        self.timeouts: list[float | None] = []
+
+        class _Transport:
+            name = "http"
+
+        self.transport = _Transport()
+
+    def open_websocket(self, request: Request, subprotocols: object) -> ScriptedSocket:
+        self.timeouts.append(request.timeout)
+        if len(self.timeouts) <= self.stalls:
+            raise TransportTimeout("the WebSocket handshake timed out")
+        return ScriptedSocket(V4_CHANNEL)
+
+
+def _pods_client(api_client: _StallingAPIClient) -> ResourceClient:
+    pods = APIResource("", "v1", "pods", "Pod", namespaced=True)
+    return ResourceClient(cast("APIClient", api_client), pods, namespace="default")
+
+
+def test_a_stalled_port_forward_handshake_is_tried_once_more_within_the_same_time() -> None:
+    api_client = _StallingAPIClient(stalls=1)
+    stream = _pods_client(api_client).connect_port("db", 5432)
+    assert isinstance(stream, PortStream)
+    assert api_client.timeouts == [CONNECT_TIMEOUT / PORT_FORWARD_ATTEMPTS] * 2
+    with pytest.raises(TransportTimeout):
+        _pods_client(_StallingAPIClient(stalls=2)).connect_port("db", 5432)
+
+
+def test_a_stalled_exec_handshake_is_not_retried() -> None:
+    api_client = _StallingAPIClient(stalls=1)
+    with pytest.raises(TransportTimeout):
+        _pods_client(api_client).exec_stream("web", ["true"])
+    assert api_client.timeouts == [CONNECT_TIMEOUT]

@@ -9,7 +9,8 @@ import pytest
 
 from dynaclient import JSONObject, WatchEvent
 from informers import DeletedFinalStateUnknown, FunctionHandler, HandlerRegistration, ListerWatcher, SharedIndexInformer
-from informers.processor import AddNotification, Listener, SharedProcessor, effective_resync_period
+from informers.notifications import AddNotification
+from informers.processor import Listener, SharedProcessor, effective_resync_period
 from informers.testing import IdleReflector, RecordingHandler, make_object
 
 WAIT = 10.0

@@ -7,10 +7,10 @@ from typing import Any
 import pytest
 
 from dynaclient import JSONObject
-from informers.listwatch import ListPage, WatchStream
+from informers.cache.store import Store
 from informers.processor import SharedProcessor
+from informers.reflector.listwatch import ListPage, WatchStream
 from informers.sink import CacheSink, PreparingListerWatcher
-from informers.store import Store
 from informers.testing import make_object
 
 

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import ManifestError, ResourceNotFoundError
 from dynaclient.gvr import GroupVersionKind, GroupVersionResource
 from dynaclient.manifests import load_manifests, plan

@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from dynaclient.discovery import APIResource
+from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import ConnectError, NotFoundError, WaitTimeoutError
 from dynaclient.wait import await_condition, condition_true, is_deleted, resumed_watch
-from dynaclient.watch import WatchEvent
+from dynaclient.watch.events import WatchEvent
 
 CONFIGMAPS = APIResource("", "v1", "configmaps", "ConfigMap", True)
 
