@@ -1,7 +1,7 @@
 """MkDocs hooks: pages include files from the repository, so the site never holds a second copy of them.
 
-``<!-- include: bench/results/latest.md -->`` on a line of its own is replaced by that file's text, and
-``bench/results/latest.png`` (the benchmark chart) is served as ``benchmarks/latest.png``.
+``<!-- include: bench/results/combined.md -->`` on a line of its own is replaced by that file's text, and
+``bench/results/combined.png`` (the benchmark chart) is served as ``benchmarks/combined.png``.
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 _INCLUDE = re.compile(r"^<!-- include: (?P<path>\S+) -->$", re.MULTILINE)
-_ASSETS = {"bench/results/latest.png": "benchmarks/latest.png"}
+_ASSETS = {"bench/results/combined.png": "benchmarks/combined.png"}
 
 
 def _included(match: re.Match[str]) -> str:
