@@ -36,7 +36,13 @@ from informers.controller.predicates import UpdatePredicate, all_of
 from informers.controller.queue import WorkQueue
 from informers.controller.ratelimiter import RateLimiter
 from informers.controller.reconcile import RESULTS, Request, settle
-from informers.controller.sources import EnqueueHandler, MapFunc, request_for_object, requests_for_owner
+from informers.controller.sources import (
+    EnqueueHandler,
+    MapFunc,
+    informer_scope,
+    request_for_object,
+    requests_for_owner,
+)
 from informers.exceptions import AlreadyStartedError
 from informers.processor import HandlerRegistration
 
@@ -134,11 +140,7 @@ class AsyncController:
         resource = self._for if resource is None else resource
         informer = self._informers.get(resource)
         if informer is None:
-            scope: dict[str, Any] = {}
-            if self._namespace is not None:
-                scope["namespace"] = self._namespace
-            if resource == self._for and self._label_selector is not None:
-                scope["label_selector"] = self._label_selector
+            scope = informer_scope(self._namespace, self._label_selector, primary=resource == self._for)
             informer = self._informers[resource] = await self._factory.for_resource(resource, **scope)
         return informer
 

@@ -28,7 +28,7 @@ from informers.controller.predicates import UpdatePredicate, all_of
 from informers.controller.queue import WorkQueue
 from informers.controller.ratelimiter import RateLimiter
 from informers.controller.reconcile import RESULTS, Request, settle
-from informers.controller.sources import EnqueueHandler, MapFunc, request_for_object, requests_for_owner
+from informers.controller.sources import EnqueueHandler, MapFunc, informer_scope, request_for_object, requests_for_owner
 from informers.exceptions import AlreadyStartedError
 from informers.factory import SharedInformerFactory
 from informers.informer import SharedIndexInformer
@@ -154,21 +154,14 @@ class Controller:
         informer = self._informers.get(resource)  # reconciles call this per key: skip the factory's REST mapping
         if informer is None:
             primary = resource == self._for
-            informer = self._factory.for_resource(resource, **self._scope(primary=primary))
+            scope = informer_scope(self._namespace, self._label_selector, primary=primary)
+            informer = self._factory.for_resource(resource, **scope)
             self._informers[resource] = informer  # the factory returns this same informer every time
         return informer
 
     def lister(self, resource: Resource | None = None) -> Lister:
         """Return the lister of ``resource``'s informer (default: the primary's): what reconciles read."""
         return self.informer(resource).lister()
-
-    def _scope(self, *, primary: bool) -> dict[str, Any]:
-        scope: dict[str, Any] = {}
-        if self._namespace is not None:
-            scope["namespace"] = self._namespace
-        if primary and self._label_selector is not None:
-            scope["label_selector"] = self._label_selector
-        return scope
 
     # -- lifecycle ---------------------------------------------------------------------------------------------
 

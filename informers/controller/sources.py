@@ -79,4 +79,22 @@ class EnqueueHandler:
             self._enqueue(request)
 
 
-__all__ = ["EnqueueHandler", "MapFunc", "request_for_object", "requests_for_owner"]
+def informer_scope(namespace: str | None, label_selector: str | None, *, primary: bool) -> dict[str, str]:
+    """Return the factory arguments of a controller's informer: its namespace, and its label selector if primary.
+
+    The label selector narrows only the primary resource; owned and watched resources are seen whole.
+
+    >>> informer_scope("prod", "app=web", primary=True)
+    {'namespace': 'prod', 'label_selector': 'app=web'}
+    >>> informer_scope(None, "app=web", primary=False)
+    {}
+    """
+    scope: dict[str, str] = {}
+    if namespace is not None:
+        scope["namespace"] = namespace
+    if primary and label_selector is not None:
+        scope["label_selector"] = label_selector
+    return scope
+
+
+__all__ = ["EnqueueHandler", "MapFunc", "informer_scope", "request_for_object", "requests_for_owner"]
