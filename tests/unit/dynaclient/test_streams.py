@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import queue
+import re
 import socket
 import threading
 from typing import cast
@@ -32,7 +33,13 @@ from dynaclient.streams.channels import (
     frame,
     resize_message,
 )
-from dynaclient.streams.pod_requests import LogOptions, attach_request, exec_request, log_request
+from dynaclient.streams.pod_requests import (
+    LogOptions,
+    attach_request,
+    exec_request,
+    log_request,
+    port_forward_request,
+)
 from dynaclient.streams.pods import CONNECT_TIMEOUT, PORT_FORWARD_ATTEMPTS
 from dynaclient.streams.port_forward import SEND_CHUNK, PortForwarder, PortStream, parse_port_mappings
 from dynaclient.streams.remote_command import STDIN_CHUNK, ExecStream, run_command
@@ -421,3 +428,30 @@ def test_a_stalled_exec_handshake_is_not_retried() -> None:
     with pytest.raises(TransportTimeout):
         _pods_client(api_client).exec_stream("web", ["true"])
     assert api_client.timeouts == [CONNECT_TIMEOUT]
+
+
+@pytest.mark.parametrize(
+    ("namespace", "name", "error"),
+    [
+        ("prod", "a/b", "may not contain '/'"),
+        ("prod", "%41", "may not contain '%'"),
+        ("..", "web", "may not be '.' or '..'"),
+        ("prod", "", "needs a pod name"),
+    ],
+)
+def test_pod_stream_paths_reject_what_a_path_segment_cannot_hold(namespace: str, name: str, error: str) -> None:
+    with pytest.raises(ResourceRequestError, match=re.escape(error)):
+        log_request(namespace, name, LogOptions())
+    with pytest.raises(ResourceRequestError, match=re.escape(error)):
+        exec_request(namespace, name, ["true"], stdin=False)
+    with pytest.raises(ResourceRequestError, match=re.escape(error)):
+        port_forward_request(namespace, name, 80)
+
+
+def test_pod_stream_values_are_escaped_never_url_syntax() -> None:
+    # '#' and '?' in a name, a container or a command stay data: nothing is cut off or smuggled into the query.
+    assert log_request("prod", "#", LogOptions(container="-x?#")).url_path == (
+        "/api/v1/namespaces/prod/pods/%23/log?container=-x%3F%23"
+    )
+    path = exec_request("prod", "web", ["-rf", "#?"], stdin=False).url_path
+    assert path.startswith("/api/v1/namespaces/prod/pods/web/exec?command=-rf&command=%23%3F&")
