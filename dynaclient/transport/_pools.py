@@ -74,6 +74,11 @@ class _HandshakeVisibleConnection(HTTPSConnection):
     def _new_conn(self) -> socket.socket:
         sock = super()._new_conn()
         self.handshake_fd = sock.fileno()
+        cancellation: Cancellation | None = getattr(_sending, "cancellation", None)
+        if cancellation is not None and cancellation.cancelled:
+            # Cancelled while connecting: the cancel found no socket to shut down, and a TLS handshake with a server
+            # that never answers would block until the socket times out.
+            shut_down(sock)
         return sock
 
 
