@@ -3,12 +3,20 @@
 ``requests`` gives no handle on a connection before the response headers arrive, so a request's cancellation is
 handed to the pool through a thread-local (:func:`sending`), and the pool shuts the connection's socket down when
 it fires: a thread waiting to connect, for a TLS handshake or for response headers returns at once.
+
+A keep-alive connection the server (or a middlebox) closed while it sat in the pool is only found out when a request
+sent on it gets no response. Go's ``net/http`` transport then sends a replayable request (GET, HEAD, OPTIONS, TRACE
+without a body) again on another connection (``persistConn.shouldRetryRequest`` in ``net/http/transport.go``), so
+client-go never reports that race; the pools below flag it with :class:`StaleConnection` so that the transport does
+the same.
 """
 
 from __future__ import annotations
 
 import contextlib
+import http.client
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 from typing import Any
@@ -52,18 +60,46 @@ def sending(cancellation: Cancellation | None) -> Iterator[None]:
         _sending.cancellation = None
 
 
+REPLAYABLE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+"""Methods a request without a body may be sent again with when its reused connection turned out closed (Go's
+``isReplayable``)."""
+
+_CLOSED_BY_PEER = (ConnectionError, ssl.SSLEOFError, ssl.SSLZeroReturnError, http.client.BadStatusLine)
+"""What sending on, or reading headers from, a connection the peer has closed raises (``RemoteDisconnected`` is both
+a ``ConnectionResetError`` and a ``BadStatusLine``); timeouts are not among them."""
+
+
+class StaleConnection(Exception):
+    """A replayable request failed on a reused connection before any response came: send it again.
+
+    The failure is the ``__cause__``. Not an ``OSError``, so that urllib3 and requests pass it through untranslated.
+    """
+
+
 class _CancellablePool(HTTPConnectionPool):
-    """Lets a request's cancellation reach the connection while the request waits for its response headers."""
+    """Cancellable waits for response headers, and :class:`StaleConnection` for a reused connection found closed.
+
+    A request's cancellation reaches the connection while the request waits for its response headers.
+
+    Thread-safety: thread-safe, as urllib3's pools are (the cancellation is the sending thread's own).
+    """
 
     def _make_request(self, conn: Any, method: str, url: str, *args: Any, **kwargs: Any) -> Any:
         cancellation: Cancellation | None = getattr(_sending, "cancellation", None)
-        if cancellation is None:
-            return super()._make_request(conn, method, url, *args, **kwargs)
-        unregister = cancellation.on_cancel(lambda: _shut_down_connection(conn))
+        reused = getattr(conn, "dynaclient_reused", False)
+        unregister = cancellation.on_cancel(lambda: _shut_down_connection(conn)) if cancellation is not None else None
         try:
-            return super()._make_request(conn, method, url, *args, **kwargs)
+            response = super()._make_request(conn, method, url, *args, **kwargs)
+        except _CLOSED_BY_PEER as exc:
+            replayable = method in REPLAYABLE_METHODS and kwargs.get("body") is None and not args
+            if reused and replayable and not (cancellation is not None and cancellation.cancelled):
+                raise StaleConnection(f"{method} {url}: the reused connection was closed by the peer") from exc
+            raise
         finally:
-            unregister()
+            if unregister is not None:
+                unregister()
+        conn.dynaclient_reused = True
+        return response
 
 
 class _HandshakeVisibleConnection(HTTPSConnection):
@@ -123,7 +159,9 @@ __all__ = [
     "KEEPALIVE_IDLE",
     "KEEPALIVE_INTERVAL",
     "KEEPALIVE_PROBES",
+    "REPLAYABLE_METHODS",
     "CancellableAdapter",
+    "StaleConnection",
     "keepalive_options",
     "sending",
     "shut_down",

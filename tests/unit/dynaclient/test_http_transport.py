@@ -10,7 +10,8 @@ import requests
 
 from dynaclient.exceptions import ConnectionLostError, RequestCancelled, TransportError
 from dynaclient.request import Cancellation, Request, Response
-from dynaclient.transport.http import HTTPTransport, _translate
+from dynaclient.transport._http_errors import translate
+from dynaclient.transport.http import HTTPTransport
 from dynaclient.watch.stream import Watch
 
 FRAME = b'{"type":"ADDED","object":{"kind":"ConfigMap","metadata":{"name":"a","resourceVersion":"7"}}}\n'
@@ -115,7 +116,7 @@ def test_a_watch_whose_connection_is_lost_mid_stream_ends_after_the_events_it_re
 
 def test_a_connection_lost_mid_body_is_reported_in_plain_words() -> None:
     lost = requests.exceptions.ChunkedEncodingError("invalid literal for int() with base 16: b''")
-    error = _translate(lost, Request("GET", "/api/v1/pods", expect="stream"))
+    error = translate(lost, Request("GET", "/api/v1/pods", expect="stream"))
     assert type(error) is ConnectionLostError
     assert str(error) == "GET /api/v1/pods: the connection was lost in the middle of the response"
 
