@@ -144,16 +144,34 @@ def _parse_message(message: str) -> tuple[str | None, str, JSONObject]:
     return None, message, {}
 
 
+def summary(message: str) -> str:
+    r"""The last line of kubectl's message, which says what failed (at most 500 characters).
+
+    >>> summary("I1207 round_trippers.go] GET ... 200 OK\nerror: unexpected EOF\n")
+    'error: unexpected EOF'
+    >>> summary("")
+    'no message'
+    """
+    return message.strip().splitlines()[-1][:500] if message.strip() else "no message"
+
+
 def transport_failure(returncode: int, message: str) -> TransportError:
     """Classify a kubectl failure that carries no server answer."""
-    summary = message.strip().splitlines()[-1][:500] if message.strip() else "no message"
+    last = summary(message)
     if any(hint in message for hint in _TIMEOUT_HINTS):
-        return TransportTimeout(f"kubectl timed out reaching the server: {summary}")
+        return TransportTimeout(f"kubectl timed out reaching the server: {last}")
     if any(hint in message for hint in _TLS_HINTS):
-        return TLSError(f"kubectl could not verify the server: {summary}")
+        return TLSError(f"kubectl could not verify the server: {last}")
     if any(hint in message for hint in _CONNECT_HINTS):
-        return ConnectError(f"kubectl could not reach the server: {summary}")
-    return TransportError(f"kubectl exited with code {returncode} without a server response: {summary}")
+        return ConnectError(f"kubectl could not reach the server: {last}")
+    return TransportError(f"kubectl exited with code {returncode} without a server response: {last}")
 
 
-__all__ = ["JSON_HEADERS", "StderrDiagnosis", "diagnose", "finished_response", "response_code", "transport_failure"]
+__all__ = [
+    "JSON_HEADERS",
+    "StderrDiagnosis",
+    "diagnose",
+    "finished_response",
+    "response_code",
+    "summary",
+]

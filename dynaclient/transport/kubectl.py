@@ -31,7 +31,7 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import IO, TYPE_CHECKING
 
-from dynaclient.exceptions import ConnectError, TransportTimeout, UnsupportedRequestError
+from dynaclient.exceptions import ConnectError, ConnectionLostError, TransportTimeout, UnsupportedRequestError
 from dynaclient.request import Request, Response
 from dynaclient.transport._kubectl_commands import build_command, loggable_command
 from dynaclient.transport._kubectl_stderr import (
@@ -39,7 +39,7 @@ from dynaclient.transport._kubectl_stderr import (
     diagnose,
     finished_response,
     response_code,
-    transport_failure,
+    summary,
 )
 from dynaclient.transport.base import BaseTransport
 
@@ -202,7 +202,12 @@ class _Run:
                 return
             self._raise_if_interrupted()
             if returncode != 0:
-                raise transport_failure(returncode, diagnose(self._stderr.text() if self._stderr else "").message)
+                # The server's status line came (the stream began): kubectl failing now is the connection lost in
+                # the middle of the body ("unexpected EOF", a reset, an HTTP/2 stream error), as over HTTP.
+                message = diagnose(self._stderr.text() if self._stderr else "").message
+                raise ConnectionLostError(
+                    f"kubectl lost the connection in the middle of the response: {summary(message)}"
+                )
         finally:
             self._release()
 

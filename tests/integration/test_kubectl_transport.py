@@ -15,10 +15,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
+from dynaclient.exceptions import ConnectionLostError
 from dynaclient.request import Request, Response
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from dynaclient.transport.kubectl import KubectlRawTransport
+from tests.integration.loopback_proxy import LoopbackProxy
 
 
 def _kubectl_executables() -> list[str]:
@@ -181,3 +184,23 @@ def test_a_watch_streams_the_event_for_an_object_created_after_it_started(
         first = json.loads(next(stream.iter_lines()))
 
     assert (first["type"], first["object"]["metadata"]["name"]) == ("ADDED", name)
+
+
+def test_a_watch_whose_connection_is_cut_mid_stream_raises_connection_lost(
+    request: pytest.FixtureRequest, transport: KubectlRawTransport, namespace: str, proxy: LoopbackProxy, tmp_path: Path
+) -> None:
+    _create(transport, namespace, "watched")
+    kubeconfig = yaml.safe_load(Path(request.getfixturevalue("kube_apiserver").kubeconfig_path).read_text())
+    for cluster in kubeconfig["clusters"]:
+        cluster["cluster"]["server"] = proxy.url
+    proxied = tmp_path / "kubeconfig"
+    proxied.write_text(yaml.safe_dump(kubeconfig))
+    watching = KubectlRawTransport(transport.kubectl, kubeconfig=proxied)
+    response = watching.send(Request("GET", _collection(namespace), query=(("watch", "true"),), expect="stream"))
+    lines = response.iter_lines()
+    assert json.loads(next(lines))["object"]["metadata"]["name"] == "watched"
+
+    assert proxy.cut() >= 1
+    with pytest.raises(ConnectionLostError, match="in the middle of the response"):
+        next(lines)
+    response.close()

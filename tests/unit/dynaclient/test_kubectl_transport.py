@@ -19,6 +19,7 @@ import pytest
 
 from dynaclient.exceptions import (
     ConnectError,
+    ConnectionLostError,
     RequestCancelled,
     TLSError,
     TransportError,
@@ -737,13 +738,13 @@ def test_a_watch_that_cannot_connect_raises_connect_error(fake: FakeKubectl) -> 
         _watch(fake)
 
 
-def test_a_watch_broken_mid_stream_raises_a_transport_error(fake: FakeKubectl) -> None:
+def test_a_watch_broken_mid_stream_raises_connection_lost_so_that_a_watch_ends_quietly(fake: FakeKubectl) -> None:
     stderr = V133_RESPONSE.format(verb="GET", status="200 OK") + "error: unexpected EOF\n"
     fake.script(stderr=stderr, stdout_lines=[WATCH_EVENT], exit_code=1)
     lines = _watch(fake).iter_lines()
 
     assert next(lines) == WATCH_EVENT.strip().encode()
-    with pytest.raises(TransportError, match="unexpected EOF"):
+    with pytest.raises(ConnectionLostError, match="in the middle of the response: error: unexpected EOF"):
         next(lines)
 
 
