@@ -49,8 +49,24 @@ def timed() -> Iterator[Timing]:
 
 
 def peak_rss_bytes() -> float:
-    """Return this process's peak resident set size in bytes (``ru_maxrss`` is in KiB on Linux)."""
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024)
+    """Return this process's peak resident set size in bytes: ``VmHWM``, the high-water mark of its own memory.
+
+    Not ``ru_maxrss``: Linux carries it across ``execve``, so a case process started by a runner holding
+    hundreds of megabytes reported the runner's peak, whatever the case did.
+    """
+    return high_water_rss_bytes(Path("/proc/self/status").read_text())
+
+
+def high_water_rss_bytes(status: str) -> float:
+    """Return the ``VmHWM`` line of a ``/proc/<pid>/status`` text in bytes.
+
+    >>> high_water_rss_bytes("Name:\\tpython\\nVmHWM:\\t  2048 kB\\nVmRSS:\\t 1024 kB\\n")
+    2097152.0
+    """
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return float(int(line.split()[1]) * 1024)
+    raise ValueError("no VmHWM line in the process status")
 
 
 def children_peak_rss_bytes() -> float:

@@ -204,8 +204,37 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "",
             "== 0",
         ),
-        ("scale", "list cost per object: 100k / 10k", _per_object(cases, "dynaclient-list"), "x", "<= 1.1"),
-        ("scale", "informer cost per object: 100k / 10k", _per_object(cases, "dynaclient-informer"), "x", "<= 1.1"),
+        *(
+            row
+            for what, client, floor in (
+                ("list", "dynaclient-list", "transfer-floor"),
+                ("informer", "dynaclient-informer", "watch-cache-floor"),
+            )
+            for row in (
+                ("scale", f"{what} cost per object: 100k / 10k", _per_object(cases, client), "x", "<= 1.1"),
+                ("scale", f"{what}: server floor per object, 100k / 10k", _per_object(cases, floor), "x", "info"),
+                (
+                    "scale",
+                    f"{what}: client CPU per object, 100k / 10k",
+                    _per_object(cases, client, "cpu_seconds"),
+                    "x",
+                    "<= 1.1",
+                ),
+                *(
+                    (
+                        "scale",
+                        f"{what} / its server floor, {label}",
+                        ratio(
+                            median(cases, f"scale-{client}-{label}", "seconds"),
+                            median(cases, f"scale-{floor}-{label}", "seconds"),
+                        ),
+                        "x",
+                        "info",
+                    )
+                    for label in ("10k", "100k")
+                ),
+            )
+        ),
         ("P8", "threads per informer (100 informers)", median(cases, p8, "threads_per_informer"), "", "<= 2"),
         ("P8", "RSS per informer", _kib(median(cases, p8, "rss_bytes_per_informer")), " KiB", "info"),
         ("P8", "idle CPU, 100 informers (share of a core)", median(cases, p8, "idle_cpu_share"), "", "< 0.01"),
@@ -262,8 +291,8 @@ def _spread(cases: dict[str, Any], case: str) -> float | None:
     return None if summary is None else ratio(summary["max"], summary["min"])
 
 
-def _per_object(cases: dict[str, Any], client: str) -> float | None:
-    large, small = (median(cases, f"scale-{client}-{label}", "seconds") for label in ("100k", "10k"))
+def _per_object(cases: dict[str, Any], client: str, metric: str = "seconds") -> float | None:
+    large, small = (median(cases, f"scale-{client}-{label}", metric) for label in ("100k", "10k"))
     objects = [median(cases, f"scale-{client}-{label}", "objects") for label in ("100k", "10k")]
     if None in (large, small, *objects):
         return None

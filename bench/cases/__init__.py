@@ -128,6 +128,8 @@ CATALOG: tuple[CaseInfo, ...] = (
 )
 
 SCALE_CLIENTS = {
+    "transfer-floor": "server floor: the list's pages read, not decoded",
+    "watch-cache-floor": "server floor: the informer's resourceVersion=0 list read, not decoded",
     "dynaclient-list": "dynaclient ResourceClient.list",
     "dynaclient-informer": "informers SharedInformerFactory to has_synced",
     "lightkube-list": "lightkube Client.list",

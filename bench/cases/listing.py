@@ -128,16 +128,7 @@ def transfer_floor(target: BenchTarget) -> Metrics:
     """
     from dynaclient.resources.listing import peek_continue_token
 
-    session = requests.Session()
-    session.cert = (target.cert_path, target.key_path)
-    url = f"{target.server}/api/v1/namespaces/{target.namespace}/{RESOURCE}"
-
-    def body(params: dict[str, str]) -> bytes:
-        # verify per request: REQUESTS_CA_BUNDLE in the environment overrides a session-level verify.
-        with session.get(url, params=params, verify=target.ca_path, timeout=60, stream=True) as response:
-            response.raise_for_status()
-            return b"".join(response.iter_content(1 << 20))
-
+    body = _undecoded_bodies(target)
     body({"limit": "1"})
     items = 0
     with timed() as timing:
@@ -150,6 +141,31 @@ def transfer_floor(target: BenchTarget) -> Metrics:
                 break
     expect_count("transfer floor (uid keys)", items, target.objects)
     return {"seconds": timing.seconds, "cpu_seconds": timing.cpu_seconds, "objects": target.objects}
+
+
+def watch_cache_floor(target: BenchTarget) -> Metrics:
+    """An informer's first list, ``resourceVersion=0`` served whole from the watch cache, read and never decoded."""
+    body = _undecoded_bodies(target)
+    body({"limit": "1"})
+    with timed() as timing:
+        items = body({"resourceVersion": "0"}).count(b'"uid":')
+    expect_count("watch cache floor (uid keys)", items, target.objects)
+    return {"seconds": timing.seconds, "cpu_seconds": timing.cpu_seconds, "objects": target.objects}
+
+
+def _undecoded_bodies(target: BenchTarget) -> Callable[[dict[str, str]], bytes]:
+    """Return a function that GETs the fixture's list with some query and returns the body's bytes (gzip undone)."""
+    session = requests.Session()
+    session.cert = (target.cert_path, target.key_path)
+    url = f"{target.server}/api/v1/namespaces/{target.namespace}/{RESOURCE}"
+
+    def body(params: dict[str, str]) -> bytes:
+        # verify per request: REQUESTS_CA_BUNDLE in the environment overrides a session-level verify.
+        with session.get(url, params=params, verify=target.ca_path, timeout=60, stream=True) as response:
+            response.raise_for_status()
+            return b"".join(response.iter_content(1 << 20))
+
+    return body
 
 
 def _official_core_v1(target: BenchTarget) -> Any:

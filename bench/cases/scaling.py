@@ -14,11 +14,19 @@ from dataclasses import replace
 
 from bench.cases import SCALE_CLIENTS, SCALES
 from bench.cases.informing import dynaclient_informer_sync, official_informer_sync
-from bench.cases.listing import dynaclient_list, lightkube_list, official_typed_list
+from bench.cases.listing import (
+    dynaclient_list,
+    lightkube_list,
+    official_typed_list,
+    transfer_floor,
+    watch_cache_floor,
+)
 from bench.measure import Metrics, case_main
 from bench.target import BenchTarget
 
 MEASURES: dict[str, Callable[[BenchTarget], Metrics]] = {
+    "transfer-floor": transfer_floor,
+    "watch-cache-floor": watch_cache_floor,
     "dynaclient-list": dynaclient_list,
     "dynaclient-informer": dynaclient_informer_sync,
     "lightkube-list": lightkube_list,

@@ -30,6 +30,7 @@ from dynaclient.exceptions import (
 )
 from dynaclient.extras import missing_extra_message
 from dynaclient.request import Request, Response
+from dynaclient.transport._chunked import bulk_body
 from dynaclient.transport._deadlines import DEADLINES
 from dynaclient.transport._http_errors import mapped_errors, translate
 from dynaclient.transport._pools import CancellableAdapter, StaleConnection, sending, shut_down
@@ -342,7 +343,10 @@ def _wrap(answer: requests.Response, request: Request, started: float) -> Respon
 
     def chunks() -> Iterator[bytes]:
         with mapped_errors(request, expired=expired):
-            yield from answer.iter_content(chunk_size=None if request.expect == "stream" else _CHUNK)
+            if request.expect != "stream" and (bulk := bulk_body(answer, _CHUNK)) is not None:
+                yield from bulk
+            else:
+                yield from answer.iter_content(chunk_size=None if request.expect == "stream" else _CHUNK)
 
     def close() -> None:
         if unregister is not None:

@@ -41,11 +41,12 @@ def test_cpu_work_and_blocking_calls_on_the_loop_are_caught_awaiting_is_not() ->
     monitor = LoopBlockingMonitor(threshold=0.05)
     _run(monitor, "await", "burn", "await", "sleep", "await")
     assert len(monitor.blocking) == 2, [str(c) for c in monitor.slow]
-    burn, sleep = monitor.blocking
+    burn, sleep = monitor.blocking  # each held the loop for the threshold or more: that is what blocking means
     assert burn.cpu >= 0.07
-    assert burn.held >= 0.07
     assert sleep.cpu < 0.02
-    assert sleep.held >= 0.07
+    # Not "held >= 0.07": on a loaded machine the other threads' run-queue waits meanwhile are taken out of the
+    # 80 ms as well (a CI run saw 63 ms for the sleep); the threshold is what the check relies on.
+    assert min(burn.held, sleep.held) >= monitor.threshold
     assert monitor.callbacks >= 10
 
 

@@ -1,0 +1,202 @@
+"""Read a whole response body from its connection in bulk, undoing HTTP/1.1 chunked framing without urllib3.
+
+urllib3 reads a chunked body one chunk at a time, each through several Python calls (``read_chunked``,
+``_update_chunk_length``, ``_handle_chunk``, ``http.client``'s ``_safe_read``). The API server writes a list's
+items one by one (apimachinery's streaming JSON list encoder), Go's ``net/http`` makes each write a chunk of about
+2 KB, and its connection buffer sends them in TLS records of about 4 KB: a 10,000-ConfigMap list arrives in some
+8,000 chunks, and reading them cost the client more CPU than decoding the JSON. Here each socket read takes a whole
+record, :class:`ChunkedDecoder` strips the framing of everything in it with ``bytes.find``, and the data goes on
+in pieces of a megabyte. Watch streams keep urllib3's reader (an event must not wait for a megabyte).
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+import ssl
+import zlib
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from urllib3.exceptions import ProtocolError
+
+_SIZE_LINE = re.compile(rb"([0-9a-fA-F]{1,16})(?:;[^\r\n]*)?\r\n")
+"""A chunk-size line (extensions ignored); Go writes 1 to 8 hex digits and no extension."""
+_MAX_LINE = 4096
+_BUFFER = 256 * 1024
+_RECORD = 16 * 1024 + 64  # the most one TLS record carries (plain HTTP reads are capped to it too)
+
+
+class ChunkedDecoder:
+    r"""Undo ``Transfer-Encoding: chunked`` framing (RFC 9112 section 7.1) of bytes fed in any split; sans I/O.
+
+    Thread-safety: confined.
+
+    >>> decoder, out = ChunkedDecoder(), bytearray()
+    >>> for piece in (b"5\r\nhel", b"lo\r\n6;ext=1\r\n world\r", b"\n0\r\nTrailer: x\r\n\r\n"):
+    ...     decoder.feed(piece, out)
+    >>> bytes(out), decoder.done
+    (b'hello world', True)
+    """
+
+    __slots__ = ("_crlf", "_left", "_pending", "_trailers", "done")
+
+    def __init__(self) -> None:
+        self._left = 0  # data bytes of the current chunk still to come
+        self._crlf = 0  # bytes of the CRLF after the current chunk's data still to come
+        self._pending = b""  # an incomplete size or trailer line
+        self._trailers = False  # the last chunk was read: trailer lines until an empty one
+        self.done = False
+
+    def feed(self, data: bytes | memoryview, out: bytearray) -> None:
+        """Append the data bytes framed in ``data`` to ``out``; ``data`` is not kept after the call.
+
+        Raises:
+            ProtocolError: the framing is broken (a bad size line, data after the end).
+        """
+        framed = self._pending + bytes(data)
+        self._pending = b""
+        view = memoryview(framed)
+        pos = 0
+        while 0 <= pos < len(framed):
+            if self._left or self._crlf:
+                pos = self._chunk_rest(framed, view, pos, out)
+            elif self.done:
+                raise ProtocolError("data after the end of a chunked body")
+            else:
+                pos = self._line(framed, view, pos, out)
+
+    def _chunk_rest(self, framed: bytes, view: memoryview, pos: int, out: bytearray) -> int:
+        """Take the rest of a chunk begun in an earlier feed (its data, then its CRLF); return the new position."""
+        if self._left:
+            take = min(self._left, len(framed) - pos)
+            out += view[pos : pos + take]
+            self._left -= take
+            return pos + take
+        take = min(self._crlf, len(framed) - pos)
+        if framed[pos : pos + take] != b"\r\n"[2 - self._crlf : 2 - self._crlf + take]:
+            raise ProtocolError("a chunk's data does not end with CRLF")
+        self._crlf -= take
+        return pos + take
+
+    def _line(self, framed: bytes, view: memoryview, pos: int, out: bytearray) -> int:
+        """Take a size line and its chunk, or a trailer line; return the new position, or -1 to wait for more."""
+        if not self._trailers and (size_line := _SIZE_LINE.match(framed, pos)) is not None:
+            size, start = int(size_line[1], 16), size_line.end()
+            stop = start + size
+            if size == 0:
+                self._trailers = True
+            elif stop + 2 <= len(framed):  # the common case: the whole chunk is here
+                if framed[stop : stop + 2] != b"\r\n":
+                    raise ProtocolError("a chunk's data does not end with CRLF")
+                out += view[start:stop]
+                return stop + 2
+            else:
+                self._left, self._crlf = size, 2
+            return start
+        eol = framed.find(b"\r\n", pos, pos + _MAX_LINE)
+        if eol < 0:
+            if len(framed) - pos > _MAX_LINE:
+                raise ProtocolError("a chunk-size or trailer line is too long")
+            self._pending = framed[pos:]
+            return -1
+        if not self._trailers:
+            raise ProtocolError(f"bad chunk-size line: {framed[pos:eol][:40]!r}")
+        self.done = eol == pos  # an empty line ends the trailer section; others are trailer fields
+        return eol + 2
+
+
+def bulk_body(answer: Any, piece: int) -> Iterator[bytes] | None:
+    """Return the pieces of a ``requests`` response's chunked body read in bulk, or ``None`` to let urllib3 read it.
+
+    Only a chunked body not yet read, identity or gzip coded, takes this path. Once it is read whole the connection
+    goes back to the pool as urllib3 would put it; on any error it is left for the response's close to drop.
+
+    Args:
+        answer: a ``requests.Response`` opened with ``stream=True``.
+        piece: the size of the pieces yielded (the last may be shorter).
+    """
+    raw = answer.raw
+    original = getattr(raw, "_original_response", None)
+    fp = getattr(original, "fp", None)
+    if not getattr(original, "chunked", False) or getattr(original, "chunk_left", 0) is not None or fp is None:
+        return None
+    if getattr(original, "_method", "GET") == "HEAD" or getattr(original, "status", 0) in (204, 304):
+        return None
+    coding = answer.headers.get("Content-Encoding", "").strip().lower()
+    if coding not in ("", "identity", "gzip"):
+        return None
+    return _read(answer, fp, zlib.decompressobj(wbits=31) if coding == "gzip" else None, piece)
+
+
+def _read(answer: Any, fp: Any, gunzip: Any, piece: int) -> Iterator[bytes]:
+    try:
+        yield from _pieces(answer, fp, gunzip, piece)
+    except (ssl.SSLEOFError, ssl.SSLZeroReturnError) as exc:  # the peer went away: not a TLS failure
+        raise ProtocolError(f"Connection broken: {exc!r}", exc) from exc
+    except (TimeoutError, ssl.SSLError):
+        raise  # as they are: a read timeout, a TLS failure
+    except (OSError, zlib.error) as exc:  # what urllib3's reader reports as a broken connection
+        raise ProtocolError(f"Connection broken: {exc!r}", exc) from exc
+
+
+def _pieces(answer: Any, fp: Any, gunzip: Any, piece: int) -> Iterator[bytes]:
+    decoder = ChunkedDecoder()
+    framed, out = bytearray(), bytearray()
+    for block in _framed_blocks(fp, decoder):
+        decoder.feed(block, out if gunzip is None else framed)
+        if gunzip is not None:
+            out += gunzip.decompress(framed)
+            framed.clear()
+        if len(out) >= piece:
+            yield bytes(out)
+            out.clear()
+    if gunzip is not None:
+        out += gunzip.flush()
+        if not gunzip.eof:
+            raise ProtocolError("the gzip stream of a response ended early")
+    raw = answer.raw
+    raw._original_response.close()  # as urllib3 does once a body is read: the connection is idle again
+    raw.release_conn()
+    answer._content_consumed = True
+    if out:
+        yield bytes(out)
+
+
+def _framed_blocks(fp: Any, decoder: ChunkedDecoder) -> Iterator[memoryview]:
+    """Yield the framed body as read, until ``decoder`` is done; a block is valid until the next is asked for."""
+    # First the body bytes that came with the headers, from the file's buffer (a socket read when there were
+    # none); after that the socket is read directly, so no read waits for more than the server has sent.
+    head = fp.read(len(fp.peek(1)))
+    yield memoryview(head)
+    read = _socket_reader(fp)
+    buffer = bytearray(_BUFFER)
+    view = memoryview(buffer)
+    filled, tail = 0, head[-4:]  # the last bytes of the block handed on before, for an end split across two
+    while not decoder.done:
+        count = read(view[filled : filled + _RECORD])
+        if not count:
+            raise ProtocolError("the connection closed in the middle of a chunked body")
+        filled += count
+        # Hand the block on when the buffer is full, or when what came may be the end (the last chunk and the
+        # empty line): reading on past the end would wait for bytes the server will never send.
+        if filled > _BUFFER - _RECORD or (tail + buffer[max(0, filled - 4) : filled]).endswith(b"\r\n\r\n"):
+            yield view[:filled]
+            tail, filled = bytes(buffer[max(0, filled - 4) : filled]), 0
+
+
+def _socket_reader(fp: Any) -> Callable[[memoryview], int]:
+    """Return the cheapest call that reads what the connection has into a buffer (at least a byte; 0 at EOF)."""
+    sock = getattr(getattr(fp, "raw", None), "_sock", None)
+    sslobj = getattr(sock, "_sslobj", None)
+    if isinstance(sock, ssl.SSLSocket) and sslobj is not None:
+        # What SSLSocket.recv_into does, without its three Python frames per TLS record (4,000 per 16 MB list).
+        # The socket's timeout applies inside the call, and a shutdown from another thread ends it.
+        return lambda view: int(sslobj.read(len(view), view))
+    if isinstance(sock, socket.socket):
+        return sock.recv_into
+    readinto1: Callable[[memoryview], int] = fp.readinto1  # TLS in TLS (urllib3's SSLTransport) and the like
+    return readinto1
+
+
+__all__ = ["ChunkedDecoder", "bulk_body"]

@@ -1,0 +1,207 @@
+"""Chunked bodies read in bulk: the framing undone in any split, and the HTTP transport reading them from a socket.
+
+The loopback server here speaks HTTP/1.1 framing only (what the test is about); everything a Kubernetes API server
+does is tested against the real one in tests/integration.
+"""
+
+from __future__ import annotations
+
+import gzip
+import itertools
+import socket
+import threading
+from collections.abc import Iterator
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from urllib3.exceptions import ProtocolError
+
+from dynaclient.exceptions import ConnectionLostError
+from dynaclient.request import Request
+from dynaclient.transport._chunked import ChunkedDecoder, _framed_blocks
+from dynaclient.transport.http import HTTPTransport
+
+
+def frame(pieces: list[bytes], *, extension: bytes = b"", trailers: bytes = b"") -> bytes:
+    """Return ``pieces`` as an HTTP/1.1 chunked body."""
+    body = b"".join(b"%x%s\r\n%s\r\n" % (len(piece), extension, piece) for piece in pieces if piece)
+    return body + b"0\r\n" + trailers + b"\r\n"
+
+
+def decode(framed: bytes, cuts: list[int]) -> tuple[bytes, bool]:
+    decoder, out = ChunkedDecoder(), bytearray()
+    edges = [0, *sorted(cut % (len(framed) + 1) for cut in cuts), len(framed)]
+    for start, stop in itertools.pairwise(edges):
+        decoder.feed(framed[start:stop], out)
+    return bytes(out), decoder.done
+
+
+@given(
+    pieces=st.lists(st.binary(max_size=300), max_size=12),
+    cuts=st.lists(st.integers(min_value=0), max_size=20),
+    extension=st.sampled_from([b"", b";name=value", b";a"]),
+    trailers=st.sampled_from([b"", b"Expires: never\r\n", b"A: 1\r\nB: 2\r\n"]),
+)
+def test_any_split_of_a_chunked_body_gives_back_its_bytes(
+    pieces: list[bytes], cuts: list[int], extension: bytes, trailers: bytes
+) -> None:
+    framed = frame(pieces, extension=extension, trailers=trailers)
+    assert decode(framed, cuts) == (b"".join(pieces), True)
+
+
+def test_a_body_without_its_last_chunk_is_not_done() -> None:
+    assert decode(b"5\r\nhello\r\n", []) == (b"hello", False)
+    assert decode(b"5\r\nhello\r\n0\r\n", []) == (b"hello", False)  # the empty line after the last chunk
+
+
+@pytest.mark.parametrize(
+    ("framed", "message"),
+    [
+        (b"zz\r\nhello\r\n", "bad chunk-size line"),
+        (b"-5\r\nhello\r\n", "bad chunk-size line"),
+        (b"5\r\nhelloXY0\r\n\r\n", "does not end with CRLF"),
+        (b"0\r\n\r\nextra", "data after the end"),
+        (b"1" * 5000, "too long"),
+    ],
+)
+def test_broken_framing_is_a_protocol_error(framed: bytes, message: str) -> None:
+    with pytest.raises(ProtocolError, match=message):
+        decode(framed, [])
+
+
+class ChunkedServer:
+    """Answers each request on a connection with the next scripted raw response (headers and framed body).
+
+    Thread-safety: thread-safe (the connection count under a lock).
+    """
+
+    def __init__(self, responses: list[bytes], *, close_after: bool = False) -> None:
+        self._responses = responses
+        self._close_after = close_after
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
+        self._lock = threading.Lock()
+        self.connections = 0
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self._listener.accept()
+            except OSError:
+                return
+            with self._lock:
+                self.connections += 1
+            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
+
+    def _serve(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as reader:
+            for response in self._responses:
+                while (line := reader.readline()) not in (b"\r\n", b""):
+                    pass
+                if not line:
+                    return
+                connection.sendall(response)
+            if self._close_after:
+                connection.shutdown(socket.SHUT_RDWR)
+            else:
+                reader.read()  # keep the connection open until the client closes it
+
+    def close(self) -> None:
+        self._listener.close()
+
+
+def response(body: bytes, *headers: bytes) -> bytes:
+    head = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n"
+    return head + b"".join(header + b"\r\n" for header in headers) + b"\r\n" + body
+
+
+@pytest.fixture
+def serve() -> Iterator[list[ChunkedServer]]:
+    servers: list[ChunkedServer] = []
+    yield servers
+    for server in servers:
+        server.close()
+
+
+def get(transport: HTTPTransport) -> bytes:
+    return transport.send(Request("GET", "/api/v1/namespaces", timeout=10)).read()
+
+
+def test_a_small_chunked_body_that_came_with_the_headers_is_read_without_waiting_for_more(
+    serve: list[ChunkedServer],
+) -> None:
+    # The whole answer lands in the reader's buffer with the headers: a read past it would wait for the timeout.
+    server = ChunkedServer([response(frame([b'{"kind":', b'"List"}'])), response(frame([b"{}"]))])
+    serve.append(server)
+    transport = HTTPTransport(server.url)
+    assert get(transport) == b'{"kind":"List"}'
+    assert get(transport) == b"{}"
+    assert server.connections == 1  # the connection went back to the pool
+
+
+def test_a_large_body_in_many_chunks_and_a_gzip_coded_one_are_read_whole(serve: list[ChunkedServer]) -> None:
+    items = [b'{"metadata":{"name":"cm-%d"},"data":{"k":"%s"}},' % (n, b"v" * 1500) for n in range(3000)]
+    compressed = gzip.compress(b"".join(items))
+    server = ChunkedServer(
+        [
+            response(frame(items)),
+            response(
+                frame([compressed[i : i + 1000] for i in range(0, len(compressed), 1000)]), b"Content-Encoding: gzip"
+            ),
+        ]
+    )
+    serve.append(server)
+    transport = HTTPTransport(server.url)
+    assert get(transport) == b"".join(items)
+    assert get(transport) == b"".join(items)
+    assert server.connections == 1
+
+
+def test_a_connection_closed_in_the_middle_of_a_chunked_body_is_a_lost_connection(serve: list[ChunkedServer]) -> None:
+    server = ChunkedServer([response(b"5\r\nhello\r\n3\r\nab")], close_after=True)
+    serve.append(server)
+    with pytest.raises(ConnectionLostError, match="lost in the middle of the response"):
+        get(HTTPTransport(server.url))
+
+
+class ScriptedFile:
+    """A buffered file over scripted socket reads: the first segment is what came with the headers.
+
+    Thread-safety: confined.
+    """
+
+    def __init__(self, segments: list[bytes]) -> None:
+        self._head, *self._reads = segments
+
+    def peek(self, size: int) -> bytes:
+        return self._head
+
+    def read(self, size: int) -> bytes:
+        taken, self._head = self._head[:size], self._head[size:]
+        return taken
+
+    def readinto1(self, view: memoryview) -> int:
+        if not self._reads:
+            raise AssertionError("read past the end of the body: a real socket would wait for the timeout")
+        segment = self._reads.pop(0)
+        view[: len(segment)] = segment
+        return len(segment)
+
+
+@given(
+    pieces=st.lists(st.binary(max_size=200), max_size=8),
+    trailers=st.sampled_from([b"", b"A: 1\r\n"]),
+    cuts=st.lists(st.integers(min_value=0), max_size=12),
+)
+def test_the_socket_is_never_read_after_the_end_of_the_body_however_it_arrives(
+    pieces: list[bytes], trailers: bytes, cuts: list[int]
+) -> None:
+    framed = frame(pieces, trailers=trailers)
+    edges = sorted({0, len(framed), *(cut % (len(framed) + 1) for cut in cuts)})
+    segments = [framed[start:stop] for start, stop in itertools.pairwise(edges)] or [b""]
+    decoder, out = ChunkedDecoder(), bytearray()
+    for block in _framed_blocks(ScriptedFile(segments), decoder):
+        decoder.feed(block, out)
+    assert (bytes(out), decoder.done) == (b"".join(pieces), True)
