@@ -14,7 +14,7 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.report import Check, _fmt, chart, checks, update_readme
+from bench.report import Check, _fmt, _scale_table, chart, checks, update_readme
 
 _AGREED = {True: "met", False: "**missed**", None: "-"}
 
@@ -93,18 +93,39 @@ def markdown(runs: list[dict[str, Any]], combined: dict[str, Any]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def scale_section(scale: dict[str, Any]) -> str:
+    """Return the Markdown of a scale series run (one run, its own plane): its targets and its cases per size."""
+    env = scale["environment"]
+    lines = ["", f"### Scale series: one run, {env['date']}", "", "| family | target | measured | goal | status |"]
+    lines.append("|---|---|---|---|---|")
+    for check in checks(scale["cases"]):
+        if check.family == "scale":
+            status = {True: "met", False: "**missed**", None: "-"}[check.passed]
+            lines.append(
+                f"| {check.family} | {check.what} | {_fmt(check.value, check.unit)} | {check.goal} | {status} |"
+            )
+    return "\n".join([*lines, "", *_scale_table(scale["cases"])]) + "\n"
+
+
 def main(argv: list[str] | None = None) -> int:
     """Combine the given result files; write the report (and the README block)."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("results", nargs="+", type=Path, help="latest.json of each run")
     parser.add_argument("--output-dir", type=Path, help="where to write combined.* (default: beside the first run)")
     parser.add_argument("--readme", type=Path, help="also refresh the Benchmarks block of this README")
+    parser.add_argument(
+        "--scale", type=Path, help="a scale series' latest.json: its rows below, its curve in the chart"
+    )
     args = parser.parse_args(argv)
     runs = [json.loads(path.read_text()) for path in args.results]
     combined = pooled(runs)
     directory = args.output_dir or args.results[0].resolve().parent.parent
     directory.mkdir(parents=True, exist_ok=True)
     table = markdown(runs, combined)
+    if args.scale is not None:
+        scale = json.loads(args.scale.read_text())
+        table += scale_section(scale)
+        combined["cases"].update(scale["cases"])  # the chart's third panel: cost per object against size
     (directory / "combined.json").write_text(json.dumps({"runs": [str(p) for p in args.results]} | combined) + "\n")
     (directory / "combined.md").write_text(table)
     chart(combined, directory / "combined.png")
@@ -118,4 +139,4 @@ if __name__ == "__main__":
     raise SystemExit(main())
 
 
-__all__ = ["agreement", "markdown", "pooled"]
+__all__ = ["agreement", "markdown", "pooled", "scale_section"]

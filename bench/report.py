@@ -128,6 +128,8 @@ def checks(cases: dict[str, Any]) -> list[Check]:
         ),
         ("P1", "client CPU: dynaclient / lightkube", ratio(cpu("p1-dynaclient"), cpu("p1-lightkube")), "x", "<= 0.6"),
         ("P1", "spread: dynaclient slowest / fastest round", _spread(cases, "p1-dynaclient"), "x", "< 1.5"),
+        ("P1", "spread: server floor slowest / fastest round", _spread(cases, "p1-transfer-floor"), "x", "info"),
+        ("P1", "spread: lightkube slowest / fastest round", _spread(cases, "p1-lightkube"), "x", "info"),
         (
             "P1",
             "dynaclient / identity floor (pages read uncompressed)",
