@@ -98,6 +98,7 @@ def checks(cases: dict[str, Any]) -> list[Check]:
         return median(cases, case, "server_cpu_seconds")
 
     p1, informer = seconds("p1-dynaclient"), seconds("p2-dynaclient-informer")
+    aio = seconds("p1-dynaclient-async")
     floor_of = "compress-floor-"
     p7, p8 = "p7-dynaclient-operator", "p8-dynaclient-many-informers"
     floor, lightkube = seconds("p1-transfer-floor"), seconds("p1-lightkube")
@@ -166,6 +167,23 @@ def checks(cases: dict[str, Any]) -> list[Check]:
             "info",
         ),
         ("P2", "informer sync / dynaclient list (P1)", ratio(informer, p1), "x", "<= 1.15"),
+        # Issue 15's targets for dynaclient.aio and informers.aio, against the async peers on the same plane.
+        ("P1", "async: lightkube AsyncClient / dynaclient.aio", ratio(seconds("p1-lightkube-async"), aio), "x", "> 1"),
+        ("P1", "async: kr8s asyncio / dynaclient.aio", ratio(seconds("p1-kr8s-async"), aio), "x", "> 1"),
+        (
+            "P1",
+            "async client CPU: dynaclient.aio / lightkube AsyncClient",
+            ratio(cpu("p1-dynaclient-async"), cpu("p1-lightkube-async")),
+            "x",
+            "info",
+        ),
+        (
+            "P2",
+            "async informer sync / sync informer",
+            ratio(seconds("p2-dynaclient-async-informer"), informer),
+            "x",
+            "<= 1.2",
+        ),
         (
             "P2",
             "official SharedInformer / dynaclient informer",

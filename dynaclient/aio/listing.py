@@ -3,7 +3,9 @@
 Paging, item filling, continue-token expiry and the list's head metadata are the synchronous pager's own helpers
 (:func:`~dynaclient.resources.listing.next_page_options`, :func:`~dynaclient.resources.listing.fill_list_items`,
 :func:`~dynaclient.resources.listing.list_head`). The next page is requested in a task as soon as the current
-page's head names its continue token, while that page's items are consumed (client-go ``eachListChunkBuffered``).
+page's head names its continue token (client-go ``eachListChunkBuffered`` fetches ahead too, up to ten pages): the
+server prepares page N+1 while page N's body is still arriving and its items are consumed. At most one page is
+fetched ahead of the one being read; the fetcher reports the token when the head is in, or the page does once read.
 """
 
 from __future__ import annotations
@@ -19,8 +21,12 @@ from dynaclient.exceptions import GoneError
 from dynaclient.resources.listing import FetchedPage, continue_token, fill_list_items, list_head, next_page_options
 from dynaclient.resources.options import ListOptions
 
-AsyncPageFetcher = Callable[[ListOptions], Awaitable[FetchedPage]]
-"""Fetches one page of a list for the given options."""
+TokenCallback = Callable[["str | None"], None]
+"""Told a page's continue token as soon as its body names it (``None``: not known before the body ends)."""
+
+AsyncPageFetcher = Callable[[ListOptions, TokenCallback], Awaitable[FetchedPage]]
+"""Fetches one page of a list for the given options; may call the callback once, with the page's continue token
+as soon as the body's head names it, before the body ends."""
 
 
 class AsyncObjectList(Generic[ObjectT]):
@@ -48,6 +54,8 @@ class AsyncObjectList(Generic[ObjectT]):
         self._prefetch = prefetch
         self._first: JSONObject | None = None
         self._started = False
+        self._ended = False
+        self._ahead: tuple[str, asyncio.Task[FetchedPage]] | None = None
         self._metadata: dict[str, Any] = {}
         self.api_version = ""
         self.kind = ""
@@ -65,28 +73,31 @@ class AsyncObjectList(Generic[ObjectT]):
     async def first_page(self) -> JSONObject:
         """Fetch the first page now (iteration then starts with it) and return it."""
         if self._first is None and not self._started:
-            self._first = await self._load_head(await self._fetch(self._options))
+            self._first = await self._load_head(await self._fetch(self._options, _unused))
         if self._first is None:
             raise RuntimeError("the list is already being iterated")
         return self._first
 
     async def __aiter__(self) -> AsyncGenerator[ObjectT, None]:
-        async for page, _ in self._pages():
-            for item in page["items"]:
-                yield item
+        async with contextlib.aclosing(self._pages()) as pages:  # closed with this one: nothing left fetching
+            async for page, _ in pages:
+                for item in page["items"]:
+                    yield item
 
     async def pages(self) -> AsyncGenerator[JSONObject, None]:
         """Yield each page as its decoded list object, items filled in."""
-        async for page, _ in self._pages():
-            yield page
+        async with contextlib.aclosing(self._pages()) as pages:
+            async for page, _ in pages:
+                yield page
 
     async def to_list(self) -> JSONObject:
         """Fetch every page and return one list object: first page's metadata without ``continue``, all items."""
         items: list[JSONObject] = []
-        async for page, restarted in self._pages():
-            if restarted:
-                items = []
-            items.extend(page["items"])
+        async with contextlib.aclosing(self._pages()) as pages:
+            async for page, restarted in pages:
+                if restarted:
+                    items = []
+                items.extend(page["items"])
         return {"apiVersion": self.api_version, "kind": self.kind, "metadata": dict(self._metadata), "items": items}
 
     async def _pages(self) -> AsyncGenerator[tuple[JSONObject, bool], None]:
@@ -95,11 +106,11 @@ class AsyncObjectList(Generic[ObjectT]):
         page = self._first if self._first is not None else None
         self._started = True
         self._first = None
-        ahead: tuple[str, asyncio.Task[FetchedPage]] | None = None
+        awaited: asyncio.Future[FetchedPage] | None = None  # the page fetched ahead, once taken
         try:
             if page is None:
-                fetched = await self._fetch(self._options)
-                ahead = self._ahead(fetched)
+                fetched = await self._fetch(self._options, self._fetch_ahead)
+                self._fetch_ahead(fetched.continue_token())
                 page = await self._load_head(fetched)
             while True:
                 yield page, False
@@ -107,29 +118,35 @@ class AsyncObjectList(Generic[ObjectT]):
                 if not token:
                     return
                 try:
+                    ahead, self._ahead = self._ahead, None
                     if ahead is not None and ahead[0] == token:
-                        fetched = await ahead[1]
+                        awaited = ahead[1]
+                        fetched = await awaited
                     else:
-                        fetched = await self._fetch(next_page_options(self._options, token))
-                    ahead = self._ahead(fetched)
+                        _cancel(ahead[1] if ahead is not None else None)
+                        fetched = await self._fetch(next_page_options(self._options, token), self._fetch_ahead)
+                    awaited = None
+                    self._fetch_ahead(fetched.continue_token())
                     page = await load_page(fetched)
                 except GoneError:
                     if not self._restart_on_expired:
                         raise
                     self.restarted = True
-                    yield await self._load_head(await self._fetch(replace(self._options, limit=0))), True
+                    yield await self._load_head(await self._fetch(replace(self._options, limit=0), _unused)), True
                     return
         finally:
-            if ahead is not None and not ahead[1].done():
-                ahead[1].cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await ahead[1]
+            self._ended = True
+            for task in (awaited, self._ahead[1] if self._ahead is not None else None):
+                if task is not None and not task.done():
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        await task
 
-    def _ahead(self, fetched: FetchedPage) -> tuple[str, asyncio.Task[FetchedPage]] | None:
-        token = fetched.continue_token() if self._prefetch else None
-        if not token:
-            return None
-        return token, asyncio.ensure_future(self._fetch(next_page_options(self._options, token)))
+    def _fetch_ahead(self, token: str | None) -> None:
+        """Start fetching the page at ``token`` in a task, unless one is already ahead (or prefetch is off)."""
+        if token and self._prefetch and self._ahead is None and not self._ended:
+            options = next_page_options(self._options, token)
+            self._ahead = token, asyncio.ensure_future(self._fetch(options, self._fetch_ahead))
 
     async def _load_head(self, fetched: FetchedPage) -> JSONObject:
         page = await load_page(fetched)
@@ -146,10 +163,19 @@ async def load_page(fetched: FetchedPage) -> JSONObject:
     return await asyncio.to_thread(_decode_page, fetched)
 
 
+def _unused(token: str | None) -> None:
+    """A token callback for fetches that start nothing ahead."""
+
+
+def _cancel(task: asyncio.Future[FetchedPage] | None) -> None:
+    if task is not None and not task.done():
+        task.cancel()
+
+
 def _decode_page(fetched: FetchedPage) -> JSONObject:
     page = fetched.decode()
     fill_list_items(page)
     return page
 
 
-__all__ = ["AsyncObjectList", "AsyncPageFetcher", "load_page"]
+__all__ = ["AsyncObjectList", "AsyncPageFetcher", "TokenCallback", "load_page"]

@@ -7,14 +7,14 @@ answers decoded by the same code; this class only sends, awaiting. Namespaces fo
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 from collections.abc import Coroutine
 from typing import Any, cast
 
 from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.aio.client import AsyncAPIClient
-from dynaclient.aio.listing import AsyncObjectList, load_page
+from dynaclient.aio.listing import AsyncObjectList, TokenCallback, load_page
 from dynaclient.aio.streams.pods import AsyncPodStreams
 from dynaclient.aio.watching import AsyncWatch
 from dynaclient.request import Request
@@ -28,6 +28,8 @@ from dynaclient.resources.verbs import (
     decode_answer,
     streamed_page,
 )
+
+_HEAD_BYTES = 16 * 1024  # ListDecoder reads a list's head once this much of the body is in
 
 
 class AsyncResourceClient(
@@ -76,8 +78,8 @@ class AsyncResourceClient(
             timeout_seconds=timeout_seconds,
         )
 
-        async def fetch(page: ListOptions) -> StreamedPage:
-            return await self._fetch_list_page(page, metadata_only)
+        async def fetch(page: ListOptions, on_token: TokenCallback) -> StreamedPage:
+            return await self._fetch_list_page(page, metadata_only, on_token)
 
         return AsyncObjectList(fetch, options, restart_on_expired=restart_on_expired, prefetch=prefetch)
 
@@ -103,14 +105,29 @@ class AsyncResourceClient(
         )
         return await load_page(await self._fetch_list_page(options, metadata_only))
 
-    async def _fetch_list_page(self, options: ListOptions, metadata_only: bool) -> StreamedPage:
-        """Send a list request, decoding the items as the body arrives (between awaits, so the loop stays free)."""
+    async def _fetch_list_page(
+        self, options: ListOptions, metadata_only: bool, on_token: TokenCallback | None = None
+    ) -> StreamedPage:
+        """Send a list request and read its answer, decoding the items as the body arrives.
+
+        ``on_token`` is told the page's continue token once the body's first 16 KiB are in (where a built-in list
+        names it; ``None`` for lists that name it at their end), so the next page can be requested at once.
+        Each read takes every chunk already buffered (aiohttp ``StreamReader.readany``), so the next one waits for
+        the network: other tasks run between chunks without a yield of ours. The response is released however the
+        read ends (``aclosing``: a cancelled prefetch task does not leave its connection acquired).
+        """
         request = self._list_request(options, metadata_only)
         decoder = ListDecoder(loads)
-        async for chunk in (await self._api_client.send(request)).iter_chunks():
-            decoder.feed(chunk)
-            await asyncio.sleep(0)  # chunks already buffered arrive without a pause: let other tasks run between them
-        return streamed_page(decoder, request)
+        page = streamed_page(decoder, request)
+        received = 0
+        response = await self._api_client.send(request)
+        async with contextlib.aclosing(response.iter_chunks()) as chunks:
+            async for chunk in chunks:
+                decoder.feed(chunk)
+                if on_token is not None and (received := received + len(chunk)) >= _HEAD_BYTES:
+                    on_token(page.continue_token())
+                    on_token = None
+        return page
 
     async def watch(
         self,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncGenerator, AsyncIterator, Callable, Mapping
 
 from dynaclient.request import Response
 
@@ -38,7 +38,7 @@ class AsyncResponse:
         """Whether :meth:`aclose` has been called (or the body was read to its end)."""
         return self._closed
 
-    async def iter_chunks(self) -> AsyncIterator[bytes]:
+    async def iter_chunks(self) -> AsyncGenerator[bytes, None]:
         """Yield the body's byte chunks as they arrive; closes the response at the end."""
         try:
             async for chunk in self._chunks:

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import ssl
 import time
+import weakref
 from collections.abc import AsyncIterator, Callable, Sequence
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -100,6 +101,9 @@ class AsyncHTTPTransport:
             self._headers["Accept-Encoding"] = "identity"
         self._session: aiohttp.ClientSession | None = None
         self._opening: asyncio.Lock | None = None
+        # Responses handed out and perhaps not yet released: aclose closes them, so that no aiohttp Connection
+        # outlives the session still acquired (its __del__ warns "Unclosed connection" when it is collected later).
+        self._responses: weakref.WeakKeyDictionary[AsyncResponse, _Body] = weakref.WeakKeyDictionary()
 
     def __repr__(self) -> str:
         return f"<AsyncHTTPTransport {self.name} {self.server}>"
@@ -174,7 +178,10 @@ class AsyncHTTPTransport:
             raise _translate(exc, request) from exc
         elapsed = (time.monotonic() - started) * 1e3
         logger.debug("%s %s%s %d %.1fms", request.method, self.server, request.url_path, answer.status, elapsed)
-        return _wrap(answer, request)
+        body = _Body(answer, request)
+        response = AsyncResponse(answer.status, dict(answer.headers), body.chunks(), close=body.close)
+        self._responses[response] = body
+        return response
 
     async def open_websocket(
         self, request: Request, subprotocols: Sequence[str]
@@ -195,28 +202,62 @@ class AsyncHTTPTransport:
         )  # fmt: skip
 
     async def aclose(self) -> None:
-        """Close every pooled connection."""
+        """Close every connection: the pooled ones and those of responses still open (a watch, a body left unread).
+
+        A task still reading such a response sees its body end (a watch ends its iteration). The session closes
+        their connections and waits until they are closed; each response is then released.
+        """
+        still_open = [(response, body) for response, body in self._responses.items() if not response.closed]
+        for _, body in still_open:
+            body.ending = True
+        self._responses.clear()
         if self._session is not None:
             session, self._session = self._session, None
             await session.close()
+        for response, _ in still_open:
+            response.close()
 
 
-def _wrap(answer: aiohttp.ClientResponse, request: Request) -> AsyncResponse:
-    async def chunks() -> AsyncIterator[bytes]:
+class _Body:
+    """The body of one aiohttp response, read and released for its :class:`AsyncResponse`.
+
+    Once :attr:`ending` is set (by the response's owner closing it, or the transport closing under it), a read
+    that fails ends the body quietly instead of raising: the closer, not the reader, decided that it ends.
+
+    Thread-safety: confined to the response's event loop.
+    """
+
+    __slots__ = ("answer", "ending", "loop", "request")
+
+    def __init__(self, answer: aiohttp.ClientResponse, request: Request) -> None:
+        self.answer = answer
+        self.request = request
+        self.loop = asyncio.get_running_loop()
+        self.ending = False
+
+    async def chunks(self) -> AsyncIterator[bytes]:
+        """Yield the body as it arrives; each read takes every chunk already buffered (``readany``)."""
+        read = self.answer.content.readany
         try:
-            async for chunk in answer.content.iter_any():
+            while chunk := await read():
                 yield chunk
-        except (TimeoutError, aiohttp.ClientError, OSError) as exc:
-            raise _translate(exc, request) from exc
+        except Exception as exc:
+            if self.ending:
+                return  # closed under the reader: aiohttp raises "Connection closed" or the like
+            if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
+                raise _translate(exc, self.request) from exc
+            raise
 
-    def close() -> None:
+    def close(self) -> None:
+        """Release the connection, or close it when the body was not read to its end."""
+        self.ending = True
+        answer = self.answer
         if answer.content.at_eof():
             answer.release()
             return
         answer.close()  # a body left unread (a closed watch) would stall a reused connection
-        answer.content.feed_eof()  # wakes a task waiting for the next chunk: its iteration ends
-
-    return AsyncResponse(answer.status, dict(answer.headers), chunks(), close=close)
+        if not self.loop.is_closed():
+            answer.content.feed_eof()  # wakes a task waiting for the next chunk: its iteration ends
 
 
 def _translate(exc: BaseException, request: Request) -> TransportError:

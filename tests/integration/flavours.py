@@ -43,6 +43,16 @@ class LoopThread:
         return self.run(on_loop())
 
     def close(self) -> None:
+        """Stop the loop as ``asyncio.run`` ends: what still runs is cancelled, async generators are closed."""
+
+        async def settle() -> None:
+            running = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+            for task in running:
+                task.cancel()
+            await asyncio.gather(*running, return_exceptions=True)
+            await self.loop.shutdown_asyncgens()
+
+        self.run(settle())
         self.loop.call_soon_threadsafe(self.loop.stop)
         self._thread.join(10)
         self.loop.close()
