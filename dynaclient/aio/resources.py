@@ -18,7 +18,7 @@ from dynaclient.aio.listing import AsyncObjectList, TokenCallback, load_page
 from dynaclient.aio.streams.pods import AsyncPodStreams
 from dynaclient.aio.watching import AsyncWatch
 from dynaclient.request import Request
-from dynaclient.resources._list_bodies import ListDecoder
+from dynaclient.resources._list_bodies import HEAD_BYTES, ListDecoder
 from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, StreamedPage
 from dynaclient.resources.options import ListOptions, ResourceVersionMatch
 from dynaclient.resources.verbs import (
@@ -28,8 +28,6 @@ from dynaclient.resources.verbs import (
     decode_answer,
     streamed_page,
 )
-
-_HEAD_BYTES = 16 * 1024  # ListDecoder reads a list's head once this much of the body is in
 
 
 class AsyncResourceClient(
@@ -124,7 +122,7 @@ class AsyncResourceClient(
         async with contextlib.aclosing(response.iter_chunks()) as chunks:
             async for chunk in chunks:
                 decoder.feed(chunk)
-                if on_token is not None and (received := received + len(chunk)) >= _HEAD_BYTES:
+                if on_token is not None and (received := received + len(chunk)) >= HEAD_BYTES:
                     on_token(page.continue_token())
                     on_token = None
         return page

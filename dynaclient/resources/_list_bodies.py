@@ -31,7 +31,8 @@ PIECE_BYTES = 1024 * 1024
 
 _MAX_EXTENSIONS = 8  # a piece that does not decode is extended this many times before the decoder gives up
 _MAX_LAST_PIECE = 2 * PIECE_BYTES
-_HEAD_BYTES = 16 * 1024
+HEAD_BYTES = 16 * 1024
+"""A list's head (kind, apiVersion, metadata with the continue token) is looked for in this many first bytes."""
 _METADATA_FIRST = re.compile(rb'\{\s*(?:"(?:kind|apiVersion)"\s*:\s*"[^"\\]*"\s*,\s*){0,2}"metadata"\s*:\s*')
 _ITEMS_AFTER_METADATA = re.compile(rb'\s*,\s*"items"\s*:\s*\[\s*')
 _ITEMS_FIRST = re.compile(rb'\{\s*"apiVersion"\s*:\s*"[^"\\]*"\s*,\s*"items"\s*:\s*\[\s*')
@@ -55,7 +56,7 @@ def list_head(body: Body) -> tuple[dict[str, Any], int] | None:
     >>> list_head(b'{"items":[],"metadata":{}}') is None
     True
     """
-    head = _METADATA_FIRST.match(body, 0, _HEAD_BYTES)
+    head = _METADATA_FIRST.match(body, 0, HEAD_BYTES)
     if head is None:
         return None
     return _object_at(body, head.end())
@@ -168,7 +169,7 @@ class ListDecoder:
     def _advance(self, *, final: bool) -> None:
         body = self._body
         if self._prefix is None:
-            if not final and len(body) < _HEAD_BYTES:
+            if not final and len(body) < HEAD_BYTES:
                 return  # the head may not be complete yet
             self._open(body)
         if self._boundary is None:
@@ -192,12 +193,12 @@ class ListDecoder:
         opened = _ITEMS_AFTER_METADATA.match(body, head[1]) if head is not None else None
         if head is not None and opened is not None:
             self._prefix, self._start, self._head_metadata = bytes(body[: head[1]]), opened.end(), head[0]
-        elif (opened := _ITEMS_FIRST.match(body, 0, _HEAD_BYTES)) is not None:
+        elif (opened := _ITEMS_FIRST.match(body, 0, HEAD_BYTES)) is not None:
             self._prefix = bytes(body[: body.rfind(_ITEMS_KEY, 0, opened.end())])
             self._sorted, self._start = True, opened.end()
         else:
             raise ValueError("not a list body")
-        first = _FIRST_ITEM.match(body, self._start, self._start + _HEAD_BYTES)
+        first = _FIRST_ITEM.match(body, self._start, self._start + HEAD_BYTES)
         self._boundary = b"}," + bytes(body[first.start() : first.end()]) if first is not None else None
 
 
@@ -216,7 +217,7 @@ def decode_items_in_pieces(body: bytes, decode: Callable[[bytes], Any]) -> dict[
 def _object_at(body: Body, start: int) -> tuple[dict[str, Any], int] | None:
     """Decode the JSON object at ``start`` (at most 16 KiB); return it and the offset past it."""
     try:
-        value, end = _OBJECT_DECODER.raw_decode(bytes(body[start : start + _HEAD_BYTES]).decode("latin-1"))
+        value, end = _OBJECT_DECODER.raw_decode(bytes(body[start : start + HEAD_BYTES]).decode("latin-1"))
     except ValueError:
         return None
     return (value, start + end) if isinstance(value, dict) else None
@@ -234,4 +235,4 @@ def _skip_space_back(body: Body, end: int) -> int:
     return end
 
 
-__all__ = ["PIECE_BYTES", "ListDecoder", "decode_items_in_pieces", "list_head", "list_metadata"]
+__all__ = ["HEAD_BYTES", "PIECE_BYTES", "ListDecoder", "decode_items_in_pieces", "list_head", "list_metadata"]
