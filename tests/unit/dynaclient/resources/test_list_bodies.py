@@ -41,7 +41,7 @@ def body_of(items: list[dict[str, Any]], **dumps: Any) -> bytes:
 def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(_list_bodies, "PIECE_BYTES", 64)
     monkeypatch.setattr(_list_bodies, "_MAX_LAST_PIECE", 10_000)
-    monkeypatch.setattr(_list_bodies, "_HEAD_BYTES", 256)  # small bodies start decoding before they are complete
+    monkeypatch.setattr(_list_bodies, "HEAD_BYTES", 256)  # small bodies start decoding before they are complete
 
 
 @settings(max_examples=200, deadline=None)
