@@ -69,6 +69,9 @@ class ScriptedSocket:
             raise StreamClosedError("closed")
         self.sent.append(data)
 
+    def send_channel(self, channel: int, data: bytes | memoryview) -> None:
+        self.send(bytes((channel,)) + data)
+
     def receive(self, timeout: float | None = None) -> bytes | None:
         try:
             item = self.incoming.get(timeout=timeout)
@@ -80,6 +83,11 @@ class ScriptedSocket:
         if isinstance(item, Exception):
             raise item
         return cast(bytes, item)
+
+    def receive_many(self, limit: int) -> list[bytes]:
+        """One message at a time: the batching of the real connection is not what these tests look at."""
+        message = self.receive()
+        return [] if message is None else [message]
 
     def close(self) -> None:
         self.closed.set()
