@@ -285,6 +285,8 @@ class PortForwarder:
             if not self._track(local):
                 _close(local)
                 return
+            # As Go (kubectl) and asyncio streams do: a small reply is not held back waiting for an ACK (Nagle).
+            local.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._spawn(self._forward, local, remote, name=f"dynaclient-forward-{remote}")
 
     def _forward(self, local: socket.socket, remote: int) -> None:

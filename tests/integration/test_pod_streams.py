@@ -8,6 +8,7 @@ so stdin is read by ``head -c N`` rather than to EOF.
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import dataclasses
 import datetime
@@ -21,6 +22,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 
@@ -41,6 +43,7 @@ from dynaclient.testing import ControlPlane, kwok
 from dynaclient.testing.kwok import cri_log_line, write_container_log
 from dynaclient.testing.pytest_plugin import ExistingCluster
 from tests.integration.flavours import BlockingPodStreams, LoopThread
+from tests.integration.loopback_proxy import LoopbackProxy
 
 KUBECTL = "/usr/bin/kubectl"
 POD = "app"
@@ -505,76 +508,57 @@ def test_kubectl_port_forward_agrees(cluster: ControlPlane, pods: ResourceClient
 # -- the connection dropped under a stream ---------------------------------------------------------------------
 
 
-class CuttingRelay:
-    """A TCP relay to the real API server whose connections the test can reset at will (no fake server)."""
+@contextlib.contextmanager
+def nothing_left(loop: LoopThread | None) -> Iterator[None]:
+    """No thread started inside is left once it ends, nor, given the asyncio client's loop, a task of that loop."""
 
-    def __init__(self, target: int) -> None:
-        self._target = target
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.port = self._listener.getsockname()[1]
-        self._sockets: list[socket.socket] = []
-        self._threads = [threading.Thread(target=self._accept, name="test-relay")]
-        self._threads[0].start()
+    async def tasks() -> set[asyncio.Task[Any]]:
+        return asyncio.all_tasks() - {asyncio.current_task()}
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                downstream, _ = self._listener.accept()
-            except OSError:
-                return
-            upstream = socket.create_connection(("127.0.0.1", self._target))
-            self._sockets += [downstream, upstream]
-            for source, sink in ((downstream, upstream), (upstream, downstream)):
-                thread = threading.Thread(target=self._pump, args=(source, sink), name="test-relay")
-                self._threads.append(thread)
-                thread.start()
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        with contextlib.suppress(OSError):
-            while data := source.recv(65536):
-                sink.sendall(data)
-
-    def cut(self) -> None:
-        """Reset every relayed connection, as a dying server or network would."""
-        for sock in self._sockets:
-            with contextlib.suppress(OSError):
-                sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, b"\x01\x00\x00\x00\x00\x00\x00\x00")
-                sock.shutdown(socket.SHUT_RDWR)
-            sock.close()
-
-    def close(self) -> None:
-        self._listener.shutdown(socket.SHUT_RDWR)
-        self._listener.close()
-        self.cut()
-        for thread in self._threads:
-            thread.join(10)
+    before = loop.run(tasks()) if loop is not None else set()
+    with no_thread_left():
+        yield
+    if loop is None:
+        return
+    deadline = time.monotonic() + 5
+    while (left := loop.run(tasks()) - before) and time.monotonic() < deadline:
+        time.sleep(0.02)  # cancelled tasks finish on the loop's next turns
+    assert not left, f"tasks left behind: {left}"
 
 
 @pytest.fixture
-def relayed(cluster: ControlPlane, pods: ResourceClient) -> Iterator[tuple[CuttingRelay, ResourceClient]]:
+def through_proxy(
+    cluster: ControlPlane, pods: ResourceClient, flavour: str, event_loop_thread: LoopThread
+) -> Iterator[tuple[LoopbackProxy, Any, LoopThread | None]]:
+    """A loopback proxy in front of the real API server (no fake server) and the flavour's pod streams through it."""
     config = load_kubeconfig(cluster.kubeconfig_path)
-    relay = CuttingRelay(int(config.server.rsplit(":", 1)[1]))
-    api_client = client_from_config(dataclasses.replace(config, server=f"https://127.0.0.1:{relay.port}"))
-    dynamic = DynamicClient.from_api_client(api_client)
-    yield relay, dynamic.resource("pods").namespace(pods.namespace_name)
-    relay.close()
-    api_client.close()
+    proxy = LoopbackProxy(config.server)
+    through = dataclasses.replace(config, server=proxy.url, tls_server_name=urlsplit(config.server).hostname)
+    if flavour == "sync":
+        api_client = client_from_config(through)
+        yield proxy, DynamicClient.from_api_client(api_client).resource("pods").namespace(pods.namespace_name), None
+        api_client.close()
+    else:
+        client = AsyncDynamicClient.from_config(through)
+        resource = event_loop_thread.run(client.resource("pods")).namespace(pods.namespace_name)
+        yield proxy, BlockingPodStreams(event_loop_thread, resource), event_loop_thread
+        event_loop_thread.run(client.aclose())
+    proxy.close()
 
 
 def test_a_dropped_connection_ends_every_stream_with_a_typed_error(
-    relayed: tuple[CuttingRelay, ResourceClient], log_file: Path, echo_port: int
+    through_proxy: tuple[LoopbackProxy, Any, LoopThread | None], log_file: Path, echo_port: int
 ) -> None:
-    relay, pods = relayed
-    with no_thread_left():
-        session = pods.exec_stream(POD, ["sleep", "30"])
-        stream = pods.connect_port(POD, 8080)
+    proxy, streams, loop = through_proxy
+    with nothing_left(loop):
+        session = streams.exec_stream(POD, ["sleep", "30"])
+        stream = streams.connect_port(POD, 8080)
         stream.sendall(b"ping")
         assert stream.recv() == b"ping"
-        log = pods.logs(POD, follow=True, tail_lines=1)
+        log = streams.logs(POD, follow=True, tail_lines=1)
         lines = iter(log)
         assert next(lines) == "new line 4"
-        relay.cut()
+        assert proxy.cut() >= 3  # the log, the exec and the port-forward (and any pooled connection)
         with pytest.raises(StreamClosedError, match="connection was lost"):
             session.wait(timeout=30)
         with pytest.raises(StreamClosedError, match="connection was lost"):
