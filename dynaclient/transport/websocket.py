@@ -207,20 +207,23 @@ class WebSocketConnection:
                 return None
             raise self._closed_error(exc) from None
         if isinstance(message, str):
-            raise DecodeError(f"{self._what}: the server sent a text message on {self.subprotocol or 'a binary'}")
+            raise self._text_error()
         return message
 
     def receive_many(self, limit: int) -> list[bytes]:
         """Wait for the next message, then take those already received as well, up to about ``limit`` bytes.
 
-        A port-forward's server sends a message per 32 KiB it reads (kwok's and the kubelet's copy buffers):
-        taking what is queued in one call lets a reader pass on larger pieces with fewer calls. An empty list
-        means the connection closed with a closing handshake.
+        A port-forward's server sends a message per read of at most 32 KiB (kwok v0.7.0 copies with 32 KiB buffers,
+        ``pkg/kwok/server/server.go`` ``bufPool``, as Go's ``io.Copy`` does for the kubelet): taking what is queued
+        in one call lets a reader pass on larger pieces with fewer calls. An empty list means the connection closed
+        with a closing handshake.
 
         Raises:
             StreamClosedError: as :meth:`receive`, for the first message (a later failure is met by the next call).
             DecodeError: a text message came (what came before it is dropped: the stream is broken).
         """
+        from websockets.exceptions import ConnectionClosed
+
         first = self.receive()
         if first is None:
             return []
@@ -228,10 +231,10 @@ class WebSocketConnection:
         while size < limit:
             try:
                 message = self._connection.recv(0)
-            except Exception:  # nothing queued (TimeoutError), or closed: the next receive says which
+            except (TimeoutError, ConnectionClosed):  # nothing queued, or closed: the next receive says which
                 break
             if not isinstance(message, bytes):
-                raise DecodeError(f"{self._what}: the server sent a text message on {self.subprotocol or 'a binary'}")
+                raise self._text_error()
             messages.append(message)
             size += len(message)
         return messages
@@ -249,6 +252,9 @@ class WebSocketConnection:
             with contextlib.suppress(OSError):
                 self._connection.socket.shutdown(socket.SHUT_RDWR)
         self._connection.close()
+
+    def _text_error(self) -> DecodeError:
+        return DecodeError(f"{self._what}: the server sent a text message on {self.subprotocol or 'a binary'}")
 
     def _closed_error(self, exc: Exception) -> StreamClosedError:
         if self._closing.is_set():
