@@ -48,6 +48,7 @@ from dynaclient import (
     PortForwardError,
     StreamClosedError,
     TransportError,
+    TransportTimeout,
     client_from_config,
     load_kubeconfig,
 )
@@ -341,6 +342,34 @@ def _read_until(read: Callable[[], bytes], pattern: bytes) -> bytes:
         assert chunk, f"the stream ended before {pattern!r}; got {seen!r}"
         seen += chunk
     return seen
+
+
+def test_stdin_closed_without_a_terminal_does_not_end_the_command_on_kwok_for_either_client(
+    cluster: ControlPlane, pods: ResourceClient, streams: Any
+) -> None:
+    """kwok never closes the command's stdin pipe (see the module docstring): ``cat`` outlives the end of stdin for
+    kubectl (SPDY half-close) as for dynaclient (v5 CLOSE). Should kwok deliver it one day, this fails: then read
+    stdin to end-of-file without a terminal here, as against a kubelet."""
+    argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, "exec", "-i", POD]
+    theirs = subprocess.Popen([*argv, "--", "cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert theirs.stdin is not None
+    assert theirs.stdout is not None
+    try:
+        theirs.stdin.write(b"line\n")
+        theirs.stdin.close()
+        assert theirs.stdout.readline() == b"line\n"
+        with no_thread_left(), streams.exec_stream(POD, ["cat"], stdin=True) as session:
+            assert session.protocol == "v5.channel.k8s.io"
+            session.write_stdin(b"line\n")
+            session.close_stdin()
+            assert _read_until(lambda: session.read_stdout(timeout=30), b"line\n") == b"line\n"
+            with pytest.raises(TransportTimeout):
+                session.wait(timeout=3)
+        assert theirs.poll() is None  # still running, its stdin closed for as long as ours waited
+    finally:
+        theirs.kill()
+        theirs.wait(10)
+        theirs.stdout.close()
 
 
 TYPED = b"hello\nworld\n\x04"  # two lines, then ^D at the start of a line: end-of-file on a terminal
