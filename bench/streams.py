@@ -11,7 +11,10 @@ log is a file written here and whose port 8080 is a local echo server, then time
   ``kubectl port-forward``, the official client's ``portforward``, and a direct connection to the echo server (the
   limit without Kubernetes). Each sends the payload while reading the echo back.
 
-Results (medians, MB/s of payload) go to stdout and ``bench/results/streams.md``.
+Results (medians, MB/s of payload) go to stdout and ``bench/results/streams-<cases>.md``. Wall-clock rates move
+with the load of a shared machine, so the two forwarders that run in a process of their own (dynaclient's listener
+and ``kubectl port-forward``) also get the CPU seconds that process spent on the transfer (``/proc/<pid>/stat``,
+read before and after it): the same measure for both, and far steadier than the rates.
 """
 
 from __future__ import annotations
@@ -114,8 +117,18 @@ def serve_forward(kubeconfig: str, namespace: str) -> None:
         sys.stdin.read()
 
 
+def process_cpu(pid: int) -> float:
+    """Return the CPU seconds (user and system) process ``pid`` has spent so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 @contextmanager
-def kubectl_port_forward(kubeconfig: str, namespace: str, *, dynaclient: bool = False) -> Iterator[int]:
+def kubectl_port_forward(
+    kubeconfig: str, namespace: str, *, dynaclient: bool = False
+) -> Iterator[tuple[int, Callable[[], float]]]:
+    """Run ``kubectl port-forward`` (or dynaclient's listener in a process of its own); yield its local port and a
+    function returning the CPU seconds the process has spent so far."""
     argv = [KUBECTL, f"--kubeconfig={kubeconfig}", "-n", namespace, "port-forward", POD, ":8080"]
     if dynaclient:
         argv = [sys.executable, "-m", "bench.streams", "--serve-forward", kubeconfig, namespace]
@@ -126,7 +139,7 @@ def kubectl_port_forward(kubeconfig: str, namespace: str, *, dynaclient: bool = 
         assert process.stdout is not None
         match = re.search(r"127\.0\.0\.1:(\d+)", process.stdout.readline())
         assert match, "kubectl port-forward printed no port"
-        yield int(match.group(1))
+        yield int(match.group(1)), lambda: process_cpu(process.pid)
     finally:
         process.kill()
         process.wait()
@@ -148,6 +161,8 @@ class Bench:
         self.core = self.official.client.CoreV1Api()
         self.server, self.token = plane.server_url, plane.token
         self.ca = str(plane.ca_path)
+        self.cpu: dict[str, list[float]] = {}
+        """CPU seconds of the forwarding process per transfer, for the forwarders that run in their own."""
 
     # -- logs ----------------------------------------------------------------------------------------------------
 
@@ -186,12 +201,17 @@ class Bench:
             return round_trip(connection.sendall, connection.recv, data)
 
     def forward_kubectl(self, data: bytes) -> float:
-        with kubectl_port_forward(self.kubeconfig, self.namespace) as port:
-            return self._direct(port, data)
+        return self._forward_process("kubectl port-forward", data, dynaclient=False)
 
     def forward_dynaclient_process(self, data: bytes) -> float:
-        with kubectl_port_forward(self.kubeconfig, self.namespace, dynaclient=True) as port:
-            return self._direct(port, data)
+        return self._forward_process("dynaclient port_forward (own process)", data, dynaclient=True)
+
+    def _forward_process(self, name: str, data: bytes, *, dynaclient: bool) -> float:
+        with kubectl_port_forward(self.kubeconfig, self.namespace, dynaclient=dynaclient) as (port, cpu):
+            before = cpu()
+            seconds = self._direct(port, data)
+            self.cpu.setdefault(name, []).append(cpu() - before)
+            return seconds
 
     def forward_official(self, data: bytes) -> float:
         stream = peer("kubernetes.stream")
@@ -237,18 +257,23 @@ def measure(cases: Mapping[str, Callable[[], float | None]], size: int, repeats:
     return rates
 
 
-def table(title: str, rates: dict[str, list[float]], reference: str) -> str:
+def table(
+    title: str, rates: dict[str, list[float]], reference: str, cpu: Mapping[str, list[float]] | None = None
+) -> str:
+    """A Markdown table of the median rates against ``reference``'s; with ``cpu``, a column of median CPU seconds."""
     base = statistics.median(rates[reference])
-    lines = [f"| {title} | MB/s (median) | min-max | vs {reference} |", "|---|---:|---:|---:|"]
+    cpu_head, cpu_rule = (" process CPU-s (median) |", "---:|") if cpu else ("", "")
+    lines = [f"| {title} | MB/s (median) | min-max | vs {reference} |{cpu_head}", f"|---|---:|---:|---:|{cpu_rule}"]
     for name, all_values in rates.items():
         values = [value for value in all_values if not math.isnan(value)]
+        cpu_cell = f" {statistics.median(cpu[name]):.2f} |" if cpu and cpu.get(name) else (" |" if cpu else "")
         if not values:
-            lines.append(f"| {name} | did not finish ({len(all_values)} of {len(all_values)} runs) | | |")
+            lines.append(f"| {name} | did not finish ({len(all_values)} of {len(all_values)} runs) | | |{cpu_cell}")
             continue
         median = statistics.median(values)
         failed = f" ({len(all_values) - len(values)} runs did not finish)" if len(values) < len(all_values) else ""
         ratio = f"{median / base:.2f}x"
-        lines.append(f"| {name}{failed} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {ratio} |")
+        lines.append(f"| {name}{failed} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {ratio} |{cpu_cell}")
     return "\n".join(lines)
 
 
@@ -299,7 +324,7 @@ def main(argv: list[str] | None = None) -> None:
                 "kubernetes (official)": lambda: bench.forward_official(payload),
             }
             rates = measure(forward, len(payload), args.repeats)
-            tables.append(table("port-forward round trip", rates, "kubectl port-forward"))
+            tables.append(table("port-forward round trip", rates, "kubectl port-forward", bench.cpu))
         api_client.close()
     report = "\n\n".join(tables)
     RESULTS.mkdir(exist_ok=True)

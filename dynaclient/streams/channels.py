@@ -120,12 +120,12 @@ def _exit_code_cause(status: JSONObject) -> int | None:
     return None
 
 
-def check_port_prefix(data: bytes, port: int, channel: str) -> bytes:
+def check_port_prefix(data: memoryview, port: int, channel: str) -> memoryview:
     r"""Check that the first message of a port-forward channel names ``port``; return the rest of it.
 
-    >>> check_port_prefix(b"\x50\x00", 80, "data")
+    >>> check_port_prefix(memoryview(b"\x50\x00"), 80, "data").tobytes()
     b''
-    >>> check_port_prefix(b"\x51\x00", 80, "data")
+    >>> check_port_prefix(memoryview(b"\x51\x00"), 80, "data")
     Traceback (most recent call last):
     ...
     dynaclient.exceptions.DecodeError: port-forward data channel began with port 81, expected 80
@@ -141,13 +141,13 @@ def check_port_prefix(data: bytes, port: int, channel: str) -> bytes:
     return data[2:]
 
 
-def port_forward_error(data: bytes, port: int) -> PortForwardError:
+def port_forward_error(data: bytes | memoryview, port: int) -> PortForwardError:
     """Build the error for a message on a port's error channel (plain text from the kubelet).
 
     >>> port_forward_error(b"error forwarding port 80 to pod web: connection refused", 80)
     PortForwardError('port 80: error forwarding port 80 to pod web: connection refused')
     """
-    text = data[:1000].decode("utf-8", errors="replace").strip()
+    text = bytes(data[:1000]).decode("utf-8", errors="replace").strip()
     return PortForwardError(f"port {port}: {text}")
 
 

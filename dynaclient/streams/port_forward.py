@@ -12,7 +12,7 @@ import contextlib
 import logging
 import socket
 import threading
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 from dynaclient.exceptions import DynaclientError, PortForwardError, StreamClosedError
 from dynaclient.streams.channels import PORT_DATA, PORT_ERROR, check_port, check_port_prefix, port_forward_error
@@ -24,22 +24,33 @@ SEND_CHUNK = 256 * 1024
 """Bytes per message sent: well under a third of the socket's send buffer, so a send never blocks (see
 :data:`~dynaclient.transport.websocket.SEND_BUFFER`); 256 KiB moved 100 MB faster than 64 KiB."""
 _RECEIVE = 256 * 1024
-_DATA_PREFIX = bytes((PORT_DATA,))
 
 
 class PortChannels:
-    r"""The two channels of one forwarded port, as the server fills them; no I/O (sync and asyncio streams share it).
+    r"""The two channels of one forwarded port as the server fills them, and the data not read yet; no I/O.
 
-    The first message on each channel is the port number, two bytes little-endian (cri-streaming
-    ``portforward/websocket.go``): it is checked and dropped. Text on the error channel means the pod side failed.
+    The sync and asyncio streams share it. The first message on each channel is the port number, two bytes
+    little-endian (cri-streaming ``portforward/websocket.go``): it is checked and dropped. Text on the error
+    channel means the pod side failed: the data that came before it is read first, then the error is raised once,
+    then the stream is at its end.
 
     >>> channels = PortChannels(80)
-    >>> channels.on_message(b"\x00\x50\x00"), channels.on_message(b"\x00hello")
-    (b'', b'hello')
-    >>> channels.on_message(b"\x01\x50\x00refused")
+    >>> channels.read(10) is None  # nothing received yet: receive, then feed
+    True
+    >>> channels.feed([b"\x00\x50\x00", b"\x00hello", b"\x00 world"])
+    False
+    >>> channels.read(8), channels.read(8), channels.read(8)
+    (b'hello wo', b'rld', None)
+    >>> channels.feed([b"\x00!", b"\x01\x50\x00refused"])
+    True
+    >>> channels.read(8)
+    b'!'
+    >>> channels.read(8)
     Traceback (most recent call last):
     ...
     dynaclient.exceptions.PortForwardError: port 80: refused
+    >>> channels.read(8)
+    b''
 
     Thread-safety: confined to the stream's one reader.
     """
@@ -47,37 +58,70 @@ class PortChannels:
     def __init__(self, port: int) -> None:
         self.port = port
         self._announced = {PORT_DATA: False, PORT_ERROR: False}
+        self._pending = b""
+        self._error: PortForwardError | None = None
+        self._ended = False
 
-    def on_message(self, message: bytes) -> bytes:
-        """Return the data a message carries for the port (``b""`` for none).
+    def read(self, size: int) -> bytes | None:
+        """Return up to ``size`` bytes received and not read yet, ``b""`` at the end, ``None`` when there are none.
 
         Raises:
-            PortForwardError: the error channel reports a failure in the pod.
+            PortForwardError: the error channel reported a failure in the pod (raised once).
+        """
+        if not self._pending:
+            if self._error is not None:
+                error, self._error = self._error, None
+                raise error
+            return b"" if self._ended else None
+        data, self._pending = self._pending[:size], self._pending[size:]
+        return data
+
+    def feed(self, messages: Sequence[bytes]) -> bool:
+        """Take in the messages received (none: the connection ended); return whether the pod side failed.
+
+        Raises:
             DecodeError: a channel began without this port's number.
         """
-        if not message:
-            return b""
-        channel, data = message[0], message[1:]
-        if channel not in self._announced:
-            return b""  # another port's channel: only one port is asked for per connection
+        if not messages:
+            self._ended = True
+            return False
+        views: list[memoryview] = [] if not self._pending else [memoryview(self._pending)]
+        failed = False
+        for message in messages:
+            try:
+                view = self._payload(message)
+            except PortForwardError as exc:
+                self._error, self._ended, failed = exc, True, True
+                break
+            if view:
+                views.append(view)
+        self._pending = views[0].tobytes() if len(views) == 1 else b"".join(views)
+        return failed
+
+    def _payload(self, message: bytes) -> memoryview:
+        view = memoryview(message)
+        if not message or message[0] not in self._announced:
+            return view[:0]  # another port's channel: only one port is asked for per connection
+        channel, data = message[0], view[1:]
         if not self._announced[channel]:
             self._announced[channel] = True
             data = check_port_prefix(data, self.port, "data" if channel == PORT_DATA else "error")
         if channel == PORT_ERROR:
             if data:
                 raise port_forward_error(data, self.port)
-            return b""
+            return view[:0]
         return data
 
 
-def data_messages(data: bytes) -> list[bytes]:
-    r"""Cut ``data`` into data-channel messages of at most :data:`SEND_CHUNK` bytes.
+def data_messages(data: bytes | memoryview) -> Iterator[memoryview]:
+    r"""Cut ``data`` into the payloads of data-channel messages of at most :data:`SEND_CHUNK` bytes, without copying.
 
-    >>> data_messages(b"hi")
-    [b'\x00hi']
+    >>> [bytes(part) for part in data_messages(b"hi")]
+    [b'hi']
     """
     view = memoryview(data)
-    return [_DATA_PREFIX + view[start : start + SEND_CHUNK] for start in range(0, len(view), SEND_CHUNK)]
+    for start in range(0, len(view), SEND_CHUNK):
+        yield view[start : start + SEND_CHUNK]
 
 
 class PortStream:
@@ -93,22 +137,20 @@ class PortStream:
         self._socket = socket
         self.port = port
         self._what = what
-        self._pending = b""
         self._channels = PortChannels(port)
-        self._eof = False
         self._closed = False
 
     def __repr__(self) -> str:
         return f"<PortStream {self._what} {'closed' if self._closed else 'open'}>"
 
-    def sendall(self, data: bytes) -> None:
+    def sendall(self, data: bytes | memoryview) -> None:
         """Send all of ``data`` to the pod port.
 
         Raises:
             StreamClosedError: the stream is closed or the connection was lost.
         """
-        for message in data_messages(data):
-            self._socket.send(message)
+        for part in data_messages(data):
+            self._socket.send_channel(PORT_DATA, part)
 
     def recv(self, bufsize: int = _RECEIVE) -> bytes:
         """Return up to ``bufsize`` bytes from the pod port, waiting for some; ``b""`` at the end.
@@ -118,11 +160,8 @@ class PortStream:
             StreamClosedError: the connection was lost.
             DecodeError: the server broke the port-forward protocol.
         """
-        while not self._pending:
-            if self._eof:
-                return b""
-            self._receive()
-        data, self._pending = self._pending[:bufsize], self._pending[bufsize:]
+        while (data := self._channels.read(bufsize)) is None:
+            self._receive(bufsize)
         return data
 
     def close(self) -> None:
@@ -136,23 +175,15 @@ class PortStream:
     def __exit__(self, *exc_info: object) -> None:
         self.close()
 
-    def _receive(self) -> None:
+    def _receive(self, size: int) -> None:
         try:
-            message = self._socket.receive()
+            messages = self._socket.receive_many(size)
         except StreamClosedError:
             if not self._closed:
                 raise
-            message = None
-        if message is None:
-            self._eof = True
-            return
-        try:
-            data = self._channels.on_message(message)
-        except PortForwardError:
-            self._eof = True
+            messages = []
+        if self._channels.feed(messages):
             self._socket.close()
-            raise
-        self._pending = data if not self._pending else self._pending + data
 
 
 class PortForwarder:
@@ -254,6 +285,8 @@ class PortForwarder:
             if not self._track(local):
                 _close(local)
                 return
+            # As Go (kubectl) and asyncio streams do: a small reply is not held back waiting for an ACK (Nagle).
+            local.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
             self._spawn(self._forward, local, remote, name=f"dynaclient-forward-{remote}")
 
     def _forward(self, local: socket.socket, remote: int) -> None:
@@ -274,9 +307,10 @@ class PortForwarder:
                     _close(resource)
 
     def _copy_to_pod(self, local: socket.socket, stream: PortStream) -> None:
+        buffer = memoryview(bytearray(_RECEIVE))  # sendall has masked each piece into a new object on return
         try:
-            while data := local.recv(_RECEIVE):
-                stream.sendall(data)
+            while count := local.recv_into(buffer):
+                stream.sendall(buffer[:count])
         except (DynaclientError, OSError):
             pass  # the other direction reports failures, and closes both sides
         finally:

@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from dynaclient.aio.streams.websocket import AsyncWebSocketConnection
 from dynaclient.exceptions import DynaclientError, PortForwardError, StreamClosedError
-from dynaclient.streams.channels import check_port
+from dynaclient.streams.channels import PORT_DATA, check_port
 from dynaclient.streams.port_forward import PortChannels, data_messages
 
 logger = logging.getLogger("dynaclient")
@@ -37,8 +37,6 @@ class AsyncPortStream:
         self.port = port
         self._what = what
         self._channels = PortChannels(port)
-        self._pending = b""
-        self._eof = False
         self._closed = False
 
     def __repr__(self) -> str:
@@ -50,8 +48,8 @@ class AsyncPortStream:
         Raises:
             StreamClosedError: the stream is closed or the connection was lost.
         """
-        for message in data_messages(data):
-            await self._socket.send(message)
+        for part in data_messages(data):
+            await self._socket.send_channel(PORT_DATA, part)
 
     async def recv(self, bufsize: int = _RECEIVE) -> bytes:
         """Return up to ``bufsize`` bytes from the pod port, waiting for some; ``b""`` at the end.
@@ -60,11 +58,8 @@ class AsyncPortStream:
             PortForwardError: the pod side could not connect or failed.
             StreamClosedError: the connection was lost.
         """
-        while not self._pending:
-            if self._eof:
-                return b""
+        while (data := self._channels.read(bufsize)) is None:
             await self._receive()
-        data, self._pending = self._pending[:bufsize], self._pending[bufsize:]
         return data
 
     async def close(self) -> None:
@@ -85,16 +80,8 @@ class AsyncPortStream:
             if not self._closed:
                 raise
             message = None
-        if message is None:
-            self._eof = True
-            return
-        try:
-            data = self._channels.on_message(message)
-        except PortForwardError:
-            self._eof = True
+        if self._channels.feed([] if message is None else [message]):
             await self._socket.close()
-            raise
-        self._pending = data if not self._pending else self._pending + data
 
 
 class AsyncPortForwarder:

@@ -52,6 +52,14 @@ class AsyncWebSocketConnection:
         except ConnectionClosed as exc:
             raise self._closed_error(exc) from None
 
+    async def send_channel(self, channel: int, data: bytes | memoryview) -> None:
+        """Send one binary message: the ``channel`` byte, then ``data``.
+
+        Raises:
+            StreamClosedError: the connection is closed or was lost.
+        """
+        await self.send(bytes((channel,)) + data)
+
     async def receive(self, timeout: float | None = None) -> bytes | None:
         """Return the next message; ``None`` once the connection has closed with a closing handshake.
 

@@ -43,7 +43,7 @@ from dynaclient.streams.pod_requests import (
 from dynaclient.streams.pods import CONNECT_TIMEOUT, PORT_FORWARD_ATTEMPTS
 from dynaclient.streams.port_forward import SEND_CHUNK, PortForwarder, PortStream, parse_port_mappings
 from dynaclient.streams.remote_command import STDIN_CHUNK, ExecStream, run_command
-from dynaclient.transport.websocket import WebSocketConnection
+from dynaclient.transport.websocket import WebSocketConnection, binary_frame
 
 _END = object()
 
@@ -69,6 +69,9 @@ class ScriptedSocket:
             raise StreamClosedError("closed")
         self.sent.append(data)
 
+    def send_channel(self, channel: int, data: bytes | memoryview) -> None:
+        self.send(bytes((channel,)) + data)
+
     def receive(self, timeout: float | None = None) -> bytes | None:
         try:
             item = self.incoming.get(timeout=timeout)
@@ -80,6 +83,11 @@ class ScriptedSocket:
         if isinstance(item, Exception):
             raise item
         return cast(bytes, item)
+
+    def receive_many(self, limit: int) -> list[bytes]:
+        """One message at a time: the batching of the real connection is not what these tests look at."""
+        message = self.receive()
+        return [] if message is None else [message]
 
     def close(self) -> None:
         self.closed.set()
@@ -455,3 +463,20 @@ def test_pod_stream_values_are_escaped_never_url_syntax() -> None:
     )
     path = exec_request("prod", "web", ["-rf", "#?"], stdin=False).url_path
     assert path.startswith("/api/v1/namespaces/prod/pods/web/exec?command=-rf&command=%23%3F&")
+
+
+@pytest.mark.parametrize("size", [0, 1, 124, 125, 65533, 65534, 65535, SEND_CHUNK, SEND_CHUNK + 3])
+def test_binary_frames_parse_as_websockets_server_reads_them(size: int) -> None:
+    """dynaclient frames data messages itself: the library's own server-side parser must read each length form."""
+    from websockets.frames import Frame, Opcode
+    from websockets.streams import StreamReader
+
+    data = bytes(range(256)) * (size // 256) + bytes(range(size % 256))
+    reader = StreamReader()
+    reader.feed_data(b"".join(binary_frame(7, memoryview(data), bytes([0x5A, 0xC3, 0x01, 0xFE]))))
+    parser = Frame.parse(reader.read_exact, mask=True, max_size=None)
+    with pytest.raises(StopIteration) as parsed:
+        next(parser)
+    frame = parsed.value.value
+    assert (frame.opcode, frame.fin, bytes(frame.data)) == (Opcode.BINARY, True, b"\x07" + data)
+    assert not reader.buffer  # nothing after the one frame
