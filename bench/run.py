@@ -299,7 +299,10 @@ def main(argv: list[str] | None = None) -> int:
         print(f"bench: run {index + 1}/{args.runs} took {time.monotonic() - started:.0f}s", file=sys.stderr)
     files = [str(args.output_dir / f"run-{index + 1}" / "latest.json") for index in range(args.runs)]
     readme = ["--readme", str(args.readme)] if args.readme else []
-    return combine([*files, "--output-dir", str(args.output_dir), *readme]) | failed
+    # The scale series runs on its own (--cases scale, into <output-dir>/scale): its latest result joins the report.
+    scale = args.output_dir / "scale" / "latest.json"
+    with_scale = ["--scale", str(scale)] if scale.is_file() else []
+    return combine([*files, "--output-dir", str(args.output_dir), *readme, *with_scale]) | failed
 
 
 if __name__ == "__main__":
