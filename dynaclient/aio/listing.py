@@ -18,11 +18,16 @@ from typing import Any, Generic
 
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.exceptions import GoneError
-from dynaclient.resources.listing import FetchedPage, continue_token, fill_list_items, list_head, next_page_options
+from dynaclient.resources.listing import (
+    FetchedPage,
+    TokenCallback,
+    continue_token,
+    fill_list_items,
+    ignore_token,
+    list_head,
+    next_page_options,
+)
 from dynaclient.resources.options import ListOptions
-
-TokenCallback = Callable[["str | None"], None]
-"""Told a page's continue token as soon as its body names it (``None``: not known before the body ends)."""
 
 AsyncPageFetcher = Callable[[ListOptions, TokenCallback], Awaitable[FetchedPage]]
 """Fetches one page of a list for the given options; may call the callback once, with the page's continue token
@@ -73,7 +78,7 @@ class AsyncObjectList(Generic[ObjectT]):
     async def first_page(self) -> JSONObject:
         """Fetch the first page now (iteration then starts with it) and return it."""
         if self._first is None and not self._started:
-            self._first = await self._load_head(await self._fetch(self._options, _unused))
+            self._first = await self._load_head(await self._fetch(self._options, ignore_token))
         if self._first is None:
             raise RuntimeError("the list is already being iterated")
         return self._first
@@ -132,7 +137,7 @@ class AsyncObjectList(Generic[ObjectT]):
                     if not self._restart_on_expired:
                         raise
                     self.restarted = True
-                    yield await self._load_head(await self._fetch(replace(self._options, limit=0), _unused)), True
+                    yield await self._load_head(await self._fetch(replace(self._options, limit=0), ignore_token)), True
                     return
         finally:
             self._ended = True
@@ -161,10 +166,6 @@ async def load_page(fetched: FetchedPage) -> JSONObject:
     several times that; in a thread the loop keeps running between the interpreter's switches.
     """
     return await asyncio.to_thread(_decode_page, fetched)
-
-
-def _unused(token: str | None) -> None:
-    """A token callback for fetches that start nothing ahead."""
 
 
 def _cancel(task: asyncio.Future[FetchedPage] | None) -> None:

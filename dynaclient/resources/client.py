@@ -16,8 +16,8 @@ from dynaclient._json_decoding import loads
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import APIClient
 from dynaclient.request import Cancellation, Request
-from dynaclient.resources._list_bodies import ListDecoder
-from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, fill_list_items
+from dynaclient.resources._list_bodies import HEAD_BYTES, ListDecoder
+from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, TokenCallback, fill_list_items
 from dynaclient.resources.options import ListOptions, ResourceVersionMatch
 from dynaclient.resources.verbs import (
     DEFAULT_TIMEOUT,
@@ -101,7 +101,7 @@ class ResourceClient(PodStreams, ResourceVerbs[APIClient, ObjectT, JSONObject, O
             timeout_seconds=timeout_seconds,
         )
         return ObjectList(
-            lambda page: self._fetch_list_page(page, metadata_only, cancellation),
+            lambda page, on_token: self._fetch_list_page(page, metadata_only, cancellation, on_token),
             options,
             restart_on_expired=restart_on_expired,
             prefetch=prefetch,
@@ -143,14 +143,27 @@ class ResourceClient(PodStreams, ResourceVerbs[APIClient, ObjectT, JSONObject, O
         return page
 
     def _fetch_list_page(
-        self, options: ListOptions, metadata_only: bool, cancellation: Cancellation | None = None
+        self,
+        options: ListOptions,
+        metadata_only: bool,
+        cancellation: Cancellation | None = None,
+        on_token: TokenCallback | None = None,
     ) -> StreamedPage:
-        """Send a list request and read its answer, decoding the items as the body arrives."""
+        """Send a list request and read its answer, decoding the items as the body arrives.
+
+        ``on_token`` is told the page's continue token once the body's first 16 KiB are in (where a built-in list
+        names it; ``None`` for lists that name it at their end), so the next page can be requested at once.
+        """
         request = self._list_request(options, metadata_only, cancellation)
         decoder = ListDecoder(loads)
+        page = streamed_page(decoder, request)
+        received = 0
         for chunk in self._api_client.send(request).iter_chunks():
             decoder.feed(chunk)
-        return streamed_page(decoder, request)
+            if on_token is not None and (received := received + len(chunk)) >= HEAD_BYTES:
+                on_token(page.continue_token())
+                on_token = None
+        return page
 
     def watch(
         self,

@@ -14,11 +14,12 @@ would loop).
 Items are filled in place like apimachinery's ``unstructuredJSONScheme.decodeToList``: an item with neither
 ``kind`` nor ``apiVersion`` gets the list's ``apiVersion`` and the list kind without its ``List`` suffix.
 
-Pages are fetched one ahead, as client-go's pager buffers pages in a goroutine (``eachListChunkBuffered``): as soon
-as a page's body is in, the next continue token is read from its ``metadata`` without decoding the items (see
-:mod:`dynaclient.resources._list_bodies` for where the server puts it), and that page is requested in a background
-thread while this one is decoded and consumed. So iterating even the first item of a multi-page list sends two requests.
-The token is checked against the decoded page; a body whose metadata cannot be found is not prefetched.
+Pages are fetched ahead, as client-go's pager buffers pages in a goroutine (``eachListChunkBuffered``): as soon as
+a page's body names the next continue token in its ``metadata`` (the first 16 KiB of a built-in list; see
+:mod:`dynaclient.resources._list_bodies` for where the server puts it), that page is requested in a background
+thread, so the server prepares it while this one still arrives and is decoded. At most one page is fetched ahead of
+the one being waited for. So iterating even the first item of a multi-page list sends two requests. The token is
+checked against the decoded page; a body whose metadata cannot be found is prefetched once it has been read.
 """
 
 from __future__ import annotations
@@ -55,8 +56,13 @@ class FetchedPage(Protocol):
         ...
 
 
-PageFetcher = Callable[[ListOptions], FetchedPage]
-"""Fetches one page of a list for the given options (I/O and error mapping; decoding may be left to the page)."""
+TokenCallback = Callable[["str | None"], None]
+"""Told a page's continue token as soon as its body names it (``None``: not known before the body ends)."""
+
+PageFetcher = Callable[[ListOptions, TokenCallback], FetchedPage]
+"""Fetches one page of a list for the given options (I/O and error mapping; decoding may be left to the page); may
+call the callback once, from the fetching thread, with the page's continue token as soon as the body's head names
+it, before the body ends."""
 
 
 class EncodedPage:
@@ -106,8 +112,8 @@ class ObjectList(Generic[ObjectT]):
 
     Iterate it once (``for obj in resource.list()``), or call :meth:`to_list` once for the whole list object.
     :attr:`resource_version` fetches the first page if needed, so it is known before the first item is read.
-    While a page is decoded and its items consumed, the next page is already being fetched in a background thread
-    (at most one request ahead; ``prefetch=False`` fetches strictly on demand).
+    While a page arrives and its items are consumed, the next page is already being fetched in a background thread
+    (at most one request ahead of the page waited for; ``prefetch=False`` fetches strictly on demand).
 
     When ``restart_on_expired`` is set and a continue token expires (410), the pager lists again in full without a
     limit (client-go ``FullListIfExpired``): iteration then goes on with every item of that fresh list, so items
@@ -116,7 +122,8 @@ class ObjectList(Generic[ObjectT]):
     :class:`~dynaclient.exceptions.GoneError`.
 
     Args:
-        fetch: fetches one page for the given options; called from a background thread when prefetching.
+        fetch: fetches one page for the given options, telling the callback its continue token early if it can;
+            called from a background thread when prefetching.
         options: the list options; ``limit`` is the page size (``None`` means :data:`DEFAULT_PAGE_SIZE`, ``0``
             means no paging).
         restart_on_expired: relist in full when a continue token expires, instead of raising.
@@ -128,7 +135,7 @@ class ObjectList(Generic[ObjectT]):
         >>> first = {"metadata": {"resourceVersion": "5", "continue": "t"}, "items": [{"metadata": {"name": "a"}}]}
         >>> last = {"metadata": {}, "items": [{"metadata": {"name": "b"}}]}
         >>> pages = {None: {"kind": "PodList", "apiVersion": "v1", **first}, "t": {"kind": "PodList", **last}}
-        >>> def fetch(options):
+        >>> def fetch(options, on_token):
         ...     return EncodedPage(json.dumps(pages[options.continue_token]).encode())
         >>> pods = ObjectList(fetch, ListOptions())
         >>> pods.resource_version
@@ -151,6 +158,9 @@ class ObjectList(Generic[ObjectT]):
         self._prefetch = prefetch
         self._first: JSONObject | None = None
         self._started = False
+        self._ended = False
+        self._ahead: _PageRequest | None = None
+        self._ahead_lock = threading.Lock()  # fetching threads start the page ahead; the iterating one takes it
         self._metadata: JSONObject = {}
         self.restarted = False
         self.api_version = ""
@@ -163,7 +173,7 @@ class ObjectList(Generic[ObjectT]):
     def resource_version(self) -> str:
         """The list's ``metadata.resourceVersion`` (the first page's, or the fresh list's after a restart)."""
         if self._first is None and not self._started:
-            self._first = self._load_head(self._fetch(self._options), None)
+            self._first = self._load_head(self._fetch(self._options, ignore_token))
         value = self._metadata.get("resourceVersion")
         return value if isinstance(value, str) else ""
 
@@ -189,13 +199,12 @@ class ObjectList(Generic[ObjectT]):
         if self._started:
             raise RuntimeError("an ObjectList is iterated once; call list() again for a fresh list")
         self._started = True
-        ahead: _PageRequest | None = None
         if self._first is not None:
             page, self._first = self._first, None
         else:
-            fetched = self._fetch(self._options)
-            ahead = self._ahead(fetched)
-            page = self._load_head(fetched, ahead)
+            fetched = self._fetch(self._options, self._fetch_ahead)
+            self._fetch_ahead(fetched.continue_token())
+            page = self._load_head(fetched)
             del fetched  # the body is not kept while the page is consumed
         seen: set[str] = set()
         try:
@@ -211,45 +220,58 @@ class ObjectList(Generic[ObjectT]):
                     )
                 seen.add(token)
                 try:  # an expired token answers 410, or a 2xx Status with code 410 that decoding raises
+                    ahead = self._take_ahead()
                     if ahead is not None and ahead.token == token:
                         fetched = ahead.result()
-                    else:
-                        fetched = self._fetch(self._next_page(token))
-                    ahead = self._ahead(fetched)
-                    page = self._load(fetched, ahead)
+                    else:  # none ahead, or the head misled us: fetch the decoded token's page
+                        fetched = self._fetch(self._next_page(token), self._fetch_ahead)
+                    self._fetch_ahead(fetched.continue_token())
+                    page = self._load(fetched)
                     del fetched
                 except GoneError:
                     if not self._restart_on_expired:
                         raise
                     self.restarted = True
-                    yield self._load_head(self._fetch(replace(self._options, limit=0)), None), True
+                    yield self._load_head(self._fetch(replace(self._options, limit=0), ignore_token)), True
                     return
         finally:
-            if ahead is not None:
-                ahead.abandon()
+            self._ended = True
+            self._take_ahead()  # what is fetched ahead is dropped; its request finishes in the background
 
-    def _ahead(self, fetched: FetchedPage) -> _PageRequest | None:
-        """Start fetching the page after ``fetched`` when its head names a continue token."""
-        token = fetched.continue_token() if self._prefetch else None
-        if not token:
-            return None
-        return _PageRequest(self._fetch, self._next_page(token))
+    def _fetch_ahead(self, token: str | None) -> None:
+        """Start fetching the page at ``token`` in a thread, unless one is already ahead (or prefetch is off).
+
+        Called by the thread reading a page as soon as its head names the next token, and by the iterating thread
+        once a page is read (for bodies that name it only at their end).
+        """
+        if not token or not self._prefetch:
+            return
+        with self._ahead_lock:
+            if self._ahead is None and not self._ended:
+                self._ahead = _PageRequest(self._fetch, self._next_page(token), self._fetch_ahead)
+
+    def _take_ahead(self) -> _PageRequest | None:
+        with self._ahead_lock:
+            ahead, self._ahead = self._ahead, None
+        return ahead
 
     def _next_page(self, token: str) -> ListOptions:
         return next_page_options(self._options, token)
 
-    def _load(self, fetched: FetchedPage, ahead: _PageRequest | None) -> JSONObject:
+    def _load(self, fetched: FetchedPage) -> JSONObject:
         page = fetched.decode()
         fill_list_items(page)
-        if ahead is not None and ahead.token != _continue_token(page):
-            ahead.abandon()  # the head misled us; the loop fetches the decoded token's page itself
         return page
 
-    def _load_head(self, fetched: FetchedPage, ahead: _PageRequest | None) -> JSONObject:
+    def _load_head(self, fetched: FetchedPage) -> JSONObject:
         """Load a first page (or a full relist) and keep its kind and metadata as the list's."""
-        page = self._load(fetched, ahead)
+        page = self._load(fetched)
         self.api_version, self.kind, self._metadata = list_head(page)
         return page
+
+
+def ignore_token(token: str | None) -> None:
+    """A token callback for fetches that start nothing ahead."""
 
 
 class _PageRequest:
@@ -259,17 +281,18 @@ class _PageRequest:
     ``join`` publishes.
     """
 
-    def __init__(self, fetch: PageFetcher, options: ListOptions) -> None:
+    def __init__(self, fetch: PageFetcher, options: ListOptions, on_token: TokenCallback) -> None:
         self.token = options.continue_token
         self._page: FetchedPage | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(target=self._run, args=(fetch, options), name="dynaclient-list-page")
-        self._thread.daemon = True
+        self._thread = threading.Thread(
+            target=self._run, args=(fetch, options, on_token), name="dynaclient-list-page", daemon=True
+        )
         self._thread.start()
 
-    def _run(self, fetch: PageFetcher, options: ListOptions) -> None:
+    def _run(self, fetch: PageFetcher, options: ListOptions, on_token: TokenCallback) -> None:
         try:
-            self._page = fetch(options)
+            self._page = fetch(options, on_token)
         except BaseException as exc:  # handed to the iterating thread by result()
             self._error = exc
 
@@ -280,10 +303,6 @@ class _PageRequest:
             raise self._error
         assert self._page is not None
         return self._page
-
-    def abandon(self) -> None:
-        """Forget the page: the request finishes in the background and the page is dropped."""
-        self.token = None
 
 
 def peek_continue_token(body: bytes) -> str | None:
@@ -382,8 +401,10 @@ __all__ = [
     "ObjectList",
     "PageFetcher",
     "StreamedPage",
+    "TokenCallback",
     "continue_token",
     "fill_list_items",
+    "ignore_token",
     "list_head",
     "next_page_options",
     "peek_continue_token",

@@ -24,6 +24,7 @@ _SIZE_LINE = re.compile(rb"([0-9a-fA-F]{1,16})(?:;[^\r\n]*)?\r\n")
 """A chunk-size line (extensions ignored); Go writes 1 to 8 hex digits and no extension."""
 _MAX_LINE = 4096
 _BUFFER = 256 * 1024
+_FIRST_PIECE = 32 * 1024
 _RECORD = 16 * 1024 + 64  # the most one TLS record carries (plain HTTP reads are capped to it too)
 
 
@@ -143,14 +144,16 @@ def _read(answer: Any, fp: Any, gunzip: Any, piece: int) -> Iterator[bytes]:
 def _pieces(answer: Any, fp: Any, gunzip: Any, piece: int) -> Iterator[bytes]:
     decoder = ChunkedDecoder()
     framed, out = bytearray(), bytearray()
+    limit = min(piece, _FIRST_PIECE)  # the head goes on early: a list's continue token is in it
     for block in _framed_blocks(fp, decoder):
         decoder.feed(block, out if gunzip is None else framed)
         if gunzip is not None:
             out += gunzip.decompress(framed)
             framed.clear()
-        if len(out) >= piece:
+        if len(out) >= limit:
             yield bytes(out)
             out.clear()
+            limit = piece
     if gunzip is not None:
         out += gunzip.flush()
         if not gunzip.eof:

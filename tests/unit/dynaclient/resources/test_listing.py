@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 from dynaclient.exceptions import ContinueTokenLoopError, GoneError
-from dynaclient.resources.listing import EncodedPage, ObjectList, peek_continue_token
+from dynaclient.resources.listing import EncodedPage, ObjectList, TokenCallback, ignore_token, peek_continue_token
 from dynaclient.resources.options import ListOptions
 
 
@@ -26,7 +26,7 @@ class Pages:
         self.lock = threading.Lock()
         self.asked_for: dict[str | None, threading.Event] = {token: threading.Event() for token in pages}
 
-    def __call__(self, options: ListOptions) -> EncodedPage:
+    def __call__(self, options: ListOptions, on_token: TokenCallback = ignore_token) -> EncodedPage:
         with self.lock:
             self.asked.append(options.continue_token)
         self.asked_for[options.continue_token].set()
@@ -43,6 +43,22 @@ def test_the_next_page_is_requested_before_the_current_page_is_consumed() -> Non
     assert pages.asked_for["t"].wait(10), "page 2 was not requested while page 1 was being read"
     assert [obj["metadata"]["name"] for obj in names] == ["b", "c"]
     assert pages.asked == [None, "t"]
+
+
+def test_the_next_page_is_requested_as_soon_as_the_current_pages_head_names_it() -> None:
+    # The server prepares page 2 while page 1 still arrives: page 1's fetch waits until page 2 was asked for.
+    pages = Pages({None: body(["a"], token="t"), "t": body(["b"], token="u"), "u": body(["c"])})
+    early: list[bool] = []
+
+    def fetch(options: ListOptions, on_token: TokenCallback) -> EncodedPage:
+        if options.continue_token is None:
+            on_token("t")  # what the reader does once the body's first 16 KiB are in
+            early.append(pages.asked_for["t"].wait(10))
+        return pages(options, on_token)
+
+    assert [obj["metadata"]["name"] for obj in ObjectList(fetch, ListOptions(limit=1))] == ["a", "b", "c"]
+    assert early == [True]
+    assert sorted(pages.asked, key=str) == [None, "t", "u"]  # each page once: the early start is not repeated
 
 
 def test_without_prefetch_pages_are_requested_on_demand() -> None:
@@ -76,7 +92,7 @@ def test_a_list_left_unfinished_does_not_wait_for_its_prefetch() -> None:
     release = threading.Event()
     pages = Pages({None: body(["a"], token="t"), "t": body(["b"])})
 
-    def slow(options: ListOptions) -> EncodedPage:
+    def slow(options: ListOptions, on_token: TokenCallback) -> EncodedPage:
         if options.continue_token == "t":
             release.wait(10)
         return pages(options)
@@ -117,7 +133,7 @@ def test_a_2xx_status_saying_expired_restarts_the_list_when_asked() -> None:
     def expired_on_decode(_: bytes) -> dict[str, Any]:
         raise GoneError({"reason": "Expired", "message": "continue token expired"}, code=410)
 
-    def fetch(options: ListOptions) -> EncodedPage:
+    def fetch(options: ListOptions, on_token: TokenCallback) -> EncodedPage:
         if options.continue_token == "t":
             return EncodedPage(b'{"kind":"Status","code":410}', expired_on_decode)
         if options.limit == 0:
@@ -134,7 +150,7 @@ def test_a_continue_token_that_comes_back_raises_instead_of_listing_for_ever() -
     pages = {None: "a", "a": "b", "b": "a"}
     fetched: list[str | None] = []
 
-    def fetch(options: ListOptions) -> EncodedPage:
+    def fetch(options: ListOptions, on_token: TokenCallback) -> EncodedPage:
         fetched.append(options.continue_token)
         body = {"kind": "PodList", "metadata": {"continue": pages[options.continue_token]}, "items": [{}]}
         return EncodedPage(json.dumps(body).encode())
