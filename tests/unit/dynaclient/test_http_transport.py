@@ -10,6 +10,7 @@ import requests
 
 from dynaclient.exceptions import ConnectionLostError, RequestCancelled, TransportError
 from dynaclient.request import Cancellation, Request, Response
+from dynaclient.testing.certs import TinyCA
 from dynaclient.transport._http_errors import translate
 from dynaclient.transport.http import HTTPTransport
 from dynaclient.watch.stream import Watch
@@ -182,3 +183,25 @@ def test_a_write_without_a_body_says_so_and_a_read_does_not(monkeypatch: pytest.
 def test_query_values_and_unsafe_path_characters_are_escaped_as_requests_does(monkeypatch: pytest.MonkeyPatch) -> None:
     request = Request("GET", "/api/v1/pods x", query=(("labelSelector", "app in (a,b)"),))
     assert sent(request, monkeypatch).url == "http://127.0.0.1:1/api/v1/pods%20x?labelSelector=app+in+%28a%2Cb%29"
+
+
+def test_the_pool_is_looked_up_again_only_for_a_new_context_or_after_close() -> None:
+    certificate: list[tuple[bytes, bytes] | None] = [None]
+    transport = HTTPTransport(
+        "https://127.0.0.1:1", insecure_skip_tls_verify=True, client_certificate=lambda: certificate[0]
+    )
+    adapter = transport._adapter
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    get = transport._prepare(Request("GET", "/api/v1/pods"))
+    patch = transport._prepare(Request("PATCH", "/api/v1/namespaces/a/pods/b", body=b"{}"))
+    first = adapter.get_connection_with_tls_context(get, True)
+    assert adapter.get_connection_with_tls_context(patch, True) is first
+    transport.close()  # closes and forgets every pool; the transport still works afterwards
+    second = adapter.get_connection_with_tls_context(get, True)
+    assert second is not first
+    issued = TinyCA("test-ca").issue("rotated")
+    certificate[0] = (issued.cert_pem, issued.key_pem)
+    third = adapter.get_connection_with_tls_context(get, True)
+    assert third is not second
+    assert getattr(third, "conn_kw", {})["ssl_context"] is not getattr(second, "conn_kw", {})["ssl_context"]
+    transport.close()
