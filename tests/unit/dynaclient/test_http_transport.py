@@ -10,6 +10,7 @@ import requests
 
 from dynaclient.exceptions import ConnectionLostError, RequestCancelled, TransportError
 from dynaclient.request import Cancellation, Request, Response
+from dynaclient.testing.certs import TinyCA
 from dynaclient.transport._http_errors import translate
 from dynaclient.transport.http import HTTPTransport
 from dynaclient.watch.stream import Watch
@@ -46,10 +47,10 @@ def send(raw: ClosedUnderTheReader, cancellation: Cancellation, monkeypatch: pyt
     answer = requests.Response()
     answer.status_code, answer.raw = 200, raw
 
-    def request(*args: Any, **kwargs: Any) -> requests.Response:
+    def adapter_send(*args: Any, **kwargs: Any) -> requests.Response:
         return answer
 
-    monkeypatch.setattr(transport._session, "request", request)
+    monkeypatch.setattr(transport._adapter, "send", adapter_send)
     path = "/api/v1/namespaces/default/configmaps"
     return transport.send(Request("GET", path, expect="stream", cancellation=cancellation))
 
@@ -134,3 +135,73 @@ def test_a_socks5_proxy_without_the_socks_extra_is_a_config_error_naming_it(monk
     monkeypatch.undo()
     transport = HTTPTransport("https://127.0.0.1:6443", proxy_url="socks5://127.0.0.1:1080")
     assert transport._proxies == {"http": "socks5h://127.0.0.1:1080", "https": "socks5h://127.0.0.1:1080"}
+
+
+def sent(request: Request, monkeypatch: pytest.MonkeyPatch, **transport_options: Any) -> requests.PreparedRequest:
+    """Return what the transport hands to requests' adapter for ``request``."""
+    transport = HTTPTransport("http://127.0.0.1:1", **transport_options)
+    prepared: list[requests.PreparedRequest] = []
+
+    def adapter_send(request: requests.PreparedRequest, **kwargs: Any) -> requests.Response:
+        prepared.append(request)
+        answer = requests.Response()
+        answer.status_code, answer.raw = 200, ClosedUnderTheReader(lambda: None, ValueError())
+        return answer
+
+    monkeypatch.setattr(transport._adapter, "send", adapter_send)
+    transport.send(request).close()
+    return prepared[0]
+
+
+def test_a_request_is_sent_with_its_headers_body_and_length(monkeypatch: pytest.MonkeyPatch) -> None:
+    request = Request(
+        "PATCH",
+        "/api/v1/namespaces/default/configmaps/a",
+        query=(("fieldManager", "me"),),
+        body=b'{"data":{}}',
+        content_type="application/merge-patch+json",
+        headers={"Authorization": "Bearer t"},
+    )
+    prepared = sent(request, monkeypatch, disable_compression=True)
+    assert prepared.method == "PATCH"
+    assert prepared.url == "http://127.0.0.1:1/api/v1/namespaces/default/configmaps/a?fieldManager=me"
+    assert prepared.body == b'{"data":{}}'
+    headers = prepared.headers
+    assert headers["Content-Type"] == "application/merge-patch+json"
+    assert headers["Content-Length"] == "11"
+    assert headers["Authorization"] == "Bearer t"
+    assert headers["Accept"] == request.accept
+    assert headers["Accept-Encoding"] == "identity"
+    assert headers["User-Agent"].startswith("dynaclient/")
+
+
+def test_a_write_without_a_body_says_so_and_a_read_does_not(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert sent(Request("DELETE", "/api/v1/namespaces/a"), monkeypatch).headers["Content-Length"] == "0"
+    assert "Content-Length" not in sent(Request("GET", "/api/v1/namespaces/a"), monkeypatch).headers
+
+
+def test_query_values_and_unsafe_path_characters_are_escaped_as_requests_does(monkeypatch: pytest.MonkeyPatch) -> None:
+    request = Request("GET", "/api/v1/pods x", query=(("labelSelector", "app in (a,b)"),))
+    assert sent(request, monkeypatch).url == "http://127.0.0.1:1/api/v1/pods%20x?labelSelector=app+in+%28a%2Cb%29"
+
+
+def test_the_pool_is_looked_up_again_only_for_a_new_context_or_after_close() -> None:
+    certificate: list[tuple[bytes, bytes] | None] = [None]
+    transport = HTTPTransport(
+        "https://127.0.0.1:1", insecure_skip_tls_verify=True, client_certificate=lambda: certificate[0]
+    )
+    adapter = transport._adapter
+    assert isinstance(adapter, requests.adapters.HTTPAdapter)
+    get = transport._prepare(Request("GET", "/api/v1/pods"))
+    patch = transport._prepare(Request("PATCH", "/api/v1/namespaces/a/pods/b", body=b"{}"))
+    first = adapter.get_connection_with_tls_context(get, True)
+    assert adapter.get_connection_with_tls_context(patch, True) is first
+    transport.close()  # closes and forgets every pool; the transport still works afterwards
+    second = adapter.get_connection_with_tls_context(get, True)
+    assert second is not first
+    issued = TinyCA("test-ca").issue("rotated")
+    certificate[0] = (issued.cert_pem, issued.key_pem)
+    third = adapter.get_connection_with_tls_context(get, True)
+    assert third is not second
+    assert getattr(third, "conn_kw", {})["ssl_context"] is not getattr(second, "conn_kw", {})["ssl_context"]
+    transport.close()
