@@ -9,7 +9,6 @@ from __future__ import annotations
 import gzip
 import itertools
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +20,7 @@ from dynaclient.exceptions import ConnectionLostError
 from dynaclient.request import Request
 from dynaclient.transport._chunked import ChunkedDecoder, _framed_blocks
 from dynaclient.transport.http import HTTPTransport
+from tests.loopback_http import LoopbackServer
 
 
 def frame(pieces: list[bytes], *, extension: bytes = b"", trailers: bytes = b"") -> bytes:
@@ -70,32 +70,18 @@ def test_broken_framing_is_a_protocol_error(framed: bytes, message: str) -> None
         decode(framed, [])
 
 
-class ChunkedServer:
+class ChunkedServer(LoopbackServer):
     """Answers each request on a connection with the next scripted raw response (headers and framed body).
 
-    Thread-safety: thread-safe (the connection count under a lock).
+    Thread-safety: thread-safe (the connection count under the lock).
     """
 
     def __init__(self, responses: list[bytes], *, close_after: bool = False) -> None:
         self._responses = responses
         self._close_after = close_after
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._lock = threading.Lock()
-        self.connections = 0
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
+    def serve(self, connection: socket.socket) -> None:
         with connection, connection.makefile("rb") as reader:
             for response in self._responses:
                 while (line := reader.readline()) not in (b"\r\n", b""):
@@ -107,9 +93,6 @@ class ChunkedServer:
                 connection.shutdown(socket.SHUT_RDWR)
             else:
                 reader.read()  # keep the connection open until the client closes it
-
-    def close(self) -> None:
-        self._listener.close()
 
 
 def response(body: bytes, *headers: bytes) -> bytes:

@@ -7,7 +7,6 @@ client sends on it. Go's transport sends a replayable request again on another c
 from __future__ import annotations
 
 import socket
-import threading
 from collections.abc import Iterator
 
 import pytest
@@ -15,33 +14,20 @@ import pytest
 from dynaclient.exceptions import TransportError
 from dynaclient.request import Request
 from dynaclient.transport.http import HTTPTransport
+from tests.loopback_http import LoopbackServer
 
 
-class ClosingServer:
+class ClosingServer(LoopbackServer):
     """Answers the first request of each connection with keep-alive and closes the connection on the second.
 
-    Thread-safety: thread-safe (counters under a lock; read them after the requests returned).
+    Thread-safety: thread-safe (counters under the lock; read them after the requests returned).
     """
 
     def __init__(self) -> None:
-        self._listener = socket.create_server(("127.0.0.1", 0))
-        self.url = f"http://127.0.0.1:{self._listener.getsockname()[1]}"
-        self._lock = threading.Lock()
-        self.connections = 0
         self.answered: list[str] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                connection, _ = self._listener.accept()
-            except OSError:
-                return
-            with self._lock:
-                self.connections += 1
-            threading.Thread(target=self._serve, args=(connection,), daemon=True).start()
-
-    def _serve(self, connection: socket.socket) -> None:
+    def serve(self, connection: socket.socket) -> None:
         with connection, connection.makefile("rb") as reader:
             for turn in range(2):
                 request_line = reader.readline().decode()
@@ -53,12 +39,9 @@ class ClosingServer:
                 reader.read(length)
                 if turn == 1 or not request_line:
                     return  # closed with the request unanswered
-                with self._lock:
+                with self.lock:
                     self.answered.append(request_line.split(" ")[0])
                 connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}")
-
-    def close(self) -> None:
-        self._listener.close()
 
 
 @pytest.fixture
