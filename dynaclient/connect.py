@@ -80,8 +80,7 @@ def transport_options(config: ClientConfig) -> TransportOptions:
         "tls_server_name": config.tls_server_name,
         "client_certificate": certificate,
         "proxy_url": config.proxy_url,
-        "disable_compression": config.disable_compression
-        or accept_encoding(config.server, config.compression, proxied=bool(config.proxy_url)) == "identity",
+        "disable_compression": accept_encoding(config.compression, disabled=config.disable_compression) == "identity",
     }
 
 

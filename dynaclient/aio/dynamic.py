@@ -15,7 +15,6 @@ from typing import Any, overload
 
 from dynaclient._types import JSONObject
 from dynaclient.aio.client import AsyncAPIClient, AsyncTransport
-from dynaclient.aio.compression import async_accept_encoding
 from dynaclient.aio.resources import AsyncResourceClient
 from dynaclient.aio.transport import AsyncHTTPTransport
 from dynaclient.client import APIClient
@@ -89,10 +88,6 @@ class AsyncDynamicClient:
     def from_config(cls, config: ClientConfig, *, name: str = "kubeconfig") -> AsyncDynamicClient:
         """Build a client for a loaded configuration (see :func:`dynaclient.config.load_kubeconfig`)."""
         options = transport_options(config)
-        encoding = async_accept_encoding(
-            config.server, config.compression, disabled=config.disable_compression, proxied=bool(config.proxy_url)
-        )
-        options["disable_compression"] = encoding == "identity"  # gzip on loopback too: see aio/compression.py
         ready = config.auth.client_certificate_ready
         transport = AsyncHTTPTransport(config.server, **options, certificate_ready=ready, name=name)
         return cls(AsyncAPIClient(transport, auth=config.auth, namespace=config.namespace))

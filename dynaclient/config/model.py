@@ -112,8 +112,8 @@ class ClientConfig:
         source: where this came from: the kubeconfig path(s) or ``in-cluster``.
         disable_compression: ask for uncompressed responses (kubeconfig ``disable-compression``); overrides
             ``compression``.
-        compression: which response encoding to ask for: ``auto`` (identity for a loopback server, gzip
-            otherwise; ``DYNACLIENT_COMPRESSION`` overrides it), ``gzip`` or ``identity``. See
+        compression: which response encoding to ask for: ``auto`` (gzip; ``DYNACLIENT_COMPRESSION`` overrides
+            it), ``gzip`` or ``identity``. See
             :mod:`dynaclient.transport.compression` for the measurements behind the default.
 
     The repr shows no secret: no key, and the proxy URL without its credentials.

@@ -1,4 +1,4 @@
-"""The asyncio client's compression: gzip for ``auto`` even on loopback (dynaclient/aio/compression.py says why).
+"""The asyncio client's compression: the synchronous client's policy (dynaclient/transport/compression.py says why).
 
 What the real API server sends (``Content-Encoding``) for each setting; the server gzips a response over 128 KiB
 when the request accepts gzip.
