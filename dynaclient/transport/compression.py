@@ -7,7 +7,7 @@ requests). Across a link of 100 Mbit/s a gzipped 10,000-ConfigMap list arrives 5
 measured both ways, interleaved in one process on the local control plane (docs/benchmarks.md, "Compression"):
 gzip costs the server about a tenth more CPU per list and saves the client about a fifth (it reads a sixteenth of
 the bytes through TLS, in a few large HTTP chunks instead of some 8,000 of 2 KiB), for about the same CPU in all and
-no more wall time. Earlier releases asked a loopback server for identity, from runs on a loaded machine that the
+no more wall time. An earlier version asked a loopback server for identity, from runs on a loaded machine that the
 idle runs did not confirm.
 
 ``identity`` (or ``DYNACLIENT_COMPRESSION=identity``, or the kubeconfig's ``disable-compression: true``) asks for
