@@ -11,22 +11,9 @@ import re
 
 import pytest
 
-from dynaclient.exceptions import (
-    ExecError,
-    NamespaceScopeError,
-    ResourceRequestError,
-)
-from dynaclient.streams.channels import (
-    exit_code_from_status,
-    resize_message,
-)
-from dynaclient.streams.pod_requests import (
-    LogOptions,
-    attach_request,
-    exec_request,
-    log_request,
-    port_forward_request,
-)
+from dynaclient.exceptions import ExecError, NamespaceScopeError, ResourceRequestError
+from dynaclient.streams.channels import exit_code_from_status, resize_message
+from dynaclient.streams.pod_requests import LogOptions, attach_request, exec_request, log_request, port_forward_request
 from dynaclient.streams.port_forward import SEND_CHUNK, parse_port_mappings
 from dynaclient.transport.websocket import binary_frame
 

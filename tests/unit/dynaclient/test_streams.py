@@ -26,11 +26,7 @@ from dynaclient.exceptions import (
 from dynaclient.request import Cancellation, Request, Response
 from dynaclient.resources.client import ResourceClient
 from dynaclient.streams import PodLogs
-from dynaclient.streams.channels import (
-    V4_CHANNEL,
-    V5_CHANNEL,
-    frame,
-)
+from dynaclient.streams.channels import V4_CHANNEL, V5_CHANNEL, frame
 from dynaclient.streams.pods import CONNECT_TIMEOUT, PORT_FORWARD_ATTEMPTS
 from dynaclient.streams.port_forward import SEND_CHUNK, PortForwarder, PortStream
 from dynaclient.streams.remote_command import STDIN_CHUNK, ExecStream, run_command
