@@ -14,7 +14,8 @@ import json
 from pathlib import Path
 from typing import Any
 
-from bench.report import Check, _fmt, _scale_table, chart, checks, update_readme
+from bench.checks import Check, checks
+from bench.report import _fmt, _scale_table, chart, update_readme
 
 _AGREED = {True: "met", False: "**missed**", None: "-"}
 

@@ -1,8 +1,8 @@
 """Lazy, paginated lists for ``async for``: the paging rules of :mod:`dynaclient.resources.listing`, awaited.
 
 Paging, item filling, continue-token expiry and the list's head metadata are the synchronous pager's own helpers
-(:func:`~dynaclient.resources.listing.next_page_options`, :func:`~dynaclient.resources.listing.fill_list_items`,
-:func:`~dynaclient.resources.listing.list_head`). The next page is requested in a task as soon as the current
+(:func:`~dynaclient.resources.pages.next_page_options`, :func:`~dynaclient.resources.pages.fill_list_items`,
+:func:`~dynaclient.resources.pages.list_head`). The next page is requested in a task as soon as the current
 page's head names its continue token (client-go ``eachListChunkBuffered`` fetches ahead too, up to ten pages): the
 server prepares page N+1 while page N's body is still arriving and its items are consumed. At most one page is
 fetched ahead of the one being read; the fetcher reports the token when the head is in, or the page does once read.
@@ -18,7 +18,8 @@ from typing import Any, Generic
 
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.exceptions import GoneError
-from dynaclient.resources.listing import (
+from dynaclient.resources.options import ListOptions
+from dynaclient.resources.pages import (
     FetchedPage,
     TokenCallback,
     continue_token,
@@ -27,7 +28,6 @@ from dynaclient.resources.listing import (
     list_head,
     next_page_options,
 )
-from dynaclient.resources.options import ListOptions
 
 AsyncPageFetcher = Callable[[ListOptions, TokenCallback], Awaitable[FetchedPage]]
 """Fetches one page of a list for the given options; may call the callback once, with the page's continue token

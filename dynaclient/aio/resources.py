@@ -19,8 +19,9 @@ from dynaclient.aio.streams.pods import AsyncPodStreams
 from dynaclient.aio.watching import AsyncWatch
 from dynaclient.request import Request
 from dynaclient.resources._list_bodies import HEAD_BYTES, ListDecoder
-from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, StreamedPage
+from dynaclient.resources.listing import DEFAULT_PAGE_SIZE
 from dynaclient.resources.options import ListOptions, ResourceVersionMatch
+from dynaclient.resources.pages import StreamedPage
 from dynaclient.resources.verbs import (
     FieldSelector,
     LabelSelector,

@@ -2,7 +2,7 @@
 
 The only module that imports ``aiohttp``. It does I/O only, as the synchronous transports do: authentication,
 retries and error mapping are :class:`~dynaclient.aio.client.AsyncAPIClient`'s. TLS comes from the same
-:func:`~dynaclient.transport.http.build_ssl_context`; ``aiohttp`` exceptions become dynaclient's
+:func:`~dynaclient.transport.tls.build_ssl_context`; ``aiohttp`` exceptions become dynaclient's
 :class:`~dynaclient.exceptions.TransportError` subclasses here. aiohttp was chosen over httpx for its speed on large
 list bodies (the README's "asyncio" section gives the measurements).
 """
@@ -34,7 +34,8 @@ from dynaclient.exceptions import (  # noqa: E402
     TransportTimeout,
 )
 from dynaclient.request import Request, Response  # noqa: E402
-from dynaclient.transport.http import USER_AGENT, build_ssl_context  # noqa: E402
+from dynaclient.transport.http import USER_AGENT  # noqa: E402
+from dynaclient.transport.tls import build_ssl_context  # noqa: E402
 
 if TYPE_CHECKING:
     from dynaclient.aio.streams.websocket import AsyncWebSocketConnection

@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dynaclient.auth.token_file import TokenFileAuth, read_token_file
 from dynaclient.config.model import ClientConfig
 from dynaclient.exceptions import AuthError, ConfigError, InClusterConfigError
-from dynaclient.transport.http import build_ssl_context
+from dynaclient.transport.tls import build_ssl_context
 
 SERVICE_ACCOUNT_ROOT = "/var/run/secrets/kubernetes.io/serviceaccount"
 

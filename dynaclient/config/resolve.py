@@ -22,7 +22,7 @@ from dynaclient.config.kubeconfig import AuthProviderEntry, ClusterEntry, Contex
 from dynaclient.config.model import ClientConfig, check_proxy_url, normalize_server
 from dynaclient.config.persist import AuthProviderPersister
 from dynaclient.exceptions import AuthError, ConfigError, KubeconfigError
-from dynaclient.transport.http import build_ssl_context
+from dynaclient.transport.tls import build_ssl_context
 
 logger = logging.getLogger("dynaclient")
 

@@ -17,8 +17,9 @@ from dynaclient._types import JSONObject, ObjectT
 from dynaclient.client import APIClient
 from dynaclient.request import Cancellation, Request
 from dynaclient.resources._list_bodies import HEAD_BYTES, ListDecoder
-from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, ObjectList, StreamedPage, TokenCallback, fill_list_items
+from dynaclient.resources.listing import DEFAULT_PAGE_SIZE, ObjectList
 from dynaclient.resources.options import ListOptions, ResourceVersionMatch
+from dynaclient.resources.pages import StreamedPage, TokenCallback, fill_list_items
 from dynaclient.resources.verbs import (
     DEFAULT_TIMEOUT,
     FieldSelector,

@@ -19,7 +19,6 @@ from dynaclient.discovery.discovery import APIResource
 from dynaclient.exceptions import api_error_from_status
 from dynaclient.request import Cancellation, Request
 from dynaclient.resources._list_bodies import ListDecoder
-from dynaclient.resources.listing import StreamedPage
 from dynaclient.resources.options import (
     DeleteOptions,
     FieldValidation,
@@ -29,6 +28,7 @@ from dynaclient.resources.options import (
     PropagationPolicy,
     WriteOptions,
 )
+from dynaclient.resources.pages import StreamedPage
 from dynaclient.resources.requests import (
     PatchBody,
     apply_request,

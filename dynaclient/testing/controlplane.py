@@ -1,9 +1,8 @@
 """A real kube-apiserver and etcd on 127.0.0.1, started for tests the way envtest does (no Docker).
 
-Flags follow controller-runtime's ``pkg/internal/testing/controlplane/{apiserver,etcd}.go`` plus
-``--advertise-address=127.0.0.1`` (without it the apiserver needs a default route) and a static token file.
-The plain plane has no controller-manager: no garbage collection, no namespace deletion, no default service
-account. ``controllers=True`` and ``nodes=N`` add kube-controller-manager, kube-scheduler and kwok nodes
+The certificates, flags and kubeconfig are those of :mod:`dynaclient.testing.apiserver`. The plain plane has
+no controller-manager: no garbage collection, no namespace deletion, no default service account.
+``controllers=True`` and ``nodes=N`` add kube-controller-manager, kube-scheduler and kwok nodes
 (:mod:`dynaclient.testing.cluster`).
 """
 
@@ -20,22 +19,24 @@ from pathlib import Path
 from typing import Any
 
 import requests
-import yaml
 
 from dynaclient.testing import kwok
+from dynaclient.testing.apiserver import (
+    ADMIN_USER,
+    CERT_CONTEXT,
+    TOKEN_CONTEXT,
+    TOKEN_USER,
+    apiserver_args,
+    build_kubeconfig,
+    etcd_args,
+    write_kubeconfig,
+    write_pki,
+)
 from dynaclient.testing.binaries import ALL_COMPONENTS, APISERVER_COMPONENTS, ControlPlaneBinaries, resolve_binaries
-from dynaclient.testing.certs import KeyPair, TinyCA, service_account_key_pair
+from dynaclient.testing.certs import KeyPair, TinyCA
 from dynaclient.testing.cluster import AdminHTTP, ClusterComponents
-from dynaclient.testing.kubeconfigs import base64_text, certificate_user, kubeconfig, write_private
+from dynaclient.testing.kubeconfigs import base64_text
 from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, wait_until
-
-CERT_CONTEXT = "dynaclient"
-"""Kubeconfig context of the admin user authenticated by client certificate (the current context)."""
-TOKEN_CONTEXT = "dynaclient-token"
-"""Kubeconfig context of the admin user authenticated by a static bearer token."""
-ADMIN_USER = "admin"
-TOKEN_USER = "token-admin"
-ADMIN_GROUPS = ("system:masters",)
 
 
 class ControlPlane:
@@ -186,7 +187,7 @@ class ControlPlane:
     def _start_locked(self, binaries: ControlPlaneBinaries) -> None:
         pki = self.work_dir / "pki"
         pki.mkdir(mode=0o700)
-        self._write_pki(pki)
+        self._serving_ca, self._client_ca = write_pki(pki, self.token)
         etcd_port, peer_port, api_port = free_port(), free_port(), free_port()
         self.etcd_url = f"http://127.0.0.1:{etcd_port}"
         self.server_url = f"https://127.0.0.1:{api_port}"
@@ -204,16 +205,23 @@ class ControlPlane:
             assert self._serving_ca is not None
             assert self._client_ca is not None
             cluster_args = self._cluster.prepare(self.server_url, self._serving_ca, self._client_ca)
-        self._etcd = ManagedProcess(
-            "etcd", self._etcd_args(binaries, peer_port), self.work_dir / "etcd.log", echo=self._echo
-        )
+        etcd = etcd_args(binaries, self.etcd_url, self.work_dir / "etcd", peer_port)
+        self._etcd = ManagedProcess("etcd", etcd, self.work_dir / "etcd.log", echo=self._echo)
         self._etcd.start()
         self._wait_until(lambda: _get(f"{self.etcd_url}/health", verify=False) == 200, self._etcd, "etcd /health")
-        argv = [*self._apiserver_args(binaries, api_port, pki), *cluster_args]
+        argv = apiserver_args(
+            binaries,
+            etcd_url=self.etcd_url,
+            server_url=self.server_url,
+            port=api_port,
+            pki=pki,
+            watch_cache=self._watch_cache,
+            extra_args=[*self._extra_args, *cluster_args],
+        )
         self._apiserver = ManagedProcess("kube-apiserver", argv, self.work_dir / "kube-apiserver.log", echo=self._echo)
         self._apiserver.start()
         self._wait_ready()
-        self._write_kubeconfig()
+        write_kubeconfig(self.kubeconfig_path, self.server_url, pki, self.token)
         if self._cluster is not None:
             self._cluster.start(self.admin_http(), self._apiserver)
 
@@ -279,65 +287,6 @@ class ControlPlane:
 
     # -- internals ---------------------------------------------------------------------------------------------
 
-    def _write_pki(self, pki: Path) -> None:
-        self._serving_ca, self._client_ca = TinyCA("dynaclient-serving-ca"), TinyCA("dynaclient-client-ca")
-        serving_ca = self._serving_ca
-        serving = serving_ca.issue("localhost", dns_names=["localhost"], ip_addresses=["127.0.0.1", "::1"], server=True)
-        admin = self._client_ca.issue(ADMIN_USER, organizations=ADMIN_GROUPS)
-        signer = service_account_key_pair()
-        files = {
-            "serving-ca.crt": serving_ca.cert_pem,
-            "client-ca.crt": self._client_ca.cert_pem,
-            "apiserver.crt": serving.cert_pem,
-            "apiserver.key": serving.key_pem,
-            "admin.crt": admin.cert_pem,
-            "admin.key": admin.key_pem,
-            "sa.pub": signer.cert_pem,
-            "sa.key": signer.key_pem,
-            # kube-apiserver --token-auth-file: token,user,uid,"group1,group2"
-            "tokens.csv": f'{self.token},{TOKEN_USER},{TOKEN_USER}-uid,"{",".join(ADMIN_GROUPS)}"\n'.encode(),
-        }
-        for name, data in files.items():
-            write_private(pki / name, data)
-
-    def _etcd_args(self, binaries: ControlPlaneBinaries, peer_port: int) -> list[str]:
-        return [
-            str(binaries.etcd),
-            f"--data-dir={self.work_dir / 'etcd'}",
-            f"--listen-client-urls={self.etcd_url}",
-            f"--advertise-client-urls={self.etcd_url}",
-            f"--listen-peer-urls=http://127.0.0.1:{peer_port}",
-            f"--initial-advertise-peer-urls=http://127.0.0.1:{peer_port}",
-            f"--initial-cluster=default=http://127.0.0.1:{peer_port}",
-            "--unsafe-no-fsync=true",
-            "--logger=zap",
-            "--log-level=warn",
-        ]
-
-    def _apiserver_args(self, binaries: ControlPlaneBinaries, port: int, pki: Path) -> list[str]:
-        return [
-            str(binaries.kube_apiserver),
-            f"--etcd-servers={self.etcd_url}",
-            "--bind-address=127.0.0.1",
-            "--advertise-address=127.0.0.1",
-            f"--secure-port={port}",
-            f"--tls-cert-file={pki / 'apiserver.crt'}",
-            f"--tls-private-key-file={pki / 'apiserver.key'}",
-            f"--client-ca-file={pki / 'client-ca.crt'}",
-            f"--token-auth-file={pki / 'tokens.csv'}",
-            f"--service-account-issuer={self.server_url}/",
-            f"--service-account-key-file={pki / 'sa.pub'}",
-            f"--service-account-signing-key-file={pki / 'sa.key'}",
-            "--service-cluster-ip-range=10.0.0.0/24",
-            "--allow-privileged=true",
-            # No controller-manager creates the default service account (envtest does the same).
-            "--disable-admission-plugins=ServiceAccount",
-            "--authorization-mode=RBAC",
-            f"--watch-cache={'true' if self._watch_cache else 'false'}",
-            "--profiling=false",
-            *self._extra_args,
-        ]
-
     def _wait_ready(self) -> None:
         assert self._apiserver is not None
         ca = str(self.ca_path)
@@ -386,23 +335,6 @@ class ControlPlane:
 
     def _wait_until(self, check: Callable[[], bool], process: ManagedProcess, what: str) -> None:
         wait_until(check, process, what, self._start_timeout)
-
-    def _write_kubeconfig(self) -> None:
-        pki = self.work_dir / "pki"
-        admin = KeyPair((pki / "admin.crt").read_bytes(), (pki / "admin.key").read_bytes())
-        config = build_kubeconfig(self.server_url, self.ca_path.read_bytes(), admin, self.token)
-        write_private(self.kubeconfig_path, yaml.safe_dump(config, sort_keys=False).encode())
-
-
-def build_kubeconfig(server_url: str, ca_pem: bytes, admin: KeyPair, token: str) -> dict[str, Any]:
-    """Return the kubeconfig of a control plane: one cluster, a certificate user and a token user.
-
-    >>> config = build_kubeconfig("https://127.0.0.1:6443", b"CA", KeyPair(b"C", b"K"), "t")
-    >>> config["current-context"], [c["name"] for c in config["contexts"]]
-    ('dynaclient', ['dynaclient', 'dynaclient-token'])
-    """
-    users = {CERT_CONTEXT: (ADMIN_USER, certificate_user(admin)), TOKEN_CONTEXT: (TOKEN_USER, {"token": token})}
-    return kubeconfig(server_url, ca_pem, users, namespace="default")
 
 
 def _get(url: str, *, verify: bool | str, headers: dict[str, str] | None = None) -> int:

@@ -9,7 +9,8 @@
 from __future__ import annotations
 
 from informers.leaderelection.assignment import assign, owner
-from informers.leaderelection.election import LeaderElection, LeaderElectionHealth, Work
+from informers.leaderelection.candidate import LeaderElectionHealth, Work
+from informers.leaderelection.election import LeaderElection
 from informers.leaderelection.lease import LEASES, LeaderElectionRecord, LeaseLock, micro_time
 from informers.leaderelection.shards import MEMBERS_ANNOTATION, RING_LABEL, ShardHealth, Shards
 from informers.leaderelection.timing import LeaseTiming, Observation

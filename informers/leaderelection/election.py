@@ -17,51 +17,22 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from dynaclient import AlreadyExistsError, ConflictError, DynaclientError, DynamicClient, NotFoundError
 from informers.clock import Clock, RealClock
 from informers.exceptions import AlreadyStartedError, LeaderElectionLostError
+from informers.leaderelection.candidate import (
+    LeaderElectionHealth,
+    Work,
+    held_by_another,
+    released,
+    retry_delay,
+    successor,
+)
 from informers.leaderelection.lease import LeaderElectionRecord, LeaseLock, micro_time
 from informers.leaderelection.timing import LeaseTiming, Observation, default_identity, relay_stop
 
 logger = logging.getLogger(__name__)
-
-Work = Callable[[threading.Event], object]
-"""The leader's work: called in its own thread when leadership starts; must return soon after the event is set."""
-
-
-@dataclass(frozen=True, slots=True)
-class LeaderElectionHealth:
-    """A snapshot of a candidate.
-
-    Attributes:
-        name: the Lease, ``namespace/name``.
-        identity: this candidate.
-        state: ``"new"``, ``"candidate"``, ``"leading"``, ``"stopped"`` or ``"lost"`` (leadership ended without a
-            stop being asked for).
-        leader: the holder this candidate last saw (``""``: none).
-        leader_transitions: the Lease's ``leaseTransitions`` as last seen.
-        seconds_since_renewal: for the leader, seconds since its last successful write was sent; else ``None``.
-        failed_attempts: attempts in a row that failed (409s, errors, a lease held by another).
-        last_error: the last error of a request as ``"Type: message"``, or ``None``.
-
-    Thread-safety: immutable.
-    """
-
-    name: str
-    identity: str
-    state: str
-    leader: str
-    leader_transitions: int
-    seconds_since_renewal: float | None
-    failed_attempts: int
-    last_error: str | None
-
-    @property
-    def leading(self) -> bool:
-        """Whether this candidate leads."""
-        return self.state == "leading"
 
 
 class LeaderElection:
@@ -208,7 +179,7 @@ class LeaderElection:
         try:
             if leading and observed is not None and self._lock_object.lease is not None:
                 try:
-                    renewal = self._successor(record, observed.record)
+                    renewal = successor(record, observed.record)
                     self._lock_object.update(renewal, timeout)
                     return self._succeeded(renewal, sent)
                 except ConflictError:
@@ -223,10 +194,9 @@ class LeaderElection:
                 # client-go: the observation time moves only when the record changed (compared whole).
                 seen = Observation(current, now) if self._observed is None else self._observed.seen(current, (), now)
                 self._observed = observed = seen
-            holder = current.holder_identity
-            if holder and holder != self.identity and not observed.expired(now):
+            if held_by_another(self.identity, observed, now):
                 return self._failed_attempt(None)
-            write = self._successor(record, current)
+            write = successor(record, current)
             self._lock_object.update(write, timeout)
             return self._succeeded(write, sent)
         except (ConflictError, AlreadyExistsError) as error:
@@ -235,23 +205,6 @@ class LeaderElection:
             return self._failed_attempt(error)
         finally:
             self._report_new_leader()
-
-    def _successor(self, record: LeaderElectionRecord, current: LeaderElectionRecord) -> LeaderElectionRecord:
-        if current.holder_identity == self.identity:
-            return LeaderElectionRecord(
-                self.identity,
-                record.lease_duration_seconds,
-                current.acquire_time or record.acquire_time,
-                record.renew_time,
-                current.lease_transitions,
-            )
-        return LeaderElectionRecord(
-            self.identity,
-            record.lease_duration_seconds,
-            record.acquire_time,
-            record.renew_time,
-            current.lease_transitions + 1,
-        )
 
     def _succeeded(self, record: LeaderElectionRecord, sent: float) -> bool:
         with self._lock:
@@ -322,13 +275,9 @@ class LeaderElection:
             if self.try_acquire_or_renew(timeout=self.timing.renew_deadline):
                 logger.info("lease %s: %s acquired it", self.name, self.identity)
                 return True
-            delay = self.timing.retry_period
             with self._lock:
                 observed = self._observed
-            if observed is not None and observed.record.holder_identity:
-                # Wake when the holder's lease would expire rather than up to a retry period later.
-                delay = min(delay, max(observed.expires_at() - self._clock.monotonic(), 0.0) + 0.001)
-            self._clock.wait(self._wake, delay)
+            self._clock.wait(self._wake, retry_delay(self.timing.retry_period, observed, self._clock.monotonic()))
             self._wake.clear()
         return False
 
@@ -406,10 +355,10 @@ class LeaderElection:
                 observed = self._observed
             if observed is None or observed.record.holder_identity != self.identity:
                 return  # not ours (any more): nothing to release
-            released = LeaderElectionRecord("", 1, micro_time(), micro_time(), observed.record.lease_transitions)
+            release = released(observed.record)
             timeout = max(deadline - self._clock.monotonic(), 0.001)
             try:
-                self._lock_object.update(released, timeout)
+                self._lock_object.update(release, timeout)
             except ConflictError:
                 try:
                     current, _ = self._lock_object.get(timeout)
@@ -424,7 +373,7 @@ class LeaderElection:
                 self._clock.sleep(self.timing.retry_period)
                 continue
             with self._lock:
-                self._observed = Observation(released, self._clock.monotonic())
+                self._observed = Observation(release, self._clock.monotonic())
             logger.info("lease %s: %s released it", self.name, self.identity)
             return
         logger.warning(

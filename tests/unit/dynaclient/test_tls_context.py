@@ -6,7 +6,7 @@ import pytest
 
 from dynaclient.exceptions import ConfigError
 from dynaclient.testing.certs import TinyCA
-from dynaclient.transport.http import build_ssl_context
+from dynaclient.transport.tls import build_ssl_context
 
 
 def test_with_ca_data_only_that_authority_is_trusted() -> None:
