@@ -24,7 +24,7 @@ from dynaclient.testing import kwok
 from dynaclient.testing.binaries import ControlPlaneBinaries
 from dynaclient.testing.certs import TinyCA
 from dynaclient.testing.kubeconfigs import certificate_user, kubeconfig, write_private
-from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, wait_until
+from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, http_status, wait_until
 
 CONTROLLER_MANAGER_USER = "system:kube-controller-manager"
 SCHEDULER_USER = "system:kube-scheduler"
@@ -45,7 +45,7 @@ class AdminHTTP:
 
     def status(self, path: str) -> int:
         """Return the status code of ``GET path`` (0 when the server cannot be reached)."""
-        return _status(self._base + path, verify=self._verify, headers=self._headers)
+        return http_status(self._base + path, verify=self._verify, headers=self._headers)
 
     def get(self, path: str) -> dict[str, Any]:
         """Return the JSON body of ``GET path``; raises ``ControlPlaneError`` on an error status."""
@@ -290,14 +290,7 @@ def _established(api: AdminHTTP, path: str) -> bool:
 
 
 def _ok(url: str, ca: str) -> bool:
-    return _status(url, verify=ca) == 200
-
-
-def _status(url: str, *, verify: str, headers: dict[str, str] | None = None) -> int:
-    try:
-        return requests.get(url, verify=verify, headers=headers, timeout=2).status_code
-    except requests.RequestException:
-        return 0
+    return http_status(url, verify=ca) == 200
 
 
 __all__ = ["AdminHTTP", "ClusterComponents"]

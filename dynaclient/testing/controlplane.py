@@ -36,7 +36,7 @@ from dynaclient.testing.binaries import ALL_COMPONENTS, APISERVER_COMPONENTS, Co
 from dynaclient.testing.certs import KeyPair, TinyCA
 from dynaclient.testing.cluster import AdminHTTP, ClusterComponents
 from dynaclient.testing.kubeconfigs import base64_text
-from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, wait_until
+from dynaclient.testing.process import ControlPlaneError, ManagedProcess, free_port, http_status, wait_until
 
 
 class ControlPlane:
@@ -208,7 +208,9 @@ class ControlPlane:
         etcd = etcd_args(binaries, self.etcd_url, self.work_dir / "etcd", peer_port)
         self._etcd = ManagedProcess("etcd", etcd, self.work_dir / "etcd.log", echo=self._echo)
         self._etcd.start()
-        self._wait_until(lambda: _get(f"{self.etcd_url}/health", verify=False) == 200, self._etcd, "etcd /health")
+        self._wait_until(
+            lambda: http_status(f"{self.etcd_url}/health", verify=False) == 200, self._etcd, "etcd /health"
+        )
         argv = apiserver_args(
             binaries,
             etcd_url=self.etcd_url,
@@ -290,7 +292,7 @@ class ControlPlane:
     def _wait_ready(self) -> None:
         assert self._apiserver is not None
         ca = str(self.ca_path)
-        self._wait_until(lambda: _get(f"{self.server_url}/readyz", verify=ca) == 200, self._apiserver, "/readyz")
+        self._wait_until(lambda: http_status(f"{self.server_url}/readyz", verify=ca) == 200, self._apiserver, "/readyz")
         # The apiserver creates the default namespace shortly after it is ready (envtest waitForDefaultNamespace).
         api = self.admin_http()
         self._wait_until(lambda: api.status("/api/v1/namespaces/default") == 200, self._apiserver, "namespace default")
@@ -335,13 +337,6 @@ class ControlPlane:
 
     def _wait_until(self, check: Callable[[], bool], process: ManagedProcess, what: str) -> None:
         wait_until(check, process, what, self._start_timeout)
-
-
-def _get(url: str, *, verify: bool | str, headers: dict[str, str] | None = None) -> int:
-    try:
-        return requests.get(url, verify=verify, headers=headers, timeout=2).status_code
-    except requests.RequestException:
-        return 0
 
 
 __all__ = [

@@ -24,6 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import IO
 
+import requests
+
 _RUNNING: weakref.WeakSet[ManagedProcess] = weakref.WeakSet()
 _PR_SET_PDEATHSIG = 1
 
@@ -139,6 +141,14 @@ class ManagedProcess:
         return f"<ManagedProcess {self.name} pid={self.pid}>"
 
 
+def http_status(url: str, *, verify: bool | str, headers: Mapping[str, str] | None = None) -> int:
+    """Return the status code of a GET of ``url`` (2 s timeout), or 0 when no answer came: a readiness probe."""
+    try:
+        return requests.get(url, verify=verify, headers=headers, timeout=2).status_code
+    except requests.RequestException:
+        return 0
+
+
 def wait_until(check: Callable[[], bool], process: ManagedProcess, what: str, timeout: float) -> None:
     """Poll ``check`` every 0.1 s until it is true; fail early, with the log tail, if ``process`` exits.
 
@@ -176,4 +186,4 @@ def _stop_all() -> None:
         process.stop(timeout=5.0)
 
 
-__all__ = ["ControlPlaneError", "ManagedProcess", "free_port", "wait_until"]
+__all__ = ["ControlPlaneError", "ManagedProcess", "free_port", "http_status", "wait_until"]
