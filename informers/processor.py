@@ -70,6 +70,8 @@ class Listener:
 
     :meth:`add` never blocks. Notifications added with ``initial=True`` are counted until the handler returns
     from them, which is what :meth:`has_synced` waits for (client-go tools/cache/synctrack ``SingleFileTracker``).
+    The delivery thread takes everything queued at once and delivers it in order, taking the lock again only after
+    the last initial notification of the batch and at its end (so :meth:`health` counts ``delivered`` in steps).
     A handler that raises is logged and counted; the next notification follows (client-go crashes by default).
     That holds for ``SystemExit`` and every other ``BaseException`` too: in a thread they would otherwise end the
     delivery thread without a word, and the handler would never be called again.
@@ -89,6 +91,7 @@ class Listener:
         self._upstream_synced = upstream_synced
         self._condition = threading.Condition()
         self._queue: deque[tuple[Notification, bool]] = deque()
+        self._in_hand: deque[tuple[Notification, bool]] = deque()  # the batch being delivered (delivery thread)
         self._busy = False
         self._stopped = False
         self._pending_initial = 0
@@ -167,7 +170,7 @@ class Listener:
         """Return a snapshot of this listener's delivery."""
         synced = self.has_synced()
         with self._condition:
-            depth, delivered, errors = len(self._queue), self._delivered, self._errors
+            depth, delivered, errors = len(self._queue) + len(self._in_hand), self._delivered, self._errors
         return HandlerHealth(self.name, depth, delivered, errors, synced, self.resync_period)
 
     def set_resync_period(self, period: float, now: float) -> None:
@@ -188,15 +191,33 @@ class Listener:
                 self._condition.wait_for(lambda: self._stopped or bool(self._queue))
                 if self._stopped:
                     return
-                notification, initial = self._queue.popleft()
+                # Take everything queued in one lock round trip, not two per notification: a list of 10,000
+                # objects is one batch. Notifications added meanwhile queue behind it, in order.
+                self._in_hand, self._queue = self._queue, deque()
                 self._busy = True
-            failed = not self._deliver(notification)
-            with self._condition:
-                self._busy = False
-                self._pending_initial -= initial
-                self._delivered += 1
-                self._errors += failed
-                self._condition.notify_all()
+            self._deliver_batch(self._in_hand)
+
+    def _deliver_batch(self, batch: deque[tuple[Notification, bool]]) -> None:
+        delivered = errors = initial_done = 0
+        while batch and not self._stopped:  # stop() drops what is left after the callback in progress
+            notification, initial = batch.popleft()
+            errors += not self._deliver(notification)
+            delivered += 1
+            if initial:
+                initial_done += 1
+                if not (batch and batch[0][1]):  # the last initial one in hand: has_synced may turn true now
+                    self._count(delivered, errors, initial_done, busy=True)
+                    delivered = errors = initial_done = 0
+        batch.clear()  # left over when stopped
+        self._count(delivered, errors, initial_done, busy=False)
+
+    def _count(self, delivered: int, errors: int, initial_done: int, *, busy: bool) -> None:
+        with self._condition:
+            self._busy = busy
+            self._pending_initial -= initial_done
+            self._delivered += delivered
+            self._errors += errors
+            self._condition.notify_all()
 
     def _deliver(self, notification: Notification) -> bool:
         try:
