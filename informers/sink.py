@@ -105,8 +105,7 @@ class CacheSink:
         """
         with self._lock:
             self._processor.add(listener)
-            for obj in self.store.list():
-                listener.add(AddNotification(obj, is_initial=True), initial=True)
+            listener.add_all([AddNotification(obj, is_initial=True) for obj in self.store.list()], initial=True)
 
     def remove_listener(self, listener: Listener) -> None:
         """Unregister ``listener``; nothing more is queued to it."""
@@ -119,9 +118,9 @@ class CacheSink:
             due = self._processor.due_for_resync(now)
             if not due:
                 return
-            for obj in self.store.list():
-                for listener in due:
-                    listener.add(UpdateNotification(obj, obj))
+            resyncs = [UpdateNotification(obj, obj) for obj in self.store.list()]
+            for listener in due:
+                listener.add_all(resyncs)
             self.counts.add(resyncs=1)
 
     def on_replace(self, items: list[JSONObject], resource_version: str) -> None:

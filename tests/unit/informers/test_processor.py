@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ import pytest
 
 from dynaclient import JSONObject, WatchEvent
 from informers import DeletedFinalStateUnknown, FunctionHandler, HandlerRegistration, ListerWatcher, SharedIndexInformer
+from informers.aio.processor import AsyncListener
 from informers.notifications import AddNotification
 from informers.processor import Listener, SharedProcessor, effective_resync_period
 from informers.testing import IdleReflector, RecordingHandler, make_object
@@ -445,3 +447,28 @@ def test_wait_until_idle_returns_false_when_the_informer_stops_before_syncing() 
     registration = informer.add_event_handler(RecordingHandler())
     assert informer.stop(WAIT)
     assert not registration.wait_until_idle(WAIT)
+
+
+def test_the_async_listener_delivers_queued_runs_in_order_and_counts_their_initial_notifications() -> None:
+    async def scenario() -> None:
+        handler = RecordingHandler()
+        upstream = threading.Event()
+        upstream.set()
+        queued = AsyncListener(handler, name="async/handler", upstream_synced=upstream, requested_resync=0.0)
+        queued.add_all([AddNotification(make_object(name), is_initial=True) for name in ("a", "b")], initial=True)
+        queued.add(AddNotification(make_object("c")))
+        assert (queued.health().queue_depth, queued.has_synced()) == (3, False)
+
+        queued.start()
+        for _ in range(1000):  # yields to the delivery task until it has delivered everything
+            if queued.health().delivered == 3:
+                break
+            await asyncio.sleep(0)
+
+        assert [call[1] for call in handler.calls] == ["default/a", "default/b", "default/c"]
+        health = queued.health()
+        assert (health.queue_depth, health.delivered, health.has_synced) == (0, 3, True)
+        queued.stop()
+        await queued.wait_ended()
+
+    asyncio.run(scenario())
