@@ -338,6 +338,11 @@ class SharedProcessor:
             self._removed.append(listener)
         listener.stop()
 
+    def has_listeners(self) -> bool:
+        """Return whether a listener is registered."""
+        with self._lock:
+            return bool(self._listeners)
+
     def distribute(self, notification: Notification, *, initial: bool = False) -> None:
         """Queue ``notification`` for every listener."""
         self.distribute_all((notification,), initial=initial)
