@@ -15,16 +15,21 @@ object, leaving the cache as it was; objects it did not see prepared (a streamin
 
 from __future__ import annotations
 
+import operator
 import threading
+from typing import TypeAlias
 
 from dynaclient import Cancellation, JSONObject, WatchEvent, get_resource_version, get_uid
 from informers.cache.interning import intern_repeated_strings
-from informers.cache.store import Store
+from informers.cache.store import ReplaceDiff, Store
 from informers.cache.transform import Transform
 from informers.handlers import DeletedFinalStateUnknown
 from informers.notifications import AddNotification, DeleteNotification, Notification, UpdateNotification
 from informers.processor import Listener, SharedProcessor
 from informers.reflector.listwatch import ListerWatcher, ListPage, WatchStream
+
+_PreparedPage: TypeAlias = tuple[list[JSONObject], list[str], list[JSONObject]]
+"""A list page's objects as listed, their keys and their prepared objects (the last two may stop short)."""
 
 
 class SinkCounts:
@@ -66,9 +71,10 @@ class CacheSink:
         self._name = name
         self._transform = transform
         self._lock = threading.Lock()  # client-go blockDeltas: a change and its fan-out are one step
-        # id(listed object) -> (that object, key, prepared object), for the list being received. Holding the listed
-        # object keeps its id from being reused by another object while the entry exists.
-        self._prepared: dict[int, tuple[JSONObject, str, JSONObject]] = {}
+        # The pages of the list being received, each as (its listed objects, their keys, their prepared objects),
+        # the last two cut short at an object whose preparation raised. Holding the listed objects keeps their ids
+        # from being reused by other objects while they are here.
+        self._prepared: list[_PreparedPage] = []
         self._prepare_failure: tuple[JSONObject, Exception] | None = None  # the object whose preparation raised
         self._prepared_lock = threading.Lock()
 
@@ -81,20 +87,23 @@ class CacheSink:
         """
         with self._prepared_lock:
             if first_page:
-                self._prepared, self._prepare_failure = {}, None
+                self._prepared, self._prepare_failure = [], None
             elif self._prepare_failure is not None:
                 return  # the list already failed at an object; on_replace raises there
-        prepared: dict[int, tuple[JSONObject, str, JSONObject]] = {}
+        keys: list[str] = []
+        prepared: list[JSONObject] = []
         failure: tuple[JSONObject, Exception] | None = None
+        key_of, transformed = self.store.key_of, self._transformed
         for item in items:
             try:
-                obj = self._transformed(item)
-                prepared[id(item)] = (item, self.store.key_of(obj), obj)
+                obj = transformed(item)
+                keys.append(key_of(obj))
             except Exception as error:  # raised by on_replace when it reaches this object, as without this step
                 failure = (item, error)
                 break
+            prepared.append(obj)
         with self._prepared_lock:
-            self._prepared.update(prepared)
+            self._prepared.append((list(items), keys, prepared))
             self._prepare_failure = failure
 
     def add_listener(self, listener: Listener) -> None:
@@ -105,8 +114,7 @@ class CacheSink:
         """
         with self._lock:
             self._processor.add(listener)
-            for obj in self.store.list():
-                listener.add(AddNotification(obj, is_initial=True), initial=True)
+            listener.add_all([AddNotification(obj, is_initial=True) for obj in self.store.list()], initial=True)
 
     def remove_listener(self, listener: Listener) -> None:
         """Unregister ``listener``; nothing more is queued to it."""
@@ -119,9 +127,9 @@ class CacheSink:
             due = self._processor.due_for_resync(now)
             if not due:
                 return
-            for obj in self.store.list():
-                for listener in due:
-                    listener.add(UpdateNotification(obj, obj))
+            resyncs = [UpdateNotification(obj, obj) for obj in self.store.list()]
+            for listener in due:
+                listener.add_all(resyncs)
             self.counts.add(resyncs=1)
 
     def on_replace(self, items: list[JSONObject], resource_version: str) -> None:
@@ -140,35 +148,42 @@ class CacheSink:
             Exception: whatever the transform raises; the cache is unchanged.
         """
         with self._prepared_lock:
-            prepared, self._prepared = self._prepared, {}
+            pages, self._prepared = self._prepared, []
             failure, self._prepare_failure = self._prepare_failure, None
+        keyed = self._keyed(items, pages, failure)
+        with self._lock:
+            initial = not self.synced.is_set()
+            diff = self.store.replace(keyed, resource_version)
+            if self._processor.has_listeners():  # else nobody to notify: a handler added later gets the cache
+                self._processor.distribute_all(_replace_notifications(keyed, diff, initial), initial=initial)
+            self.synced.set()
+            self.counts.add(lists=1)
+
+    def _keyed(
+        self, items: list[JSONObject], pages: list[_PreparedPage], failure: tuple[JSONObject, Exception] | None
+    ) -> dict[str, JSONObject]:
+        """Return ``items`` prepared, by key, in list order, taking what :meth:`prepare` did for them."""
+        listed: list[JSONObject] = []
+        keys: list[str] = []
+        prepared: list[JSONObject] = []
+        for page_items, page_keys, page_prepared in pages:
+            listed += page_items
+            keys += page_keys
+            prepared += page_prepared
+        if failure is None and len(listed) == len(items) and all(map(operator.is_, listed, items)):
+            return dict(zip(keys, prepared, strict=True))  # the usual case: the list is the pages prepared, in order
+        by_id = {id(item): (item, key, obj) for item, key, obj in zip(listed, keys, prepared, strict=False)}
         keyed: dict[str, JSONObject] = {}
         for item in items:
             if failure is not None and item is failure[0]:
                 raise failure[1]
-            entry = prepared.get(id(item))
+            entry = by_id.get(id(item))
             if entry is not None and entry[0] is item:
                 keyed[entry[1]] = entry[2]
             else:
                 obj = self._transformed(item)
                 keyed[self.store.key_of(obj)] = obj
-        with self._lock:
-            initial = not self.synced.is_set()
-            diff = self.store.replace(keyed, resource_version)
-            notifications: list[Notification] = [
-                DeleteNotification(DeletedFinalStateUnknown(key, old)) for key, old in diff.deleted
-            ]
-            if diff.updated:
-                changes: dict[str, tuple[Notification, ...]] = {
-                    key: (AddNotification(new, initial),) for key, new in diff.added
-                }
-                changes.update((key, _update_notifications(key, old, new, initial)) for key, old, new in diff.updated)
-                notifications.extend(notification for key in keyed for notification in changes.get(key, ()))
-            else:  # diff.added follows the list order already
-                notifications.extend(AddNotification(new, initial) for _, new in diff.added)
-            self._processor.distribute_all(notifications, initial=initial)
-            self.synced.set()
-            self.counts.add(lists=1)
+        return keyed
 
     def on_event(self, event: WatchEvent) -> None:
         """Apply an ``ADDED``, ``MODIFIED`` or ``DELETED`` event (a ``BOOKMARK`` only records its resourceVersion).
@@ -211,6 +226,22 @@ class CacheSink:
         if not isinstance(result, dict):
             raise TypeError(f"the transform of informer {self._name} returned a {type(result).__name__}, not an object")
         return intern_repeated_strings(result)
+
+
+def _replace_notifications(keyed: dict[str, JSONObject], diff: ReplaceDiff, initial: bool) -> list[Notification]:
+    """Tombstones for the deleted, then the adds and updates in list order (see :meth:`CacheSink.on_replace`)."""
+    notifications: list[Notification] = [
+        DeleteNotification(DeletedFinalStateUnknown(key, old)) for key, old in diff.deleted
+    ]
+    if diff.updated:
+        changes: dict[str, tuple[Notification, ...]] = {
+            key: (AddNotification(new, initial),) for key, new in diff.added
+        }
+        changes.update((key, _update_notifications(key, old, new, initial)) for key, old, new in diff.updated)
+        notifications.extend(notification for key in keyed for notification in changes.get(key, ()))
+    else:  # diff.added follows the list order already
+        notifications.extend(AddNotification(new, initial) for _, new in diff.added)
+    return notifications
 
 
 def _recreated(old: JSONObject, new: JSONObject) -> bool:

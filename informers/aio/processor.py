@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import inspect
+from collections.abc import Sequence
 from typing import Any
 
 from informers.notifications import AddNotification, Notification, UpdateNotification
@@ -66,17 +67,31 @@ class AsyncListener(Listener):
             with self._condition:
                 if self._stopped:
                     return
-                item = self._queue.popleft() if self._queue else None
-                if item is None:
+                run = self._queue.popleft() if self._queue else None
+                if run is None:
                     self._wake.clear()
-                self._busy = item is not None
-            if item is None:
+                else:
+                    self._queued -= len(run[0])
+                    self._in_hand = len(run[0])
+                self._busy = run is not None
+            if run is None:
                 await self._wake.wait()
                 continue
-            notification, initial = item
+            try:
+                delivered = await self._deliver_run(*run, delivered)
+            finally:
+                with self._condition:
+                    self._in_hand = 0
+                    self._busy = False
+                    self._condition.notify_all()
+
+    async def _deliver_run(self, notifications: Sequence[Notification], initial: bool, delivered: int) -> int:
+        for notification in notifications:
+            if self._stopped:
+                break
+            self._in_hand -= 1  # only this task writes it
             failed = not await self._deliver_async(notification)
             with self._condition:
-                self._busy = False
                 self._pending_initial -= initial
                 self._delivered += 1
                 self._errors += failed
@@ -84,6 +99,7 @@ class AsyncListener(Listener):
             delivered += 1
             if delivered % _YIELD_EVERY == 0:
                 await asyncio.sleep(0)
+        return delivered
 
     async def _deliver_async(self, notification: Notification) -> bool:
         handler: Any = self.handler  # a callback may return a coroutine: awaited here

@@ -34,7 +34,8 @@ def namespace_index(obj: JSONObject) -> list[str]:
     >>> namespace_index({"metadata": {"name": "node-1"}})
     ['']
     """
-    namespace = _metadata(obj).get("namespace") or ""
+    metadata = obj.get("metadata")  # _metadata() inlined: this runs for every object of every informer
+    namespace = (metadata.get("namespace") if isinstance(metadata, dict) else None) or ""
     return [namespace] if isinstance(namespace, str) else []
 
 
@@ -136,7 +137,12 @@ class Indices:
         result: IndexValues = {}
         for name, func in self._indexers.items():
             try:
-                values = _checked_values(func(obj))
+                found = func(obj)
+                # The common case, one string, checked inline; anything else by _checked_values.
+                if type(found) is list and len(found) == 1 and type(value := found[0]) is str:
+                    values: tuple[str, ...] = (value,)
+                else:
+                    values = _checked_values(found)
             except Exception as exc:
                 exc.add_note(f"while computing index {name!r} for key {key!r}")
                 raise
@@ -211,8 +217,6 @@ _EMPTY: set[str] = set()
 
 
 def _checked_values(values: object) -> tuple[str, ...]:
-    if type(values) is list and len(values) == 1 and type(values[0]) is str:  # the common case, quickly
-        return (values[0],)
     if isinstance(values, str) or not isinstance(values, Iterable):
         raise TypeError(f"an index function must return a list of strings, got a {type(values).__name__}")
     for value in values:

@@ -311,7 +311,8 @@ class Store:
         """
         new_items: dict[str, JSONObject] = _SortedItems(items)
         with self._write_lock:
-            indices = Indices.build(self._indices.indexers, new_items.items())
+            # Index from ``items``: a SortedDict's items() view iterates in Python, one generator step per object.
+            indices = Indices.build(self._indices.indexers, items.items())
             # Only writers change self._items and this one holds the writer lock: reading it unlocked is safe.
             diff = _diff(self._items, items)
             mutated = self._check_mutations_locked()
@@ -362,6 +363,8 @@ class Store:
 
 
 def _diff(old_items: Mapping[str, JSONObject], new_items: Mapping[str, JSONObject]) -> ReplaceDiff:
+    if not old_items:  # the first list: everything is added, and the pairs are built without a Python-level loop
+        return ReplaceDiff(added=tuple(new_items.items()))
     added: builtins.list[tuple[str, JSONObject]] = []
     updated: builtins.list[tuple[str, JSONObject, JSONObject]] = []
     unchanged: builtins.list[tuple[str, JSONObject, JSONObject]] = []

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 from collections.abc import Iterator
@@ -9,6 +10,7 @@ import pytest
 
 from dynaclient import JSONObject, WatchEvent
 from informers import DeletedFinalStateUnknown, FunctionHandler, HandlerRegistration, ListerWatcher, SharedIndexInformer
+from informers.aio.processor import AsyncListener
 from informers.notifications import AddNotification
 from informers.processor import Listener, SharedProcessor, effective_resync_period
 from informers.testing import IdleReflector, RecordingHandler, make_object
@@ -189,6 +191,60 @@ def test_a_batch_is_queued_in_order_and_each_of_its_initial_notifications_counts
     assert batched.wait_until_idle(WAIT)
     assert [call[1] for call in handler.calls] == ["default/a", "default/b", "default/c"]
     assert batched.has_synced()
+
+
+class BlockingOnName(RecordingHandler):
+    """Records calls; the on_add of the object named ``name`` blocks until the test opens the gate."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+        self.entered = threading.Event()
+        self.gate = threading.Event()
+
+    def on_add(self, obj: JSONObject, is_initial: bool) -> None:
+        if obj["metadata"]["name"] == self.name:
+            self.entered.set()
+            assert self.gate.wait(WAIT), "the test never opened the gate"
+        super().on_add(obj, is_initial)
+
+
+def test_has_synced_turns_true_after_the_last_initial_notification_though_live_ones_follow_in_the_same_batch() -> None:
+    handler = BlockingOnName("live")
+    mixed = listener(handler)
+    mixed.add_all([AddNotification(make_object(name), is_initial=True) for name in ("a", "b")], initial=True)
+    mixed.add(AddNotification(make_object("live")))
+    mixed.add(AddNotification(make_object("next")))
+    mixed.start()  # all four are queued before the thread starts: it takes them as one batch
+    try:
+        assert handler.entered.wait(WAIT)
+
+        health = mixed.health()
+        assert (mixed.has_synced(), health.delivered, health.queue_depth) == (True, 2, 1)
+        assert not mixed.wait_until_idle(0)
+        handler.gate.set()
+        assert mixed.wait_until_idle(WAIT)
+        assert [call[1] for call in handler.calls] == ["default/a", "default/b", "default/live", "default/next"]
+        assert (mixed.health().delivered, mixed.health().queue_depth) == (4, 0)
+    finally:
+        handler.gate.set()
+        mixed.stop()
+        assert mixed.join(WAIT)
+
+
+def test_stop_drops_the_rest_of_the_batch_in_hand() -> None:
+    handler = BlockingOnName("a")
+    stopping = listener(handler)
+    stopping.add_all([AddNotification(make_object(name)) for name in ("a", "b", "c")])
+    stopping.start()
+    assert handler.entered.wait(WAIT)
+
+    stopping.stop()
+    handler.gate.set()
+
+    assert stopping.join(WAIT)
+    assert [call[1] for call in handler.calls] == ["default/a"]
+    assert stopping.health().queue_depth == 0
 
 
 def test_a_batch_for_a_stopped_listener_is_dropped() -> None:
@@ -391,3 +447,28 @@ def test_wait_until_idle_returns_false_when_the_informer_stops_before_syncing() 
     registration = informer.add_event_handler(RecordingHandler())
     assert informer.stop(WAIT)
     assert not registration.wait_until_idle(WAIT)
+
+
+def test_the_async_listener_delivers_queued_runs_in_order_and_counts_their_initial_notifications() -> None:
+    async def scenario() -> None:
+        handler = RecordingHandler()
+        upstream = threading.Event()
+        upstream.set()
+        queued = AsyncListener(handler, name="async/handler", upstream_synced=upstream, requested_resync=0.0)
+        queued.add_all([AddNotification(make_object(name), is_initial=True) for name in ("a", "b")], initial=True)
+        queued.add(AddNotification(make_object("c")))
+        assert (queued.health().queue_depth, queued.has_synced()) == (3, False)
+
+        queued.start()
+        for _ in range(1000):  # yields to the delivery task until it has delivered everything
+            if queued.health().delivered == 3:
+                break
+            await asyncio.sleep(0)
+
+        assert [call[1] for call in handler.calls] == ["default/a", "default/b", "default/c"]
+        health = queued.health()
+        assert (health.queue_depth, health.delivered, health.has_synced) == (0, 3, True)
+        queued.stop()
+        await queued.wait_ended()
+
+    asyncio.run(scenario())

@@ -8,10 +8,11 @@ import pytest
 
 from dynaclient import JSONObject
 from informers.cache.store import Store
-from informers.processor import SharedProcessor
+from informers.exceptions import KeyFuncError
+from informers.processor import Listener, SharedProcessor
 from informers.reflector.listwatch import ListPage, WatchStream
 from informers.sink import CacheSink, PreparingListerWatcher
-from informers.testing import make_object
+from informers.testing import RecordingHandler, make_object
 
 
 class CountingTransform:
@@ -95,3 +96,45 @@ def test_a_new_first_page_drops_what_an_unfinished_list_prepared() -> None:
     items = read(lister, None) + read(lister, "t")
     sink.on_replace(stale + items[2:], "9")  # stale objects were dropped with the first list: prepared again
     assert transform.calls == {"a": 3, "b": 3, "c": 1}
+
+
+def test_a_list_mixing_prepared_and_unprepared_objects_uses_what_was_prepared() -> None:
+    transform = CountingTransform()
+    sink, lister, _ = sink_and_pages(transform)
+    first, second = read(lister, None), read(lister, "t")
+    sink.on_replace([*first, *objects("z"), *second], "9")  # not the pages as read: matched object by object
+    assert transform.calls == {"a": 1, "b": 1, "c": 1, "z": 1}
+    assert sink.store.list_keys() == ["default/a", "default/b", "default/c", "default/z"]
+
+
+def test_an_object_without_a_key_fails_the_replace_where_it_stands_and_leaves_the_cache_alone() -> None:
+    transform = CountingTransform(fail_on="none of them")
+    nameless = {"metadata": {"namespace": "default", "name": ""}}
+    pages = Pages(
+        {None: ListPage([*objects("a"), nameless, *objects("b")], "9", "t"), "t": ListPage(objects("c"), "9")}
+    )
+    sink = CacheSink(Store(), SharedProcessor(), name="test", transform=transform)
+    lister = PreparingListerWatcher(pages, sink)
+    items = read(lister, None) + read(lister, "t")
+    with pytest.raises(KeyFuncError):
+        sink.on_replace(items, "9")
+    assert sink.store.list_keys() == []
+    assert transform.calls == {"a": 1, "": 1}  # nothing after the nameless object was prepared
+
+
+def test_a_replace_without_handlers_fills_the_cache_and_a_later_handler_gets_it_as_initial_adds() -> None:
+    processor = SharedProcessor()
+    sink = CacheSink(Store(), processor, name="test", transform=None)
+    sink.on_replace(objects("b", "a"), "9")
+    assert sink.synced.is_set()
+    handler = RecordingHandler()
+    late = Listener(handler, name="late", upstream_synced=sink.synced, requested_resync=0.0)
+    sink.add_listener(late)
+    processor.start()
+    try:
+        assert late.wait_until_idle(10.0)
+        assert handler.calls == [("add", "default/a", "1", True), ("add", "default/b", "1", True)]
+        assert late.has_synced()
+    finally:
+        processor.stop()
+        assert processor.join(lambda: 10.0) == []

@@ -145,6 +145,24 @@ def test_replace_reports_added_updated_deleted_and_unchanged_objects() -> None:
     assert store.get_by_key("default/kept") is kept_again
 
 
+def test_replace_of_an_empty_store_adds_every_item_in_list_order_and_indexes_them() -> None:
+    store = indexed_store()
+    b, a, c = pod("b", app="web"), pod("a", "prod", app="db"), pod("c", app="web")
+    items = {"default/b": b, "prod/a": a, "default/c": c}
+
+    diff = store.replace(items, "9")
+
+    assert diff == ReplaceDiff(added=(("default/b", b), ("prod/a", a), ("default/c", c)))
+    assert store.list() == [b, c, a]
+    assert store.resource_version == "9"
+    assert store.index_keys("app", "web") == ["default/b", "default/c"]
+    assert store.index_keys(NAMESPACE_INDEX, "prod") == ["prod/a"]
+    # A second replace of the now full store diffs against it.
+    assert store.replace({"default/b": b}, "10") == ReplaceDiff(
+        deleted=(("default/c", c), ("prod/a", a)), unchanged=(("default/b", b, b),)
+    )
+
+
 def test_replace_compares_contents_when_objects_have_no_resource_version() -> None:
     store = Store()
     store.add({"metadata": {"name": "a"}, "spec": 1})
