@@ -7,11 +7,12 @@ plane with controllers), ``kwok`` (a plane with simulated nodes). Resolution ord
 2. ``$KUBEBUILDER_ASSETS/<name>``;
 3. the setup-envtest store, ``${XDG_DATA_HOME:-~/.local/share}/kubebuilder-envtest/k8s/<version>-linux-amd64/``;
 4. dynaclient's own cache, ``${XDG_CACHE_HOME:-~/.cache}/dynaclient/controlplane/<version>/`` (kwok as
-   ``kwok-v<kwok version>``);
+   ``kwok-v<kwok version>-dynaclient.<patch level>``);
 5. otherwise the missing ones are built into that cache, under one lock, from the wrapper Go modules shipped in
    ``gomodule/`` beside this file: one pins Kubernetes |version| and the etcd server that release was tested
    with, ``gomodule/kwok`` pins kwok on its own (sharing the first module would upgrade kube-apiserver's
-   dependencies).
+   dependencies). kwok is built from a patched copy of its module (:mod:`dynaclient.testing.kwok_patch`: exec
+   exit codes and stdin end-of-file as a kubelet delivers them).
 
 The lookup order and file names follow controller-runtime's ``pkg/internal/testing/process/bin_path_finder.go``
 and setup-envtest's store layout.
@@ -32,6 +33,8 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+
+from dynaclient.testing.kwok_patch import PATCH_LEVEL, KwokPatchError, patched_wrapper_module
 
 KUBERNETES_VERSION = "1.34.4"
 """The Kubernetes release the wrapper module pins (``k8s.io/kubernetes v1.34.4``)."""
@@ -129,12 +132,12 @@ def asset_variable(name: str) -> str:
 
 
 def cached_name(name: str) -> str:
-    """Return the file name of binary ``name`` in dynaclient's cache (kwok's carries its own version).
+    """Return the file name of binary ``name`` in dynaclient's cache (kwok's carries its version and patch level).
 
     >>> cached_name("etcd"), cached_name("kwok")
-    ('etcd', 'kwok-v0.7.0')
+    ('etcd', 'kwok-v0.7.0-dynaclient.1')
     """
-    return f"kwok-v{KWOK_VERSION}" if name == "kwok" else name
+    return f"kwok-v{KWOK_VERSION}-dynaclient.{PATCH_LEVEL}" if name == "kwok" else name
 
 
 def candidates(name: str, env: Mapping[str, str], version: str = KUBERNETES_VERSION) -> list[tuple[str, Path]]:
@@ -267,13 +270,9 @@ def _go_command(name: str, output: Path) -> list[str]:
         command += ["-ldflags", _ldflags()]
     elif name == "etcd":
         command += ["-ldflags", f"-X go.etcd.io/etcd/api/v3/version.GitSHA=v{ETCD_VERSION}"]
-    else:  # kwok reads its version from the module's build info
+    else:  # kwok's version is a constant of its source (pkg/consts/consts.go)
         command += ["-ldflags", "-s -w"]
     return [*command, _GO_PACKAGES[name]]
-
-
-def _module_dir(name: str) -> Path:
-    return GO_MODULE_DIR / "kwok" if name == "kwok" else GO_MODULE_DIR
 
 
 def _release(name: str) -> str:
@@ -324,9 +323,11 @@ def _build_one(name: str, target: Path, env: dict[str, str], progress: Progress)
     started = time.monotonic()
     with tempfile.TemporaryDirectory(dir=target.parent, prefix=f".{name}-") as tmp:
         output = Path(tmp) / name
+        command = _go_command(name, output)
+        module = _kwok_module(Path(tmp), env) if name == "kwok" else GO_MODULE_DIR
         process = subprocess.Popen(
-            _go_command(name, output),
-            cwd=_module_dir(name),
+            command,
+            cwd=module,
             env=env,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -337,6 +338,14 @@ def _build_one(name: str, target: Path, env: dict[str, str], progress: Progress)
             raise BinaryNotFoundError(f"building {name} failed:\n" + "\n".join(tail[-30:]))
         os.replace(output, target)  # atomic: a half-written binary is never visible
     progress(f"built {target} in {time.monotonic() - started:.0f}s")
+
+
+def _kwok_module(work: Path, env: Mapping[str, str]) -> Path:
+    """Return the wrapper module building kwok with the rig's patch (:mod:`dynaclient.testing.kwok_patch`)."""
+    try:
+        return patched_wrapper_module(GO_MODULE_DIR / "kwok", KWOK_VERSION, work, env)
+    except KwokPatchError as error:
+        raise BinaryNotFoundError(f"building kwok failed: {error}") from error
 
 
 def _follow_build(process: subprocess.Popen[str], name: str, started: float, progress: Progress) -> list[str]:

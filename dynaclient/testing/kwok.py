@@ -14,8 +14,10 @@ A namespaced object matches the pod of the same name and namespace (``pkg/kwok/s
 these kinds and installs minimal CustomResourceDefinitions for them, so tests create them through the API. One
 ``ClusterExec`` in kwok's configuration file (kwok refuses a kind both there and in ``enableCRDs``) lets every pod
 exec commands in the plane's work directory.
-kwok v0.7.0 quirks (see the research notes): a non-zero exec exit code comes back as a 500 InternalError, and
-stdin EOF never reaches an exec'd command.
+The rig builds kwok with a patch (:mod:`dynaclient.testing.kwok_patch`) so that exec behaves as on a containerd
+kubelet: a non-zero exit is the ``NonZeroExitCode`` Status with the code (unpatched kwok v0.7.0 sends a 500
+InternalError), and end-of-file on stdin reaches the command without a terminal (unpatched kwok never closes its
+stdin pipe).
 """
 
 from __future__ import annotations

@@ -1,21 +1,15 @@
 """Logs, exec, attach and port-forward against pods on kwok nodes, compared with kubectl on the same pods.
 
-kwok v0.7.0 runs exec'd commands on this machine and reads logs from files the tests write (see
-:mod:`dynaclient.testing.kwok`). Two things a kubelet does cannot be produced by kwok v0.7.0, so they are asserted
-as kwok does them, for both clients alike:
+kwok runs exec'd commands on this machine and reads logs from files the tests write (see
+:mod:`dynaclient.testing.kwok`). The rig builds kwok v0.7.0 with a small patch (:mod:`dynaclient.testing.kwok_patch`)
+so that exec behaves as on a kubelet backed by containerd, and the tests compare both clients on those semantics:
 
-* A non-zero exit is never ``NonZeroExitCode``: the kubelet's stream server builds that Status only for an error
-  that is a ``k8s.io/utils/exec.ExitError`` by type assertion (kubelet v0.33.0
-  ``pkg/cri/streaming/remotecommand/exec.go`` lines 53-74, else ``InternalError`` "error executing command in
-  container: ..."), and kwok returns ``fmt.Errorf("cmd wait: %s %s: %w", ...)`` around ``os/exec``'s error
-  (kwok v0.7.0 ``pkg/utils/exec/exec.go`` lines 246-253), which is not one. So exit 3 is an ``InternalError``
-  naming "exit status 3", for kubectl (which exits 1) as for dynaclient (:class:`ExecError`). The
-  ``NonZeroExitCode`` decoding is covered by the doctests of :func:`dynaclient.streams.channels.exit_code_from_status`.
-* End-of-file on stdin never reaches the command without a terminal: kwok copies the stream into
-  ``cmd.StdinPipe()`` in a goroutine and never closes the pipe (``pkg/utils/exec/exec.go`` lines 219-227, from
-  ``pkg/kwok/server/debugging_exec.go`` ``execInContainer`` lines 85-103), so neither v5's CLOSE (``FF 00``) nor
-  SPDY's half-close, kubectl's, ends ``cat``. Without a TTY, stdin is read by ``head -c N``; with one (kwok's pty,
-  ``debugging_exec_other.go``), end-of-file is the terminal's: ^D at the start of a line, as a user types it.
+* A non-zero exit is the ``NonZeroExitCode`` Status carrying the code (``exit 3`` is exit code 3 for dynaclient and
+  for ``kubectl exec``; a command killed by SIGKILL is 137). Unpatched kwok wraps ``os/exec``'s error with
+  ``fmt.Errorf``, which the kubelet's stream server only reports as an ``InternalError``.
+* End-of-file on stdin reaches the command without a terminal: v5's CLOSE (``FF 00``, dynaclient) and SPDY's
+  half-close (kubectl's) both end ``cat``. Unpatched kwok never closes the command's stdin pipe. With a TTY (kwok's
+  pty, ``debugging_exec_other.go``), end-of-file is the terminal's: ^D at the start of a line, as a user types it.
 """
 
 from __future__ import annotations
@@ -48,7 +42,6 @@ from dynaclient import (
     PortForwardError,
     StreamClosedError,
     TransportError,
-    TransportTimeout,
     client_from_config,
     load_kubeconfig,
 )
@@ -287,8 +280,7 @@ def test_exec_echo_and_both_output_streams_match_kubectl(
     command = ["sh", "-c", "echo out; echo err >&2; echo more"]
     exit_code, stdout, stderr = streams.exec(POD, command)
     theirs = kubectl(cluster, pods, "exec", POD, "--", *command)
-    # kubectl adds its own log lines to stderr ("E1207 ... websocket.go:296] Unknown stream id 1, discarding message").
-    their_stderr = re.sub(rb"(?m)^[EIW]\d{4} [^\n]*\n", b"", theirs.stderr)
+    their_stderr = _without_kubectl_logs(theirs.stderr)
     assert (
         (exit_code, stdout, stderr) == (theirs.returncode, theirs.stdout, their_stderr) == (0, b"out\nmore\n", b"err\n")
     )
@@ -312,16 +304,29 @@ def test_exec_10_mb_of_stdout(cluster: ControlPlane, pods: ResourceClient, strea
     assert ours.stdout == theirs.stdout
 
 
-def test_exec_exit_codes_as_kubectl_reports_them(cluster: ControlPlane, pods: ResourceClient, streams: Any) -> None:
-    assert streams.exec(POD, ["sh", "-c", "exit 0"]).exit_code == 0
-    assert kubectl(cluster, pods, "exec", POD, "--", "sh", "-c", "exit 0").returncode == 0
-    # kwok cannot report exit 3 as NonZeroExitCode (see the module docstring): both clients get its InternalError.
-    with pytest.raises(ExecError, match="exit status 3") as caught:
-        streams.exec(POD, ["sh", "-c", "exit 3"])
-    assert caught.value.status["reason"] == "InternalError"
-    theirs = kubectl(cluster, pods, "exec", POD, "--", "sh", "-c", "exit 3")
-    assert theirs.returncode == 1  # kubectl's own exit for an error it cannot map to the command's code
-    assert caught.value.status["message"] in theirs.stderr.decode()
+def _without_kubectl_logs(stderr: bytes) -> bytes:
+    """kubectl adds klog lines to stderr ("E1207 ... websocket.go:296] Unknown stream id 1, discarding message")."""
+    return re.sub(rb"(?m)^[EIW]\d{4} [^\n]*\n", b"", stderr)
+
+
+@pytest.mark.parametrize(
+    ("script", "code"),
+    [("exit 0", 0), ("echo out; echo err >&2; exit 3", 3), ("echo out; kill -9 $$", 137)],
+    ids=["exit-0", "exit-3", "sigkill"],
+)
+def test_exec_exit_codes_as_kubectl_reports_them(
+    cluster: ControlPlane, pods: ResourceClient, streams: Any, script: str, code: int
+) -> None:
+    # A non-zero exit is NonZeroExitCode with the code (a signal as 128 + its number, as containerd reports it):
+    # a result for dynaclient, kubectl's own exit code, which adds its line to stderr.
+    ours = streams.exec(POD, ["sh", "-c", script])
+    theirs = kubectl(cluster, pods, "exec", POD, "--", "sh", "-c", script)
+    their_stderr = _without_kubectl_logs(theirs.stderr)
+    if code:
+        assert their_stderr.endswith(f"command terminated with exit code {code}\n".encode())
+        their_stderr = their_stderr.rsplit(b"command terminated", 1)[0]
+    assert ours.exit_code == theirs.returncode == code
+    assert (ours.stdout, ours.stderr) == (theirs.stdout, their_stderr)
 
 
 def test_exec_of_a_missing_command_fails_to_start_as_in_kubectl(
@@ -344,32 +349,27 @@ def _read_until(read: Callable[[], bytes], pattern: bytes) -> bytes:
     return seen
 
 
-def test_stdin_closed_without_a_terminal_does_not_end_the_command_on_kwok_for_either_client(
-    cluster: ControlPlane, pods: ResourceClient, streams: Any
+@pytest.mark.parametrize("command", [["cat"], ["wc", "-c"]], ids=["cat", "wc"])
+def test_exec_reads_stdin_to_its_end_without_a_terminal_as_kubectl_does(
+    cluster: ControlPlane, pods: ResourceClient, streams: Any, command: list[str]
 ) -> None:
-    """kwok never closes the command's stdin pipe (see the module docstring): ``cat`` outlives the end of stdin for
-    kubectl (SPDY half-close) as for dynaclient (v5 CLOSE). Should kwok deliver it one day, this fails: then read
-    stdin to end-of-file without a terminal here, as against a kubelet."""
-    argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, "exec", "-i", POD]
-    theirs = subprocess.Popen([*argv, "--", "cat"], stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    assert theirs.stdin is not None
-    assert theirs.stdout is not None
-    try:
-        theirs.stdin.write(b"line\n")
-        theirs.stdin.close()
-        assert theirs.stdout.readline() == b"line\n"
-        with no_thread_left(), streams.exec_stream(POD, ["cat"], stdin=True) as session:
-            assert session.protocol == "v5.channel.k8s.io"
-            session.write_stdin(b"line\n")
-            session.close_stdin()
-            assert _read_until(lambda: session.read_stdout(timeout=30), b"line\n") == b"line\n"
-            with pytest.raises(TransportTimeout):
-                session.wait(timeout=3)
-        assert theirs.poll() is None  # still running, its stdin closed for as long as ours waited
-    finally:
-        theirs.kill()
-        theirs.wait(10)
-        theirs.stdout.close()
+    # Both commands end only once stdin is closed: v5's CLOSE for dynaclient, SPDY's half-close for kubectl.
+    data = os.urandom(200_000)
+    ours = streams.exec(POD, command, stdin=data, timeout=60)
+    theirs = kubectl(cluster, pods, "exec", "-i", POD, "--", *command, stdin=data)
+    assert ours.exit_code == theirs.returncode == 0
+    assert ours.stdout == theirs.stdout == (data if command == ["cat"] else f"{len(data)}\n".encode())
+    assert ours.stderr == _without_kubectl_logs(theirs.stderr) == b""
+
+
+def test_closing_stdin_of_a_session_ends_a_command_reading_it(streams: Any) -> None:
+    with no_thread_left(), streams.exec_stream(POD, ["sh", "-c", "cat; echo '[eof]'"], stdin=True) as session:
+        assert session.protocol == "v5.channel.k8s.io"
+        session.write_stdin(b"line\n")
+        assert _read_until(lambda: session.read_stdout(timeout=30), b"line\n") == b"line\n"
+        session.close_stdin()
+        assert session.wait(timeout=30) == 0
+        assert _read_until(session.read_stdout, b"[eof]\n") == b"[eof]\n"
 
 
 TYPED = b"hello\nworld\n\x04"  # two lines, then ^D at the start of a line: end-of-file on a terminal

@@ -1,11 +1,12 @@
 from __future__ import annotations
 
+import json
 import threading
 from pathlib import Path
 
 import pytest
 
-from dynaclient.testing import binaries
+from dynaclient.testing import binaries, kwok_patch
 from dynaclient.testing.binaries import BinaryNotFoundError, locate, resolve_binaries
 
 
@@ -126,7 +127,7 @@ def test_cluster_binaries_have_their_own_asset_variables_and_kwok_a_versioned_ca
     tmp_path: Path, home: dict[str, str]
 ) -> None:
     kcm = _exe(tmp_path / "kcm")
-    kwok = _exe(binaries.cache_dir(home) / f"kwok-v{binaries.KWOK_VERSION}")
+    kwok = _exe(binaries.cache_dir(home) / binaries.cached_name("kwok"))
     env = {**home, "TEST_ASSET_KUBE_CONTROLLER_MANAGER": str(kcm)}
     assert locate("kube-controller-manager", env) == ("TEST_ASSET_KUBE_CONTROLLER_MANAGER", kcm)
     assert locate("kwok", env) == ("cache", kwok)
@@ -142,9 +143,9 @@ def test_resolving_cluster_binaries_names_each_missing_one(tmp_path: Path, home:
     with pytest.raises(BinaryNotFoundError, match=r"not found: kube-scheduler, kwok \(looked at"):
         resolve_binaries(home, build=False, components=["kwok", "kube-scheduler"])
     _exe(binaries.cache_dir(home) / "kube-scheduler")
-    _exe(binaries.cache_dir(home) / f"kwok-v{binaries.KWOK_VERSION}")
+    _exe(binaries.cache_dir(home) / binaries.cached_name("kwok"))
     found = resolve_binaries(home, build=False, components=["kwok", "kube-scheduler"])
-    assert found.path("kwok") == binaries.cache_dir(home) / f"kwok-v{binaries.KWOK_VERSION}"
+    assert found.path("kwok") == binaries.cache_dir(home) / binaries.cached_name("kwok")
     assert found.kube_controller_manager is None
     assert set(found.sources) == {"kube-apiserver", "etcd", "kube-scheduler", "kwok"}
 
@@ -166,7 +167,7 @@ def test_builds_only_what_is_missing_under_one_lock(tmp_path: Path, monkeypatch:
     _exe(target / "kube-scheduler")
     built = binaries.build_binaries(target, components=binaries.ALL_COMPONENTS)
     assert calls == ["kube-apiserver", "etcd", "kube-controller-manager", "kwok"]
-    assert built["kwok"] == target / f"kwok-v{binaries.KWOK_VERSION}"
+    assert built["kwok"] == target / binaries.cached_name("kwok")
 
 
 def test_controllers_are_built_from_the_kubernetes_module_and_kwok_from_its_own(
@@ -177,8 +178,7 @@ def test_controllers_are_built_from_the_kubernetes_module_and_kwok_from_its_own(
     assert kcm[-1] == "k8s.io/kubernetes/cmd/kube-controller-manager"
     assert f"version.gitVersion=v{binaries.KUBERNETES_VERSION}" in kcm[kcm.index("-ldflags") + 1]
     assert binaries._go_command("kwok", Path("/out/kwok"))[-1] == "sigs.k8s.io/kwok/cmd/kwok"
-    assert binaries._module_dir("kube-scheduler") == binaries.GO_MODULE_DIR
-    kwok_mod = (binaries._module_dir("kwok") / "go.mod").read_text()
+    kwok_mod = (binaries.GO_MODULE_DIR / "kwok" / "go.mod").read_text()
     assert f"sigs.k8s.io/kwok v{binaries.KWOK_VERSION}" in kwok_mod
     assert "\tk8s.io/kubernetes " not in kwok_mod  # kwok never shares the apiserver's module graph
 
@@ -187,3 +187,48 @@ def test_the_wrapper_module_lists_every_kubernetes_binary_as_a_tool() -> None:
     go_mod = (binaries.GO_MODULE_DIR / "go.mod").read_text()
     tools = go_mod.split("tool (", 1)[1].split(")", 1)[0].split()
     assert sorted(tools) == sorted(binaries._GO_PACKAGES[name] for name in binaries.ALL_COMPONENTS if name != "kwok")
+
+
+def test_kwok_is_cached_under_a_name_that_carries_the_patch_level() -> None:
+    # An unpatched kwok built before the patch (kwok-v0.7.0) is never taken for the patched one.
+    assert binaries.cached_name("kwok") == f"kwok-v{binaries.KWOK_VERSION}-dynaclient.{kwok_patch.PATCH_LEVEL}"
+
+
+def test_kwok_builds_from_a_patched_writable_copy_of_the_downloaded_module(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    download = tmp_path / "modcache"  # read-only, as in GOMODCACHE, holding exactly the texts the patches replace
+    for patch in kwok_patch.PATCHES:
+        source = download / patch.file
+        source.parent.mkdir(parents=True, exist_ok=True)
+        source.write_text((source.read_text() if source.exists() else "") + patch.old)
+    for path in download.rglob("*.go"):
+        path.chmod(0o444)
+    calls: list[list[str]] = []
+
+    def fake_go(args: list[str], cwd: Path, env: object) -> str:
+        calls.append(args)
+        return json.dumps({"Dir": str(download)}) if args[:2] == ["mod", "download"] else ""
+
+    monkeypatch.setattr(kwok_patch, "_go", fake_go)
+    wrapper = kwok_patch.patched_wrapper_module(binaries.GO_MODULE_DIR / "kwok", "0.7.0", tmp_path / "work", {})
+    assert calls == [
+        ["mod", "download", "-json", "sigs.k8s.io/kwok@v0.7.0"],
+        ["mod", "edit", "-replace=sigs.k8s.io/kwok=../source"],  # relative: no temporary path in the binary
+    ]
+    assert wrapper == tmp_path / "work" / "wrapper"
+    assert (wrapper / "go.mod").read_text() == (binaries.GO_MODULE_DIR / "kwok" / "go.mod").read_text()
+    executor = (tmp_path / "work" / "source" / "pkg/kwok/server/debugging_exec.go").read_text()
+    assert "return exitCodeError(cmd, s.execInContainer(ctx, cmd, in, out, errOut))" in executor
+    assert "_ = inPipe.Close()" in (tmp_path / "work" / "source" / "pkg/utils/exec/exec.go").read_text()
+
+
+def test_a_kwok_source_without_the_patched_text_fails_the_build_naming_the_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    download = tmp_path / "modcache"
+    (download / "pkg/kwok/server").mkdir(parents=True)
+    (download / "pkg/kwok/server/debugging_exec.go").write_text("package server\n")
+    monkeypatch.setattr(kwok_patch, "_go", lambda args, cwd, env: json.dumps({"Dir": str(download)}))
+    with pytest.raises(BinaryNotFoundError, match=r"building kwok failed: pkg/kwok/server/debugging_exec.go: the"):
+        binaries._kwok_module(tmp_path / "work", {})
