@@ -3,12 +3,11 @@
 The API server gzips any response over 128 KiB when the request accepts gzip (apiserver
 ``pkg/endpoints/handlers/responsewriters/writers.go``, ``defaultGzipThresholdBytes``). ``auto`` (the default) asks
 every server for gzip, as client-go does unless ``DisableCompression`` is set, and as the Python peers do (httpx,
-requests). Across a link of 100 Mbit/s a gzipped 10,000-ConfigMap list arrives 5-6x faster. On loopback it was
-measured both ways, interleaved in one process on the local control plane (docs/benchmarks.md, "Compression"):
-gzip costs the server about a tenth more CPU per list and saves the client about a fifth (it reads a sixteenth of
-the bytes through TLS, in a few large HTTP chunks instead of some 8,000 of 2 KiB), for about the same CPU in all and
-no more wall time. An earlier version asked a loopback server for identity, from runs on a loaded machine that the
-idle runs did not confirm.
+requests). Across a link of 100 Mbit/s a gzipped 10,000-ConfigMap list arrives 5-6x faster. On loopback
+(docs/benchmarks.md, "Compression") gzip saves the client about a fifth of its CPU per list (it reads a sixteenth of
+the bytes through TLS, in a few large HTTP chunks instead of some 8,000 of 2 KiB) for no more wall time; the
+server's CPU per list was the same in rounds interleaved in one process, and up to 1.6x identity's in rounds in
+fresh processes on an idle plane. An earlier version asked a loopback server for identity.
 
 ``identity`` (or ``DYNACLIENT_COMPRESSION=identity``, or the kubeconfig's ``disable-compression: true``) asks for
 uncompressed responses: for a server whose CPU is scarcer than the client's.

@@ -424,18 +424,36 @@ def test_exec_reads_stdin_to_the_end_of_file_of_a_terminal_as_kubectl_does(
 
 
 def test_exec_with_a_tty_follows_resizes(streams: Any) -> None:
-    # The last read keeps the shell alive until its output is read: kwok can drop a pty's last output at exit.
-    command = ["sh", "-c", "read a; stty size; read b; stty size; read c"]
+    # Resize and stdin are separate streams past the API server (SPDY streams to the node, one goroutine each), so a
+    # line written after a resize may reach the shell before the terminal has its new size: the test asks for the
+    # size until the terminal reports the new one, as a user would see it change.
+    command = ["sh", "-c", 'while read line && [ "$line" != done ]; do stty size; done']
     with no_thread_left(), streams.exec_stream(POD, command, stdin=True, tty=True) as session:
-        session.resize(80, 24)
-        session.write_stdin(b"go\n")
-        _read_until(lambda: session.read_stdout(timeout=30), b"24 80")
-        session.resize(132, 50)
-        session.write_stdin(b"go\n")
-        _read_until(lambda: session.read_stdout(timeout=30), b"50 132")
+        for columns, rows in ((80, 24), (132, 50)):
+            session.resize(columns, rows)
+            _wait_for_terminal_size(session, rows, columns)
         session.write_stdin(b"done\n")
         assert session.wait(timeout=30) == 0
         assert session.read_stderr() == b""
+
+
+_TERMINAL_SIZE = re.compile(rb"^(\d+) (\d+)\r?$", re.MULTILINE)
+
+
+def _wait_for_terminal_size(session: Any, rows: int, columns: int, attempts: int = 50) -> None:
+    """Ask the shell for the terminal's size (one answer per line written) until it is ``rows`` x ``columns``."""
+    reported: list[tuple[int, int]] = []
+    for _ in range(attempts):
+        session.write_stdin(b"size\n")
+        output = b""
+        while not (sizes := _TERMINAL_SIZE.findall(output)):
+            chunk = session.read_stdout(timeout=30)
+            assert chunk, f"the shell ended; it reported {reported}"
+            output += chunk
+        reported += [(int(r), int(c)) for r, c in sizes]
+        if reported[-1] == (rows, columns):
+            return
+    raise AssertionError(f"the terminal never reported {rows} {columns}; it reported {reported}")
 
 
 def test_exec_session_reads_stdout_and_stderr_from_two_threads(streams: Any) -> None:
