@@ -25,6 +25,7 @@ import re
 import select
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -383,17 +384,23 @@ TO_EOF_OUTPUT = b"ready\r\nhello\r\nworld\r\n[eof]\r\n"
 def kubectl_in_a_terminal(
     cluster: ControlPlane, pods: Any, *args: str
 ) -> Iterator[tuple[subprocess.Popen[bytes], int]]:
-    """Run kubectl on a pseudo-terminal (``exec -t`` needs one); yield it and the terminal's master side."""
+    """Run kubectl on a pseudo-terminal (``exec -t`` needs one); yield it and the terminal's master side.
+
+    kubectl's own stderr goes to a file, not to the terminal: it logs there (klog, e.g. "Unknown stream id 1,
+    discarding message" when a frame of its WebSocket stream arrives for a stream it has closed), and with a TTY the
+    command's own stderr comes through the terminal anyway.
+    """
     master, slave = pty.openpty()
     argv = [KUBECTL, f"--kubeconfig={cluster.kubeconfig_path}", "-n", pods.namespace_name, *args]
-    process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=slave, start_new_session=True)
-    os.close(slave)
-    try:
-        yield process, master
-    finally:
-        process.kill()
-        process.wait(10)
-        os.close(master)
+    with tempfile.TemporaryFile() as log:
+        process = subprocess.Popen(argv, stdin=slave, stdout=slave, stderr=log, start_new_session=True)
+        os.close(slave)
+        try:
+            yield process, master
+        finally:
+            process.kill()
+            process.wait(10)
+            os.close(master)
 
 
 def _read_terminal(master: int, pattern: bytes) -> bytes:
