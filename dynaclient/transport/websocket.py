@@ -28,6 +28,7 @@ from dynaclient.exceptions import (
     UnsupportedRequestError,
 )
 from dynaclient.request import Response
+from dynaclient.transport.tls_socket import LockedTLSContext
 
 if TYPE_CHECKING:
     from websockets.sync.client import ClientConnection
@@ -348,6 +349,8 @@ def open_websocket(url: str, *, what: str, **settings: Any) -> WebSocketConnecti
     options = connect_options(url, **settings)
     from websockets.sync.client import connect
 
+    if "ssl" in options:  # the library's threads read and write one TLS connection: see tls_socket
+        options["ssl"] = LockedTLSContext(options["ssl"] or ssl.create_default_context())
     try:
         # legacy=True: the connection itself, closed by WebSocketConnection.close (not a context manager).
         connection = connect(url, **options, legacy=True)
