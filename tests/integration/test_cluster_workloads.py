@@ -68,7 +68,9 @@ def test_deleting_a_deployment_removes_its_replica_set_and_pods(
     http.ok("DELETE", f"/apis/apps/v1/namespaces/{ns}/deployments/doomed", options)
     _wait_for(lambda: not http.items(f"/apis/apps/v1/namespaces/{ns}/replicasets"), "the ReplicaSet gone")
     _wait_for(lambda: not _app_pods(http, ns, "doomed"), "the pods gone")
-    assert http("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/doomed").status_code == 404
+    # With Foreground the Deployment outlives its dependents until the garbage collector drops its
+    # foregroundDeletion finalizer: wait for it to go too.
+    _wait_for(lambda: http("GET", f"/apis/apps/v1/namespaces/{ns}/deployments/doomed").status_code == 404, "gone")
 
 
 def test_a_job_completes_on_a_kwok_node(http: HTTP, cluster_namespace: str) -> None:
