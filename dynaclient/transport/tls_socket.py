@@ -69,28 +69,21 @@ class LockedTLSSocket:
                 self._tls.do_handshake()
             except ssl.SSLWantReadError:
                 self._flush()
-                self._take_in(_RECORD_HEADER)
+                self._feed(self._read_record())
                 continue
             self._flush()  # the client's Finished
             return
 
-    def _take_in(self, exact: int = 0) -> None:
-        """Read from the socket (blocking until something comes) into the TLS object's incoming buffer.
+    def _read_record(self) -> bytes:
+        """One whole TLS record from the socket (fewer bytes only at its end), and not a byte more.
 
-        With ``exact``, read whole TLS records, no further: during the handshake, so that no byte the server sends
-        after it waits here unseen by the reader's ``select``. A record is a 5-byte header (type, version, length)
-        then ``length`` bytes (RFC 8446 §5.1).
+        A record is a 5-byte header (type, version, length) then ``length`` bytes (RFC 8446 §5.1). The handshake
+        reads this way, so nothing the server sends after it waits here unseen by the reader's ``select``.
         """
-        if exact:
-            header = self._receive_exactly(exact)
-            data = header + self._receive_exactly(int.from_bytes(header[3:5], "big")) if header else b""
-        else:
-            data = self._socket.recv(_READ)
-        with self._tls_lock:
-            if data:
-                self._incoming.write(data)
-            else:
-                self._incoming.write_eof()
+        header = self._receive_exactly(_RECORD_HEADER)
+        if len(header) < _RECORD_HEADER:
+            return header
+        return header + self._receive_exactly(int.from_bytes(header[3:5], "big"))
 
     def _receive_exactly(self, size: int) -> bytes:
         """``size`` bytes from the socket; fewer only at its end."""
@@ -101,6 +94,14 @@ class LockedTLSSocket:
                 break
             data += chunk
         return data
+
+    def _feed(self, data: bytes) -> None:
+        """Hand bytes read from the socket to the TLS object; ``b""`` is the socket's end."""
+        with self._tls_lock:
+            if data:
+                self._incoming.write(data)
+            else:
+                self._incoming.write_eof()
 
     def _flush(self) -> None:
         """Send the records the TLS object has made (alerts, key updates, the handshake's own)."""
@@ -138,7 +139,7 @@ class LockedTLSSocket:
                 return b"".join(chunks)
             if ended:
                 return b""
-            self._take_in()
+            self._feed(self._socket.recv(_READ))  # blocks until the server sends more
 
     def sendall(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt ``data`` and send it whole."""

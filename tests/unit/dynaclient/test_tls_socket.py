@@ -173,3 +173,16 @@ def test_a_server_the_context_does_not_trust_fails_the_handshake(serve: Serve) -
 
     with pytest.raises(ssl.SSLCertVerificationError):
         serve(lambda tls: None, stranger)
+
+
+def test_a_server_that_hangs_up_in_the_middle_of_a_record_fails_the_handshake(client_context: ssl.SSLContext) -> None:
+    listener = socket.create_server(("127.0.0.1", 0))
+    raw = socket.create_connection(listener.getsockname(), timeout=10)
+    server_side, _ = listener.accept()
+    server_side.sendall(b"\x16\x03")  # two bytes of a record header, then the end
+    server_side.close()
+
+    with pytest.raises(ssl.SSLEOFError):  # at once: not the socket's 10 s timeout (a TimeoutError)
+        LockedTLSContext(client_context).wrap_socket(raw, server_hostname="127.0.0.1")
+    raw.close()
+    listener.close()
