@@ -3,7 +3,8 @@
 Usage: ``python -m bench.streams [--megabytes 100] [--repeats 3]``. It starts a plane with one kwok node, a pod whose
 log is a file written here and whose port 8080 is a local echo server, then times, in alternating order:
 
-* logs: dynaclient ``pods.logs(follow=True)``, ``kubectl logs -f``, the official client's
+* logs: dynaclient ``pods.logs(follow=True)``, ``kubectl logs -f`` (over HTTP/2, client-go's default, and over
+  HTTP/1.1 as every Python client speaks), the official client's
   ``read_namespaced_pod_log(follow=True, _preload_content=False)``, and ``requests`` streaming the same URL (the raw
   limit: no client logic at all). Each stops once it has the whole log (kwok never ends a follow).
 * port-forward: dynaclient's socket-like ``connect_port`` and its local listener ``port_forward`` (in this
@@ -123,6 +124,26 @@ def process_cpu(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def tree_cpu(pid: int) -> float:
+    """Return the CPU seconds process ``pid`` and its descendants have spent so far (kwok runs under a guard)."""
+    children: dict[int, list[int]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):  # the process ended meanwhile
+            continue
+        children.setdefault(parent, []).append(int(stat.parent.name))
+    total, pending = 0.0, [pid]
+    while pending:
+        current = pending.pop()
+        try:
+            total += process_cpu(current)
+        except OSError:
+            continue
+        pending += children.get(current, [])
+    return total
+
+
 @contextmanager
 def kubectl_port_forward(
     kubeconfig: str, namespace: str, *, dynaclient: bool = False
@@ -170,9 +191,15 @@ class Bench:
         with self.pods.logs(POD, follow=True) as log:
             read_exactly(log.iter_bytes(), self.log_bytes)
 
-    def logs_kubectl(self) -> None:
+    def logs_kubectl(self, *, http1: bool = False) -> None:
+        """Follow with ``kubectl logs -f``; ``http1`` turns client-go's HTTP/2 off.
+
+        client-go offers HTTP/2 through ALPN unless ``DISABLE_HTTP2`` is set (apimachinery ``pkg/util/net/http.go``
+        ``SetTransportDefaults``); Go's ``GODEBUG=http2client=0`` does not reach it.
+        """
         argv = [KUBECTL, f"--kubeconfig={self.kubeconfig}", "-n", self.namespace, "logs", "-f", POD]
-        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        env = {**os.environ, "DISABLE_HTTP2": "1"} if http1 else None
+        process = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=env)
         assert process.stdout is not None
         read_exactly(iter(lambda: os.read(process.stdout.fileno(), 1 << 20), b""), self.log_bytes)  # type: ignore[union-attr]
         process.kill()
@@ -235,6 +262,23 @@ class Bench:
             return round_trip(connection.sendall, connection.recv, data)
 
 
+def server_cpu_of(
+    case: Callable[[], None], name: str, pids: list[int], cpu: dict[str, list[float]]
+) -> Callable[[], None]:
+    """Wrap ``case`` to add the CPU seconds processes ``pids`` spend during it to ``cpu[name]``.
+
+    How a client reads a followed log changes what serving it costs: client-go's HTTP/2 lets the API server put
+    many of kwok's one-line writes in one frame write, where HTTP/1.1 makes each its own chunk and TLS record.
+    """
+
+    def timed() -> None:
+        before = sum(tree_cpu(pid) for pid in pids)
+        case()
+        cpu.setdefault(name, []).append(sum(tree_cpu(pid) for pid in pids) - before)
+
+    return timed
+
+
 def measure(cases: Mapping[str, Callable[[], float | None]], size: int, repeats: int) -> dict[str, list[float]]:
     """Run every case ``repeats`` times, alternating the order each round; return MB/s per run.
 
@@ -258,11 +302,15 @@ def measure(cases: Mapping[str, Callable[[], float | None]], size: int, repeats:
 
 
 def table(
-    title: str, rates: dict[str, list[float]], reference: str, cpu: Mapping[str, list[float]] | None = None
+    title: str,
+    rates: dict[str, list[float]],
+    reference: str,
+    cpu: Mapping[str, list[float]] | None = None,
+    cpu_title: str = "process CPU-s",
 ) -> str:
     """A Markdown table of the median rates against ``reference``'s; with ``cpu``, a column of median CPU seconds."""
     base = statistics.median(rates[reference])
-    cpu_head, cpu_rule = (" process CPU-s (median) |", "---:|") if cpu else ("", "")
+    cpu_head, cpu_rule = (f" {cpu_title} (median) |", "---:|") if cpu else ("", "")
     lines = [f"| {title} | MB/s (median) | min-max | vs {reference} |{cpu_head}", f"|---|---:|---:|---:|{cpu_rule}"]
     for name, all_values in rates.items():
         values = [value for value in all_values if not math.isnan(value)]
@@ -309,9 +357,17 @@ def main(argv: list[str] | None = None) -> None:
                 "raw requests (limit)": bench.logs_raw,
                 "dynaclient": bench.logs_dynaclient,
                 "kubectl logs -f": bench.logs_kubectl,
+                "kubectl logs -f over HTTP/1.1": lambda: bench.logs_kubectl(http1=True),
                 "kubernetes (official)": bench.logs_official,
             }
-            tables.append(table("follow a log", measure(logs, log_bytes, args.repeats), "kubectl logs -f"))
+            server = [plane.pids[name] for name in ("kube-apiserver", "kwok")]
+            server_cpu: dict[str, list[float]] = {}
+            rates = measure(
+                {name: server_cpu_of(case, name, server, server_cpu) for name, case in logs.items()},
+                log_bytes,
+                args.repeats,
+            )
+            tables.append(table("follow a log", rates, "kubectl logs -f", server_cpu, "API server + kwok CPU-s"))
         if args.cases in ("all", "forward"):
             payload = os.urandom(MB) * args.megabytes
             print(f"port-forward: {len(payload) / MB:.0f} MB round trip", file=sys.stderr)

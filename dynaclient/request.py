@@ -92,6 +92,9 @@ class Request:
         timeout: for a response read whole, the seconds the whole exchange may take (body, retries and waits
             included); for a stream, the seconds to wait for the headers and between reads. ``None``: no limit.
         expect: how the caller will consume the body; ``"stream"`` keeps the connection open for a watch.
+        read_pause: for a stream, the seconds its reader rests after taking everything that has arrived, so that
+            a server writing many small pieces is read in batches (a followed log: a line may arrive this much
+            later). ``0`` reads each piece as it comes (watches). Transports that cannot batch ignore it.
         cancellation: raised from another thread to abort the request promptly.
 
     Thread-safety: immutable.
@@ -111,6 +114,7 @@ class Request:
     content_type: str | None = None
     timeout: float | None = None
     expect: Expect = "json"
+    read_pause: float = 0.0
     cancellation: Cancellation | None = field(default=None, compare=False)
 
     @classmethod

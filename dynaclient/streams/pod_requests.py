@@ -26,6 +26,14 @@ PODS = GroupVersionResource("", "v1", "pods")
 LOG_ACCEPT = "*/*"
 """The log subresource answers ``text/plain``; client-go asks with ``*/*`` too (an ``Accept`` of only
 ``text/plain`` is refused with 406, as the apiserver negotiates from its serializers first)."""
+FOLLOW_READ_PAUSE = 0.002
+"""Seconds a followed log's reader rests after taking everything that has arrived (:attr:`Request.read_pause`).
+
+The kubelet flushes each line it writes and the API server relays each flush as its own HTTP/1.1 chunk, so a busy
+log arrives as tens of thousands of small TLS records a second. Read one at a time, every record wakes the reader,
+which costs the client and, more, the server that wakes it: resting 2 ms lets them gather in the socket, to be read
+with one system call. Following a 30 MB log on the kwok plane (3 rounds each): 5.2 MB/s with 0.4 CPU-s in the
+client and 3.9 in the API server, against 3.1 MB/s, 2.8 and 6.5 reading record by record (README, pod streams)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -106,7 +114,7 @@ def log_request(
     path = _pod_path(namespace, name, "log")
     return Request(
         "GET", path, query=options.query(), accept=LOG_ACCEPT, expect=expect, cancellation=cancellation,
-        timeout=None if options.follow else timeout,
+        timeout=None if options.follow else timeout, read_pause=FOLLOW_READ_PAUSE if options.follow else 0.0,
     )  # fmt: skip
 
 

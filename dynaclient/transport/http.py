@@ -29,7 +29,7 @@ from dynaclient.exceptions import (
 )
 from dynaclient.extras import missing_extra_message
 from dynaclient.request import Request, Response
-from dynaclient.transport._chunked import bulk_body
+from dynaclient.transport._chunked import bulk_body, stream_body
 from dynaclient.transport._deadlines import DEADLINES
 from dynaclient.transport._http_errors import mapped_errors, translate
 from dynaclient.transport._pools import CancellableAdapter, StaleConnection, sending, shut_down
@@ -312,6 +312,8 @@ def _wrap(answer: requests.Response, request: Request, started: float) -> Respon
         with mapped_errors(request, expired=expired):
             if request.expect != "stream" and (bulk := bulk_body(answer, _CHUNK)) is not None:
                 yield from bulk
+            elif request.read_pause > 0 and (batched := stream_body(answer, request.read_pause)) is not None:
+                yield from batched
             else:
                 yield from answer.iter_content(chunk_size=None if request.expect == "stream" else _CHUNK)
 

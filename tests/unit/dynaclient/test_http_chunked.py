@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import itertools
 import socket
+import threading
 from collections.abc import Iterator
 
 import pytest
@@ -188,3 +189,74 @@ def test_the_socket_is_never_read_after_the_end_of_the_body_however_it_arrives(
     for block in _framed_blocks(ScriptedFile(segments), decoder):
         decoder.feed(block, out)
     assert (bytes(out), decoder.done) == (b"".join(pieces), True)
+
+
+def follow(transport: HTTPTransport) -> Iterator[bytes]:
+    """Stream a body as a followed log is read: in batches, resting 1 ms when the connection runs dry."""
+    return transport.send(Request("GET", "/log", expect="stream", read_pause=0.001)).iter_chunks()
+
+
+def test_a_stream_read_in_batches_gives_back_its_bytes_and_its_connection(serve: list[ChunkedServer]) -> None:
+    lines = [b"line %d %s\n" % (n, b"x" * (n % 97)) for n in range(5000)]
+    compressed = gzip.compress(b"".join(lines))
+    server = ChunkedServer(
+        [
+            response(frame(lines)),
+            response(
+                frame([compressed[i : i + 700] for i in range(0, len(compressed), 700)]), b"Content-Encoding: gzip"
+            ),
+        ]
+    )
+    serve.append(server)
+    transport = HTTPTransport(server.url)
+    assert b"".join(follow(transport)) == b"".join(lines)
+    assert b"".join(follow(transport)) == b"".join(lines)
+    assert server.connections == 1  # read to its end, the connection went back to the pool
+
+
+class SteppedServer(LoopbackServer):
+    """Sends a chunked answer in steps: each step's bytes only once the test has read the step before.
+
+    Thread-safety: thread-safe (:attr:`read` is an event per step).
+    """
+
+    def __init__(self, steps: list[bytes]) -> None:
+        self.steps = steps
+        self.read = [threading.Event() for _ in steps]
+        super().__init__()
+
+    def serve(self, connection: socket.socket) -> None:
+        with connection, connection.makefile("rb") as reader:
+            while reader.readline() not in (b"\r\n", b""):
+                pass
+            connection.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nTransfer-Encoding: chunked\r\n\r\n")
+            for step, read in zip(self.steps, self.read, strict=True):
+                connection.sendall(step)
+                if not read.wait(10):
+                    return
+            reader.read()
+
+
+def test_a_stream_read_in_batches_hands_on_what_arrived_without_waiting_for_more() -> None:
+    # The server sends the next lines only after the test has the ones before: a reader that waited for a fuller
+    # batch, or for the end, would never get them (and the test would time out).
+    steps = [frame([b"first\n"])[:-5], b"7\r\nsecond\n\r\n", b"6\r\nthird\n\r\n0\r\n\r\n"]
+    server = SteppedServer(steps)
+    try:
+        received = b""
+        for chunk, read in zip(follow(HTTPTransport(server.url)), server.read, strict=False):
+            received += chunk
+            read.set()
+        assert received == b"first\nsecond\nthird\n"
+    finally:
+        for read in server.read:
+            read.set()
+        server.close()
+
+
+def test_a_stream_closed_in_the_middle_is_a_lost_connection(serve: list[ChunkedServer]) -> None:
+    server = ChunkedServer([response(b"6\r\nfirst\n\r\n3\r\nab")], close_after=True)
+    serve.append(server)
+    chunks = follow(HTTPTransport(server.url))
+    with pytest.raises(ConnectionLostError, match="lost in the middle of the response"):
+        list(chunks)
