@@ -15,7 +15,8 @@ log is a file written here and whose port 8080 is a local echo server, then time
 Results (medians, MB/s of payload) go to stdout and ``bench/results/streams-<cases>.md``. Wall-clock rates move
 with the load of a shared machine, so the two forwarders that run in a process of their own (dynaclient's listener
 and ``kubectl port-forward``) also get the CPU seconds that process spent on the transfer (``/proc/<pid>/stat``,
-read before and after it): the same measure for both, and far steadier than the rates.
+read before and after it): the same measure for both, and far steadier than the rates. Each log follow gets the
+CPU seconds of its client (this process, and ``kubectl`` as a child waited for) and of the API server and kwok.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import argparse
 import math
 import os
 import re
+import resource
 import socket
 import statistics
 import subprocess
@@ -262,19 +264,25 @@ class Bench:
             return round_trip(connection.sendall, connection.recv, data)
 
 
-def server_cpu_of(
-    case: Callable[[], None], name: str, pids: list[int], cpu: dict[str, list[float]]
+def with_cpu(
+    case: Callable[[], None], name: str, pids: list[int], client: dict[str, list[float]], server: dict[str, list[float]]
 ) -> Callable[[], None]:
-    """Wrap ``case`` to add the CPU seconds processes ``pids`` spend during it to ``cpu[name]``.
+    """Wrap ``case`` to record the CPU seconds spent during it: by the client (this process and the children it
+    waited for, so ``kubectl``) in ``client[name]``, and by processes ``pids`` (the API server, kwok) in
+    ``server[name]``.
 
-    How a client reads a followed log changes what serving it costs: client-go's HTTP/2 lets the API server put
-    many of kwok's one-line writes in one frame write, where HTTP/1.1 makes each its own chunk and TLS record.
+    How a client reads a followed log changes what serving it costs, not only what reading it costs.
     """
 
+    def client_cpu() -> float:
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        return time.process_time() + children.ru_utime + children.ru_stime
+
     def timed() -> None:
-        before = sum(tree_cpu(pid) for pid in pids)
+        before, server_before = client_cpu(), sum(tree_cpu(pid) for pid in pids)
         case()
-        cpu.setdefault(name, []).append(sum(tree_cpu(pid) for pid in pids) - before)
+        client.setdefault(name, []).append(client_cpu() - before)
+        server.setdefault(name, []).append(sum(tree_cpu(pid) for pid in pids) - server_before)
 
     return timed
 
@@ -305,23 +313,27 @@ def table(
     title: str,
     rates: dict[str, list[float]],
     reference: str,
-    cpu: Mapping[str, list[float]] | None = None,
-    cpu_title: str = "process CPU-s",
+    cpu: Mapping[str, Mapping[str, list[float]]] | None = None,
 ) -> str:
-    """A Markdown table of the median rates against ``reference``'s; with ``cpu``, a column of median CPU seconds."""
+    """A Markdown table of the median rates against ``reference``'s, and a column of median CPU seconds for each
+    entry of ``cpu`` (its title: CPU seconds by case)."""
     base = statistics.median(rates[reference])
-    cpu_head, cpu_rule = (f" {cpu_title} (median) |", "---:|") if cpu else ("", "")
-    lines = [f"| {title} | MB/s (median) | min-max | vs {reference} |{cpu_head}", f"|---|---:|---:|---:|{cpu_rule}"]
+    cpu = cpu or {}
+    heads = "".join(f" {column} (median) |" for column in cpu)
+    lines = [
+        f"| {title} | MB/s (median) | min-max | vs {reference} |{heads}",
+        f"|---|---:|---:|---:|{'---:|' * len(cpu)}",
+    ]
     for name, all_values in rates.items():
         values = [value for value in all_values if not math.isnan(value)]
-        cpu_cell = f" {statistics.median(cpu[name]):.2f} |" if cpu and cpu.get(name) else (" |" if cpu else "")
+        cells = "".join(f" {statistics.median(by[name]):.2f} |" if by.get(name) else " |" for by in cpu.values())
         if not values:
-            lines.append(f"| {name} | did not finish ({len(all_values)} of {len(all_values)} runs) | | |{cpu_cell}")
+            lines.append(f"| {name} | did not finish ({len(all_values)} of {len(all_values)} runs) | | |{cells}")
             continue
         median = statistics.median(values)
         failed = f" ({len(all_values) - len(values)} runs did not finish)" if len(values) < len(all_values) else ""
         ratio = f"{median / base:.2f}x"
-        lines.append(f"| {name}{failed} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {ratio} |{cpu_cell}")
+        lines.append(f"| {name}{failed} | {median:.1f} | {min(values):.1f}-{max(values):.1f} | {ratio} |{cells}")
     return "\n".join(lines)
 
 
@@ -361,13 +373,21 @@ def main(argv: list[str] | None = None) -> None:
                 "kubernetes (official)": bench.logs_official,
             }
             server = [plane.pids[name] for name in ("kube-apiserver", "kwok")]
+            client_cpu: dict[str, list[float]] = {}
             server_cpu: dict[str, list[float]] = {}
             rates = measure(
-                {name: server_cpu_of(case, name, server, server_cpu) for name, case in logs.items()},
+                {name: with_cpu(case, name, server, client_cpu, server_cpu) for name, case in logs.items()},
                 log_bytes,
                 args.repeats,
             )
-            tables.append(table("follow a log", rates, "kubectl logs -f", server_cpu, "API server + kwok CPU-s"))
+            tables.append(
+                table(
+                    "follow a log",
+                    rates,
+                    "kubectl logs -f",
+                    {"client CPU-s": client_cpu, "API server + kwok CPU-s": server_cpu},
+                )
+            )
         if args.cases in ("all", "forward"):
             payload = os.urandom(MB) * args.megabytes
             print(f"port-forward: {len(payload) / MB:.0f} MB round trip", file=sys.stderr)
@@ -380,7 +400,7 @@ def main(argv: list[str] | None = None) -> None:
                 "kubernetes (official)": lambda: bench.forward_official(payload),
             }
             rates = measure(forward, len(payload), args.repeats)
-            tables.append(table("port-forward round trip", rates, "kubectl port-forward", bench.cpu))
+            tables.append(table("port-forward round trip", rates, "kubectl port-forward", {"process CPU-s": bench.cpu}))
         api_client.close()
     report = "\n\n".join(tables)
     RESULTS.mkdir(exist_ok=True)
