@@ -51,8 +51,7 @@ def test_kubectl_logs_reads_the_file_the_test_writes(
     log = tmp_path / "app.log"
     write_container_log(log, ["first line", "second line"])
     cluster.serve_pod_logs(ns, pod, log)
-    done = _kubectl(cluster, "-n", ns, "logs", pod)
-    assert (done.returncode, done.stdout) == (0, "first line\nsecond line\n"), done.stderr
+    _wait_served(cluster, ns, pod, "first line\nsecond line\n")
     with _popen(cluster, "-n", ns, "logs", "-f", "--tail=1", pod) as follow:
         assert follow.stdout is not None
         assert follow.stdout.readline() == "second line\n"
@@ -61,7 +60,23 @@ def test_kubectl_logs_reads_the_file_the_test_writes(
     other = tmp_path / "other.log"
     write_container_log(other, ["from another file"], stream="stderr")
     cluster.serve_pod_logs(ns, pod, other)  # serving again replaces what the pod serves
-    assert _kubectl(cluster, "-n", ns, "logs", pod).stdout == "from another file\n"
+    _wait_served(cluster, ns, pod, "from another file\n")
+
+
+def _wait_served(cluster: ControlPlane, ns: str, pod: str, expected: str) -> None:
+    """Wait until ``kubectl logs`` shows ``expected``: kwok, another process, loads its Logs objects when it sees
+    them, so what the pod serves changes a moment after ``serve_pod_logs`` returns."""
+    answers: list[subprocess.CompletedProcess[str]] = []
+
+    def served() -> bool:
+        answers.append(_kubectl(cluster, "-n", ns, "logs", pod))
+        return (answers[-1].returncode, answers[-1].stdout) == (0, expected)
+
+    try:
+        _wait_for(served, f"kubectl logs to show {expected!r}")
+    except AssertionError as exc:
+        last = answers[-1]
+        raise AssertionError(f"{exc}; last answer {last.returncode}: {last.stdout!r} {last.stderr!r}") from None
 
 
 def test_kubectl_attach_streams_lines_appended_after_attaching(
@@ -71,6 +86,13 @@ def test_kubectl_attach_streams_lines_appended_after_attaching(
     output = tmp_path / "attach.log"
     write_container_log(output, ["written before attaching"])
     cluster.serve_pod_attach(ns, pod, output)
+    # kwok loads its Attach objects a moment after they are created: until then kubectl attach ends at once.
+    line = _wait_for(lambda: _attach_line(cluster, ns, pod, output), "kubectl attach to stream an appended line")
+    assert line.startswith("appended "), line
+
+
+def _attach_line(cluster: ControlPlane, ns: str, pod: str, output: Path) -> str:
+    """Attach with kubectl while lines are appended to ``output``; return the first line it shows ("" if none)."""
     with _popen(cluster, "-n", ns, "attach", pod, "-c", "main") as attach:
         assert attach.stdout is not None
 
@@ -87,7 +109,7 @@ def test_kubectl_attach_streams_lines_appended_after_attaching(
         line = attach.stdout.readline()
         appended.set()
         writer.join(5)
-    assert line.startswith("appended "), line
+    return line
 
 
 def test_kubectl_exec_runs_a_local_command_with_its_output_and_exit_code(
@@ -108,8 +130,19 @@ def test_kubectl_exec_uses_the_work_dir_and_environment_the_test_sets(
     http.ok("POST", f"/api/v1/namespaces/{ns}/pods", _pod("configured"))
     _wait_for(lambda: _running([http.ok("GET", f"/api/v1/namespaces/{ns}/pods/configured")]), "the pod Running")
     cluster.serve_pod_exec(ns, "configured", work_dir=tmp_path, env={"GREETING": "from-the-test"})
-    done = _kubectl(cluster, "-n", ns, "exec", "configured", "--", "sh", "-c", 'echo "$GREETING in $(pwd)"')
-    assert (done.returncode, done.stdout) == (0, f"from-the-test in {tmp_path}\n"), done.stderr
+    expected = (0, f"from-the-test in {tmp_path}\n")
+    answers: list[subprocess.CompletedProcess[str]] = []
+
+    def configured() -> bool:  # kwok loads the pod's Exec object a moment after it is created
+        answers.append(
+            _kubectl(cluster, "-n", ns, "exec", "configured", "--", "sh", "-c", 'echo "$GREETING in $(pwd)"')
+        )
+        return (answers[-1].returncode, answers[-1].stdout) == expected
+
+    try:
+        _wait_for(configured, "kubectl exec to run in the configured work dir")
+    except AssertionError:
+        assert (answers[-1].returncode, answers[-1].stdout) == expected, answers[-1].stderr
 
 
 @pytest.fixture
@@ -123,17 +156,28 @@ def test_kubectl_port_forward_round_trips_bytes_through_a_local_echo_server(
 ) -> None:
     ns, pod = kwok_pod
     cluster.serve_pod_port_forward(ns, pod, {8080: echo_server})
+    payload = bytes(range(256)) * 64
+    # kwok loads the pod's PortForward object a moment after it is created: until then a connection is refused.
+    received = _wait_for(lambda: _forward(cluster, ns, pod, payload), "kubectl port-forward to reach the echo server")
+    assert received == payload
+
+
+def _forward(cluster: ControlPlane, ns: str, pod: str, payload: bytes) -> bytes | None:
+    """Send ``payload`` through ``kubectl port-forward`` and return its echo; ``None`` if the connection failed."""
     with _popen(cluster, "-n", ns, "port-forward", f"pod/{pod}", ":8080") as forward:
         assert forward.stdout is not None
         line = forward.stdout.readline()
         match = re.match(r"Forwarding from 127\.0\.0\.1:(\d+) -> 8080", line)
         assert match, line
-        payload = bytes(range(256)) * 64
-        with socket.create_connection(("127.0.0.1", int(match.group(1))), timeout=10) as connection:
-            connection.sendall(payload)
-            received = b""
-            while len(received) < len(payload):
-                chunk = connection.recv(65536)
-                assert chunk, "the forwarded connection closed early"
-                received += chunk
-        assert received == payload
+        try:
+            with socket.create_connection(("127.0.0.1", int(match.group(1))), timeout=10) as connection:
+                connection.sendall(payload)
+                received = b""
+                while len(received) < len(payload):
+                    chunk = connection.recv(65536)
+                    if not chunk:
+                        return None  # the forwarded connection closed early
+                    received += chunk
+        except ConnectionError:  # reset by kubectl when kwok refused the stream
+            return None
+        return received
