@@ -3,8 +3,8 @@
 Usage: ``python -m bench.streams [--megabytes 100] [--repeats 3]``. It starts a plane with one kwok node, a pod whose
 log is a file written here and whose port 8080 is a local echo server, then times, in alternating order:
 
-* logs: dynaclient ``pods.logs(follow=True)``, ``kubectl logs -f`` (over HTTP/2, client-go's default, and over
-  HTTP/1.1 as every Python client speaks), the official client's
+* logs: dynaclient ``pods.logs(follow=True)`` (and its asyncio client's), ``kubectl logs -f`` (over HTTP/2,
+  client-go's default, and over HTTP/1.1 as every Python client speaks), the official client's
   ``read_namespaced_pod_log(follow=True, _preload_content=False)``, and ``requests`` streaming the same URL (the raw
   limit: no client logic at all). Each stops once it has the whole log (kwok never ends a follow).
 * port-forward: dynaclient's socket-like ``connect_port`` and its local listener ``port_forward`` (in this
@@ -22,6 +22,7 @@ CPU seconds of its client (this process, and ``kubectl`` as a child waited for) 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import math
 import os
 import re
@@ -43,6 +44,7 @@ import requests
 
 from bench.peers import official, peer
 from dynaclient import DynamicClient, client_from_config, load_kubeconfig
+from dynaclient.aio import AsyncDynamicClient
 from dynaclient.resources.client import ResourceClient
 from dynaclient.testing import ControlPlane
 from dynaclient.testing.kwok import cri_log_line
@@ -192,6 +194,20 @@ class Bench:
     def logs_dynaclient(self) -> None:
         with self.pods.logs(POD, follow=True) as log:
             read_exactly(log.iter_bytes(), self.log_bytes)
+
+    def logs_dynaclient_async(self) -> None:
+        async def follow() -> None:
+            async with AsyncDynamicClient.from_kubeconfig(self.kubeconfig) as client:
+                pods = (await client.resource("pods")).namespace(self.namespace)
+                async with await pods.logs(POD, follow=True) as log:
+                    got = 0
+                    async for chunk in log.iter_bytes():
+                        got += len(chunk)
+                        if got >= self.log_bytes:
+                            return
+            raise RuntimeError(f"the log ended after {got} of {self.log_bytes} bytes")
+
+        asyncio.run(follow())
 
     def logs_kubectl(self, *, http1: bool = False) -> None:
         """Follow with ``kubectl logs -f``; ``http1`` turns client-go's HTTP/2 off.
@@ -368,6 +384,7 @@ def main(argv: list[str] | None = None) -> None:
             logs = {
                 "raw requests (limit)": bench.logs_raw,
                 "dynaclient": bench.logs_dynaclient,
+                "dynaclient.aio": bench.logs_dynaclient_async,
                 "kubectl logs -f": bench.logs_kubectl,
                 "kubectl logs -f over HTTP/1.1": lambda: bench.logs_kubectl(http1=True),
                 "kubernetes (official)": bench.logs_official,

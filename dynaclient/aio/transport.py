@@ -237,17 +237,39 @@ class _Body:
         self.ending = False
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """Yield the body as it arrives; each read takes every chunk already buffered (``readany``)."""
+        """Yield the body as it arrives; each read takes every chunk already buffered (``readany``).
+
+        With the request's ``read_pause`` (a followed log), the connection is not read for that long after each
+        read, so the server's small writes gather in the socket instead of each waking the event loop.
+        """
         read = self.answer.content.readany
+        pause = self.request.read_pause
+        connection = self.answer.connection
+        protocol = connection.protocol if pause > 0 and connection is not None else None
+        # asyncio's TLS transport reads its socket on until a paused reader leaves 256 KiB undecrypted; with a
+        # limit of one byte a pause stops the socket reads too (asyncio sslproto ``_control_ssl_reading``).
+        limits = getattr(protocol.transport, "set_read_buffer_limits", None) if protocol is not None else None
+        if limits is not None:
+            limits(high=1, low=0)
         try:
             while chunk := await read():
                 yield chunk
+                if protocol is not None and protocol.transport is not None:  # None once the connection is lost
+                    protocol.pause_reading()
+                    try:
+                        await asyncio.sleep(pause)
+                    finally:
+                        if protocol.transport is not None:  # lost meanwhile: nothing to resume, the read says so
+                            protocol.resume_reading()
         except Exception as exc:
             if self.ending:
                 return  # closed under the reader: aiohttp raises "Connection closed" or the like
             if isinstance(exc, TimeoutError | aiohttp.ClientError | OSError):
                 raise _translate(exc, self.request) from exc
             raise
+        finally:
+            if limits is not None:
+                limits()  # the defaults again, for the connection's next request
 
     def close(self) -> None:
         """Release the connection, or close it when the body was not read to its end."""
