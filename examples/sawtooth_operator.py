@@ -70,7 +70,7 @@ CRD: JSONObject = {
 class ExternalRecords:
     """Stands for a system outside Kubernetes: one file per Sawtooth holding its size.
 
-    Thread-safety: thread-safe (one file per key, written whole).
+    Thread-safety: thread-safe (one file per key, replaced whole: a reader never sees one half-written).
     """
 
     def __init__(self, directory: Path) -> None:
@@ -80,13 +80,20 @@ class ExternalRecords:
     def put(self, key: str, size: int) -> None:
         path = self.directory / key.replace("/", "_")
         if not path.exists() or path.read_text() != str(size):
-            path.write_text(str(size))
+            written = self.directory / f".{path.name}.new"  # one writer per key: the controller's promise
+            written.write_text(str(size))
+            written.replace(path)
 
     def remove(self, key: str) -> None:
         (self.directory / key.replace("/", "_")).unlink(missing_ok=True)
 
     def all(self) -> dict[str, int]:
-        return {path.name.replace("_", "/", 1): int(path.read_text()) for path in self.directory.iterdir()}
+        records = {}
+        for path in self.directory.iterdir():
+            if not path.name.startswith("."):  # not a record being written
+                with contextlib.suppress(FileNotFoundError):  # removed since the listing
+                    records[path.name.replace("_", "/", 1)] = int(path.read_text())
+        return records
 
 
 def desired_configmap(sawtooth: JSONObject) -> tuple[str, str, int, JSONObject]:
