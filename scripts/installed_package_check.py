@@ -116,7 +116,7 @@ def in_wheel(module: str) -> bool:
 
 def check_missing_extras() -> None:
     """Each optional feature fails with one line naming its extra; none is installed here."""
-    for dependency in {dependency for _, _, dependency in OPTIONAL_MODULES} | {"orjson", "socks"}:
+    for dependency in {dependency for _, _, dependency in OPTIONAL_MODULES} | {"orjson", "isal", "socks"}:
         if importlib.util.find_spec(dependency) is not None:
             fail(f"{dependency} is installed, but no declared dependency brings it: the check cannot test its extra")
     for module, extra, _ in OPTIONAL_MODULES:
@@ -156,10 +156,13 @@ def main() -> None:
     for check in checks:
         check()
     from dynaclient._json_decoding import DECODER
+    from dynaclient.transport.compression import INFLATER
 
     if DECODER != "json":
         fail(f"the JSON decoder is {DECODER} without the fast extra")
-    say("without the fast extra the stdlib decodes JSON (orjson is optional, never required)")
+    if INFLATER != "zlib":
+        fail(f"gzip bodies are inflated by {INFLATER} without the fast extra")
+    say("without the fast extra the stdlib decodes JSON and zlib inflates (orjson and isal are optional)")
 
 
 if __name__ == "__main__":

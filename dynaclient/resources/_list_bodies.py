@@ -44,6 +44,9 @@ _OBJECT_DECODER = json.JSONDecoder()
 
 Body = bytes | bytearray
 
+Decode = Callable[[bytes | memoryview], Any]
+"""A JSON decoder of bytes or a memoryview (the items of a list are given to it in place, as a view of the body)."""
+
 
 def list_head(body: Body) -> tuple[dict[str, Any], int] | None:
     """Return the ``metadata`` object at the head of a list body and the offset just past it.
@@ -93,14 +96,15 @@ class ListDecoder:
     Thread-safety: used by one thread at a time (it may be fed in one and finished in another).
 
     Example:
-        >>> decoder = ListDecoder(json.loads)
+        >>> from dynaclient._json_decoding import loads
+        >>> decoder = ListDecoder(loads)
         >>> for chunk in (b'{"kind":"L","metadata":{},"items":[{"metadata":{"n":1}},', b'{"metadata":{"n":2}}]}'):
         ...     decoder.feed(chunk)
         >>> decoder.finish()
         {'kind': 'L', 'metadata': {}, 'items': [{'metadata': {'n': 1}}, {'metadata': {'n': 2}}]}
     """
 
-    def __init__(self, decode: Callable[[bytes], Any]) -> None:
+    def __init__(self, decode: Decode) -> None:
         self._decode = decode
         self._body = bytearray()
         self._prefix: bytes | None = None  # the envelope before the items (sorted layout: up to "items")
@@ -126,7 +130,7 @@ class ListDecoder:
             return metadata if isinstance(metadata, dict) else None
         return self._head_metadata if self._head_metadata is not None else list_metadata(self._body)
 
-    def feed(self, chunk: bytes) -> None:
+    def feed(self, chunk: bytes | memoryview) -> None:
         """Add a chunk of the body; decode the pieces it completes."""
         self._body += chunk
         if not self._failed:
@@ -162,7 +166,7 @@ class ListDecoder:
         if not isinstance(envelope, dict) or stop - start > _MAX_LAST_PIECE:
             return None  # not a list; or no boundary was found, and one piece that large would defeat the purpose
         if stop > start:
-            self._items.extend(self._decode(b"[" + body[start:stop] + b"]"))
+            self._items.extend(self._decode_array(start, stop))
         before = {key: value for key, value in envelope.items() if not self._sorted or key < "items"}
         return before | {"items": self._items} | {key: value for key, value in envelope.items() if key not in before}
 
@@ -176,7 +180,7 @@ class ListDecoder:
             return
         while (split := body.find(self._boundary, max(self._start + PIECE_BYTES, self._searched))) >= 0:
             try:
-                items = self._decode(b"[" + body[self._start : split + 1] + b"]")
+                items = self._decode_array(self._start, split + 1)
             except ValueError:  # the split was inside an item: extend the piece to the next boundary
                 self._extensions += 1
                 if self._extensions > _MAX_EXTENSIONS:
@@ -187,6 +191,21 @@ class ListDecoder:
             self._start = self._searched = split + 2
             self._extensions = 0
         self._searched = max(self._start + PIECE_BYTES, self._searched, len(body) - len(self._boundary) + 1)
+
+    def _decode_array(self, start: int, end: int) -> Any:
+        """Decode the items in ``body[start:end]`` as one array, in place: the body is not copied.
+
+        The byte before ``start`` (the array's ``[`` or the comma before the piece) and the one at ``end`` (its
+        ``]`` or the comma after) are replaced by the brackets while the decoder reads, and then restored.
+        """
+        body = self._body
+        opened, closed = body[start - 1], body[end]
+        body[start - 1], body[end] = 0x5B, 0x5D  # b"[", b"]"
+        try:
+            with memoryview(body)[start - 1 : end + 1] as piece:
+                return self._decode(piece)
+        finally:
+            body[start - 1], body[end] = opened, closed
 
     def _open(self, body: bytearray) -> None:
         head = list_head(body)
@@ -202,11 +221,12 @@ class ListDecoder:
         self._boundary = b"}," + bytes(body[first.start() : first.end()]) if first is not None else None
 
 
-def decode_items_in_pieces(body: bytes, decode: Callable[[bytes], Any]) -> dict[str, Any] | None:
+def decode_items_in_pieces(body: bytes | memoryview, decode: Decode) -> dict[str, Any] | None:
     """Decode a whole list body with :class:`ListDecoder`; ``None`` when it cannot (decode it whole then).
 
     >>> body = b'{"apiVersion":"x/v1","items":[{"metadata":{"n":1}},{"metadata":{"n":2}}],"kind":"XList","metadata":{}}'
-    >>> decode_items_in_pieces(body, json.loads)
+    >>> from dynaclient._json_decoding import loads
+    >>> decode_items_in_pieces(body, loads)
     {'apiVersion': 'x/v1', 'items': [{'metadata': {'n': 1}}, {'metadata': {'n': 2}}], 'kind': 'XList', 'metadata': {}}
     """
     decoder = ListDecoder(decode)
@@ -235,4 +255,4 @@ def _skip_space_back(body: Body, end: int) -> int:
     return end
 
 
-__all__ = ["HEAD_BYTES", "PIECE_BYTES", "ListDecoder", "decode_items_in_pieces", "list_head", "list_metadata"]
+__all__ = ["HEAD_BYTES", "PIECE_BYTES", "Decode", "ListDecoder", "decode_items_in_pieces", "list_head", "list_metadata"]

@@ -16,11 +16,12 @@ import re
 import socket
 import ssl
 import time
-import zlib
 from collections.abc import Callable, Iterator
 from typing import Any
 
 from urllib3.exceptions import ProtocolError
+
+from dynaclient.transport.compression import GZIP_ERRORS, gzip_decoder
 
 _SIZE_LINE = re.compile(rb"([0-9a-fA-F]{1,16})(?:;[^\r\n]*)?\r\n")
 """A chunk-size line (extensions ignored); Go writes 1 to 8 hex digits and no extension."""
@@ -28,6 +29,7 @@ _MAX_LINE = 4096
 _BUFFER = 256 * 1024
 _FIRST_PIECE = 32 * 1024
 _RECORD = 16 * 1024 + 64  # the most one TLS record carries (plain HTTP reads are capped to it too)
+_BROKEN: tuple[type[Exception], ...] = (OSError, *GZIP_ERRORS)
 
 
 class ChunkedDecoder:
@@ -160,7 +162,7 @@ def _chunked_source(answer: Any) -> tuple[Any, Any] | None:
     coding = answer.headers.get("Content-Encoding", "").strip().lower()
     if coding not in ("", "identity", "gzip"):
         return None
-    return fp, zlib.decompressobj(wbits=31) if coding == "gzip" else None
+    return fp, gzip_decoder() if coding == "gzip" else None
 
 
 def _mapped(pieces: Iterator[bytes]) -> Iterator[bytes]:
@@ -171,41 +173,37 @@ def _mapped(pieces: Iterator[bytes]) -> Iterator[bytes]:
         raise ProtocolError(f"Connection broken: {exc!r}", exc) from exc
     except (TimeoutError, ssl.SSLError):
         raise  # as they are: a read timeout, a TLS failure
-    except (OSError, zlib.error) as exc:  # what urllib3's reader reports as a broken connection
+    except _BROKEN as exc:  # what urllib3's reader reports as a broken connection
         raise ProtocolError(f"Connection broken: {exc!r}", exc) from exc
 
 
 def _pieces(answer: Any, fp: Any, gunzip: Any, piece: int) -> Iterator[bytes]:
-    decoder = ChunkedDecoder()
-    framed, out = bytearray(), bytearray()
+    decoder, out = ChunkedDecoder(), _Decoded(gunzip)
     limit = min(piece, _FIRST_PIECE)  # the head goes on early: a list's continue token is in it
     for block in _framed_blocks(fp, decoder):
-        _decode(decoder, gunzip, block, framed, out)
-        if len(out) >= limit:
-            yield bytes(out)
-            out.clear()
+        out.feed(decoder, block)
+        if out.size >= limit:
+            yield out.take()
             limit = piece
-    yield from _finish(answer, gunzip, out)
+    yield from _finish(answer, out)
 
 
 def _stream_pieces(answer: Any, fp: Any, gunzip: Any, sock: socket.socket, pause: float) -> Iterator[bytes]:
-    decoder = ChunkedDecoder()
-    framed, out = bytearray(), bytearray()
-    _decode(decoder, gunzip, memoryview(fp.read(len(fp.peek(1)))), framed, out)  # what came with the headers
+    decoder, out = ChunkedDecoder(), _Decoded(gunzip)
+    out.feed(decoder, memoryview(fp.read(len(fp.peek(1)))))  # what came with the headers
     read = _socket_reader(fp)
     view = memoryview(bytearray(_BUFFER))
     dry = False
     while not decoder.done:
-        if out:
-            yield bytes(out)
-            out.clear()
+        if out.size:
+            yield out.take()
         if dry:
             time.sleep(pause)
         count, dry = _drain(sock, read, view)
         if not count:
             raise ProtocolError("the connection closed in the middle of a chunked body")
-        _decode(decoder, gunzip, view[:count], framed, out)
-    yield from _finish(answer, gunzip, out)
+        out.feed(decoder, view[:count])
+    yield from _finish(answer, out)
 
 
 def _drain(sock: socket.socket, read: Callable[[memoryview], int], view: memoryview) -> tuple[int, bool]:
@@ -229,26 +227,69 @@ def _drain(sock: socket.socket, read: Callable[[memoryview], int], view: memoryv
     return count, count == 0
 
 
-def _decode(decoder: ChunkedDecoder, gunzip: Any, block: memoryview, framed: bytearray, out: bytearray) -> None:
-    """Append the data framed in ``block`` to ``out``, through ``gunzip`` when the body is gzip coded."""
-    decoder.feed(block, out if gunzip is None else framed)
-    if gunzip is not None:
-        out += gunzip.decompress(framed)
-        framed.clear()
+class _Decoded:
+    """A body's data taken out of its framing (and gzip) and not yet handed on; copied only once, when taken.
+
+    Inflated data stays in the bytes objects the gzip decoder returns (one when a whole gzipped page came in one block);
+    identity data is gathered where the framing is stripped.
+
+    Thread-safety: confined.
+    """
+
+    __slots__ = ("_framed", "_gunzip", "_parts", "size")
+
+    def __init__(self, gunzip: Any) -> None:
+        self._gunzip = gunzip
+        self._framed = bytearray()  # data out of the chunked framing (still gzip coded, or the data itself)
+        self._parts: list[bytes] = []  # inflated data
+        self.size = 0  # bytes ready to be taken
+
+    def feed(self, decoder: ChunkedDecoder, block: memoryview) -> None:
+        """Add the data framed in ``block``."""
+        decoder.feed(block, self._framed)
+        if self._gunzip is None:
+            self.size = len(self._framed)
+        elif self._framed:
+            self._add(self._gunzip.decompress(self._framed))
+            self._framed.clear()
+
+    def end(self) -> None:
+        """Take what the gzip stream still holds; the body has ended.
+
+        Raises:
+            ProtocolError: the gzip stream is incomplete.
+        """
+        if self._gunzip is not None:
+            self._add(self._gunzip.flush())
+            if not self._gunzip.eof:
+                raise ProtocolError("the gzip stream of a response ended early")
+
+    def take(self) -> bytes:
+        """Return the data ready and forget it."""
+        if self._gunzip is None:
+            data = bytes(self._framed)
+            self._framed.clear()
+        else:
+            data = b"".join(self._parts)  # a single part is returned as it is, not copied
+            self._parts.clear()
+        self.size = 0
+        return data
+
+    def _add(self, part: bytes) -> None:
+        if part:
+            self._parts.append(part)
+            self.size += len(part)
 
 
-def _finish(answer: Any, gunzip: Any, out: bytearray) -> Iterator[bytes]:
+def _finish(answer: Any, out: _Decoded) -> Iterator[bytes]:
     """Yield the last data of a body read to its end, and give the connection back as urllib3 would."""
-    if gunzip is not None:
-        out += gunzip.flush()
-        if not gunzip.eof:
-            raise ProtocolError("the gzip stream of a response ended early")
+    out.end()
     raw = answer.raw
     raw._original_response.close()  # as urllib3 does once a body is read: the connection is idle again
     raw.release_conn()
     answer._content_consumed = True
-    if out:
-        yield bytes(out)
+    if out.size:
+        yield out.take()
 
 
 def _framed_blocks(fp: Any, decoder: ChunkedDecoder) -> Iterator[memoryview]:

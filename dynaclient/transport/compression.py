@@ -11,13 +11,19 @@ fresh processes on an idle plane. An earlier version asked a loopback server for
 
 ``identity`` (or ``DYNACLIENT_COMPRESSION=identity``, or the kubeconfig's ``disable-compression: true``) asks for
 uncompressed responses: for a server whose CPU is scarcer than the client's.
+
+Bodies read in bulk (lists, followed logs) are inflated by :func:`gzip_decoder`: ISA-L's inflate (``isal``, in the
+``fast`` extra on x86-64 and ARM64) when it is installed, about 2.3x zlib's speed on a 500-ConfigMap page (0.20
+against 0.46 ms for 800 KB), else zlib's.
 """
 
 from __future__ import annotations
 
+import importlib
 import os
+import zlib
 from collections.abc import Mapping
-from typing import Literal, get_args
+from typing import Any, Literal, Protocol, get_args
 
 from dynaclient.exceptions import ConfigError
 
@@ -55,6 +61,45 @@ def accept_encoding(
     return "identity" if disabled or choice == "identity" else "gzip"
 
 
+class GzipDecoder(Protocol):
+    """What :func:`gzip_decoder` returns: zlib's ``Decompress`` interface, as far as it is used."""
+
+    @property
+    def eof(self) -> bool: ...  # noqa: D102 - zlib's meaning: the end of the gzip stream was read
+
+    def decompress(self, data: bytes | bytearray | memoryview, /) -> bytes: ...  # noqa: D102
+
+    def flush(self) -> bytes: ...  # noqa: D102
+
+
+def _isal_zlib() -> Any:
+    try:
+        return importlib.import_module("isal.isal_zlib")  # optional: the ``fast`` extra
+    except ImportError:
+        return None
+
+
+_ISAL_ZLIB = _isal_zlib()
+
+GZIP_ERRORS: tuple[type[Exception], ...] = (zlib.error,) if _ISAL_ZLIB is None else (zlib.error, _ISAL_ZLIB.error)
+"""What :func:`gzip_decoder`'s decoders raise for a broken gzip stream."""
+
+INFLATER = "zlib" if _ISAL_ZLIB is None else "isal"
+"""The inflate in use: ``"isal"`` when installed, else ``"zlib"``."""
+
+
+def gzip_decoder() -> GzipDecoder:
+    """Return a decoder of one gzip stream (header, deflate data, trailer checked): ISA-L's when installed.
+
+    >>> import gzip
+    >>> decoder = gzip_decoder()
+    >>> decoder.decompress(gzip.compress(b"items")) + decoder.flush(), decoder.eof
+    (b'items', True)
+    """
+    decoder: GzipDecoder = (zlib if _ISAL_ZLIB is None else _ISAL_ZLIB).decompressobj(wbits=31)
+    return decoder
+
+
 def _checked(value: str, what: str) -> Compression:
     choices: tuple[Compression, ...] = get_args(Compression)
     for choice in choices:
@@ -63,4 +108,12 @@ def _checked(value: str, what: str) -> Compression:
     raise ConfigError(f"{what}: {value!r} is not one of {', '.join(choices)}")
 
 
-__all__ = ["COMPRESSION_ENV", "Compression", "accept_encoding"]
+__all__ = [
+    "COMPRESSION_ENV",
+    "GZIP_ERRORS",
+    "INFLATER",
+    "Compression",
+    "GzipDecoder",
+    "accept_encoding",
+    "gzip_decoder",
+]

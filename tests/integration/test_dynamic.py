@@ -12,6 +12,7 @@ from typing import Any, cast
 
 import pytest
 
+from dynaclient._json_decoding import loads
 from dynaclient.auth import StaticTokenAuth
 from dynaclient.client import APIClient
 from dynaclient.discovery.discovery import Discovery
@@ -391,7 +392,7 @@ def test_both_list_layouts_the_server_writes_are_read_without_decoding_and_decod
             whole = json.loads(body)
             assert whole["metadata"]["continue"]
             assert peek_continue_token(body) == whole["metadata"]["continue"]
-            assert decode_items_in_pieces(body, json.loads) == whole
+            assert decode_items_in_pieces(body, loads) == whole
             assert [item["metadata"]["name"] for item in resource.list(limit=2)] == sorted(
                 item["metadata"]["name"] for item in resource.list(limit=0)
             )

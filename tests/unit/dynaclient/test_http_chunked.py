@@ -150,6 +150,24 @@ def test_a_connection_closed_in_the_middle_of_a_chunked_body_is_a_lost_connectio
         get(HTTPTransport(server.url))
 
 
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        (gzip.compress(b"x" * 5000)[:-12], "the gzip stream of a response ended early"),
+        (gzip.compress(b"x" * 5000)[:10] + b"not deflate data at all", "Connection broken"),
+    ],
+    ids=["cut short", "not deflate"],
+)
+def test_a_broken_gzip_body_is_a_lost_connection_whichever_inflate_reads_it(
+    body: bytes, message: str, serve: list[ChunkedServer]
+) -> None:
+    server = ChunkedServer([response(frame([body]), b"Content-Encoding: gzip")])
+    serve.append(server)
+    with pytest.raises(ConnectionLostError, match="lost in the middle of the response") as raised:
+        get(HTTPTransport(server.url))
+    assert message in str(raised.value.__cause__)
+
+
 class ScriptedFile:
     """A buffered file over scripted socket reads: the first segment is what came with the headers.
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import gc
 import json
 import math
+import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -33,7 +34,7 @@ def collector_enabled() -> Iterator[None]:
         gc.disable()
 
 
-def _rejecting(data: bytes) -> Any:
+def _rejecting(data: bytes | memoryview) -> Any:
     raise ValueError("the fast decoder gives up")
 
 
@@ -81,7 +82,7 @@ def test_a_body_above_the_fast_decoders_limit_goes_to_the_stdlib() -> None:
 
 
 @pytest.mark.parametrize("fast", [None, _rejecting], ids=["stdlib", "fast-rejects"])
-def test_a_document_that_is_not_json_raises_the_stdlib_error(fast: Callable[[bytes], Any] | None) -> None:
+def test_a_document_that_is_not_json_raises_the_stdlib_error(fast: Callable[[bytes | memoryview], Any] | None) -> None:
     with pytest.raises(json.JSONDecodeError, match="Expecting value"):
         loads(b"<html>", fast=fast)
 
@@ -89,9 +90,9 @@ def test_a_document_that_is_not_json_raises_the_stdlib_error(fast: Callable[[byt
 def test_a_large_body_is_decoded_with_the_collector_paused_and_it_is_resumed_after(collector_enabled: None) -> None:
     states: list[bool] = []
 
-    def spying(data: bytes) -> Any:
+    def spying(data: bytes | memoryview) -> Any:
         states.append(gc.isenabled())
-        return json.loads(data)
+        return json.loads(bytes(data))
 
     loads(b"[" + b" " * LARGE_BODY_BYTES + b"1]", fast=spying)
     loads(b"[1]", fast=spying)
@@ -128,6 +129,63 @@ def test_a_collector_the_application_disabled_stays_disabled() -> None:
     finally:
         if was_enabled:
             gc.enable()
+
+
+def _large_list(count: int = 2000) -> bytes:
+    body = json.dumps([{"metadata": {"name": f"o{index}", "labels": {"a": "b"}}} for index in range(count)])
+    assert len(body) >= LARGE_BODY_BYTES
+    return body.encode()
+
+
+def test_what_a_large_decode_allocated_goes_to_the_oldest_generation_without_a_walk(collector_enabled: None) -> None:
+    decoded = loads(_large_list(), fast=None)
+
+    assert any(obj is decoded for obj in gc.get_objects(generation=2))
+    assert not any(obj is decoded for obj in gc.get_objects(generation=0))
+
+
+@pytest.mark.parametrize("case", ["promotion off", "objects frozen by the process", "collector disabled"])
+def test_nothing_is_promoted_when_promotion_is_off_or_would_undo_the_process_own_choice(
+    case: str, collector_enabled: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(gc, "unfreeze", lambda: calls.append("unfreeze"))
+    if case == "promotion off":
+        monkeypatch.setattr(_json_decoding, "_PROMOTE", False)
+    elif case == "objects frozen by the process":
+        monkeypatch.setattr(gc, "get_freeze_count", lambda: 12)
+    else:
+        gc.disable()
+    monkeypatch.setattr(gc, "freeze", lambda: calls.append("freeze"))
+
+    loads(_large_list(), fast=None)
+    with collection_paused(promote=True):
+        pass
+
+    assert calls == ([] if case != "promotion off" else ["freeze", "unfreeze"])
+
+
+def test_a_finalizer_run_by_the_young_collection_may_decode_a_large_body(collector_enabled: None) -> None:
+    decoded: list[Any] = []
+
+    class Cyclic:
+        def __init__(self) -> None:
+            self.me = self
+
+        def __del__(self) -> None:  # run by the pause's first collection, while the pause is being entered
+            decoded.append(loads(_large_list(), fast=None))
+
+    def decode() -> None:
+        body = _large_list()
+        Cyclic()  # young garbage, until the pause's collection finds it
+        decoded.append(loads(body, fast=None))
+
+    worker = threading.Thread(target=decode, daemon=True)
+    worker.start()
+    worker.join(timeout=30)
+
+    assert not worker.is_alive(), "the pause's lock was held while the collection ran a finalizer"
+    assert len(decoded) == 2
 
 
 def test_the_environment_can_force_the_stdlib_decoder(monkeypatch: pytest.MonkeyPatch) -> None:
