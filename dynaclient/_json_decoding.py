@@ -22,7 +22,7 @@ Decoding is most of a list's client CPU. Two measures make it cheaper without ch
   generation (a few hundred objects at most: whatever was allocated since the last one), and when it ends what
   it allocated is moved to the oldest generation without being walked (``gc.freeze()`` then ``gc.unfreeze()``,
   two list splices). On a 10,000-ConfigMap list that took about a fifth off the client's CPU (docs/benchmarks.md,
-  "Client CPU"). The cost: objects other threads allocated during the pause, and the middle generation's, are
+  "Client CPU per list"). The cost: objects other threads allocated during the pause, and the middle generation's, are
   promoted too, so any reference cycle among them is reclaimed at the next full collection rather than sooner.
   Nothing is promoted when the application froze objects itself (``gc.get_freeze_count()``: a pre-fork server;
   unfreezing would undo that), nor when it disabled the collector. ``DYNACLIENT_GC_PROMOTE=0`` in the environment
