@@ -33,7 +33,7 @@ from bench.report import write_report
 from bench.target import BenchTarget, WatchParameters
 
 RESULTS_DIR = Path(__file__).resolve().parent / "results"
-PEERS = ("dynaclient", "kubernetes", "kr8s", "lightkube", "kopf", "requests", "matplotlib")
+PEERS = ("dynaclient", "orjson", "isal", "kubernetes", "kr8s", "lightkube", "kopf", "requests", "matplotlib")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
