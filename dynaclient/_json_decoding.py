@@ -1,6 +1,6 @@
 """Decode JSON response bodies and watch frames: orjson when installed (the ``fast`` extra), else the stdlib.
 
-Decoding is most of a list's client CPU. Two measures make it cheaper without changing what comes out:
+Decoding is most of a list's client CPU. These measures make it cheaper without changing what comes out:
 
 * ``orjson`` decodes about twice as fast as ``json`` and shares the key strings of every document (its key cache),
   where ``json`` shares them only within one document: an informer fed one watch frame per object keeps far fewer
@@ -118,7 +118,7 @@ def loads(
     """Decode one JSON document, pausing the garbage collector for a large one.
 
     Args:
-        data: the document (a memoryview: of contiguous bytes).
+        data: the document: bytes, or a memoryview of contiguous bytes (a list decoder's piece, read in place).
         fast: the fast decoder to try first (orjson's when installed); ``None`` uses only the stdlib.
         pieces: let the fast decoder take a large list's items in pieces (``False`` when that already failed).
 

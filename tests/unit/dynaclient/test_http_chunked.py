@@ -101,6 +101,13 @@ def response(body: bytes, *headers: bytes) -> bytes:
     return head + b"".join(header + b"\r\n" for header in headers) + b"\r\n" + body
 
 
+def plain_then_gzipped(pieces: list[bytes], *, piece: int) -> ChunkedServer:
+    """A server answering the same data twice: in ``pieces`` as chunks, then gzipped in chunks of ``piece`` bytes."""
+    compressed = gzip.compress(b"".join(pieces))
+    gzipped = frame([compressed[i : i + piece] for i in range(0, len(compressed), piece)])
+    return ChunkedServer([response(frame(pieces)), response(gzipped, b"Content-Encoding: gzip")])
+
+
 @pytest.fixture
 def serve() -> Iterator[list[ChunkedServer]]:
     servers: list[ChunkedServer] = []
@@ -127,15 +134,7 @@ def test_a_small_chunked_body_that_came_with_the_headers_is_read_without_waiting
 
 def test_a_large_body_in_many_chunks_and_a_gzip_coded_one_are_read_whole(serve: list[ChunkedServer]) -> None:
     items = [b'{"metadata":{"name":"cm-%d"},"data":{"k":"%s"}},' % (n, b"v" * 1500) for n in range(3000)]
-    compressed = gzip.compress(b"".join(items))
-    server = ChunkedServer(
-        [
-            response(frame(items)),
-            response(
-                frame([compressed[i : i + 1000] for i in range(0, len(compressed), 1000)]), b"Content-Encoding: gzip"
-            ),
-        ]
-    )
+    server = plain_then_gzipped(items, piece=1000)
     serve.append(server)
     transport = HTTPTransport(server.url)
     assert get(transport) == b"".join(items)
@@ -216,15 +215,7 @@ def follow(transport: HTTPTransport) -> Iterator[bytes]:
 
 def test_a_stream_read_in_batches_gives_back_its_bytes_and_its_connection(serve: list[ChunkedServer]) -> None:
     lines = [b"line %d %s\n" % (n, b"x" * (n % 97)) for n in range(5000)]
-    compressed = gzip.compress(b"".join(lines))
-    server = ChunkedServer(
-        [
-            response(frame(lines)),
-            response(
-                frame([compressed[i : i + 700] for i in range(0, len(compressed), 700)]), b"Content-Encoding: gzip"
-            ),
-        ]
-    )
+    server = plain_then_gzipped(lines, piece=700)
     serve.append(server)
     transport = HTTPTransport(server.url)
     assert b"".join(follow(transport)) == b"".join(lines)
