@@ -26,6 +26,8 @@ import re
 from collections.abc import Callable
 from typing import Any
 
+from dynaclient._buffers import BufferPool
+
 PIECE_BYTES = 1024 * 1024
 """About how many bytes of items are decoded at a time."""
 
@@ -41,6 +43,8 @@ _FIRST_ITEM = re.compile(rb'\{(?:\s*"(?:apiVersion|kind)"\s*:\s*"[^"\\]*"\s*,)*\
 _METADATA_KEY = b'"metadata":'
 _SPACE = b" \t\r\n"
 _OBJECT_DECODER = json.JSONDecoder()
+_BODIES = BufferPool(keep=3, largest=4 * PIECE_BYTES)
+"""List page bodies, written over page after page (an unpaginated list's larger body is not kept)."""
 
 Body = bytes | bytearray
 
@@ -48,40 +52,44 @@ Decode = Callable[[bytes | memoryview], Any]
 """A JSON decoder of bytes or a memoryview (the items of a list are given to it in place, as a view of the body)."""
 
 
-def list_head(body: Body) -> tuple[dict[str, Any], int] | None:
+def list_head(body: Body, end: int | None = None) -> tuple[dict[str, Any], int] | None:
     """Return the ``metadata`` object at the head of a list body and the offset just past it.
 
     Only ``kind`` and ``apiVersion`` (in either order) may come before ``metadata``; ``None`` for any other shape.
-    The metadata's strings are read as Latin-1, so offsets are byte offsets; list metadata is ASCII.
+    The metadata's strings are read as Latin-1, so offsets are byte offsets; list metadata is ASCII. The body ends
+    at ``end`` (by default, at its length).
 
     >>> list_head(b'{"kind":"PodList","apiVersion":"v1","metadata":{"continue":"abc"},"items":[]}')
     ({'continue': 'abc'}, 65)
     >>> list_head(b'{"items":[],"metadata":{}}') is None
     True
     """
-    head = _METADATA_FIRST.match(body, 0, HEAD_BYTES)
+    end = len(body) if end is None else end
+    head = _METADATA_FIRST.match(body, 0, min(HEAD_BYTES, end))
     if head is None:
         return None
-    return _object_at(body, head.end())
+    return _object_at(body, head.end(), end)
 
 
-def list_metadata(body: Body) -> dict[str, Any] | None:
+def list_metadata(body: Body, end: int | None = None) -> dict[str, Any] | None:
     """Return the ``metadata`` of a complete list body, from its head or, in sorted-key lists, its tail.
 
-    ``None`` when neither place holds one; the caller decodes the body to be sure of anything else.
+    ``None`` when neither place holds one; the caller decodes the body to be sure of anything else. The body ends
+    at ``end`` (by default, at its length).
 
     >>> list_metadata(b'{"apiVersion":"x/v1","items":[{"metadata":{}}],"kind":"XList","metadata":{"continue":"t"}}')
     {'continue': 't'}
     >>> list_metadata(b'{"kind":"L","metadata":{"continue":"h"},"items":[{"metadata":{"continue":"no"}}]}')
     {'continue': 'h'}
     """
-    head = list_head(body)
+    end = len(body) if end is None else end
+    head = list_head(body, end)
     if head is not None:
         return head[0]
-    key = body.rfind(_METADATA_KEY)
-    tail = _object_at(body, _skip_space(body, key + len(_METADATA_KEY))) if key >= 0 else None
-    last = _skip_space_back(body, len(body)) - 1
-    if tail is None or _skip_space(body, tail[1]) != last or body[last : last + 1] != b"}":
+    key = body.rfind(_METADATA_KEY, 0, end)
+    tail = _object_at(body, _skip_space(body, key + len(_METADATA_KEY), end), end) if key >= 0 else None
+    last = _skip_space_back(body, end) - 1
+    if tail is None or _skip_space(body, tail[1], end) != last or body[last : last + 1] != b"}":
         return None  # the last "metadata" is not the list's own, closing the body
     return tail[0]
 
@@ -92,6 +100,10 @@ class ListDecoder:
     :meth:`feed` the chunks, then :meth:`finish`; ``None`` from it means the body is not a list of a known layout or
     its items could not be split: decode :attr:`body` whole then. After a successful :meth:`finish` the body is
     released (:attr:`body` is empty) and :meth:`finish` returns the same list again.
+
+    The body is written into a buffer taken from a small pool and given back by a successful :meth:`finish`, so a
+    list's pages are written over the same memory one after another (:mod:`dynaclient._buffers`); a decoder reads
+    only the bytes it was fed, never what an earlier body left past them.
 
     Thread-safety: used by one thread at a time (it may be fed in one and finished in another).
 
@@ -106,7 +118,8 @@ class ListDecoder:
 
     def __init__(self, decode: Decode) -> None:
         self._decode = decode
-        self._body = bytearray()
+        self._body = _BODIES.take()  # written from its start; what lies past _length is an earlier body's
+        self._length = 0
         self._prefix: bytes | None = None  # the envelope before the items (sorted layout: up to "items")
         self._head_metadata: dict[str, Any] | None = None  # read by _open when the metadata leads
         self._sorted = False
@@ -121,18 +134,25 @@ class ListDecoder:
     @property
     def body(self) -> bytes:
         """Every byte fed so far (empty once :meth:`finish` has succeeded)."""
-        return bytes(self._body)
+        return bytes(memoryview(self._body)[: self._length])
 
     def metadata(self) -> dict[str, Any] | None:
         """Return the list's ``metadata`` from the body fed so far (see :func:`list_metadata`)."""
         if self._result is not None:
             metadata = self._result.get("metadata")
             return metadata if isinstance(metadata, dict) else None
-        return self._head_metadata if self._head_metadata is not None else list_metadata(self._body)
+        if self._head_metadata is not None:
+            return self._head_metadata
+        return list_metadata(self._body, self._length)
 
     def feed(self, chunk: bytes | memoryview) -> None:
         """Add a chunk of the body; decode the pieces it completes."""
-        self._body += chunk
+        length = self._length
+        self._length = end = length + len(chunk)
+        if end <= len(self._body):
+            self._body[length:end] = chunk  # over an earlier body's bytes, in place
+        else:
+            self._body[length:] = chunk
         if not self._failed:
             try:
                 self._advance(final=False)
@@ -147,19 +167,20 @@ class ListDecoder:
             except (ValueError, RecursionError):
                 self._failed = True
             if self._result is not None:
-                self._body = bytearray()
+                _BODIES.give(self._body)
+                self._body, self._length = bytearray(), 0
         return self._result
 
     def _finish(self) -> dict[str, Any] | None:
         self._advance(final=True)
         if self._prefix is None:
             return None
-        body, start = self._body, self._start
+        body, start, length = self._body, self._start, self._length
         if self._sorted:  # {"apiVersion":..,"items":[..],"kind":..,"metadata":{..}}
-            stop = body.rfind(b'],"kind":', start)
-            envelope = self._decode(self._prefix + bytes(body[stop + 2 :])) if stop >= start else None
+            stop = body.rfind(b'],"kind":', start, length)
+            envelope = self._decode(self._prefix + bytes(body[stop + 2 : length])) if stop >= start else None
         else:  # {"kind":..,"apiVersion":..,"metadata":{..},"items":[..]}
-            end = _skip_space_back(body, len(body))
+            end = _skip_space_back(body, length)
             stop = _skip_space_back(body, end - 1) - 1
             closed = body[end - 1 : end] == b"}" and stop >= start and body[stop : stop + 1] == b"]"
             envelope = self._decode(self._prefix + b"}") if closed else None
@@ -171,14 +192,14 @@ class ListDecoder:
         return before | {"items": self._items} | {key: value for key, value in envelope.items() if key not in before}
 
     def _advance(self, *, final: bool) -> None:
-        body = self._body
+        body, length = self._body, self._length
         if self._prefix is None:
-            if not final and len(body) < HEAD_BYTES:
+            if not final and length < HEAD_BYTES:
                 return  # the head may not be complete yet
-            self._open(body)
+            self._open(body, length)
         if self._boundary is None:
             return
-        while (split := body.find(self._boundary, max(self._start + PIECE_BYTES, self._searched))) >= 0:
+        while (split := body.find(self._boundary, max(self._start + PIECE_BYTES, self._searched), length)) >= 0:
             try:
                 items = self._decode_array(self._start, split + 1)
             except ValueError:  # the split was inside an item: extend the piece to the next boundary
@@ -190,7 +211,7 @@ class ListDecoder:
             self._items.extend(items)
             self._start = self._searched = split + 2
             self._extensions = 0
-        self._searched = max(self._start + PIECE_BYTES, self._searched, len(body) - len(self._boundary) + 1)
+        self._searched = max(self._start + PIECE_BYTES, self._searched, length - len(self._boundary) + 1)
 
     def _decode_array(self, start: int, end: int) -> Any:
         """Decode the items in ``body[start:end]`` as one array, in place: the body is not copied.
@@ -207,17 +228,17 @@ class ListDecoder:
         finally:
             body[start - 1], body[end] = opened, closed
 
-    def _open(self, body: bytearray) -> None:
-        head = list_head(body)
-        opened = _ITEMS_AFTER_METADATA.match(body, head[1]) if head is not None else None
+    def _open(self, body: bytearray, length: int) -> None:
+        head = list_head(body, length)
+        opened = _ITEMS_AFTER_METADATA.match(body, head[1], length) if head is not None else None
         if head is not None and opened is not None:
             self._prefix, self._start, self._head_metadata = bytes(body[: head[1]]), opened.end(), head[0]
-        elif (opened := _ITEMS_FIRST.match(body, 0, HEAD_BYTES)) is not None:
+        elif (opened := _ITEMS_FIRST.match(body, 0, min(HEAD_BYTES, length))) is not None:
             self._prefix = bytes(body[: body.rfind(_ITEMS_KEY, 0, opened.end())])
             self._sorted, self._start = True, opened.end()
         else:
             raise ValueError("not a list body")
-        first = _FIRST_ITEM.match(body, self._start, self._start + HEAD_BYTES)
+        first = _FIRST_ITEM.match(body, self._start, min(self._start + HEAD_BYTES, length))
         self._boundary = b"}," + bytes(body[first.start() : first.end()]) if first is not None else None
 
 
@@ -234,17 +255,17 @@ def decode_items_in_pieces(body: bytes | memoryview, decode: Decode) -> dict[str
     return decoder.finish()
 
 
-def _object_at(body: Body, start: int) -> tuple[dict[str, Any], int] | None:
-    """Decode the JSON object at ``start`` (at most 16 KiB); return it and the offset past it."""
+def _object_at(body: Body, start: int, end: int) -> tuple[dict[str, Any], int] | None:
+    """Decode the JSON object at ``start`` (at most 16 KiB, and not past ``end``); return it and the offset past it."""
     try:
-        value, end = _OBJECT_DECODER.raw_decode(bytes(body[start : start + HEAD_BYTES]).decode("latin-1"))
+        value, stop = _OBJECT_DECODER.raw_decode(bytes(body[start : min(start + HEAD_BYTES, end)]).decode("latin-1"))
     except ValueError:
         return None
-    return (value, start + end) if isinstance(value, dict) else None
+    return (value, start + stop) if isinstance(value, dict) else None
 
 
-def _skip_space(body: Body, index: int) -> int:
-    while index < len(body) and body[index] in _SPACE:
+def _skip_space(body: Body, index: int, end: int) -> int:
+    while index < end and body[index] in _SPACE:
         index += 1
     return index
 

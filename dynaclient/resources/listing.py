@@ -16,10 +16,12 @@ Items are filled in place like apimachinery's ``unstructuredJSONScheme.decodeToL
 
 Pages are fetched ahead, as client-go's pager buffers pages in a goroutine (``eachListChunkBuffered``): as soon as
 a page's body names the next continue token in its ``metadata`` (the first 16 KiB of a built-in list; see
-:mod:`dynaclient.resources._list_bodies` for where the server puts it), that page is requested in a background
-thread, so the server prepares it while this one still arrives and is decoded. At most one page is fetched ahead of
-the one being waited for. So iterating even the first item of a multi-page list sends two requests. The token is
-checked against the decoded page; a body whose metadata cannot be found is prefetched once it has been read.
+:mod:`dynaclient.resources._list_bodies` for where the server puts it), that page is requested by a worker thread,
+so the server prepares it while this one still arrives and is decoded. At most one page is fetched ahead of the one
+being waited for, so a list has at most two workers, kept from page to page
+(:mod:`dynaclient.resources._page_workers`). So iterating even the first item of a multi-page list sends two
+requests. The token is checked against the decoded page; a body whose metadata cannot be found is prefetched once
+it has been read.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from typing import Generic
 
 from dynaclient._types import JSONObject, ObjectT
 from dynaclient.exceptions import ContinueTokenLoopError, GoneError
+from dynaclient.resources._page_workers import PageWorkers
 from dynaclient.resources.options import ListOptions
 from dynaclient.resources.pages import (
     EncodedPage,
@@ -55,7 +58,7 @@ class ObjectList(Generic[ObjectT]):
 
     Iterate it once (``for obj in resource.list()``), or call :meth:`to_list` once for the whole list object.
     :attr:`resource_version` fetches the first page if needed, so it is known before the first item is read.
-    While a page arrives and its items are consumed, the next page is already being fetched in a background thread
+    While a page arrives and its items are consumed, the next page is already being fetched by a worker thread
     (at most one request ahead of the page waited for; ``prefetch=False`` fetches strictly on demand).
 
     When ``restart_on_expired`` is set and a continue token expires (410), the pager lists again in full without a
@@ -72,7 +75,7 @@ class ObjectList(Generic[ObjectT]):
         restart_on_expired: relist in full when a continue token expires, instead of raising.
         prefetch: fetch the next page while the current one is decoded and consumed.
 
-    Thread-safety: iterated by one thread at a time (its prefetch thread only calls ``fetch``).
+    Thread-safety: iterated by one thread at a time (its workers only call ``fetch``).
 
     Example:
         >>> import json
@@ -105,6 +108,7 @@ class ObjectList(Generic[ObjectT]):
         self._ended = False
         self._ahead: _PageRequest | None = None
         self._ahead_lock = threading.Lock()  # fetching threads start the page ahead; the iterating one takes it
+        self._workers: PageWorkers | None = None  # started with the first page fetched ahead
         self._metadata: JSONObject = {}
         self.restarted = False
         self.api_version = ""
@@ -179,11 +183,15 @@ class ObjectList(Generic[ObjectT]):
                     yield self._load_head(self._fetch(replace(self._options, limit=0), ignore_token)), True
                     return
         finally:
-            self._ended = True
+            with self._ahead_lock:
+                self._ended = True
+                workers, self._workers = self._workers, None
             self._take_ahead()  # what is fetched ahead is dropped; its request finishes in the background
+            if workers is not None:
+                workers.close()
 
     def _fetch_ahead(self, token: str | None) -> None:
-        """Start fetching the page at ``token`` in a thread, unless one is already ahead (or prefetch is off).
+        """Start fetching the page at ``token`` in a worker, unless one is already ahead (or prefetch is off).
 
         Called by the thread reading a page as soon as its head names the next token, and by the iterating thread
         once a page is read (for bodies that name it only at their end).
@@ -192,7 +200,9 @@ class ObjectList(Generic[ObjectT]):
             return
         with self._ahead_lock:
             if self._ahead is None and not self._ended:
-                self._ahead = _PageRequest(self._fetch, self._next_page(token), self._fetch_ahead)
+                if self._workers is None:
+                    self._workers = PageWorkers("dynaclient-list-page")
+                self._ahead = _PageRequest(self._fetch, self._next_page(token), self._fetch_ahead, self._workers)
 
     def _take_ahead(self) -> _PageRequest | None:
         with self._ahead_lock:
@@ -215,30 +225,32 @@ class ObjectList(Generic[ObjectT]):
 
 
 class _PageRequest:
-    """One page being fetched in a daemon thread (a daemon, so an abandoned list never delays the exit).
+    """One page being fetched by one of the list's workers.
 
-    Thread-safety: :meth:`result` is called by one thread at a time; the worker only sets the outcome, which
-    ``join`` publishes.
+    The page is done once its worker is idle again: the iterating thread starts the page after the next one only
+    after taking this one, so a list never needs more than two workers.
+
+    Thread-safety: :meth:`result` is called by one thread at a time; the worker only sets the outcome, which the
+    event publishes.
     """
 
-    def __init__(self, fetch: PageFetcher, options: ListOptions, on_token: TokenCallback) -> None:
+    def __init__(self, fetch: PageFetcher, options: ListOptions, on_token: TokenCallback, workers: PageWorkers) -> None:
         self.token = options.continue_token
+        self._fetch, self._options, self._on_token = fetch, options, on_token
         self._page: FetchedPage | None = None
         self._error: BaseException | None = None
-        self._thread = threading.Thread(
-            target=self._run, args=(fetch, options, on_token), name="dynaclient-list-page", daemon=True
-        )
-        self._thread.start()
+        self._done = threading.Event()
+        workers.run(self._run, self._done.set)  # done once its worker is free for the page after it
 
-    def _run(self, fetch: PageFetcher, options: ListOptions, on_token: TokenCallback) -> None:
+    def _run(self) -> None:
         try:
-            self._page = fetch(options, on_token)
+            self._page = self._fetch(self._options, self._on_token)
         except BaseException as exc:  # handed to the iterating thread by result()
             self._error = exc
 
     def result(self) -> FetchedPage:
         """Wait for the page; raise what the fetch raised."""
-        self._thread.join()
+        self._done.wait()
         if self._error is not None:
             raise self._error
         assert self._page is not None

@@ -21,6 +21,7 @@ from typing import Any
 
 from urllib3.exceptions import ProtocolError
 
+from dynaclient._buffers import BufferPool
 from dynaclient.transport.compression import GZIP_ERRORS, gzip_decoder
 
 _SIZE_LINE = re.compile(rb"([0-9a-fA-F]{1,16})(?:;[^\r\n]*)?\r\n")
@@ -28,8 +29,12 @@ _SIZE_LINE = re.compile(rb"([0-9a-fA-F]{1,16})(?:;[^\r\n]*)?\r\n")
 _MAX_LINE = 4096
 _BUFFER = 256 * 1024
 _FIRST_PIECE = 32 * 1024
+_INFLATED = 64 * 1024  # inflated bytes per call at most: buffers the allocator keeps in its heap and reuses
 _RECORD = 16 * 1024 + 64  # the most one TLS record carries (plain HTTP reads are capped to it too)
 _BROKEN: tuple[type[Exception], ...] = (OSError, *GZIP_ERRORS)
+
+Sink = Callable[[memoryview], object]
+"""Takes a chunk's data (a view valid only during the call)."""
 
 
 class ChunkedDecoder:
@@ -39,7 +44,7 @@ class ChunkedDecoder:
 
     >>> decoder, out = ChunkedDecoder(), bytearray()
     >>> for piece in (b"5\r\nhel", b"lo\r\n6;ext=1\r\n world\r", b"\n0\r\nTrailer: x\r\n\r\n"):
-    ...     decoder.feed(piece, out)
+    ...     decoder.feed(piece, out.extend)
     >>> bytes(out), decoder.done
     (b'hello world', True)
     """
@@ -53,38 +58,41 @@ class ChunkedDecoder:
         self._trailers = False  # the last chunk was read: trailer lines until an empty one
         self.done = False
 
-    def feed(self, data: bytes | memoryview, out: bytearray) -> None:
-        """Append the data bytes framed in ``data`` to ``out``; ``data`` is not kept after the call.
+    def feed(self, data: bytes | memoryview, sink: Sink) -> None:
+        """Give the data bytes framed in ``data`` to ``sink``, a chunk (or a chunk's part) at a time.
+
+        ``data`` is not kept after the call, and the views ``sink`` is given are valid only during its call.
 
         Raises:
             ProtocolError: the framing is broken (a bad size line, data after the end).
         """
-        framed = self._pending + bytes(data)
+        # A block is scanned where it lies (a memoryview of the read buffer); only a line split across two blocks
+        # is joined, a few bytes.
+        framed = memoryview(self._pending + bytes(data) if self._pending else data)
         self._pending = b""
-        view = memoryview(framed)
         pos = 0
         while 0 <= pos < len(framed):
             if self._left or self._crlf:
-                pos = self._chunk_rest(framed, view, pos, out)
+                pos = self._chunk_rest(framed, pos, sink)
             elif self.done:
                 raise ProtocolError("data after the end of a chunked body")
             else:
-                pos = self._line(framed, view, pos, out)
+                pos = self._line(framed, pos, sink)
 
-    def _chunk_rest(self, framed: bytes, view: memoryview, pos: int, out: bytearray) -> int:
+    def _chunk_rest(self, framed: memoryview, pos: int, sink: Sink) -> int:
         """Take the rest of a chunk begun in an earlier feed (its data, then its CRLF); return the new position."""
         if self._left:
             take = min(self._left, len(framed) - pos)
-            out += view[pos : pos + take]
+            sink(framed[pos : pos + take])
             self._left -= take
             return pos + take
         take = min(self._crlf, len(framed) - pos)
-        if framed[pos : pos + take] != b"\r\n"[2 - self._crlf : 2 - self._crlf + take]:
+        if bytes(framed[pos : pos + take]) != b"\r\n"[2 - self._crlf : 2 - self._crlf + take]:
             raise ProtocolError("a chunk's data does not end with CRLF")
         self._crlf -= take
         return pos + take
 
-    def _line(self, framed: bytes, view: memoryview, pos: int, out: bytearray) -> int:
+    def _line(self, framed: memoryview, pos: int, sink: Sink) -> int:
         """Take a size line and its chunk, or a trailer line; return the new position, or -1 to wait for more."""
         if not self._trailers and (size_line := _SIZE_LINE.match(framed, pos)) is not None:
             size, start = int(size_line[1], 16), size_line.end()
@@ -92,21 +100,23 @@ class ChunkedDecoder:
             if size == 0:
                 self._trailers = True
             elif stop + 2 <= len(framed):  # the common case: the whole chunk is here
-                if framed[stop : stop + 2] != b"\r\n":
+                if framed[stop] != 0x0D or framed[stop + 1] != 0x0A:  # CR LF
                     raise ProtocolError("a chunk's data does not end with CRLF")
-                out += view[start:stop]
+                sink(framed[start:stop])
                 return stop + 2
             else:
                 self._left, self._crlf = size, 2
             return start
-        eol = framed.find(b"\r\n", pos, pos + _MAX_LINE)
+        line = bytes(framed[pos : pos + _MAX_LINE])
+        eol = line.find(b"\r\n")
         if eol < 0:
             if len(framed) - pos > _MAX_LINE:
                 raise ProtocolError("a chunk-size or trailer line is too long")
-            self._pending = framed[pos:]
+            self._pending = line
             return -1
         if not self._trailers:
-            raise ProtocolError(f"bad chunk-size line: {framed[pos:eol][:40]!r}")
+            raise ProtocolError(f"bad chunk-size line: {line[:eol][:40]!r}")
+        eol += pos
         self.done = eol == pos  # an empty line ends the trailer section; others are trailer fields
         return eol + 2
 
@@ -182,8 +192,8 @@ def _pieces(answer: Any, fp: Any, gunzip: Any, piece: int) -> Iterator[bytes]:
     limit = min(piece, _FIRST_PIECE)  # the head goes on early: a list's continue token is in it
     for block in _framed_blocks(fp, decoder):
         out.feed(decoder, block)
-        if out.size >= limit:
-            yield out.take()
+        if out.ready(limit):
+            yield from out.take()
             limit = piece
     yield from _finish(answer, out)
 
@@ -195,8 +205,8 @@ def _stream_pieces(answer: Any, fp: Any, gunzip: Any, sock: socket.socket, pause
     view = memoryview(bytearray(_BUFFER))
     dry = False
     while not decoder.done:
-        if out.size:
-            yield out.take()
+        if out.ready(1):
+            yield from out.take()
         if dry:
             time.sleep(pause)
         count, dry = _drain(sock, read, view)
@@ -228,57 +238,69 @@ def _drain(sock: socket.socket, read: Callable[[memoryview], int], view: memoryv
 
 
 class _Decoded:
-    """A body's data taken out of its framing (and gzip) and not yet handed on; copied only once, when taken.
+    """A body's data taken out of its framing (and gzip) and not yet handed on.
 
-    Inflated data stays in the bytes objects the gzip decoder returns (one when a whole gzipped page came in one block);
-    identity data is gathered where the framing is stripped.
+    Gzip-coded data is inflated when it is taken, in parts of at most 64 KiB, each handed on before the next is
+    inflated: the consumer copies it (a list page's into its decoder's body) and drops it, so the allocator serves
+    every part from the same heap memory. Inflating a block at a time and joining a page's parts took buffers of
+    hundreds of kilobytes, which glibc mapped for them, or trimmed from its heap once they were freed, and which
+    were faulted in again for the next page. The coded data is kept as views of the block just read, so it is
+    taken before the next block is read. Identity data is gathered where the framing is stripped.
 
     Thread-safety: confined.
     """
 
-    __slots__ = ("_framed", "_gunzip", "_parts", "size")
+    __slots__ = ("_coded", "_gathered", "_gunzip", "_inflated")
 
     def __init__(self, gunzip: Any) -> None:
         self._gunzip = gunzip
-        self._framed = bytearray()  # data out of the chunked framing (still gzip coded, or the data itself)
-        self._parts: list[bytes] = []  # inflated data
-        self.size = 0  # bytes ready to be taken
+        self._gathered = bytearray()  # identity data
+        self._coded: list[memoryview] = []  # gzip-coded data of the block just read, not inflated yet
+        self._inflated: list[bytes] = []  # inflated at the end of the body
 
     def feed(self, decoder: ChunkedDecoder, block: memoryview) -> None:
         """Add the data framed in ``block``."""
-        decoder.feed(block, self._framed)
+        decoder.feed(block, self._gathered.extend if self._gunzip is None else self._coded.append)
+
+    def ready(self, least: int) -> bool:
+        """Whether :meth:`take` has data: gzip-coded data, or at least ``least`` bytes (and one) of identity data."""
         if self._gunzip is None:
-            self.size = len(self._framed)
-        elif self._framed:
-            self._add(self._gunzip.decompress(self._framed))
-            self._framed.clear()
+            return len(self._gathered) >= max(least, 1)
+        return bool(self._coded or self._inflated)
+
+    def take(self) -> Iterator[bytes]:
+        """Yield the data ready, inflating it part by part, and forget it."""
+        if self._gunzip is None:
+            if self._gathered:
+                data = bytes(self._gathered)
+                self._gathered.clear()
+                yield data
+            return
+        coded, self._coded = self._coded, []
+        for chunk in coded:
+            yield from self._inflate(chunk)
+        inflated, self._inflated = self._inflated, []
+        yield from inflated
 
     def end(self) -> None:
-        """Take what the gzip stream still holds; the body has ended.
+        """Inflate what is left of the gzip stream; the body has ended.
 
         Raises:
             ProtocolError: the gzip stream is incomplete.
         """
         if self._gunzip is not None:
-            self._add(self._gunzip.flush())
+            coded, self._coded = self._coded, []
+            self._inflated += [part for chunk in coded for part in self._inflate(chunk)]
+            if tail := self._gunzip.flush():
+                self._inflated.append(tail)
             if not self._gunzip.eof:
                 raise ProtocolError("the gzip stream of a response ended early")
 
-    def take(self) -> bytes:
-        """Return the data ready and forget it."""
-        if self._gunzip is None:
-            data = bytes(self._framed)
-            self._framed.clear()
-        else:
-            data = b"".join(self._parts)  # a single part is returned as it is, not copied
-            self._parts.clear()
-        self.size = 0
-        return data
-
-    def _add(self, part: bytes) -> None:
-        if part:
-            self._parts.append(part)
-            self.size += len(part)
+    def _inflate(self, data: memoryview | bytes) -> Iterator[bytes]:
+        while data:  # what inflated past the limit without more input comes out of the next call, or of flush
+            if part := self._gunzip.decompress(data, _INFLATED):
+                yield part
+            data = self._gunzip.unconsumed_tail
 
 
 def _finish(answer: Any, out: _Decoded) -> Iterator[bytes]:
@@ -288,8 +310,11 @@ def _finish(answer: Any, out: _Decoded) -> Iterator[bytes]:
     raw._original_response.close()  # as urllib3 does once a body is read: the connection is idle again
     raw.release_conn()
     answer._content_consumed = True
-    if out.size:
-        yield out.take()
+    yield from out.take()
+
+
+_READ_BUFFERS = BufferPool(keep=4, largest=_BUFFER, size=_BUFFER)
+"""Each list page is read in its own thread: its 256 KiB read buffer is taken from here and given back."""
 
 
 def _framed_blocks(fp: Any, decoder: ChunkedDecoder) -> Iterator[memoryview]:
@@ -299,19 +324,22 @@ def _framed_blocks(fp: Any, decoder: ChunkedDecoder) -> Iterator[memoryview]:
     head = fp.read(len(fp.peek(1)))
     yield memoryview(head)
     read = _socket_reader(fp)
-    buffer = bytearray(_BUFFER)
-    view = memoryview(buffer)
-    filled, tail = 0, head[-4:]  # the last bytes of the block handed on before, for an end split across two
-    while not decoder.done:
-        count = read(view[filled : filled + _RECORD])
-        if not count:
-            raise ProtocolError("the connection closed in the middle of a chunked body")
-        filled += count
-        # Hand the block on when the buffer is full, or when what came may be the end (the last chunk and the
-        # empty line): reading on past the end would wait for bytes the server will never send.
-        if filled > _BUFFER - _RECORD or (tail + buffer[max(0, filled - 4) : filled]).endswith(b"\r\n\r\n"):
-            yield view[:filled]
-            tail, filled = bytes(buffer[max(0, filled - 4) : filled]), 0
+    buffer = _READ_BUFFERS.take()
+    try:
+        view = memoryview(buffer)
+        filled, tail = 0, head[-4:]  # the last bytes of the block handed on before, for an end split across two
+        while not decoder.done:
+            count = read(view[filled : filled + _RECORD])
+            if not count:
+                raise ProtocolError("the connection closed in the middle of a chunked body")
+            filled += count
+            # Hand the block on when the buffer is full, or when what came may be the end (the last chunk and the
+            # empty line): reading on past the end would wait for bytes the server will never send.
+            if filled > _BUFFER - _RECORD or (tail + buffer[max(0, filled - 4) : filled]).endswith(b"\r\n\r\n"):
+                yield view[:filled]
+                tail, filled = bytes(buffer[max(0, filled - 4) : filled]), 0
+    finally:
+        _READ_BUFFERS.give(buffer)
 
 
 def _socket_reader(fp: Any) -> Callable[[memoryview], int]:

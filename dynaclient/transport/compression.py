@@ -67,7 +67,10 @@ class GzipDecoder(Protocol):
     @property
     def eof(self) -> bool: ...  # noqa: D102 - zlib's meaning: the end of the gzip stream was read
 
-    def decompress(self, data: bytes | bytearray | memoryview, /) -> bytes: ...  # noqa: D102
+    @property
+    def unconsumed_tail(self) -> bytes: ...  # noqa: D102 - input left over when max_length was reached
+
+    def decompress(self, data: bytes | bytearray | memoryview, /, max_length: int = 0) -> bytes: ...  # noqa: D102
 
     def flush(self) -> bytes: ...  # noqa: D102
 

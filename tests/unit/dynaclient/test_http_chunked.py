@@ -34,7 +34,7 @@ def decode(framed: bytes, cuts: list[int]) -> tuple[bytes, bool]:
     decoder, out = ChunkedDecoder(), bytearray()
     edges = [0, *sorted(cut % (len(framed) + 1) for cut in cuts), len(framed)]
     for start, stop in itertools.pairwise(edges):
-        decoder.feed(framed[start:stop], out)
+        decoder.feed(framed[start:stop], out.extend)
     return bytes(out), decoder.done
 
 
@@ -142,6 +142,19 @@ def test_a_large_body_in_many_chunks_and_a_gzip_coded_one_are_read_whole(serve: 
     assert server.connections == 1
 
 
+def test_a_gzip_coded_body_is_handed_on_inflated_in_parts_of_at_most_64_kib(serve: list[ChunkedServer]) -> None:
+    # 4 MiB that deflate to a few kilobytes: one chunk inflates to far more than one part may hold.
+    data = b"".join(b"%08d" % n + b" " * 1016 for n in range(4096))
+    compressed = gzip.compress(data)
+    server = ChunkedServer([response(frame([compressed[:100], compressed[100:]]), b"Content-Encoding: gzip")])
+    serve.append(server)
+    parts = list(HTTPTransport(server.url).send(Request("GET", "/api/v1/namespaces", timeout=10)).iter_chunks())
+    assert b"".join(parts) == data
+    assert max(map(len, parts)) <= 64 * 1024
+    assert len(parts) >= len(data) // (64 * 1024)
+    assert server.connections == 1
+
+
 def test_a_connection_closed_in_the_middle_of_a_chunked_body_is_a_lost_connection(serve: list[ChunkedServer]) -> None:
     server = ChunkedServer([response(b"5\r\nhello\r\n3\r\nab")], close_after=True)
     serve.append(server)
@@ -204,7 +217,7 @@ def test_the_socket_is_never_read_after_the_end_of_the_body_however_it_arrives(
     segments = [framed[start:stop] for start, stop in itertools.pairwise(edges)] or [b""]
     decoder, out = ChunkedDecoder(), bytearray()
     for block in _framed_blocks(ScriptedFile(segments), decoder):
-        decoder.feed(block, out)
+        decoder.feed(block, out.extend)
     assert (bytes(out), decoder.done) == (b"".join(pieces), True)
 
 

@@ -7,6 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from dynaclient._buffers import BufferPool
 from dynaclient.resources import _list_bodies
 from dynaclient.resources._list_bodies import ListDecoder, decode_items_in_pieces, list_head
 
@@ -42,11 +43,30 @@ def body_of(items: list[dict[str, Any]], **dumps: Any) -> bytes:
     return json.dumps(listing, **dumps).encode()
 
 
-@pytest.fixture(autouse=True)
-def small_pieces(monkeypatch: pytest.MonkeyPatch) -> None:
+STALE = (
+    b'  },{"metadata":{"name":"stale"}},{"metadata":{"name":"stale"}}'
+    b'],"kind":"StaleList","metadata":{"continue":"stale"}}  \n'
+) * 100
+"""What an earlier body may have left in a reused buffer past the new body's end: boundaries, a list's tail."""
+
+
+class StaleBodies(BufferPool):
+    """Hands every decoder a buffer already full of misleading bytes, as a buffer reused after a longer body is.
+
+    Thread-safety: thread-safe.
+    """
+
+    def take(self) -> bytearray:
+        return bytearray(STALE)
+
+
+@pytest.fixture(autouse=True, params=["fresh buffers", "reused buffers"])
+def small_pieces(monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest) -> None:
     monkeypatch.setattr(_list_bodies, "PIECE_BYTES", 64)
     monkeypatch.setattr(_list_bodies, "_MAX_LAST_PIECE", 10_000)
     monkeypatch.setattr(_list_bodies, "HEAD_BYTES", 256)  # small bodies start decoding before they are complete
+    if request.param == "reused buffers":  # a decoder must never read past the body it was fed
+        monkeypatch.setattr(_list_bodies, "_BODIES", StaleBodies(keep=0, largest=0))
 
 
 @settings(max_examples=200, deadline=None)
@@ -172,3 +192,18 @@ def test_a_body_nested_too_deeply_is_left_to_the_whole_body_decoder() -> None:
     decoder.feed(deep)
     assert decoder.finish() is None
     assert decoder.body == deep
+
+
+def test_the_next_page_is_written_over_the_body_of_the_one_before(monkeypatch: pytest.MonkeyPatch) -> None:
+    pool = BufferPool(keep=1, largest=1 << 20)
+    monkeypatch.setattr(_list_bodies, "_BODIES", pool)
+    buffer = pool.take()
+    pool.give(buffer)
+    long, short = body_of([item(i, "x" * 40, False) for i in range(20)]), body_of([item(0, None, False)])
+    for body in (long, short):
+        decoder = ListDecoder(json_of_view)
+        decoder.feed(body)
+        assert decoder.body == body
+        assert decoder.finish() == json.loads(body)
+    assert pool.take() is buffer
+    assert len(buffer) >= len(long)  # the short page was written over the long one's bytes, in the same memory

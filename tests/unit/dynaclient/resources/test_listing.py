@@ -103,6 +103,27 @@ def test_a_list_left_unfinished_does_not_wait_for_its_prefetch() -> None:
     release.set()
 
 
+def test_a_lists_pages_are_fetched_by_at_most_two_workers_which_end_with_the_list() -> None:
+    tokens: list[str | None] = [None, *(f"t{n}" for n in range(1, 12)), None]
+    pages = Pages({token: body([f"o{n}"], token=tokens[n + 1] or "") for n, token in enumerate(tokens[:-1])})
+    fetchers: set[threading.Thread] = set()
+
+    def fetch(options: ListOptions, on_token: TokenCallback) -> EncodedPage:
+        fetchers.add(threading.current_thread())
+        if options.continue_token is not None:  # the reader names the next page early, while this one arrives
+            on_token(tokens[tokens.index(options.continue_token) + 1])
+        return pages(options, on_token)
+
+    names = [obj["metadata"]["name"] for obj in ObjectList(fetch, ListOptions(limit=1))]
+    assert names == [f"o{n}" for n in range(12)]
+    workers = fetchers - {threading.current_thread()}
+    assert 1 <= len(workers) <= 2  # eleven pages fetched ahead, not eleven threads
+    assert {worker.name for worker in workers} == {"dynaclient-list-page"}
+    for worker in workers:
+        worker.join(10)
+        assert not worker.is_alive(), "a worker outlived its list"
+
+
 @pytest.mark.parametrize(
     ("head", "token"),
     [
