@@ -7,6 +7,9 @@ from __future__ import annotations
 
 from importlib.metadata import version as _version
 
+from dynaclient._json_decoding import (
+    collection_paused,
+)
 from dynaclient._types import (
     JSONObject,
     ObjectT,
@@ -318,6 +321,7 @@ __all__ = [
     "add_finalizer",
     "auto_detect_client",
     "client_from_config",
+    "collection_paused",
     "detect_api_client",
     "field_selector",
     "finalizers_patch",

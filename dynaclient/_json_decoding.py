@@ -85,6 +85,9 @@ _resume = False
 def collection_paused(*, promote: bool | None = None) -> Iterator[None]:
     """Pause the cyclic garbage collector for the block; blocks may nest and overlap across threads.
 
+    For code that builds many long-lived objects at once: decoding a large body, or an informer replacing its
+    cache with a list's objects. Keep the block short: no collection runs in any thread while it lasts.
+
     With ``promote`` (default: unless :data:`PROMOTE_ENV` is ``0``) what the block allocated goes to the oldest
     generation when the last overlapping block ends (see the module docstring). Nothing is promoted when the
     collector was disabled before the first block, or when the process has frozen objects itself.

@@ -19,7 +19,7 @@ import operator
 import threading
 from typing import TypeAlias
 
-from dynaclient import Cancellation, JSONObject, WatchEvent, get_resource_version, get_uid
+from dynaclient import Cancellation, JSONObject, WatchEvent, collection_paused, get_resource_version, get_uid
 from informers.cache.interning import intern_repeated_strings
 from informers.cache.store import ReplaceDiff, Store
 from informers.cache.transform import Transform
@@ -150,14 +150,20 @@ class CacheSink:
         with self._prepared_lock:
             pages, self._prepared = self._prepared, []
             failure, self._prepare_failure = self._prepare_failure, None
-        keyed = self._keyed(items, pages, failure)
-        with self._lock:
-            initial = not self.synced.is_set()
-            diff = self.store.replace(keyed, resource_version)
-            if self._processor.has_listeners():  # else nobody to notify: a handler added later gets the cache
-                self._processor.distribute_all(_replace_notifications(keyed, diff, initial), initial=initial)
-            self.synced.set()
-            self.counts.add(lists=1)
+        # The cache's new entries, indices and notifications (several containers per object) go straight to the
+        # collector's oldest generation, as the decoded pages did. Reaching it through the young collections, they
+        # counted as new long-lived objects while the decoded pages did not: at 100,000 objects that count passed
+        # a quarter of the last full collection's and set off one more, which walked every cached object (0.4 to
+        # 0.7 s, a quarter of the sync's CPU).
+        with collection_paused():
+            keyed = self._keyed(items, pages, failure)
+            with self._lock:
+                initial = not self.synced.is_set()
+                diff = self.store.replace(keyed, resource_version)
+                if self._processor.has_listeners():  # else nobody to notify: a handler added later gets the cache
+                    self._processor.distribute_all(_replace_notifications(keyed, diff, initial), initial=initial)
+                self.synced.set()
+                self.counts.add(lists=1)
 
     def _keyed(
         self, items: list[JSONObject], pages: list[_PreparedPage], failure: tuple[JSONObject, Exception] | None

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import copy
+import gc
 from collections import Counter
 from typing import Any
 
@@ -138,3 +139,26 @@ def test_a_replace_without_handlers_fills_the_cache_and_a_later_handler_gets_it_
     finally:
         processor.stop()
         assert processor.join(lambda: 10.0) == []
+
+
+def test_a_replace_runs_with_the_collector_paused_and_puts_the_cache_in_the_oldest_generation() -> None:
+    was_enabled = gc.isenabled()
+    gc.enable()
+    try:
+        assert gc.get_freeze_count() == 0  # a process that froze objects itself is never promoted into
+        collecting: list[bool] = []
+
+        def spy(obj: JSONObject) -> list[str]:  # an index function: it runs while the new cache is built
+            collecting.append(gc.isenabled())
+            return []
+
+        sink = CacheSink(Store({"spy": spy}), SharedProcessor(), name="test", transform=None)
+        sink.on_replace(objects("a", "b"), "9")
+        assert collecting == [False, False]
+        assert gc.isenabled()
+        cached = sink.store.get_by_key("default/a")
+        assert any(obj is cached for obj in gc.get_objects(generation=2))
+        assert not any(obj is cached for obj in gc.get_objects(generation=0))
+    finally:
+        if not was_enabled:
+            gc.disable()
