@@ -34,7 +34,7 @@ _RECORD = 16 * 1024 + 64  # the most one TLS record carries (plain HTTP reads ar
 _BROKEN: tuple[type[Exception], ...] = (OSError, *GZIP_ERRORS)
 
 Sink = Callable[[memoryview], object]
-"""Takes a chunk's data (a view valid only during the call)."""
+"""Takes a chunk's data, as a view of the bytes fed (see :meth:`ChunkedDecoder.feed`)."""
 
 
 class ChunkedDecoder:
@@ -61,7 +61,8 @@ class ChunkedDecoder:
     def feed(self, data: bytes | memoryview, sink: Sink) -> None:
         """Give the data bytes framed in ``data`` to ``sink``, a chunk (or a chunk's part) at a time.
 
-        ``data`` is not kept after the call, and the views ``sink`` is given are valid only during its call.
+        The views ``sink`` is given are views of ``data`` (of a copy, for a line split across two feeds): they are
+        valid as long as ``data``'s bytes are. Nothing else of ``data`` is kept after the call.
 
         Raises:
             ProtocolError: the framing is broken (a bad size line, data after the end).
