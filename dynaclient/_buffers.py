@@ -9,8 +9,6 @@ other cores too. A pooled buffer is faulted in once and written over after that.
 
 from __future__ import annotations
 
-import threading
-
 
 class BufferPool:
     """A few ``bytearray`` buffers kept for reuse: at most ``keep`` of them, none longer than ``largest`` bytes.
@@ -19,7 +17,9 @@ class BufferPool:
     collected. The pool never shrinks a buffer: its length is its capacity, and its users keep their own count of
     the bytes in use.
 
-    Thread-safety: thread-safe.
+    Thread-safety: thread-safe without a lock (``list.pop`` and ``list.append`` are atomic), so a process forked
+    while another thread used the pool finds it usable; two threads giving back at once may keep one buffer more
+    than ``keep``.
 
     >>> pool = BufferPool(keep=1, largest=8, size=4)
     >>> first = pool.take()
@@ -31,22 +31,18 @@ class BufferPool:
     def __init__(self, *, keep: int, largest: int, size: int = 0) -> None:
         self._keep, self._largest, self._size = keep, largest, size
         self._free: list[bytearray] = []
-        self._lock = threading.Lock()
 
     def take(self) -> bytearray:
         """Return a kept buffer, or a new one of the pool's size (its contents are whatever was written last)."""
-        with self._lock:
-            if self._free:
-                return self._free.pop()
-        return bytearray(self._size)
+        try:
+            return self._free.pop()
+        except IndexError:
+            return bytearray(self._size)
 
     def give(self, buffer: bytearray) -> None:
         """Keep ``buffer`` for a later :meth:`take`, unless the pool is full or it is too long to keep."""
-        if len(buffer) > self._largest:
-            return
-        with self._lock:
-            if len(self._free) < self._keep:
-                self._free.append(buffer)
+        if len(buffer) <= self._largest and len(self._free) < self._keep:
+            self._free.append(buffer)
 
 
 __all__ = ["BufferPool"]
