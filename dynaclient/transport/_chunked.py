@@ -290,8 +290,7 @@ class _Decoded:
             ProtocolError: the gzip stream is incomplete.
         """
         if self._gunzip is not None:
-            coded, self._coded = self._coded, []
-            self._inflated += [part for chunk in coded for part in self._inflate(chunk)]
+            self._inflated = list(self.take())  # the last block's data, inflated before the stream's end is read
             if tail := self._gunzip.flush():
                 self._inflated.append(tail)
             if not self._gunzip.eof:
